@@ -1,6 +1,7 @@
 package io.ostia.target.internal.scsi;
 
 import io.ostia.api.scsi.AdditionalSense;
+import io.ostia.api.scsi.Luns;
 import io.ostia.api.scsi.ScsiOpcode;
 import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.scsi.SenseData;
@@ -605,8 +606,7 @@ public final class LogicalUnit implements AutoCloseable {
         byte[] out = new byte[8 + 8 * luns.length];
         Bytes.put32(out, 0, 8L * luns.length);
         for (int i = 0; i < luns.length; i++) {
-            int lun = luns[i];
-            Bytes.put16(out, 8 + 8 * i, lun < 256 ? lun : 0x4000 | lun);
+            Bytes.put64(out, 8 + 8 * i, Luns.encode(luns[i]));
         }
         t.returnData(out, out.length, allocation);
     }
