@@ -17,8 +17,11 @@ import java.util.Map;
 final class BufferPool implements AutoCloseable {
 
     private static final int MIN_CLASS = 12; // 4 KiB
-    private static final int MAX_CLASS = 23; // 8 MiB
+    private static final int MAX_CLASS = 26; // 64 MiB, the largest transfer a LUN accepts
     private static final int KEEP_PER_CLASS = 16;
+    /** Write data one connection may hold at once; beyond it commands get TASK SET FULL. */
+    static final long BUDGET = 256L << 20;
+    private long lentBytes;
 
     private record Block(Arena arena, MemorySegment whole) {
     }
@@ -55,7 +58,13 @@ final class BufferPool implements AutoCloseable {
         }
         MemorySegment slice = block.whole().asSlice(0, bytes);
         lent.put(slice, block);
+        lentBytes += block.whole().byteSize();
         return slice;
+    }
+
+    /** Whether lending {@code bytes} more stays within {@link #BUDGET}. */
+    boolean affords(long bytes) {
+        return bytes <= maxBuffer() && lentBytes + (1L << sizeClass(bytes)) <= BUDGET;
     }
 
     /** Gives back a buffer from {@link #take}; unknown segments are ignored. */
@@ -64,6 +73,7 @@ final class BufferPool implements AutoCloseable {
         if (block == null) {
             return;
         }
+        lentBytes -= block.whole().byteSize();
         int c = sizeClass(block.whole().byteSize());
         if (free.get(c).size() < KEEP_PER_CLASS) {
             free.get(c).add(block);
@@ -81,5 +91,6 @@ final class BufferPool implements AutoCloseable {
         }
         lent.values().forEach(b -> b.arena().close());
         lent.clear();
+        lentBytes = 0;
     }
 }

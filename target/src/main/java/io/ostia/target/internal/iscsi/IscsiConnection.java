@@ -27,6 +27,7 @@ import io.ostia.api.scsi.SenseData;
 import io.ostia.api.scsi.SenseKey;
 import io.ostia.target.internal.scsi.LogicalUnit;
 import io.ostia.target.internal.scsi.ScsiTask;
+import io.ostia.target.internal.store.BackingStore;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -51,6 +52,11 @@ final class IscsiConnection implements PduHandler {
     private static final System.Logger LOG = System.getLogger(IscsiConnection.class.getName());
     private static final int NO_TAG = Pdu.RESERVED_TAG;
     private static final int MAX_HELD = 256;
+    /**
+     * Data-In that fits is built here; longer block reads are read from the store one Data-In
+     * PDU at a time (straight from memory for RAM LUNs).
+     */
+    private static final int DATA_IN_BUFFER = 256 << 10;
 
     enum Phase { LOGIN, FULL_FEATURE, LOGGED_OUT, CLOSED }
 
@@ -121,7 +127,7 @@ final class IscsiConnection implements PduHandler {
             }
         } else if (header instanceof ScsiCommand c && c.write() && !c.read()) {
             long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
-            if (length <= expected && expected <= BufferPool.maxBuffer()) {
+            if (length <= expected && buffers.affords(expected)) {
                 placedImmediate = buffers.take(expected);
                 return placedImmediate.asSlice(0, length);
             }
@@ -347,7 +353,15 @@ final class IscsiConnection implements PduHandler {
             runCommand(c, unit, null, 0);
             return;
         }
-        if (expected > LogicalUnit.MAX_TRANSFER_BYTES + 8192L || unit == null) {
+        if (immediateBuffer == null && !buffers.affords(expected) && expected <= BufferPool.maxBuffer()
+                && unit != null) {
+            // Within the size limit but over this connection's write-buffer budget: try again later.
+            sendNumbered(sn -> new ScsiResponse(false, false, false, true, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
+                    ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
+                    (int) expected, Pdu.NO_DATA), true);
+            return;
+        }
+        if (expected > BufferPool.maxBuffer() || unit == null) {
             // Too large to buffer, or no LU: answer now; any Data-Out for this tag is dropped as unknown.
             if (immediateBuffer != null) {
                 buffers.give(immediateBuffer);
@@ -475,21 +489,18 @@ final class IscsiConnection implements PduHandler {
         }
     }
 
+    /** A slice of the connection's Data-In buffer ({@link #DATA_IN_BUFFER} bytes, allocated once). */
     private MemorySegment readBuffer(long bytes) {
-        long want = Math.min(bytes, LogicalUnit.MAX_TRANSFER_BYTES + 65536L);
-        if (readBuffer == null || readBuffer.byteSize() < want) {
-            if (readArena != null) {
-                readArena.close();
-            }
+        if (readBuffer == null) {
             readArena = Arena.ofShared();
-            readBuffer = readArena.allocate(Math.max(want, 256 << 10), 4096);
+            readBuffer = readArena.allocate(DATA_IN_BUFFER, 4096);
         }
-        return readBuffer.asSlice(0, want);
+        return readBuffer.asSlice(0, bytes);
     }
 
     private void runCommand(ScsiCommand c, LogicalUnit unit, MemorySegment dataOut, long expected) throws IOException {
-        MemorySegment dataIn = c.read() && expected > 0 ? readBuffer(expected) : null;
-        scsiTask.reset(c.cdb(), session.nexus(), dataOut, dataIn);
+        MemorySegment dataIn = c.read() && expected > 0 ? readBuffer(Math.min(expected, DATA_IN_BUFFER)) : null;
+        scsiTask.reset(c.cdb(), session.nexus(), dataOut, dataIn, c.read() ? expected : 0);
         if ((c.cdb()[0] & 0xff) == ScsiOpcode.REPORT_LUNS) {
             LogicalUnit.reportLuns(scsiTask, session.node().lunNumbersShared());
         } else if (unit == null) {
@@ -509,20 +520,39 @@ final class IscsiConnection implements PduHandler {
         long length = t.dataInLength();
         if (length > 0) {
             int segment = params.initiatorMaxRecvDataSegmentLength();
+            BackingStore source = t.readSource();
             int dataSN = 0;
             for (long offset = 0; offset < length; offset += segment) {
                 int n = (int) Math.min(segment, length - offset);
                 boolean last = offset + n == length;
-                MemorySegment data = t.dataIn().asSlice(offset, n);
+                MemorySegment data;
+                if (source == null) {
+                    data = t.dataIn().asSlice(offset, n);
+                } else {
+                    data = source.view(t.readOffset() + offset, n);
+                    if (data == null) {
+                        data = readBuffer(n);
+                        try {
+                            source.read(t.readOffset() + offset, data);
+                        } catch (IOException e) {
+                            // Data-In already sent cannot be taken back: end the command with the error.
+                            LOG.log(Level.ERROR, describe() + ": reading the LUN failed during Data-In", e);
+                            respondSense(c, SenseData.of(SenseKey.MEDIUM_ERROR, AdditionalSense.UNRECOVERED_READ_ERROR),
+                                    expected);
+                            return;
+                        }
+                    }
+                }
                 int sn = dataSN++;
                 int off = (int) offset;
+                MemorySegment payload = data;
                 if (last && good) {
                     sendNumbered(stat -> new DataIn(true, false, overflow, underflow, true, 0, c.lun(),
-                            c.initiatorTaskTag(), NO_TAG, stat, expCmdSN(), maxCmdSN(), sn, off, residual, data), true);
+                            c.initiatorTaskTag(), NO_TAG, stat, expCmdSN(), maxCmdSN(), sn, off, residual, payload), true);
                     return;
                 }
                 transport.send(new DataIn(last, false, false, false, false, 0, c.lun(), c.initiatorTaskTag(),
-                        NO_TAG, 0, expCmdSN(), maxCmdSN(), sn, off, 0, data));
+                        NO_TAG, 0, expCmdSN(), maxCmdSN(), sn, off, 0, payload));
             }
         }
         SenseData sense = t.sense();

@@ -31,7 +31,7 @@ public final class LogicalUnit implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LogicalUnit.class.getName());
 
     /** Largest single transfer: bounds every buffer a command can make the target allocate. */
-    public static final int MAX_TRANSFER_BYTES = 8 << 20;
+    public static final int MAX_TRANSFER_BYTES = 64 << 20;
     static final int MAX_COMPARE_AND_WRITE_BLOCKS = 64;
     static final int MAX_UNMAP_DESCRIPTORS = 256;
     private static final AdditionalSense WRITE_PROTECTED = AdditionalSense.WRITE_PROTECTED;
@@ -287,11 +287,15 @@ public final class LogicalUnit implements AutoCloseable {
         checkRange(lba, count);
         checkTransfer(count, lengthByte(t.opcode()));
         long wanted = count * blockSize;
-        long placed = Math.min(wanted, t.dataIn().byteSize());
-        if (placed > 0) {
-            store.read(lba * blockSize, t.dataIn().asSlice(0, placed));
+        long length = Math.min(wanted, t.expectedLength());
+        if (length > t.dataIn().byteSize()) {
+            t.deferRead(store, lba * blockSize, wanted, length);
+            return;
         }
-        t.returnedBlocks(wanted, placed);
+        if (length > 0) {
+            store.read(lba * blockSize, t.dataIn().asSlice(0, length));
+        }
+        t.returnedBlocks(wanted, length);
     }
 
     private void write(ScsiTask t, long lba, long count, boolean hasFlags) throws ScsiException, IOException {
@@ -468,6 +472,9 @@ public final class LogicalUnit implements AutoCloseable {
         long half = (long) count * blockSize;
         t.transferLength(2 * half);
         if (count == 0) {
+            if (t.dataOut().byteSize() > 0) {
+                throw ScsiException.invalidCdb(13, -1); // data for zero blocks: the length field is wrong
+            }
             return;
         }
         if (t.dataOut().byteSize() != 2 * half) {

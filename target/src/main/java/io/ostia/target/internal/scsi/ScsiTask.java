@@ -3,6 +3,8 @@ package io.ostia.target.internal.scsi;
 import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.scsi.SenseData;
 
+import io.ostia.target.internal.store.BackingStore;
+
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -26,6 +28,9 @@ public final class ScsiTask {
     private SenseData sense;
     private long dataInLength;
     private long transferLength;
+    private long expectedInLength;
+    private BackingStore readSource;
+    private long readOffset;
 
     /**
      * Prepares the task for a command.
@@ -35,6 +40,16 @@ public final class ScsiTask {
      * @param dataIn   where Data-In goes; its size is the initiator's expected transfer length
      */
     public ScsiTask reset(byte[] cdbBytes, Nexus nexus, MemorySegment dataOut, MemorySegment dataIn) {
+        return reset(cdbBytes, nexus, dataOut, dataIn, dataIn == null ? 0 : dataIn.byteSize());
+    }
+
+    /**
+     * As {@link #reset(byte[], Nexus, MemorySegment, MemorySegment)}, with an expected Data-In
+     * length that may exceed {@code dataIn}: block reads beyond it are deferred (see
+     * {@link #readSource()}).
+     */
+    public ScsiTask reset(byte[] cdbBytes, Nexus nexus, MemorySegment dataOut, MemorySegment dataIn,
+                          long expectedInLength) {
         int n = Math.min(cdbBytes.length, 16);
         System.arraycopy(cdbBytes, 0, cdb, 0, n);
         java.util.Arrays.fill(cdb, n, 16, (byte) 0);
@@ -46,6 +61,8 @@ public final class ScsiTask {
         this.sense = null;
         this.dataInLength = 0;
         this.transferLength = 0;
+        this.readSource = null;
+        this.expectedInLength = expectedInLength;
         return this;
     }
 
@@ -73,6 +90,11 @@ public final class ScsiTask {
         return dataIn;
     }
 
+    /** The initiator's expected Data-In length. */
+    public long expectedLength() {
+        return expectedInLength;
+    }
+
     public ScsiStatus status() {
         return status;
     }
@@ -95,15 +117,36 @@ public final class ScsiTask {
     }
 
     void fail(ScsiException e) {
-        status = e.status();
-        sense = e.sense();
-        dataInLength = 0;
+        fail(e.status(), e.sense());
     }
 
     void fail(ScsiStatus status, SenseData sense) {
         this.status = status;
         this.sense = sense;
         this.dataInLength = 0;
+        this.readSource = null;
+    }
+
+    /**
+     * Block data too large for {@link #dataIn()}: {@link #dataInLength()} bytes starting at
+     * {@link #readOffset()} of {@link #readSource()}, for the transport to read piece by piece
+     * as it sends them (so a read never needs a buffer of its full size).
+     */
+    void deferRead(BackingStore store, long offset, long wanted, long length) {
+        this.readSource = store;
+        this.readOffset = offset;
+        this.transferLength = wanted;
+        this.dataInLength = length;
+    }
+
+    /** The store a deferred read comes from, or null when the data is in {@link #dataIn()}. */
+    public BackingStore readSource() {
+        return readSource;
+    }
+
+    /** The byte offset in {@link #readSource()} of a deferred read. */
+    public long readOffset() {
+        return readOffset;
     }
 
     /** Declares the command's transfer length in bytes (for Data-Out commands). */

@@ -28,6 +28,14 @@ public interface BackingStore extends AutoCloseable {
     /** Deallocates a range; afterwards it reads back as zeros. */
     void unmap(long offset, long length) throws IOException;
 
+    /**
+     * A read-only view of {@code length} bytes at {@code offset} when the store can lend its own
+     * memory (valid until the store closes), or null when data must be copied with {@link #read}.
+     */
+    default MemorySegment view(long offset, long length) {
+        return null;
+    }
+
     /** Makes every completed write durable (SYNCHRONIZE CACHE). */
     void flush() throws IOException;
 

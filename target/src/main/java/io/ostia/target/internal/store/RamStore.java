@@ -45,6 +45,11 @@ public final class RamStore implements BackingStore {
     }
 
     @Override
+    public MemorySegment view(long offset, long length) {
+        return memory.asSlice(offset, length).asReadOnly();
+    }
+
+    @Override
     public void write(long offset, MemorySegment src) {
         MemorySegment.copy(src, 0, memory, offset, src.byteSize());
     }
