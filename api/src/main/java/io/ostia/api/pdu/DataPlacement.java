@@ -1,0 +1,25 @@
+package io.ostia.api.pdu;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Where a decoded PDU's data segment goes. {@link PduDecoder} calls it once the header has been
+ * decoded and checked, before reading the data, so that (for example) a Data-In lands straight
+ * in the read buffer at its BufferOffset.
+ */
+@FunctionalInterface
+public interface DataPlacement {
+
+    /** The placement that always lets the decoder allocate. */
+    DataPlacement ALLOCATE = (header, length) -> null;
+
+    /**
+     * The segment to receive the data segment.
+     *
+     * @param header the decoded header; its {@code data()} is still empty
+     * @param dataSegmentLength the DataSegmentLength, already checked against the limit, above 0
+     * @return a writable segment of exactly {@code dataSegmentLength} bytes, or {@code null} to let
+     *     the decoder allocate a heap segment of that size
+     */
+    MemorySegment destination(Pdu header, int dataSegmentLength);
+}

@@ -1,0 +1,503 @@
+package io.ostia.api.pdu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+
+/**
+ * A resumable decoder for one connection's stream of PDUs, as a state machine with explicit
+ * {@linkplain State states}. Not thread-safe: one reader drives it.
+ *
+ * <p>Two ways to drive the same state machine:
+ * <ul>
+ *   <li>pull, for zero-copy socket reads: read from the channel into {@link #readTarget()} and call
+ *       {@link #advance()} whenever it is full; a data segment is read straight into the segment
+ *       the {@link DataPlacement} chose;</li>
+ *   <li>push, for callers that already hold bytes: {@link #decode(ByteBuffer)} copies from a
+ *       buffer and returns one PDU at a time, {@link #feed(ByteBuffer, Consumer)} all of them.</li>
+ * </ul>
+ *
+ * <p>Every length is checked against RFC 7143 and the negotiated limit before anything is
+ * allocated. The first malformed PDU moves the decoder to {@link State#FAILED} for good: a
+ * connection cannot resynchronise on a byte stream once framing is in doubt.
+ *
+ * <p>Digest and limit settings take effect from the next PDU; digests may only be switched
+ * between PDUs (for example from the callback that received the last Login Response).
+ */
+public final class PduDecoder {
+
+    /** What the decoder reads next. */
+    public enum State {
+        /** The 48-byte Basic Header Segment. */
+        BHS,
+        /** The Additional Header Segments, TotalAHSLength words. */
+        AHS,
+        /** The CRC32C of BHS and AHS. */
+        HEADER_DIGEST,
+        /** The data segment, into the placement's destination. */
+        DATA,
+        /** The 1..3 bytes padding the data segment to four bytes. */
+        PADDING,
+        /** The CRC32C of data segment and padding. */
+        DATA_DIGEST,
+        /** A malformed PDU was seen; the decoder takes no more input. */
+        FAILED
+    }
+
+    private static final int AHS_TYPE_EXTENDED_CDB = 1;
+    private static final int AHS_TYPE_BIDIRECTIONAL_READ_LENGTH = 2;
+    private static final int BHS_LENGTH = PduEncoder.BHS_LENGTH;
+
+    private final Side localSide;
+    private boolean headerDigest;
+    private boolean dataDigest;
+    private int maxRecvDataSegmentLength;
+    private DataPlacement placement = DataPlacement.ALLOCATE;
+
+    /** BHS, AHS and header digest, contiguous so that the digest covers one region. */
+    private final ByteBuffer header = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH);
+    /** Padding and data digest. */
+    private final ByteBuffer trailer = ByteBuffer.allocate(3 + Digests.LENGTH);
+    private final CRC32C crc = new CRC32C();
+
+    private State state;
+    private ByteBuffer target;
+    private Opcode opcode;
+    private int ahsLength;
+    private int dataSegmentLength;
+    private Pdu decodedHeader;
+    private MemorySegment dataDestination;
+    private Exception failure;
+
+    /**
+     * @param localSide the side this decoder runs on: an initiator decodes target PDUs and the
+     *     other way round; a PDU of the local side's own opcodes is a protocol error
+     * @param maxRecvDataSegmentLength the largest DataSegmentLength accepted (the local
+     *     MaxRecvDataSegmentLength; 8192 during login)
+     */
+    public PduDecoder(Side localSide, int maxRecvDataSegmentLength) {
+        this.localSide = Objects.requireNonNull(localSide, "localSide");
+        setMaxRecvDataSegmentLength(maxRecvDataSegmentLength);
+        expectHeader();
+    }
+
+    public Side localSide() {
+        return localSide;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** The failure that moved the decoder to {@link State#FAILED}, or {@code null}. */
+    public Exception failure() {
+        return failure;
+    }
+
+    public boolean headerDigest() {
+        return headerDigest;
+    }
+
+    public boolean dataDigest() {
+        return dataDigest;
+    }
+
+    public int maxRecvDataSegmentLength() {
+        return maxRecvDataSegmentLength;
+    }
+
+    /** Switches the header digest; only between PDUs. */
+    public void setHeaderDigest(boolean on) {
+        requireBetweenPdus("header digest");
+        headerDigest = on;
+    }
+
+    /** Switches the data digest; only between PDUs. */
+    public void setDataDigest(boolean on) {
+        requireBetweenPdus("data digest");
+        dataDigest = on;
+    }
+
+    /** The largest DataSegmentLength accepted from the next header on (1 .. 2^24-1). */
+    public void setMaxRecvDataSegmentLength(int bytes) {
+        if (bytes < 1 || bytes > PduChecks.MAX_DATA_SEGMENT_LENGTH) {
+            throw new IllegalArgumentException("MaxRecvDataSegmentLength " + bytes + " is outside 1.."
+                    + PduChecks.MAX_DATA_SEGMENT_LENGTH);
+        }
+        maxRecvDataSegmentLength = bytes;
+    }
+
+    /** Where data segments go from the next header on; {@link DataPlacement#ALLOCATE} by default. */
+    public void setDataPlacement(DataPlacement placement) {
+        this.placement = Objects.requireNonNull(placement, "placement");
+    }
+
+    /**
+     * The buffer to read into next: part of the header buffer, a view of the data destination, or
+     * the trailer buffer. Fill it (a partial fill is fine) and call {@link #advance()}.
+     *
+     * @throws IllegalStateException when the decoder has failed
+     */
+    public ByteBuffer readTarget() {
+        requireNotFailed();
+        return target;
+    }
+
+    /**
+     * Moves on if the read target is full.
+     *
+     * @return the PDU that the last read completed, or {@code null} when more bytes are needed
+     * @throws PduFormatException when the PDU is malformed; the decoder is then {@link State#FAILED}
+     */
+    public Pdu advance() throws PduFormatException {
+        requireNotFailed();
+        if (target.hasRemaining()) {
+            return null;
+        }
+        try {
+            return step();
+        } catch (PduFormatException | RuntimeException e) {
+            state = State.FAILED;
+            failure = e;
+            target = null;
+            throw e;
+        }
+    }
+
+    /**
+     * Copies bytes from {@code src} until one PDU is complete or {@code src} is empty. Bytes after
+     * a completed PDU stay in {@code src}.
+     *
+     * @return the completed PDU, or {@code null} when {@code src} ran out first
+     */
+    public Pdu decode(ByteBuffer src) throws PduFormatException {
+        while (src.hasRemaining()) {
+            ByteBuffer into = readTarget();
+            int count = Math.min(into.remaining(), src.remaining());
+            into.put(src.slice(src.position(), count));
+            src.position(src.position() + count);
+            Pdu pdu = advance();
+            if (pdu != null) {
+                return pdu;
+            }
+        }
+        return null;
+    }
+
+    /** Decodes every PDU that {@code src} completes, handing each to {@code sink} as it completes. */
+    public void feed(ByteBuffer src, Consumer<? super Pdu> sink) throws PduFormatException {
+        Pdu pdu;
+        while ((pdu = decode(src)) != null) {
+            sink.accept(pdu);
+        }
+    }
+
+    private void requireNotFailed() {
+        if (state == State.FAILED) {
+            throw new IllegalStateException("the PDU decoder failed earlier and takes no more input: "
+                    + failure.getMessage(), failure);
+        }
+    }
+
+    private void requireBetweenPdus(String what) {
+        requireNotFailed();
+        if (state != State.BHS || header.position() != 0) {
+            throw new IllegalStateException("the " + what + " can only be switched between PDUs, not in state "
+                    + state);
+        }
+    }
+
+    private Pdu step() throws PduFormatException {
+        return switch (state) {
+            case BHS -> afterBasicHeader();
+            case AHS -> {
+                if (headerDigest) {
+                    expectHeaderDigest();
+                    yield null;
+                }
+                yield afterHeader();
+            }
+            case HEADER_DIGEST -> {
+                checkHeaderDigest();
+                yield afterHeader();
+            }
+            case DATA -> afterData();
+            case PADDING -> {
+                if (dataDigest) {
+                    expectTrailer(State.DATA_DIGEST, trailer.position() + Digests.LENGTH);
+                    yield null;
+                }
+                yield complete();
+            }
+            case DATA_DIGEST -> {
+                checkDataDigest();
+                yield complete();
+            }
+            case FAILED -> throw new IllegalStateException("unreachable: FAILED is checked before");
+        };
+    }
+
+    /** The BHS is in: check everything that decides lengths before reading (or allocating) more. */
+    private Pdu afterBasicHeader() throws PduFormatException {
+        int code = header.get(0) & 0x3f;
+        opcode = Opcode.fromCode(code);
+        if (opcode == null) {
+            throw new PduFormatException("Opcode", "Opcode 0x" + Integer.toHexString(code)
+                    + " is reserved or vendor specific");
+        }
+        if (opcode.sender() == localSide) {
+            throw new PduFormatException("Opcode", "Opcode 0x" + Integer.toHexString(code) + " (" + opcode
+                    + ") is sent by the " + opcode.sender().name().toLowerCase() + ", but this decoder reads what the "
+                    + localSide.peer().name().toLowerCase() + " sends");
+        }
+        ahsLength = (header.get(4) & 0xff) * 4;
+        if (ahsLength != 0 && opcode != Opcode.SCSI_COMMAND) {
+            throw new PduFormatException("TotalAHSLength", "TotalAHSLength " + ahsLength / 4 + " on a " + opcode
+                    + " PDU: RFC 7143 defines AHS only for the SCSI Command");
+        }
+        dataSegmentLength = (header.get(5) & 0xff) << 16 | header.getShort(6) & 0xffff;
+        if (dataSegmentLength != 0 && !opcode.carriesData()) {
+            throw new PduFormatException("DataSegmentLength", "DataSegmentLength " + dataSegmentLength + " on a "
+                    + opcode + " PDU, which has no data segment");
+        }
+        if (dataSegmentLength > maxRecvDataSegmentLength) {
+            throw new PduFormatException("DataSegmentLength", "DataSegmentLength " + dataSegmentLength
+                    + " exceeds MaxRecvDataSegmentLength " + maxRecvDataSegmentLength);
+        }
+        if (ahsLength > 0) {
+            state = State.AHS;
+            header.limit(BHS_LENGTH + ahsLength);
+            return null;
+        }
+        if (headerDigest) {
+            expectHeaderDigest();
+            return null;
+        }
+        return afterHeader();
+    }
+
+    private void expectHeaderDigest() {
+        state = State.HEADER_DIGEST;
+        header.limit(header.position() + Digests.LENGTH);
+    }
+
+    private void checkHeaderDigest() throws PduFormatException {
+        int covered = BHS_LENGTH + ahsLength;
+        crc.reset();
+        crc.update(header.array(), 0, covered);
+        int expected = (int) crc.getValue();
+        int received = Digests.get(header, covered);
+        if (expected != received) {
+            throw new PduFormatException("HeaderDigest", String.format(
+                    "HeaderDigest 0x%08x does not match the CRC32C 0x%08x of the %s header", received, expected,
+                    opcode));
+        }
+    }
+
+    /** Header (and digest) checked: decode its fields, then find room for the data. */
+    private Pdu afterHeader() throws PduFormatException {
+        decodedHeader = decodeFields();
+        if (dataSegmentLength == 0) {
+            return complete();
+        }
+        MemorySegment destination = placement.destination(decodedHeader, dataSegmentLength);
+        if (destination == null) {
+            destination = MemorySegment.ofArray(new byte[dataSegmentLength]);
+        } else if (destination.byteSize() != dataSegmentLength || destination.isReadOnly()) {
+            throw new IllegalStateException("DataPlacement returned a " + (destination.isReadOnly() ? "read-only " : "")
+                    + "segment of " + destination.byteSize() + " bytes for a data segment of " + dataSegmentLength);
+        }
+        dataDestination = destination;
+        state = State.DATA;
+        target = destination.asByteBuffer();
+        return null;
+    }
+
+    private Pdu afterData() {
+        int padding = PduEncoder.paddingLength(dataSegmentLength);
+        trailer.clear();
+        if (padding > 0) {
+            expectTrailer(State.PADDING, padding);
+            return null;
+        }
+        if (dataDigest) {
+            expectTrailer(State.DATA_DIGEST, Digests.LENGTH);
+            return null;
+        }
+        return complete();
+    }
+
+    /** The trailer holds padding then digest; {@code limit} is where the next state's bytes end. */
+    private void expectTrailer(State next, int limit) {
+        trailer.limit(limit);
+        state = next;
+        target = trailer;
+    }
+
+    private void checkDataDigest() throws PduFormatException {
+        int padding = PduEncoder.paddingLength(dataSegmentLength);
+        crc.reset();
+        crc.update(dataDestination.asByteBuffer());
+        crc.update(trailer.array(), 0, padding);
+        int expected = (int) crc.getValue();
+        int received = Digests.get(trailer, padding);
+        if (expected != received) {
+            throw new PduFormatException("DataDigest", String.format(
+                    "DataDigest 0x%08x does not match the CRC32C 0x%08x of the %s data segment (%d bytes)", received,
+                    expected, opcode, dataSegmentLength));
+        }
+    }
+
+    private Pdu complete() {
+        Pdu pdu = dataSegmentLength == 0 ? decodedHeader : decodedHeader.withData(dataDestination);
+        expectHeader();
+        return pdu;
+    }
+
+    private void expectHeader() {
+        state = State.BHS;
+        header.clear().limit(BHS_LENGTH);
+        target = header;
+        opcode = null;
+        decodedHeader = null;
+        dataDestination = null;
+    }
+
+    private static boolean flag(int flags, int mask) {
+        return (flags & mask) != 0;
+    }
+
+    private Pdu decodeFields() throws PduFormatException {
+        ByteBuffer b = header;
+        int flags = b.get(1) & 0xff;
+        boolean immediate = flag(b.get(0), 0x40);
+        boolean finalFlag = flag(flags, 0x80);
+        long lun = b.getLong(8);
+        int itt = b.getInt(16);
+        int field20 = b.getInt(20);
+        int field24 = b.getInt(24);
+        int field28 = b.getInt(28);
+        int field32 = b.getInt(32);
+        int field36 = b.getInt(36);
+        int field40 = b.getInt(40);
+        int field44 = b.getInt(44);
+        MemorySegment none = Pdu.NO_DATA;
+        return switch (opcode) {
+            case NOP_OUT -> new NopOut(immediate, lun, itt, field20, field24, field28, none);
+            case SCSI_COMMAND -> decodeScsiCommand(immediate, flags, lun, itt, field20, field24, field28);
+            case TASK_MANAGEMENT_REQUEST -> new TaskManagementRequest(immediate,
+                    TaskManagementRequest.Function.fromCode(flags & 0x7f), lun, itt, field20, field24, field28,
+                    field32, field36);
+            case LOGIN_REQUEST -> {
+                checkLoginFlags(flags);
+                yield new LoginRequest(flag(flags, 0x80), flag(flags, 0x40),
+                        LoginStage.fromCode(flags >> 2 & 3, "CSG"), LoginStage.fromCode(flags & 3, "NSG"),
+                        b.get(2) & 0xff, b.get(3) & 0xff, lun >>> 16, (int) lun & 0xffff, itt,
+                        b.getShort(20) & 0xffff, field24, field28, none);
+            }
+            case TEXT_REQUEST -> new TextRequest(immediate, finalFlag, continueFlag(flags), lun, itt, field20,
+                    field24, field28, none);
+            case DATA_OUT -> new DataOut(finalFlag, lun, itt, field20, field28, field36, field40, none);
+            case LOGOUT_REQUEST -> new LogoutRequest(immediate, LogoutRequest.Reason.fromCode(flags & 0x7f), itt,
+                    b.getShort(20) & 0xffff, field24, field28);
+            case SNACK_REQUEST -> new SnackRequest(SnackRequest.Type.fromCode(flags & 0x0f), lun, itt, field20,
+                    field28, field40, field44);
+            case NOP_IN -> new NopIn(lun, itt, field20, field24, field28, field32, none);
+            case SCSI_RESPONSE -> new ScsiResponse(flag(flags, 0x10), flag(flags, 0x08), flag(flags, 0x04),
+                    flag(flags, 0x02), b.get(2) & 0xff, b.get(3) & 0xff, itt, field20, field24, field28, field32,
+                    field36, field40, field44, none);
+            case TASK_MANAGEMENT_RESPONSE -> new TaskManagementResponse(
+                    TaskManagementResponse.Response.fromCode(b.get(2) & 0xff), itt, field24, field28, field32);
+            case LOGIN_RESPONSE -> {
+                checkLoginFlags(flags);
+                yield new LoginResponse(flag(flags, 0x80), flag(flags, 0x40),
+                        LoginStage.fromCode(flags >> 2 & 3, "CSG"), LoginStage.fromCode(flags & 3, "NSG"),
+                        b.get(2) & 0xff, b.get(3) & 0xff, lun >>> 16, (int) lun & 0xffff, itt, field24, field28,
+                        field32, b.get(36) & 0xff, b.get(37) & 0xff, none);
+            }
+            case TEXT_RESPONSE -> new TextResponse(finalFlag, continueFlag(flags), lun, itt, field20, field24,
+                    field28, field32, none);
+            case DATA_IN -> {
+                boolean statusPresent = flag(flags, 0x01);
+                if (statusPresent && !finalFlag) {
+                    throw new PduFormatException("S", "Data-In has the S bit without the F bit");
+                }
+                yield new DataIn(finalFlag, flag(flags, 0x40), flag(flags, 0x04), flag(flags, 0x02), statusPresent,
+                        b.get(3) & 0xff, lun, itt, field20, field24, field28, field32, field36, field40, field44,
+                        none);
+            }
+            case LOGOUT_RESPONSE -> new LogoutResponse(LogoutResponse.Response.fromCode(b.get(2) & 0xff), itt,
+                    field24, field28, field32, b.getShort(40) & 0xffff, b.getShort(42) & 0xffff);
+            case R2T -> new ReadyToTransfer(lun, itt, field20, field24, field28, field32, field36, field40,
+                    field44);
+            case ASYNC_MESSAGE -> new AsyncMessage(lun, field24, field28, field32,
+                    AsyncMessage.Event.fromCode(b.get(36) & 0xff), b.get(37) & 0xff, b.getShort(38) & 0xffff,
+                    b.getShort(40) & 0xffff, b.getShort(42) & 0xffff, none);
+            case REJECT -> new Reject(Reject.Reason.fromCode(b.get(2) & 0xff), field24, field28, field32, field36,
+                    none);
+        };
+    }
+
+    private static boolean continueFlag(int flags) throws PduFormatException {
+        boolean continueFlag = flag(flags, 0x40);
+        if (continueFlag && flag(flags, 0x80)) {
+            throw new PduFormatException("C", "F and C bits are both set: a final PDU cannot continue");
+        }
+        return continueFlag;
+    }
+
+    private static void checkLoginFlags(int flags) throws PduFormatException {
+        if (flag(flags, 0x80) && flag(flags, 0x40)) {
+            throw new PduFormatException("C", "T and C bits are both set: a login PDU cannot transit and continue");
+        }
+    }
+
+    private ScsiCommand decodeScsiCommand(boolean immediate, int flags, long lun, int itt, int expectedLength,
+            int cmdSN, int expStatSN) throws PduFormatException {
+        byte[] cdb = null;
+        OptionalInt bidirectionalReadLength = OptionalInt.empty();
+        int offset = BHS_LENGTH;
+        int end = BHS_LENGTH + ahsLength;
+        while (offset < end) {
+            if (end - offset < 4) {
+                throw new PduFormatException("AHSLength", "an AHS header needs 4 bytes, " + (end - offset) + " left");
+            }
+            int length = header.getShort(offset) & 0xffff;
+            int type = header.get(offset + 2) & 0xff;
+            int segmentLength = 4 + PduEncoder.paddedLength(Math.max(length - 1, 0));
+            if (length == 0 || offset + segmentLength > end) {
+                throw new PduFormatException("AHSLength", "AHSLength " + length + " of AHS type " + type
+                        + " does not fit the " + (end - offset) + " bytes left of TotalAHSLength");
+            }
+            switch (type) {
+                case AHS_TYPE_EXTENDED_CDB -> {
+                    if (cdb != null) {
+                        throw new PduFormatException("AHSType", "two Extended CDB AHS in one SCSI Command");
+                    }
+                    cdb = new byte[ScsiCommand.BHS_CDB_LENGTH + length - 1];
+                    header.get(32, cdb, 0, ScsiCommand.BHS_CDB_LENGTH);
+                    header.get(offset + 4, cdb, ScsiCommand.BHS_CDB_LENGTH, length - 1);
+                }
+                case AHS_TYPE_BIDIRECTIONAL_READ_LENGTH -> {
+                    if (length != 5) {
+                        throw new PduFormatException("AHSLength", "AHSLength " + length
+                                + " of a Bidirectional Expected Read-Data Length AHS, which must be 5");
+                    }
+                    bidirectionalReadLength = OptionalInt.of(header.getInt(offset + 4));
+                }
+                default -> throw new PduFormatException("AHSType", "AHSType " + type + " is not defined by RFC 7143");
+            }
+            offset += segmentLength;
+        }
+        if (cdb == null) {
+            cdb = new byte[ScsiCommand.BHS_CDB_LENGTH];
+            header.get(32, cdb);
+        }
+        return new ScsiCommand(immediate, flag(flags, 0x80), flag(flags, 0x40), flag(flags, 0x20),
+                ScsiCommand.TaskAttribute.fromCode(flags & 0x07), lun, itt, expectedLength, cmdSN, expStatSN, cdb,
+                bidirectionalReadLength, Pdu.NO_DATA);
+    }
+}

@@ -1,0 +1,340 @@
+package io.ostia.api.pdu;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Writes PDUs in RFC 7143 wire format. The header (BHS, AHS, header digest) goes into a caller
+ * buffer; the data segment stays where it is, so that a transport can gather-write
+ * [header, data segment, {@linkplain #encodeTrailer trailer}] without copying it. {@link #encode}
+ * writes a whole PDU contiguously for callers that want that.
+ *
+ * <p>Immutable: make a new encoder when digests are switched on after login.
+ */
+public final class PduEncoder {
+    /** Length of the Basic Header Segment. */
+    public static final int BHS_LENGTH = 48;
+    /** The largest header: BHS, 255 words of AHS and a header digest. */
+    public static final int MAX_HEADER_LENGTH = BHS_LENGTH + 255 * 4 + Digests.LENGTH;
+
+    private static final int AHS_TYPE_EXTENDED_CDB = 1;
+    private static final int AHS_TYPE_BIDIRECTIONAL_READ_LENGTH = 2;
+
+    private final boolean headerDigest;
+    private final boolean dataDigest;
+
+    public PduEncoder(boolean headerDigest, boolean dataDigest) {
+        this.headerDigest = headerDigest;
+        this.dataDigest = dataDigest;
+    }
+
+    public boolean headerDigest() {
+        return headerDigest;
+    }
+
+    public boolean dataDigest() {
+        return dataDigest;
+    }
+
+    /** The 0..3 zero bytes that pad a data segment to a four-byte boundary. */
+    public static int paddingLength(long dataSegmentLength) {
+        return (int) (-dataSegmentLength & 3);
+    }
+
+    /** The data segment length rounded up to four bytes, as it occupies the wire. */
+    public static int paddedLength(int dataSegmentLength) {
+        return dataSegmentLength + paddingLength(dataSegmentLength);
+    }
+
+    /** Bytes of BHS + AHS + header digest that {@link #encodeHeader} writes for this PDU. */
+    public int headerLength(Pdu pdu) {
+        return BHS_LENGTH + ahsLength(pdu) + (headerDigest ? Digests.LENGTH : 0);
+    }
+
+    /** Bytes after the data segment: padding, and the data digest when on and there is data. */
+    public int trailerLength(int dataSegmentLength) {
+        if (dataSegmentLength == 0) {
+            return 0;
+        }
+        return paddingLength(dataSegmentLength) + (dataDigest ? Digests.LENGTH : 0);
+    }
+
+    /** The whole PDU's length on the wire. */
+    public int encodedLength(Pdu pdu) {
+        int dataSegmentLength = pdu.dataSegmentLength();
+        return headerLength(pdu) + dataSegmentLength + trailerLength(dataSegmentLength);
+    }
+
+    /**
+     * Writes BHS, AHS and (if on) the header digest at {@code dst}'s position and advances it.
+     *
+     * @return the number of bytes written, {@link #headerLength(Pdu)}
+     * @throws java.nio.BufferOverflowException if {@code dst} has less room than that
+     */
+    public int encodeHeader(Pdu pdu, ByteBuffer dst) {
+        int headerLength = headerLength(pdu);
+        if (dst.remaining() < headerLength) {
+            throw new java.nio.BufferOverflowException();
+        }
+        ByteBuffer out = dst.slice(dst.position(), headerLength).order(ByteOrder.BIG_ENDIAN);
+        int ahsLength = ahsLength(pdu);
+        writeBhs(pdu, out, ahsLength);
+        if (ahsLength > 0) {
+            writeAhs((ScsiCommand) pdu, out.position(BHS_LENGTH));
+        }
+        if (headerDigest) {
+            int digest = Digests.crc32c(out.slice(0, BHS_LENGTH + ahsLength));
+            Digests.put(out.position(BHS_LENGTH + ahsLength), digest);
+        }
+        dst.position(dst.position() + headerLength);
+        return headerLength;
+    }
+
+    /** Writes the padding and (if on) the data digest of {@code pdu}'s data segment. */
+    public void encodeTrailer(Pdu pdu, ByteBuffer dst) {
+        int dataSegmentLength = pdu.dataSegmentLength();
+        encodeTrailer(dataSegmentLength, dataDigest && dataSegmentLength > 0 ? Digests.dataDigest(pdu.data()) : 0,
+                dst);
+    }
+
+    /**
+     * Writes the padding and (if on) a data digest computed elsewhere, for example with {@link
+     * Digests#dataDigest(java.util.List)} over the slices of a scattered data segment.
+     */
+    public void encodeTrailer(int dataSegmentLength, int dataDigestValue, ByteBuffer dst) {
+        if (dataSegmentLength == 0) {
+            return;
+        }
+        for (int i = paddingLength(dataSegmentLength); i > 0; i--) {
+            dst.put((byte) 0);
+        }
+        if (dataDigest) {
+            Digests.put(dst, dataDigestValue);
+        }
+    }
+
+    /** Writes the whole PDU (header, data, padding, digests) at {@code dst}'s position. */
+    public void encode(Pdu pdu, ByteBuffer dst) {
+        if (dst.remaining() < encodedLength(pdu)) {
+            throw new java.nio.BufferOverflowException();
+        }
+        encodeHeader(pdu, dst);
+        dst.put(pdu.data().asByteBuffer());
+        encodeTrailer(pdu, dst);
+    }
+
+    /** The whole PDU in a new heap buffer, flipped for reading. */
+    public ByteBuffer encode(Pdu pdu) {
+        ByteBuffer buffer = ByteBuffer.allocate(encodedLength(pdu));
+        encode(pdu, buffer);
+        return buffer.flip();
+    }
+
+    static int ahsLength(Pdu pdu) {
+        if (!(pdu instanceof ScsiCommand command)) {
+            return 0;
+        }
+        int length = 0;
+        if (command.hasExtendedCdb()) {
+            length += 4 + PduEncoder.paddedLength(command.cdb().length - ScsiCommand.BHS_CDB_LENGTH);
+        }
+        if (command.expectedBidirectionalReadDataLength().isPresent()) {
+            length += 8;
+        }
+        return length;
+    }
+
+    private static void writeAhs(ScsiCommand command, ByteBuffer out) {
+        byte[] cdb = command.cdb();
+        if (command.hasExtendedCdb()) {
+            int extension = cdb.length - ScsiCommand.BHS_CDB_LENGTH;
+            out.putShort((short) (extension + 1)); // AHSLength counts the reserved byte
+            out.put((byte) AHS_TYPE_EXTENDED_CDB);
+            out.put((byte) 0);
+            out.put(cdb, ScsiCommand.BHS_CDB_LENGTH, extension);
+            for (int i = paddingLength(extension); i > 0; i--) {
+                out.put((byte) 0);
+            }
+        }
+        if (command.expectedBidirectionalReadDataLength().isPresent()) {
+            out.putShort((short) 5);
+            out.put((byte) AHS_TYPE_BIDIRECTIONAL_READ_LENGTH);
+            out.put((byte) 0);
+            out.putInt(command.expectedBidirectionalReadDataLength().getAsInt());
+        }
+    }
+
+    private static int bit(boolean flag, int mask) {
+        return flag ? mask : 0;
+    }
+
+    private static void putSequenceNumbers(ByteBuffer b, int statSN, int expCmdSN, int maxCmdSN) {
+        b.putInt(24, statSN);
+        b.putInt(28, expCmdSN);
+        b.putInt(32, maxCmdSN);
+    }
+
+    private static void putLoginFlags(ByteBuffer b, boolean transit, boolean continueFlag, LoginStage current,
+            LoginStage next) {
+        b.put(1, (byte) (bit(transit, 0x80) | bit(continueFlag, 0x40) | current.code() << 2 | next.code()));
+    }
+
+    private static void writeBhs(Pdu pdu, ByteBuffer b, int ahsLength) {
+        for (int i = 0; i < BHS_LENGTH; i += 8) {
+            b.putLong(i, 0);
+        }
+        b.put(0, (byte) (bit(pdu.immediate(), 0x40) | pdu.opcode().code()));
+        b.put(4, (byte) (ahsLength / 4));
+        int dataSegmentLength = pdu.dataSegmentLength();
+        b.put(5, (byte) (dataSegmentLength >>> 16));
+        b.putShort(6, (short) dataSegmentLength);
+        b.putInt(16, pdu.initiatorTaskTag());
+        switch (pdu) {
+            case NopOut p -> {
+                b.put(1, (byte) 0x80);
+                b.putLong(8, p.lun());
+                b.putInt(20, p.targetTransferTag());
+                b.putInt(24, p.cmdSN());
+                b.putInt(28, p.expStatSN());
+            }
+            case ScsiCommand p -> {
+                b.put(1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.read(), 0x40) | bit(p.write(), 0x20)
+                        | p.attribute().code()));
+                b.putLong(8, p.lun());
+                b.putInt(20, p.expectedDataTransferLength());
+                b.putInt(24, p.cmdSN());
+                b.putInt(28, p.expStatSN());
+                b.put(32, p.cdb(), 0, Math.min(p.cdb().length, ScsiCommand.BHS_CDB_LENGTH));
+            }
+            case TaskManagementRequest p -> {
+                b.put(1, (byte) (0x80 | p.function().code()));
+                b.putLong(8, p.lun());
+                b.putInt(20, p.referencedTaskTag());
+                b.putInt(24, p.cmdSN());
+                b.putInt(28, p.expStatSN());
+                b.putInt(32, p.refCmdSN());
+                b.putInt(36, p.expDataSN());
+            }
+            case LoginRequest p -> {
+                putLoginFlags(b, p.transit(), p.continueFlag(), p.currentStage(), p.nextStage());
+                b.put(2, (byte) p.versionMax());
+                b.put(3, (byte) p.versionMin());
+                b.putLong(8, p.isid() << 16 | p.tsih());
+                b.putShort(20, (short) p.connectionId());
+                b.putInt(24, p.cmdSN());
+                b.putInt(28, p.expStatSN());
+            }
+            case TextRequest p -> {
+                b.put(1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.continueFlag(), 0x40)));
+                b.putLong(8, p.lun());
+                b.putInt(20, p.targetTransferTag());
+                b.putInt(24, p.cmdSN());
+                b.putInt(28, p.expStatSN());
+            }
+            case DataOut p -> {
+                b.put(1, (byte) bit(p.finalFlag(), 0x80));
+                b.putLong(8, p.lun());
+                b.putInt(20, p.targetTransferTag());
+                b.putInt(28, p.expStatSN());
+                b.putInt(36, p.dataSN());
+                b.putInt(40, p.bufferOffset());
+            }
+            case LogoutRequest p -> {
+                b.put(1, (byte) (0x80 | p.reason().code()));
+                b.putShort(20, (short) p.connectionId());
+                b.putInt(24, p.cmdSN());
+                b.putInt(28, p.expStatSN());
+            }
+            case SnackRequest p -> {
+                b.put(1, (byte) (0x80 | p.type().code()));
+                b.putLong(8, p.lun());
+                b.putInt(20, p.targetTransferTag());
+                b.putInt(28, p.expStatSN());
+                b.putInt(40, p.begRun());
+                b.putInt(44, p.runLength());
+            }
+            case NopIn p -> {
+                b.put(1, (byte) 0x80);
+                b.putLong(8, p.lun());
+                b.putInt(20, p.targetTransferTag());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+            }
+            case ScsiResponse p -> {
+                b.put(1, (byte) (0x80 | bit(p.bidirectionalReadResidualOverflow(), 0x10)
+                        | bit(p.bidirectionalReadResidualUnderflow(), 0x08) | bit(p.residualOverflow(), 0x04)
+                        | bit(p.residualUnderflow(), 0x02)));
+                b.put(2, (byte) p.response());
+                b.put(3, (byte) p.status());
+                b.putInt(20, p.snackTag());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putInt(36, p.expDataSN());
+                b.putInt(40, p.bidirectionalReadResidualCount());
+                b.putInt(44, p.residualCount());
+            }
+            case TaskManagementResponse p -> {
+                b.put(1, (byte) 0x80);
+                b.put(2, (byte) p.response().code());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+            }
+            case LoginResponse p -> {
+                putLoginFlags(b, p.transit(), p.continueFlag(), p.currentStage(), p.nextStage());
+                b.put(2, (byte) p.versionMax());
+                b.put(3, (byte) p.versionActive());
+                b.putLong(8, p.isid() << 16 | p.tsih());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.put(36, (byte) p.statusClass());
+                b.put(37, (byte) p.statusDetail());
+            }
+            case TextResponse p -> {
+                b.put(1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.continueFlag(), 0x40)));
+                b.putLong(8, p.lun());
+                b.putInt(20, p.targetTransferTag());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+            }
+            case DataIn p -> {
+                b.put(1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.acknowledge(), 0x40)
+                        | bit(p.residualOverflow(), 0x04) | bit(p.residualUnderflow(), 0x02)
+                        | bit(p.statusPresent(), 0x01)));
+                b.put(3, (byte) p.status());
+                b.putLong(8, p.lun());
+                b.putInt(20, p.targetTransferTag());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putInt(36, p.dataSN());
+                b.putInt(40, p.bufferOffset());
+                b.putInt(44, p.residualCount());
+            }
+            case LogoutResponse p -> {
+                b.put(1, (byte) 0x80);
+                b.put(2, (byte) p.response().code());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putShort(40, (short) p.time2Wait());
+                b.putShort(42, (short) p.time2Retain());
+            }
+            case ReadyToTransfer p -> {
+                b.put(1, (byte) 0x80);
+                b.putLong(8, p.lun());
+                b.putInt(20, p.targetTransferTag());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putInt(36, p.r2tSN());
+                b.putInt(40, p.bufferOffset());
+                b.putInt(44, p.desiredDataTransferLength());
+            }
+            case AsyncMessage p -> {
+                b.put(1, (byte) 0x80);
+                b.putLong(8, p.lun());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.put(36, (byte) p.event().code());
+                b.put(37, (byte) p.vendorCode());
+                b.putShort(38, (short) p.parameter1());
+                b.putShort(40, (short) p.parameter2());
+                b.putShort(42, (short) p.parameter3());
+            }
+            case Reject p -> {
+                b.put(1, (byte) 0x80);
+                b.put(2, (byte) p.reason().code());
+                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putInt(36, p.dataSN());
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.ostia.api.pdu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * SCSI Command (RFC 7143 §11.3). CDBs of up to 16 bytes travel in the BHS; longer ones (up to
+ * 16 + 1019 bytes) put their tail in an Extended CDB AHS. A bidirectional command carries its
+ * expected read length in a Bidirectional Expected Read-Data Length AHS.
+ *
+ * <p>The {@code cdb} array is not copied (this is the hot path): callers must not change it
+ * after handing it over.
+ */
+public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, boolean write,
+        TaskAttribute attribute, long lun, int initiatorTaskTag, int expectedDataTransferLength,
+        int cmdSN, int expStatSN, byte[] cdb, OptionalInt expectedBidirectionalReadDataLength,
+        MemorySegment data) implements Pdu {
+
+    /** The CDB bytes that fit in the BHS. */
+    public static final int BHS_CDB_LENGTH = 16;
+    /** An AHS is at most 65535 bytes, the Extended CDB AHS spends one on its reserved byte. */
+    public static final int MAX_CDB_LENGTH = BHS_CDB_LENGTH + 1019;
+
+    /** The task attributes of the ATTR field (SAM). */
+    public enum TaskAttribute implements CodedValue {
+        UNTAGGED(0), SIMPLE(1), ORDERED(2), HEAD_OF_QUEUE(3), ACA(4);
+
+        private static final TaskAttribute[] VALUES = values();
+        private final int code;
+
+        TaskAttribute(int code) {
+            this.code = code;
+        }
+
+        @Override
+        public int code() {
+            return code;
+        }
+
+        static TaskAttribute fromCode(int code) throws PduFormatException {
+            return CodedValue.find(VALUES, code, "ATTR");
+        }
+    }
+
+    public ScsiCommand {
+        Objects.requireNonNull(attribute, "attribute");
+        Objects.requireNonNull(cdb, "cdb");
+        Objects.requireNonNull(expectedBidirectionalReadDataLength, "expectedBidirectionalReadDataLength");
+        if (cdb.length == 0 || cdb.length > MAX_CDB_LENGTH) {
+            throw new IllegalArgumentException("CDB length " + cdb.length + " is outside 1.." + MAX_CDB_LENGTH);
+        }
+        data = PduChecks.dataSegment(data);
+    }
+
+    /** A command with a simple task attribute, F set, no bidirectional AHS and no immediate data. */
+    public static ScsiCommand of(long lun, int initiatorTaskTag, byte[] cdb, boolean read, boolean write,
+            int expectedDataTransferLength) {
+        return new ScsiCommand(false, true, read, write, TaskAttribute.SIMPLE, lun, initiatorTaskTag,
+                expectedDataTransferLength, 0, 0, cdb, OptionalInt.empty(), NO_DATA);
+    }
+
+    @Override
+    public Opcode opcode() {
+        return Opcode.SCSI_COMMAND;
+    }
+
+    /** Whether the CDB needs an Extended CDB AHS. */
+    public boolean hasExtendedCdb() {
+        return cdb.length > BHS_CDB_LENGTH;
+    }
+
+    @Override
+    public ScsiCommand withData(MemorySegment data) {
+        return new ScsiCommand(immediate, finalFlag, read, write, attribute, lun, initiatorTaskTag,
+                expectedDataTransferLength, cmdSN, expStatSN, cdb, expectedBidirectionalReadDataLength, data);
+    }
+
+    /** This command numbered for sending: CmdSN and ExpStatSN are known only at send time. */
+    public ScsiCommand withCmdSN(int cmdSN, int expStatSN) {
+        return new ScsiCommand(immediate, finalFlag, read, write, attribute, lun, initiatorTaskTag,
+                expectedDataTransferLength, cmdSN, expStatSN, cdb, expectedBidirectionalReadDataLength, data);
+    }
+
+    /** Immediate data with the F bit: false when unsolicited Data-Out PDUs follow. */
+    public ScsiCommand withImmediateData(MemorySegment data, boolean finalFlag) {
+        return new ScsiCommand(immediate, finalFlag, read, write, attribute, lun, initiatorTaskTag,
+                expectedDataTransferLength, cmdSN, expStatSN, cdb, expectedBidirectionalReadDataLength, data);
+    }
+}

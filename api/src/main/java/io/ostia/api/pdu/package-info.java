@@ -1,0 +1,12 @@
+/**
+ * The iSCSI PDU model of RFC 7143 (one record per opcode) and its codec: {@link
+ * io.ostia.api.pdu.PduEncoder} writes headers for gather-writes, {@link
+ * io.ostia.api.pdu.PduDecoder} is a resumable state machine for zero-copy socket reads.
+ * No threads, no I/O.
+ */
+@Export
+@Version("0.1.0")
+package io.ostia.api.pdu;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
