@@ -1,0 +1,46 @@
+package io.ostia.api.spi;
+
+import io.ostia.api.pdu.Pdu;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * The session layer's side of a connection: where a transport delivers what it receives.
+ *
+ * <p>Calls come from the transport's receive thread, one at a time per connection and in wire
+ * order. They must not block on the network or wait for another PDU of the same connection;
+ * {@link TransportConnection#sendPdu} and {@link TransportConnection#sendTask} may be called
+ * from them. After {@link TransportConnection#stop} returns, no call comes for that connection.
+ */
+@ConsumerType
+public interface ConnectionOwner {
+
+    /**
+     * A PDU for the session layer: every target PDU except those the transport consumes for
+     * data movement (R2T, and Data-In without status). A Data-In that carries status is
+     * delivered once its data is in the task's buffer, and stands for the SCSI response.
+     */
+    void pduReceived(Pdu pdu);
+
+    /**
+     * ExpCmdSN and MaxCmdSN seen in a PDU the transport consumed (Data-In, R2T), so the
+     * session's command window keeps moving.
+     */
+    void commandWindowUpdate(int expCmdSN, int maxCmdSN);
+
+    /** The StatSN the initiator expects next, for the ExpStatSN field of Data-Out PDUs. */
+    int expectedStatSN();
+
+    /**
+     * The connection failed (peer closed, I/O error, malformed PDU, digest error); the cause
+     * names what was wrong. The owner should start recovery: disconnect the endpoint and stop
+     * the connection with {@link StopMode#RECOVER}. Called at most once per bind.
+     */
+    void connectionFailed(Throwable cause);
+
+    /**
+     * The transport is leaving (its bundle is stopping). The owner should move the session to
+     * another transport now; connections still bound when the transport's release timeout
+     * passes are force-released.
+     */
+    void transportLeaving(IscsiTransport transport);
+}

@@ -1,0 +1,61 @@
+package io.ostia.api.spi;
+
+import io.ostia.api.TransportException;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A way to carry iSCSI PDUs and data: the equivalent of Linux's {@code struct iscsi_transport}.
+ *
+ * <h2>Lifecycle of the transport itself</h2>
+ * A transport is published (OSGi service, or {@link java.util.ServiceLoader} provider) only once
+ * it can connect. When it leaves (its bundle stops, or {@link #close()} on the module path) it
+ * keeps this order, which callers may rely on:
+ * <ol>
+ *   <li>new {@link #connect} calls fail with a {@link TransportException} saying the transport
+ *       is leaving;</li>
+ *   <li>the owner of every bound connection gets {@link ConnectionOwner#transportLeaving} so it
+ *       can move its session elsewhere (logout, then login on another transport);</li>
+ *   <li>releases already queued finish (bounded);</li>
+ *   <li>connections still open are force-released, each named in an error log;</li>
+ *   <li>only then is the service unregistered.</li>
+ * </ol>
+ *
+ * <h2>Threads</h2>
+ * Every method may be called from any thread. No method blocks for network I/O except
+ * {@link TransportEndpoint#poll}; none calls back into the owner while the caller waits.
+ */
+@ProviderType
+public interface IscsiTransport extends AutoCloseable {
+
+    /** Service property naming the transport, as in a session's transport preference. */
+    String NAME_PROPERTY = "io.ostia.transport.name";
+
+    /** The transport's name: {@code "tcp"} or {@code "iser"}. */
+    String name();
+
+    Set<TransportCapability> capabilities();
+
+    /**
+     * Starts connecting to {@code target} without waiting (Linux {@code ep_connect} with
+     * non_blocking=1). Use {@link TransportEndpoint#poll} to wait for the result.
+     *
+     * @throws TransportException at once when the transport is leaving or the address cannot
+     *                            be used; later connect failures are reported by poll
+     */
+    TransportEndpoint connect(InetSocketAddress target) throws TransportException;
+
+    /**
+     * Creates a connection object for {@code owner} (Linux {@code create_conn}); it carries
+     * nothing until bound to an endpoint.
+     */
+    TransportConnection createConnection(ConnectionOwner owner) throws TransportException;
+
+    /**
+     * Leaves as described above (the module-path equivalent of stopping the bundle).
+     * Idempotent; bounded by the transport's release timeout.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,199 @@
+package io.ostia.api.pdu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/** Real libiscsi <-> tgtd traffic: every PDU decodes, re-encodes to the same bytes, and has the expected fields. */
+class GoldenVectorTest {
+
+    static Pdu decodeWhole(GoldenVectors.Vector vector) throws PduFormatException {
+        ByteBuffer src = ByteBuffer.wrap(vector.bytes());
+        Pdu pdu = vector.receiver().decode(src);
+        assertNotNull(pdu, "line " + vector.line() + " did not complete a PDU");
+        assertFalse(src.hasRemaining(), "line " + vector.line() + " left bytes after the PDU");
+        return pdu;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyCapturedPduDecodesAndReencodesToTheSameBytes() {
+        return GoldenVectors.SCENARIOS.stream().map(GoldenVectors::load).flatMap(golden -> golden.vectors().stream()
+                .map(vector -> DynamicTest.dynamicTest(golden.scenario() + ":" + vector.line(), () -> {
+                    Pdu pdu = decodeWhole(vector);
+                    assertEquals(vector.opcodeCode(), pdu.opcode().code());
+                    ByteBuffer encoded = vector.encoder().encode(pdu);
+                    assertArrayEquals(vector.bytes(), encoded.array(), () -> "re-encoding of " + pdu);
+                })));
+    }
+
+    @Test
+    void theCaptureCoversEveryOpcodeThatLibiscsiAndTgtdExchange() throws PduFormatException {
+        Set<Opcode> seen = EnumSet.noneOf(Opcode.class);
+        for (String scenario : GoldenVectors.SCENARIOS) {
+            for (GoldenVectors.Vector vector : GoldenVectors.load(scenario).vectors()) {
+                seen.add(decodeWhole(vector).opcode());
+            }
+        }
+        assertEquals(EnumSet.of(Opcode.NOP_OUT, Opcode.SCSI_COMMAND, Opcode.TASK_MANAGEMENT_REQUEST,
+                Opcode.LOGIN_REQUEST, Opcode.TEXT_REQUEST, Opcode.DATA_OUT, Opcode.LOGOUT_REQUEST, Opcode.NOP_IN,
+                Opcode.SCSI_RESPONSE, Opcode.TASK_MANAGEMENT_RESPONSE, Opcode.LOGIN_RESPONSE, Opcode.TEXT_RESPONSE,
+                Opcode.DATA_IN, Opcode.LOGOUT_RESPONSE, Opcode.R2T), seen);
+    }
+
+    @Test
+    void discoveryLoginAndSendTargets() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("discovery");
+        LoginRequest login = (LoginRequest) decodeWhole(golden.withOpcode(Opcode.LOGIN_REQUEST).getFirst());
+        assertEquals(0, login.tsih());
+        assertEquals(0, login.versionMax());
+        assertEquals(LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, login.currentStage());
+        assertTrue(login.transit());
+        assertEquals(LoginStage.FULL_FEATURE_PHASE, login.nextStage());
+        assertTrue(text(login).contains("SessionType=Discovery"), text(login));
+
+        LoginResponse accepted = (LoginResponse) decodeWhole(golden.withOpcode(Opcode.LOGIN_RESPONSE).getFirst());
+        assertEquals(login.isid(), accepted.isid());
+        assertTrue(accepted.tsih() != 0, "the target assigns a TSIH");
+        assertEquals(LoginStatus.SUCCESS, accepted.status().orElseThrow());
+        assertEquals(login.initiatorTaskTag(), accepted.initiatorTaskTag());
+
+        TextRequest sendTargets = (TextRequest) decodeWhole(golden.withOpcode(Opcode.TEXT_REQUEST).getFirst());
+        assertEquals("SendTargets=All\0", text(sendTargets));
+        assertTrue(sendTargets.finalFlag());
+        assertEquals(Pdu.RESERVED_TAG, sendTargets.targetTransferTag());
+        TextResponse targets = (TextResponse) decodeWhole(golden.withOpcode(Opcode.TEXT_RESPONSE).getFirst());
+        assertTrue(text(targets).startsWith("TargetName=iqn.2025-11.io.ostia:golden\0TargetAddress=127.0.0.1:"),
+                text(targets));
+        assertEquals(sendTargets.initiatorTaskTag(), targets.initiatorTaskTag());
+        assertTrue(sendTargets.immediate(), "libiscsi sends SendTargets as an immediate command");
+        assertEquals(sendTargets.cmdSN(), targets.expCmdSN(), "an immediate command does not advance ExpCmdSN");
+    }
+
+    @Test
+    void readCapacity16CommandAndDataIn() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("readcapacity");
+        ScsiCommand command = golden.withOpcode(Opcode.SCSI_COMMAND).stream().map(GoldenVectorTest::decodeUnchecked)
+                .map(ScsiCommand.class::cast).filter(c -> (c.cdb()[0] & 0xff) == 0x9e).findFirst().orElseThrow();
+        assertEquals(0x10, command.cdb()[1] & 0x1f, "SERVICE ACTION READ CAPACITY(16)");
+        assertTrue(command.read());
+        assertFalse(command.write());
+        assertEquals(ScsiCommand.TaskAttribute.SIMPLE, command.attribute());
+        assertEquals(0x0001_0000_0000_0000L, command.lun(), "LUN 1 in SAM single-level format");
+
+        DataIn capacity = golden.withOpcode(Opcode.DATA_IN).stream().map(GoldenVectorTest::decodeUnchecked)
+                .map(DataIn.class::cast).filter(d -> d.initiatorTaskTag() == command.initiatorTaskTag()).findFirst()
+                .orElseThrow();
+        assertTrue(capacity.finalFlag());
+        assertEquals(0, capacity.bufferOffset());
+        // 8 MiB of 512-byte blocks: the last LBA is 16383, the block length 512.
+        assertEquals(16383L, capacity.data().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(
+                java.nio.ByteOrder.BIG_ENDIAN), 0));
+        assertEquals(512, capacity.data().get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(
+                java.nio.ByteOrder.BIG_ENDIAN), 8));
+    }
+
+    @Test
+    void writeIsSolicitedByR2tsAndAnsweredWithDataOut() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("write-r2t");
+        List<ReadyToTransfer> r2ts = golden.withOpcode(Opcode.R2T).stream().map(GoldenVectorTest::decodeUnchecked)
+                .map(ReadyToTransfer.class::cast).toList();
+        assertFalse(r2ts.isEmpty());
+        for (ReadyToTransfer r2t : r2ts) {
+            assertTrue(r2t.desiredDataTransferLength() > 0 && r2t.desiredDataTransferLength() <= 1024,
+                    "MaxBurstLength is 1024: " + r2t);
+            assertTrue(r2t.targetTransferTag() != Pdu.RESERVED_TAG);
+        }
+        ReadyToTransfer first = r2ts.getFirst();
+        DataOut answer = golden.withOpcode(Opcode.DATA_OUT).stream().map(GoldenVectorTest::decodeUnchecked)
+                .map(DataOut.class::cast).filter(d -> d.targetTransferTag() == first.targetTransferTag())
+                .findFirst().orElseThrow();
+        assertEquals(first.initiatorTaskTag(), answer.initiatorTaskTag());
+        assertEquals(first.bufferOffset(), answer.bufferOffset());
+        assertEquals(0, answer.dataSN(), "DataSN restarts at 0 for each R2T");
+        assertTrue(answer.dataSegmentLength() <= 1024, "target MaxRecvDataSegmentLength is 1024");
+
+        boolean residualSeen = golden.withOpcode(Opcode.SCSI_RESPONSE).stream().map(GoldenVectorTest::decodeUnchecked)
+                .map(ScsiResponse.class::cast).anyMatch(r -> r.residualOverflow() || r.residualUnderflow());
+        assertTrue(residualSeen, "the residual tests make tgtd report residuals");
+    }
+
+    @Test
+    void taskManagementAbortTask() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("task-management");
+        TaskManagementRequest abort = (TaskManagementRequest) decodeWhole(
+                golden.withOpcode(Opcode.TASK_MANAGEMENT_REQUEST).getFirst());
+        assertEquals(TaskManagementRequest.Function.ABORT_TASK, abort.function());
+        assertTrue(abort.immediate());
+        TaskManagementResponse response = (TaskManagementResponse) decodeWhole(
+                golden.withOpcode(Opcode.TASK_MANAGEMENT_RESPONSE).getFirst());
+        assertEquals(abort.initiatorTaskTag(), response.initiatorTaskTag());
+        assertInstanceOf(TaskManagementResponse.Response.class, response.response());
+    }
+
+    @Test
+    void targetNopInPingIsAnsweredByNopOut() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("nop");
+        NopIn ping = (NopIn) decodeWhole(golden.withOpcode(Opcode.NOP_IN).getFirst());
+        assertEquals(Pdu.RESERVED_TAG, ping.initiatorTaskTag(), "a target ping carries no task tag");
+        assertTrue(ping.targetTransferTag() != Pdu.RESERVED_TAG, "and asks for an answer");
+        NopOut answer = golden.withOpcode(Opcode.NOP_OUT).stream().map(GoldenVectorTest::decodeUnchecked)
+                .map(NopOut.class::cast).filter(n -> n.targetTransferTag() == ping.targetTransferTag()).findFirst()
+                .orElseThrow();
+        assertEquals(Pdu.RESERVED_TAG, answer.initiatorTaskTag());
+        assertTrue(answer.immediate());
+    }
+
+    @Test
+    void headerDigestsAreVerifiedAndLittleEndianOnTheWire() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("inquiry-header-digest");
+        GoldenVectors.Vector digested = golden.vectors().stream().filter(GoldenVectors.Vector::headerDigest)
+                .findFirst().orElseThrow();
+        ByteBuffer bytes = ByteBuffer.wrap(digested.bytes());
+        int computed = Digests.crc32c(bytes.slice(0, PduEncoder.BHS_LENGTH));
+        assertEquals(computed, Integer.reverseBytes(bytes.getInt(PduEncoder.BHS_LENGTH)),
+                "tgtd/libiscsi send the CRC32C least significant byte first");
+        decodeWhole(digested);
+
+        byte[] corrupted = digested.bytes().clone();
+        corrupted[PduEncoder.BHS_LENGTH] ^= 1;
+        PduFormatException failure = assertThrows(PduFormatException.class,
+                () -> digested.receiver().decode(ByteBuffer.wrap(corrupted)));
+        assertEquals("HeaderDigest", failure.field());
+    }
+
+    @Test
+    void chapLoginCarriesTheChallengeExchange() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("chap");
+        String all = String.join("\0", golden.vectors().stream().map(GoldenVectorTest::decodeUnchecked)
+                .filter(p -> p instanceof LoginRequest || p instanceof LoginResponse).map(GoldenVectorTest::text)
+                .toList());
+        assertTrue(all.contains("AuthMethod=CHAP\0"), all);
+        assertTrue(all.contains("CHAP_N=ostia-user\0"), all);
+    }
+
+    static String text(Pdu pdu) {
+        return new String(pdu.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+    }
+
+    static Pdu decodeUnchecked(GoldenVectors.Vector vector) {
+        try {
+            return decodeWhole(vector);
+        } catch (PduFormatException e) {
+            throw new AssertionError("line " + vector.line() + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,328 @@
+package io.ostia.api.pdu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class PduCodecTest {
+
+    static Stream<Arguments> everyPduWithAndWithoutDigests() {
+        List<Arguments> cases = new ArrayList<>();
+        for (boolean digests : new boolean[] {false, true}) {
+            for (Pdu pdu : SamplePdus.initiatorPdus()) {
+                cases.add(Arguments.of(pdu, Side.TARGET, digests));
+            }
+            for (Pdu pdu : SamplePdus.targetPdus()) {
+                cases.add(Arguments.of(pdu, Side.INITIATOR, digests));
+            }
+        }
+        return cases.stream();
+    }
+
+    static PduDecoder decoder(Side side, boolean digests) {
+        PduDecoder decoder = new PduDecoder(side, 65536);
+        decoder.setHeaderDigest(digests);
+        decoder.setDataDigest(digests);
+        return decoder;
+    }
+
+    static byte[] bytesOf(MemorySegment segment) {
+        return segment.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** Records compare CDB arrays and data segments by identity, so compare the wire form and the data. */
+    static void assertSamePdu(Pdu expected, Pdu actual) {
+        assertEquals(expected.opcode(), actual.opcode());
+        assertArrayEquals(new PduEncoder(false, false).encode(expected).array(),
+                new PduEncoder(false, false).encode(actual).array(), () -> expected + " vs " + actual);
+        assertArrayEquals(bytesOf(expected.data()), bytesOf(actual.data()));
+    }
+
+    @Test
+    void samplesCoverEveryOpcode() {
+        EnumSet<Opcode> covered = EnumSet.noneOf(Opcode.class);
+        SamplePdus.initiatorPdus().forEach(p -> covered.add(p.opcode()));
+        SamplePdus.targetPdus().forEach(p -> covered.add(p.opcode()));
+        assertEquals(EnumSet.allOf(Opcode.class), covered);
+    }
+
+    @ParameterizedTest
+    @MethodSource("everyPduWithAndWithoutDigests")
+    void roundTripsInOneBuffer(Pdu pdu, Side receiver, boolean digests) throws PduFormatException {
+        PduEncoder encoder = new PduEncoder(digests, digests);
+        ByteBuffer wire = encoder.encode(pdu);
+        assertEquals(encoder.encodedLength(pdu), wire.remaining());
+        assertEquals(0, wire.remaining() % 4, "PDUs are padded to four bytes");
+        Pdu decoded = decoder(receiver, digests).decode(wire);
+        assertFalse(wire.hasRemaining());
+        assertEquals(pdu.getClass(), decoded.getClass());
+        assertSamePdu(pdu, decoded);
+        if (!(pdu instanceof ScsiCommand)) {
+            // Everything but the CDB array and the data segment compares by value.
+            assertEquals(pdu.withData(Pdu.NO_DATA).toString().replaceAll("data=\\S+", ""),
+                    decoded.withData(Pdu.NO_DATA).toString().replaceAll("data=\\S+", ""));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("everyPduWithAndWithoutDigests")
+    void decodesByteByByte(Pdu pdu, Side receiver, boolean digests) throws PduFormatException {
+        byte[] wire = new PduEncoder(digests, digests).encode(pdu).array();
+        PduDecoder decoder = decoder(receiver, digests);
+        Pdu decoded = null;
+        for (int i = 0; i < wire.length; i++) {
+            assertNull(decoded, "completed before its last byte");
+            decoded = decoder.decode(ByteBuffer.wrap(wire, i, 1));
+        }
+        assertSamePdu(pdu, decoded);
+        assertEquals(PduDecoder.State.BHS, decoder.state());
+    }
+
+    @Test
+    void decodesAStreamSplitAtRandomPoints() throws PduFormatException {
+        PduEncoder encoder = new PduEncoder(true, true);
+        List<Pdu> sent = SamplePdus.targetPdus();
+        ByteBuffer stream = ByteBuffer.allocate(sent.stream().mapToInt(encoder::encodedLength).sum());
+        sent.forEach(p -> encoder.encode(p, stream));
+        byte[] wire = stream.array();
+        Random random = new Random(7143);
+        for (int round = 0; round < 50; round++) {
+            PduDecoder decoder = decoder(Side.INITIATOR, true);
+            List<Pdu> received = new ArrayList<>();
+            int offset = 0;
+            while (offset < wire.length) {
+                int chunk = Math.min(wire.length - offset, 1 + random.nextInt(round % 2 == 0 ? 7 : 200));
+                ByteBuffer src = ByteBuffer.wrap(wire, offset, chunk);
+                decoder.feed(src, received::add);
+                assertFalse(src.hasRemaining());
+                offset += chunk;
+            }
+            assertEquals(sent.size(), received.size());
+            for (int i = 0; i < sent.size(); i++) {
+                assertSamePdu(sent.get(i), received.get(i));
+            }
+        }
+    }
+
+    @Test
+    void pullStyleReadsDataStraightIntoThePlacedSegment() throws PduFormatException {
+        byte[] payload = new byte[1001];
+        new Random(1).nextBytes(payload);
+        DataIn dataIn = new DataIn(true, false, false, false, false, 0, 0, 5, -1, 0, 1, 2, 0, 24, 0,
+                MemorySegment.ofArray(payload));
+        ByteBuffer wire = new PduEncoder(true, true).encode(dataIn);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment readBuffer = arena.allocate(2048);
+            PduDecoder decoder = decoder(Side.INITIATOR, true);
+            decoder.setDataPlacement((header, length) -> header instanceof DataIn in
+                    ? readBuffer.asSlice(in.bufferOffset(), length) : null);
+            List<PduDecoder.State> states = new ArrayList<>();
+            Pdu decoded = null;
+            while (decoded == null) {
+                states.add(decoder.state());
+                ByteBuffer target = decoder.readTarget();
+                // A socket read: at most 300 bytes at a time into the target.
+                int count = Math.min(Math.min(target.remaining(), wire.remaining()), 300);
+                target.put(wire.slice(wire.position(), count));
+                wire.position(wire.position() + count);
+                decoded = decoder.advance();
+            }
+            assertEquals(List.of(PduDecoder.State.BHS, PduDecoder.State.HEADER_DIGEST, PduDecoder.State.DATA,
+                    PduDecoder.State.DATA, PduDecoder.State.DATA, PduDecoder.State.DATA, PduDecoder.State.PADDING,
+                    PduDecoder.State.DATA_DIGEST), states);
+            assertEquals(readBuffer.address() + 24, decoded.data().address(), "no copy: data sits in the read buffer");
+            assertArrayEquals(payload, bytesOf(readBuffer.asSlice(24, payload.length)));
+        }
+    }
+
+    @Test
+    void headerEncodingLeavesDataForAGatherWrite() {
+        MemorySegment data = SamplePdus.bytes("twelve bytes");
+        DataOut dataOut = new DataOut(true, 0, 1, 2, 3, 0, 0, data);
+        PduEncoder encoder = new PduEncoder(true, true);
+        ByteBuffer header = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH);
+        assertEquals(52, encoder.encodeHeader(dataOut, header));
+        ByteBuffer trailer = ByteBuffer.allocate(8);
+        encoder.encodeTrailer(data.byteSize() == 12 ? 12 : -1, Digests.dataDigest(List.of(data.asSlice(0, 5),
+                data.asSlice(5))), trailer);
+        assertEquals(4, trailer.position(), "12 bytes need no padding, only the digest");
+        ByteBuffer whole = encoder.encode(dataOut);
+        assertEquals(header.flip(), whole.slice(0, 52));
+        assertEquals(trailer.flip(), whole.slice(64, 4));
+    }
+
+    @Test
+    void paddingRoundsUpToFourBytes() {
+        assertEquals(0, PduEncoder.paddingLength(0));
+        assertEquals(3, PduEncoder.paddingLength(1));
+        assertEquals(2, PduEncoder.paddingLength(6));
+        assertEquals(1, PduEncoder.paddingLength(7));
+        assertEquals(8, PduEncoder.paddedLength(5));
+        assertEquals(3 + 4, new PduEncoder(false, true).trailerLength(5));
+        assertEquals(0, new PduEncoder(true, true).trailerLength(0), "no data, no data digest");
+    }
+
+    /** RFC 3720 Appendix B.4 lists these CRC32C results in wire order. */
+    @Test
+    void crc32cMatchesTheRfc3720TestVectors() {
+        byte[] ascending = new byte[32];
+        byte[] descending = new byte[32];
+        byte[] ones = new byte[32];
+        for (int i = 0; i < 32; i++) {
+            ascending[i] = (byte) i;
+            descending[i] = (byte) (31 - i);
+            ones[i] = (byte) 0xff;
+        }
+        assertEquals("aa36918a", wire(new byte[32]));
+        assertEquals("43aba862", wire(ones));
+        assertEquals("4e79dd46", wire(ascending));
+        assertEquals("5cdb3f11", wire(descending));
+    }
+
+    private static String wire(byte[] bytes) {
+        ByteBuffer digest = ByteBuffer.allocate(4);
+        Digests.put(digest, Digests.dataDigest(MemorySegment.ofArray(bytes)));
+        return HexFormat.of().formatHex(digest.array());
+    }
+
+    @Test
+    void extendedCdbAndBidirectionalLengthTravelInAhs() throws PduFormatException {
+        ScsiCommand command = (ScsiCommand) SamplePdus.initiatorPdus().get(2);
+        ByteBuffer wire = new PduEncoder(false, false).encode(command);
+        assertEquals(7, wire.get(4), "TotalAHSLength in words: 20 bytes of Extended CDB AHS, 8 of bidirectional");
+        assertEquals(17, wire.getShort(48), "AHSLength counts the reserved byte");
+        ScsiCommand decoded = (ScsiCommand) decoder(Side.TARGET, false).decode(wire);
+        assertArrayEquals(command.cdb(), decoded.cdb());
+        assertEquals(8192, decoded.expectedBidirectionalReadDataLength().getAsInt());
+    }
+
+    @Test
+    void oversizeDataSegmentFailsBeforeAnyAllocation() {
+        DataIn big = new DataIn(true, false, false, false, false, 0, 0, 1, -1, 0, 0, 0, 0, 0, 0,
+                MemorySegment.ofArray(new byte[1 << 20]));
+        ByteBuffer header = ByteBuffer.allocate(PduEncoder.BHS_LENGTH);
+        new PduEncoder(false, false).encodeHeader(big, header);
+        PduDecoder decoder = new PduDecoder(Side.INITIATOR, 262144);
+        decoder.setDataPlacement((h, length) -> {
+            throw new AssertionError("asked to place " + length + " bytes");
+        });
+        PduFormatException failure = assertThrows(PduFormatException.class, () -> decoder.decode(header.flip()));
+        assertEquals("DataSegmentLength", failure.field());
+        assertEquals("DataSegmentLength 1048576 exceeds MaxRecvDataSegmentLength 262144", failure.getMessage());
+        assertEquals(PduDecoder.State.FAILED, decoder.state());
+        assertThrows(IllegalStateException.class, decoder::readTarget);
+        assertThrows(IllegalStateException.class, () -> decoder.decode(ByteBuffer.allocate(1)));
+        assertSame(failure, decoder.failure());
+    }
+
+    @Test
+    void dataSegmentOnAnOpcodeWithoutDataIsRejected() {
+        byte[] r2t = new PduEncoder(false, false).encode(SamplePdus.targetPdus().get(9)).array();
+        r2t[7] = 4;
+        PduFormatException failure = assertThrows(PduFormatException.class,
+                () -> new PduDecoder(Side.INITIATOR, 8192).decode(ByteBuffer.wrap(r2t)));
+        assertEquals("DataSegmentLength", failure.field());
+    }
+
+    @Test
+    void badAhsLengthsAreRejected() {
+        ScsiCommand command = (ScsiCommand) SamplePdus.initiatorPdus().get(2);
+        byte[] wire = new PduEncoder(false, false).encode(command).array();
+        byte[] tooLong = wire.clone();
+        tooLong[48] = 0x01; // AHSLength 0x0111 runs past TotalAHSLength
+        assertField("AHSLength", Side.TARGET, tooLong);
+        byte[] zero = wire.clone();
+        zero[48] = 0;
+        zero[49] = 0;
+        assertField("AHSLength", Side.TARGET, zero);
+        byte[] unknownType = wire.clone();
+        unknownType[50] = 9;
+        assertField("AHSType", Side.TARGET, unknownType);
+        byte[] ahsOnNop = new PduEncoder(false, false).encode(SamplePdus.initiatorPdus().getFirst()).array();
+        ahsOnNop[4] = 1;
+        assertField("TotalAHSLength", Side.TARGET, ahsOnNop);
+    }
+
+    @Test
+    void dataDigestMismatchIsReported() {
+        byte[] wire = new PduEncoder(true, true).encode(SamplePdus.targetPdus().get(6)).array();
+        wire[60] ^= 0x40; // a data byte
+        PduFormatException failure = assertField("DataDigest", Side.INITIATOR, wire, true);
+        assertTrue(failure.getMessage().contains("DATA_IN data segment (9 bytes)"), failure.getMessage());
+    }
+
+    @Test
+    void wrongSideAndReservedOpcodesAreRejected() {
+        byte[] scsiCommand = new PduEncoder(false, false).encode(SamplePdus.initiatorPdus().get(1)).array();
+        PduFormatException wrongSide = assertField("Opcode", Side.INITIATOR, scsiCommand);
+        assertTrue(wrongSide.getMessage().contains("SCSI_COMMAND"), wrongSide.getMessage());
+        byte[] dataIn = new PduEncoder(false, false).encode(SamplePdus.targetPdus().get(6)).array();
+        assertField("Opcode", Side.TARGET, dataIn);
+        byte[] reserved = dataIn.clone();
+        reserved[0] = 0x1c; // vendor specific
+        assertField("Opcode", Side.TARGET, reserved);
+    }
+
+    @Test
+    void undefinedFieldValuesNameTheirField() {
+        byte[] tmf = new PduEncoder(false, false).encode(SamplePdus.initiatorPdus().get(3)).array();
+        tmf[1] = (byte) 0x8f;
+        assertField("Function", Side.TARGET, tmf);
+        byte[] login = new PduEncoder(false, false).encode(SamplePdus.initiatorPdus().get(4)).array();
+        login[1] = (byte) 0x89; // CSG 2 is reserved
+        assertField("CSG", Side.TARGET, login);
+        byte[] text = new PduEncoder(false, false).encode(SamplePdus.initiatorPdus().get(5)).array();
+        text[1] = (byte) 0xc0;
+        assertField("C", Side.TARGET, text);
+    }
+
+    @Test
+    void digestsSwitchOnlyBetweenPdus() throws PduFormatException {
+        PduDecoder decoder = new PduDecoder(Side.INITIATOR, 8192);
+        byte[] wire = new PduEncoder(false, false).encode(SamplePdus.targetPdus().getFirst()).array();
+        assertNull(decoder.decode(ByteBuffer.wrap(wire, 0, 10)));
+        assertThrows(IllegalStateException.class, () -> decoder.setHeaderDigest(true));
+        decoder.decode(ByteBuffer.wrap(wire, 10, wire.length - 10));
+        decoder.setHeaderDigest(true);
+        assertTrue(decoder.headerDigest());
+    }
+
+    @Test
+    void placementOfTheWrongSizeFailsTheDecoder() {
+        byte[] wire = new PduEncoder(false, false).encode(SamplePdus.targetPdus().get(6)).array();
+        PduDecoder decoder = new PduDecoder(Side.INITIATOR, 8192);
+        decoder.setDataPlacement((header, length) -> MemorySegment.ofArray(new byte[length + 1]));
+        assertThrows(IllegalStateException.class, () -> decoder.decode(ByteBuffer.wrap(wire)));
+        assertEquals(PduDecoder.State.FAILED, decoder.state());
+    }
+
+    private static PduFormatException assertField(String field, Side receiver, byte[] wire) {
+        return assertField(field, receiver, wire, false);
+    }
+
+    private static PduFormatException assertField(String field, Side receiver, byte[] wire, boolean digests) {
+        PduFormatException failure = assertThrows(PduFormatException.class,
+                () -> decoder(receiver, digests).decode(ByteBuffer.wrap(wire)));
+        assertEquals(field, failure.field(), failure.getMessage());
+        return failure;
+    }
+}

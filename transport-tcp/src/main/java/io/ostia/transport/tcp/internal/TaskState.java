@@ -1,0 +1,130 @@
+package io.ostia.transport.tcp.internal;
+
+import io.ostia.api.ProtocolException;
+import io.ostia.api.pdu.DataIn;
+import io.ostia.api.pdu.ReadyToTransfer;
+import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.spi.TransportTask;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A task's data movement on one connection: where its Data-In must land next, which R2T comes
+ * next.
+ *
+ * <p>{@link #lock} is held by whoever touches the task buffer (the receive thread placing a
+ * Data-In segment, a sender writing a Data-Out) and by {@link #finishWithin}, so that once a
+ * task is finished, by its status, a cleanup or the connection's stop, nobody touches its
+ * buffer again. Lock order: task lock before the sender's lock.
+ */
+final class TaskState {
+
+    final TransportTask task;
+    final ScsiCommand command;
+    final MemorySegment buffer;
+    final ReentrantLock lock = new ReentrantLock();
+
+    /** Guarded by {@link #lock}. */
+    private boolean finished;
+    /** Touched by the receive thread only. */
+    private int nextDataSN;
+    private int nextR2TSN;
+    private long bytesReceived;
+
+    TaskState(TransportTask task, ScsiCommand command) {
+        this.task = task;
+        this.command = command;
+        this.buffer = task.buffer();
+    }
+
+    int itt() {
+        return command.initiatorTaskTag();
+    }
+
+    /** Caller holds {@link #lock}. */
+    boolean finished() {
+        return finished;
+    }
+
+    /**
+     * Marks the task finished once nobody touches its buffer; waits for a placement or a send
+     * in progress, at most {@code timeoutNanos}.
+     *
+     * @return false when the lock could not be had in time
+     */
+    boolean finishWithin(long timeoutNanos) throws InterruptedException {
+        if (!lock.tryLock(timeoutNanos, TimeUnit.NANOSECONDS)) {
+            return false;
+        }
+        try {
+            finished = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Checks a Data-In header before its data is read into the buffer: a read task, DataSN in
+     * order, the segment within the buffer (whose size is the expected transfer length).
+     */
+    void acceptDataIn(DataIn header, int dataSegmentLength, String peer) throws ProtocolException {
+        if (!command.read()) {
+            throw new ProtocolException("InitiatorTaskTag", "Data-In from " + peer + " for task "
+                    + hex(itt()) + ", which is not a read");
+        }
+        if (header.dataSN() != nextDataSN) {
+            throw new ProtocolException("DataSN", "Data-In from " + peer + " for task " + hex(itt()) + " has DataSN "
+                    + Integer.toUnsignedString(header.dataSN()) + ", expected " + nextDataSN);
+        }
+        long offset = Integer.toUnsignedLong(header.bufferOffset());
+        if (offset + dataSegmentLength > buffer.byteSize()) {
+            throw new ProtocolException("BufferOffset", "Data-In from " + peer + " for task " + hex(itt())
+                    + " puts " + dataSegmentLength + " bytes at BufferOffset " + offset
+                    + ", beyond the expected data transfer length " + buffer.byteSize());
+        }
+        nextDataSN++;
+        bytesReceived += dataSegmentLength;
+    }
+
+    long bytesReceived() {
+        return bytesReceived;
+    }
+
+    /**
+     * Checks an R2T: a write task, R2TSN in order, a desired length within MaxBurstLength and
+     * an extent within the buffer.
+     */
+    void acceptR2T(ReadyToTransfer r2t, TcpParameters parameters, String peer) throws ProtocolException {
+        if (!command.write()) {
+            throw new ProtocolException("InitiatorTaskTag", "R2T from " + peer + " for task " + hex(itt())
+                    + ", which is not a write");
+        }
+        if (r2t.r2tSN() != nextR2TSN) {
+            throw new ProtocolException("R2TSN", "R2T from " + peer + " for task " + hex(itt()) + " has R2TSN "
+                    + Integer.toUnsignedString(r2t.r2tSN()) + ", expected " + nextR2TSN);
+        }
+        if (r2t.targetTransferTag() == -1) {
+            throw new ProtocolException("TargetTransferTag", "R2T from " + peer + " for task " + hex(itt())
+                    + " has the reserved TargetTransferTag 0xffffffff");
+        }
+        long length = Integer.toUnsignedLong(r2t.desiredDataTransferLength());
+        if (length == 0 || length > parameters.maxBurstLength()) {
+            throw new ProtocolException("DesiredDataTransferLength", "R2T from " + peer + " for task "
+                    + hex(itt()) + " asks for " + length + " bytes; it must be 1.." + parameters.maxBurstLength()
+                    + " (MaxBurstLength)");
+        }
+        long offset = Integer.toUnsignedLong(r2t.bufferOffset());
+        if (offset + length > buffer.byteSize()) {
+            throw new ProtocolException("BufferOffset", "R2T from " + peer + " for task " + hex(itt()) + " asks for "
+                    + length + " bytes at BufferOffset " + offset + ", beyond the expected data transfer length "
+                    + buffer.byteSize());
+        }
+        nextR2TSN++;
+    }
+
+    static String hex(int tag) {
+        return String.format("0x%08x", tag);
+    }
+}
