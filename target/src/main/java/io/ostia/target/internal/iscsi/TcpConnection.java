@@ -26,7 +26,7 @@ final class TcpConnection implements PduTransport {
 
     private static final System.Logger LOG = System.getLogger(TcpConnection.class.getName());
     private static final int READ_BUFFER = 256 << 10;
-    private static final int WRITE_BUFFER = 512 << 10;
+    private static final int WRITE_BUFFER = 1024 << 10;
     /** RFC 7143 §12.12: MaxRecvDataSegmentLength is 8192 until login negotiates it. */
     static final int LOGIN_DATA_SEGMENT_LENGTH = 8192;
 
