@@ -129,9 +129,7 @@ public final class IscsiTarget implements AutoCloseable {
 
         /** Requires CHAP for discovery sessions too. */
         public Builder discoveryChap(ChapCredentials credentials) {
-            settings = new TargetServer.Settings(settings.commandWindow(), settings.nopInterval(), settings.nopTimeout(),
-                    settings.logoutGrace(), settings.maxRecvDataSegmentLength(), settings.maxBurstLength(),
-                    settings.firstBurstLength(), settings.maxOutstandingR2T(), Optional.of(credentials));
+            settings = settings.withDiscoveryChap(Optional.of(credentials));
             return this;
         }
 
@@ -140,17 +138,20 @@ public final class IscsiTarget implements AutoCloseable {
          * unanswered for {@code timeout} closes the connection.
          */
         public Builder nopIn(Duration interval, Duration timeout) {
-            settings = new TargetServer.Settings(settings.commandWindow(), interval, timeout, settings.logoutGrace(),
-                    settings.maxRecvDataSegmentLength(), settings.maxBurstLength(), settings.firstBurstLength(),
-                    settings.maxOutstandingR2T(), settings.discoveryChap());
+            if (interval.isNegative() || timeout.isNegative() || (!interval.isZero() && timeout.isZero())) {
+                throw new IllegalArgumentException("NOP-In interval and timeout must not be negative, and a ping "
+                        + "needs a timeout: " + interval + ", " + timeout);
+            }
+            settings = settings.withNop(interval, timeout);
             return this;
         }
 
         /** How long {@link #close()} waits for initiators to log out after asking them to (zero: not at all). */
         public Builder logoutGrace(Duration grace) {
-            settings = new TargetServer.Settings(settings.commandWindow(), settings.nopInterval(),
-                    settings.nopTimeout(), grace, settings.maxRecvDataSegmentLength(), settings.maxBurstLength(),
-                    settings.firstBurstLength(), settings.maxOutstandingR2T(), settings.discoveryChap());
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("logout grace must not be negative: " + grace);
+            }
+            settings = settings.withLogoutGrace(grace);
             return this;
         }
 

@@ -40,6 +40,21 @@ public final class TargetServer implements AutoCloseable {
             return new Settings(128, Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(2),
                     262144, 1 << 20, 65536, 4, Optional.empty());
         }
+
+        public Settings withNop(Duration interval, Duration timeout) {
+            return new Settings(commandWindow, interval, timeout, logoutGrace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap);
+        }
+
+        public Settings withLogoutGrace(Duration grace) {
+            return new Settings(commandWindow, nopInterval, nopTimeout, grace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap);
+        }
+
+        public Settings withDiscoveryChap(Optional<ChapCredentials> chap) {
+            return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, chap);
+        }
     }
 
     private final Map<String, TargetNode> nodes;
