@@ -389,32 +389,32 @@ public final class PduDecoder {
             case NOP_OUT -> new NopOut(immediate, lun, itt, field20, field24, field28, none);
             case SCSI_COMMAND -> decodeScsiCommand(immediate, flags, lun, itt, field20, field24, field28);
             case TASK_MANAGEMENT_REQUEST -> new TaskManagementRequest(immediate,
-                    TaskManagementRequest.Function.fromCode(flags & 0x7f), lun, itt, field20, field24, field28,
+                    CodedValue.find(TaskManagementRequest.Function.class, flags & 0x7f, "Function"), lun, itt, field20, field24, field28,
                     field32, field36);
             case LOGIN_REQUEST -> {
                 checkLoginFlags(flags);
                 yield new LoginRequest(flag(flags, 0x80), flag(flags, 0x40),
-                        LoginStage.fromCode(flags >> 2 & 3, "CSG"), LoginStage.fromCode(flags & 3, "NSG"),
+                        CodedValue.find(LoginStage.class, flags >> 2 & 3, "CSG"), CodedValue.find(LoginStage.class, flags & 3, "NSG"),
                         b.get(2) & 0xff, b.get(3) & 0xff, lun >>> 16, (int) lun & 0xffff, itt,
                         b.getShort(20) & 0xffff, field24, field28, none);
             }
             case TEXT_REQUEST -> new TextRequest(immediate, finalFlag, continueFlag(flags), lun, itt, field20,
                     field24, field28, none);
             case DATA_OUT -> new DataOut(finalFlag, lun, itt, field20, field28, field36, field40, none);
-            case LOGOUT_REQUEST -> new LogoutRequest(immediate, LogoutRequest.Reason.fromCode(flags & 0x7f), itt,
+            case LOGOUT_REQUEST -> new LogoutRequest(immediate, CodedValue.find(LogoutRequest.Reason.class, flags & 0x7f, "ReasonCode"), itt,
                     b.getShort(20) & 0xffff, field24, field28);
-            case SNACK_REQUEST -> new SnackRequest(SnackRequest.Type.fromCode(flags & 0x0f), lun, itt, field20,
+            case SNACK_REQUEST -> new SnackRequest(CodedValue.find(SnackRequest.Type.class, flags & 0x0f, "Type"), lun, itt, field20,
                     field28, field40, field44);
             case NOP_IN -> new NopIn(lun, itt, field20, field24, field28, field32, none);
             case SCSI_RESPONSE -> new ScsiResponse(flag(flags, 0x10), flag(flags, 0x08), flag(flags, 0x04),
                     flag(flags, 0x02), b.get(2) & 0xff, b.get(3) & 0xff, itt, field20, field24, field28, field32,
                     field36, field40, field44, none);
             case TASK_MANAGEMENT_RESPONSE -> new TaskManagementResponse(
-                    TaskManagementResponse.Response.fromCode(b.get(2) & 0xff), itt, field24, field28, field32);
+                    CodedValue.find(TaskManagementResponse.Response.class, b.get(2) & 0xff, "Response"), itt, field24, field28, field32);
             case LOGIN_RESPONSE -> {
                 checkLoginFlags(flags);
                 yield new LoginResponse(flag(flags, 0x80), flag(flags, 0x40),
-                        LoginStage.fromCode(flags >> 2 & 3, "CSG"), LoginStage.fromCode(flags & 3, "NSG"),
+                        CodedValue.find(LoginStage.class, flags >> 2 & 3, "CSG"), CodedValue.find(LoginStage.class, flags & 3, "NSG"),
                         b.get(2) & 0xff, b.get(3) & 0xff, lun >>> 16, (int) lun & 0xffff, itt, field24, field28,
                         field32, b.get(36) & 0xff, b.get(37) & 0xff, none);
             }
@@ -429,14 +429,14 @@ public final class PduDecoder {
                         b.get(3) & 0xff, lun, itt, field20, field24, field28, field32, field36, field40, field44,
                         none);
             }
-            case LOGOUT_RESPONSE -> new LogoutResponse(LogoutResponse.Response.fromCode(b.get(2) & 0xff), itt,
+            case LOGOUT_RESPONSE -> new LogoutResponse(CodedValue.find(LogoutResponse.Response.class, b.get(2) & 0xff, "Response"), itt,
                     field24, field28, field32, b.getShort(40) & 0xffff, b.getShort(42) & 0xffff);
             case R2T -> new ReadyToTransfer(lun, itt, field20, field24, field28, field32, field36, field40,
                     field44);
             case ASYNC_MESSAGE -> new AsyncMessage(lun, field24, field28, field32,
-                    AsyncMessage.Event.fromCode(b.get(36) & 0xff), b.get(37) & 0xff, b.getShort(38) & 0xffff,
+                    CodedValue.find(AsyncMessage.Event.class, b.get(36) & 0xff, "AsyncEvent"), b.get(37) & 0xff, b.getShort(38) & 0xffff,
                     b.getShort(40) & 0xffff, b.getShort(42) & 0xffff, none);
-            case REJECT -> new Reject(Reject.Reason.fromCode(b.get(2) & 0xff), field24, field28, field32, field36,
+            case REJECT -> new Reject(CodedValue.find(Reject.Reason.class, b.get(2) & 0xff, "Reason"), field24, field28, field32, field36,
                     none);
         };
     }
@@ -497,7 +497,7 @@ public final class PduDecoder {
             header.get(32, cdb);
         }
         return new ScsiCommand(immediate, flag(flags, 0x80), flag(flags, 0x40), flag(flags, 0x20),
-                ScsiCommand.TaskAttribute.fromCode(flags & 0x07), lun, itt, expectedLength, cmdSN, expStatSN, cdb,
+                CodedValue.find(ScsiCommand.TaskAttribute.class, flags & 0x07, "ATTR"), lun, itt, expectedLength, cmdSN, expStatSN, cdb,
                 bidirectionalReadLength, Pdu.NO_DATA);
     }
 }

@@ -26,7 +26,6 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
     public enum TaskAttribute implements CodedValue {
         UNTAGGED(0), SIMPLE(1), ORDERED(2), HEAD_OF_QUEUE(3), ACA(4);
 
-        private static final TaskAttribute[] VALUES = values();
         private final int code;
 
         TaskAttribute(int code) {
@@ -36,10 +35,6 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
         @Override
         public int code() {
             return code;
-        }
-
-        static TaskAttribute fromCode(int code) throws PduFormatException {
-            return CodedValue.find(VALUES, code, "ATTR");
         }
     }
 
