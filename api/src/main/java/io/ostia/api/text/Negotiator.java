@@ -380,7 +380,8 @@ public final class Negotiator {
                 (int) number(results, Keys.ERROR_RECOVERY_LEVEL), (int) number(results, Keys.DEFAULT_TIME_2_WAIT),
                 (int) number(results, Keys.DEFAULT_TIME_2_RETAIN), (int) number(results, Keys.MAX_CONNECTIONS),
                 bool(Keys.RDMA_EXTENSIONS), (int) declared(targetIser), (int) declared(initiatorIser),
-                number(results, Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS), (int) number(results, Keys.ISCSI_PROTOCOL_LEVEL));
+                number(results, Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS),
+                (int) number(results, Keys.ISCSI_PROTOCOL_LEVEL));
         if (!discovery && parameters.firstBurstLength() > parameters.maxBurstLength()) {
             throw new NegotiationException(Keys.FIRST_BURST_LENGTH, "negotiated FirstBurstLength "
                     + parameters.firstBurstLength() + " exceeds MaxBurstLength " + parameters.maxBurstLength());
