@@ -155,6 +155,9 @@ class GoldenVectorTest {
                 .orElseThrow();
         assertEquals(Pdu.RESERVED_TAG, answer.initiatorTaskTag());
         assertTrue(answer.immediate());
+        NopOut ours = NopOut.answering(ping, answer.cmdSN(), answer.expStatSN());
+        assertArrayEquals(new PduEncoder(false, false).encode(answer).array(),
+                new PduEncoder(false, false).encode(ours).array(), "answering() builds what libiscsi sent");
     }
 
     @Test
@@ -201,6 +204,10 @@ class GoldenVectorTest {
         assertEquals(7, write.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1));
         NopIn echo = (NopIn) decodeWhole(golden.withOpcode(Opcode.NOP_IN).getFirst());
         assertEquals("ping!", text(echo));
+        NopOut ping = (NopOut) decodeWhole(golden.withOpcode(Opcode.NOP_OUT).getFirst());
+        NopIn ours = NopIn.reply(ping, echo.statSN(), echo.expCmdSN(), echo.maxCmdSN());
+        assertArrayEquals(new PduEncoder(true, true).encode(echo).array(),
+                new PduEncoder(true, true).encode(ours).array(), "reply() builds what tgtd sent");
     }
 
     @Test
