@@ -79,6 +79,16 @@ class GoldenVectorTest {
         assertTrue(text(targets).startsWith("TargetName=iqn.2025-11.io.ostia:golden\0TargetAddress=127.0.0.1:"),
                 text(targets));
         assertEquals(sendTargets.initiatorTaskTag(), targets.initiatorTaskTag());
+        try {
+            var discovered = io.ostia.api.text.DiscoveredTarget.fromSendTargets(
+                    io.ostia.api.text.TextCodec.parse(targets.data()));
+            assertEquals(1, discovered.size());
+            assertEquals("iqn.2025-11.io.ostia:golden", discovered.getFirst().name());
+            assertEquals("127.0.0.1", discovered.getFirst().addresses().getFirst().host());
+            assertEquals(1, discovered.getFirst().addresses().getFirst().portalGroupTag());
+        } catch (io.ostia.api.text.TextFormatException e) {
+            throw new AssertionError(e);
+        }
         assertTrue(sendTargets.immediate(), "libiscsi sends SendTargets as an immediate command");
         assertEquals(sendTargets.cmdSN(), targets.expCmdSN(), "an immediate command does not advance ExpCmdSN");
     }
