@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ostia.api.text.DiscoveredTarget;
+import io.ostia.api.text.TextCodec;
+import io.ostia.api.text.TextFormatException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
@@ -55,7 +58,7 @@ class GoldenVectorTest {
     }
 
     @Test
-    void discoveryLoginAndSendTargets() throws PduFormatException {
+    void discoveryLoginAndSendTargets() throws PduFormatException, TextFormatException {
         GoldenVectors golden = GoldenVectors.load("discovery");
         LoginRequest login = (LoginRequest) decodeWhole(golden.withOpcode(Opcode.LOGIN_REQUEST).getFirst());
         assertEquals(0, login.tsih());
@@ -79,16 +82,11 @@ class GoldenVectorTest {
         assertTrue(text(targets).startsWith("TargetName=iqn.2025-11.io.ostia:golden\0TargetAddress=127.0.0.1:"),
                 text(targets));
         assertEquals(sendTargets.initiatorTaskTag(), targets.initiatorTaskTag());
-        try {
-            var discovered = io.ostia.api.text.DiscoveredTarget.fromSendTargets(
-                    io.ostia.api.text.TextCodec.parse(targets.data()));
-            assertEquals(1, discovered.size());
-            assertEquals("iqn.2025-11.io.ostia:golden", discovered.getFirst().name());
-            assertEquals("127.0.0.1", discovered.getFirst().addresses().getFirst().host());
-            assertEquals(1, discovered.getFirst().addresses().getFirst().portalGroupTag());
-        } catch (io.ostia.api.text.TextFormatException e) {
-            throw new AssertionError(e);
-        }
+        List<DiscoveredTarget> discovered = DiscoveredTarget.fromSendTargets(TextCodec.parse(targets.data()));
+        assertEquals(1, discovered.size());
+        assertEquals("iqn.2025-11.io.ostia:golden", discovered.getFirst().name());
+        assertEquals("127.0.0.1", discovered.getFirst().addresses().getFirst().host());
+        assertEquals(1, discovered.getFirst().addresses().getFirst().portalGroupTag());
         assertTrue(sendTargets.immediate(), "libiscsi sends SendTargets as an immediate command");
         assertEquals(sendTargets.cmdSN(), targets.expCmdSN(), "an immediate command does not advance ExpCmdSN");
     }
