@@ -256,6 +256,11 @@ public final class PduDecoder {
 
     /** The BHS is in: check everything that decides lengths before reading (or allocating) more. */
     private Pdu afterBasicHeader() throws PduFormatException {
+        ahsLength = (header.get(4) & 0xff) * 4;
+        if (headerDigestReadWithBhs() && ahsLength == 0) {
+            // The digest is already in: a corrupted header is reported as such, not as a bad field.
+            checkHeaderDigest();
+        }
         int code = header.get(0) & 0x3f;
         opcode = Opcode.fromCode(code);
         if (opcode == null) {
@@ -267,7 +272,6 @@ public final class PduDecoder {
                     + ") is sent by the " + opcode.sender().name().toLowerCase() + ", but this decoder reads what the "
                     + localSide.peer().name().toLowerCase() + " sends");
         }
-        ahsLength = (header.get(4) & 0xff) * 4;
         if (ahsLength != 0 && opcode != Opcode.SCSI_COMMAND) {
             throw new PduFormatException("TotalAHSLength", "TotalAHSLength " + ahsLength / 4 + " on a " + opcode
                     + " PDU: RFC 7143 defines AHS only for the SCSI Command");
@@ -285,6 +289,9 @@ public final class PduDecoder {
             state = State.AHS;
             header.limit(BHS_LENGTH + ahsLength);
             return null;
+        }
+        if (headerDigestReadWithBhs()) {
+            return afterHeader(); // digest read and checked with the BHS
         }
         if (headerDigest) {
             expectHeaderDigest();

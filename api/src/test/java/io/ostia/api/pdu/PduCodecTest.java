@@ -293,6 +293,13 @@ class PduCodecTest {
     }
 
     @Test
+    void aCorruptedHeaderIsReportedAsADigestErrorWhenTheDigestIsAtHand() {
+        byte[] wire = new PduEncoder(true, true).encode(SamplePdus.targetPdus().get(6)).array();
+        wire[0] = 0x1c; // would otherwise be "reserved opcode"
+        assertField("HeaderDigest", Side.INITIATOR, wire, true);
+    }
+
+    @Test
     void wrongSideAndReservedOpcodesAreRejected() {
         byte[] scsiCommand = new PduEncoder(false, false).encode(SamplePdus.initiatorPdus().get(1)).array();
         PduFormatException wrongSide = assertField("Opcode", Side.INITIATOR, scsiCommand);
