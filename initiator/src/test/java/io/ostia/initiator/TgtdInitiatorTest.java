@@ -10,7 +10,7 @@ import io.ostia.api.AuthenticationException;
 import io.ostia.api.BlockDevice;
 import io.ostia.api.ChapCredentials;
 import io.ostia.api.DigestPolicy;
-import io.ostia.api.DiscoveredTarget;
+import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;
 import io.ostia.api.ScsiException;
@@ -49,7 +49,7 @@ class TgtdInitiatorTest {
             List<DiscoveredTarget> targets = f.initiator.discover(f.options().build());
             assertEquals(1, targets.size(), targets::toString);
             assertEquals(TgtdFixture.TARGET, targets.getFirst().name());
-            assertEquals(f.tgtd.port(), targets.getFirst().portals().getFirst().port());
+            assertEquals(f.tgtd.port(), targets.getFirst().addresses().getFirst().port());
             try (Session session = f.initiator.login(f.options().build())) {
                 assertEquals(List.of(0, 1), session.reportLuns());
                 BlockDevice lun = session.open(1);
