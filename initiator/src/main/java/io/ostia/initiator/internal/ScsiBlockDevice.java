@@ -17,9 +17,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
 final class ScsiBlockDevice implements BlockDevice {
+
+    private static final System.Logger LOG = System.getLogger(ScsiBlockDevice.class.getName());
+    /** Unit attentions queue up (reset, then capacity change...): a few reissues clear them. */
+    private static final int MAX_UNIT_ATTENTION_RETRIES = 5;
 
     private final Session session;
     private final int lun;
@@ -119,7 +124,7 @@ final class ScsiBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> flushAsync() {
-        return checked(session.execute(ScsiRequest.none(lun, Cdb.synchronizeCache10())), "SYNCHRONIZE CACHE");
+        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), "SYNCHRONIZE CACHE");
     }
 
     private CompletableFuture<Void> transfer(long lba, MemorySegment buffer, boolean write) {
@@ -141,21 +146,40 @@ final class ScsiBlockDevice implements BlockDevice {
             return CompletableFuture.failedFuture(e);
         }
         String what = (write ? "WRITE" : "READ") + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun;
-        return checked(session.execute(request), what);
+        return checked(request, what);
     }
 
-    private static CompletableFuture<Void> checked(CompletableFuture<ScsiResult> result, String what) {
-        return result.thenApply(r -> {
-            if (!r.isGood()) {
-                throw new java.util.concurrent.CompletionException(new ScsiException(what, r.status(), r.sense().orElse(null)));
+    /**
+     * Runs a command, reissuing it after a unit attention (a reset, a reinstated session, changed
+     * capacity: the command itself was not executed), as a disk driver does; other errors fail.
+     */
+    private CompletableFuture<Void> checked(ScsiRequest request, String what) {
+        return attempt(request, what, 1);
+    }
+
+    private CompletableFuture<Void> attempt(ScsiRequest request, String what, int attempt) {
+        return session.execute(request).thenCompose(r -> {
+            boolean unitAttention = r.status() == ScsiStatus.CHECK_CONDITION
+                    && r.sense().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
+            if (unitAttention && attempt < MAX_UNIT_ATTENTION_RETRIES) {
+                LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
+                        + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what);
+                return attempt(request, what, attempt + 1);
             }
-            if (r.residual() != 0) {
-                throw new java.util.concurrent.CompletionException(new IscsiException(what + " moved "
-                        + (r.residual() > 0 ? r.residual() + " bytes less" : -r.residual() + " bytes more")
-                        + " than the buffer holds"));
-            }
-            return null;
+            return CompletableFuture.completedFuture(check(r, what));
         });
+    }
+
+    private static Void check(ScsiResult r, String what) {
+        if (!r.isGood()) {
+            throw new CompletionException(new ScsiException(what, r.status(), r.sense().orElse(null)));
+        }
+        if (r.residual() != 0) {
+            throw new CompletionException(new IscsiException(what + " moved "
+                    + (r.residual() > 0 ? r.residual() + " bytes less" : -r.residual() + " bytes more")
+                    + " than the buffer holds"));
+        }
+        return null;
     }
 
     @Override
