@@ -1,0 +1,397 @@
+package io.ostia.transport.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ostia.api.ProtocolException;
+import io.ostia.api.TransportException;
+import io.ostia.api.pdu.DataIn;
+import io.ostia.api.pdu.NopOut;
+import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ReadyToTransfer;
+import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.pdu.ScsiResponse;
+import io.ostia.api.scsi.Cdb;
+import io.ostia.api.spi.StopMode;
+import io.ostia.api.spi.TransportConnection;
+import io.ostia.api.spi.TransportEndpoint;
+import io.ostia.api.text.NegotiatedParameters;
+import io.ostia.transport.tcp.TcpTransportOptions;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SPI's lifecycle orders and failure paths against a scripted peer: the Linux
+ * iscsi_transport calling orders (bind twice, bind a dying endpoint, stop without bind, both
+ * teardown orders), failure detection, and leaks of threads and descriptors.
+ */
+class TcpLifecycleTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    private TcpTransport transport;
+    private FakeTarget target;
+    private int threadsBefore;
+    private int fdsBefore;
+    private java.util.List<String> fdTargetsBefore;
+
+    @BeforeAll
+    static void warmUp() throws Exception {
+        Leaks.warmUp();
+    }
+
+    @BeforeEach
+    void open() throws Exception {
+        threadsBefore = Leaks.receiveThreads();
+        fdsBefore = Leaks.openFileDescriptors();
+        fdTargetsBefore = Leaks.fileDescriptorTargets();
+        transport = new TcpTransport(TcpTransportOptions.defaults().withReleaseTimeout(Duration.ofSeconds(2))
+                .withProgressTimeout(Duration.ofSeconds(3)), () -> { });
+        target = new FakeTarget();
+    }
+
+    @AfterEach
+    void checkNothingLeaks() throws Exception {
+        transport.close();
+        if (target != null) {
+            target.close();
+        }
+        assertEquals(threadsBefore, Leaks.settle(Leaks::receiveThreads, threadsBefore), "receive threads left");
+        assertEquals(fdsBefore, Leaks.settle(Leaks::openFileDescriptors, fdsBefore),
+                () -> "file descriptors left: " + Leaks.added(fdTargetsBefore, Leaks.fileDescriptorTargets()));
+        assertEquals(0, transport.openEndpoints(), "endpoints not released");
+    }
+
+    private TransportEndpoint connected() throws Exception {
+        TransportEndpoint endpoint = transport.connect(target.address());
+        target.accept();
+        assertTrue(endpoint.poll(WAIT), "connected");
+        return endpoint;
+    }
+
+    /** Binds, logs in against the fake target, sets parameters and starts. */
+    private TransportConnection started(TransportEndpoint endpoint, RecordingOwner owner) throws Exception {
+        TransportConnection connection = transport.createConnection(owner);
+        connection.bind(endpoint, true);
+        connection.sendPdu(new io.ostia.api.pdu.LoginRequest(true, false,
+                io.ostia.api.pdu.LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE,
+                0, 0, 1, 0, 0, 0, 1, 0, Pdu.NO_DATA));
+        target.acceptLogin();
+        owner.next(io.ostia.api.pdu.LoginResponse.class, WAIT);
+        connection.setParameters(NegotiatedParameters.DEFAULTS);
+        connection.start();
+        return connection;
+    }
+
+    @Test
+    void connectToAPortWithNothingListeningFailsInPollNamingTheAddress() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        TransportEndpoint endpoint;
+        try {
+            endpoint = transport.connect(new InetSocketAddress("127.0.0.1", port));
+        } catch (TransportException atOnce) {
+            assertTrue(atOnce.getMessage().contains("127.0.0.1:" + port), atOnce.getMessage());
+            return;
+        }
+        TransportException failure = assertThrows(TransportException.class, () -> endpoint.poll(WAIT));
+        assertTrue(failure.getMessage().contains("127.0.0.1:" + port), failure.getMessage());
+        assertTrue(failure.getMessage().toLowerCase().contains("refused"), failure.getMessage());
+        // The failure stays: polling again says the same, and disconnect is still allowed.
+        assertThrows(TransportException.class, () -> endpoint.poll(WAIT));
+        endpoint.disconnect();
+    }
+
+    @Test
+    void unresolvableHostFailsAtOnceNamingIt() {
+        TransportException failure = assertThrows(TransportException.class,
+                () -> transport.connect(InetSocketAddress.createUnresolved("no-such-host.invalid", 3260)));
+        assertTrue(failure.getMessage().contains("no-such-host.invalid:3260"), failure.getMessage());
+    }
+
+    @Test
+    void bindingTwiceIsAClearErrorAndChangesNothing() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = transport.createConnection(owner);
+        connection.bind(endpoint, true);
+        TransportException twice = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
+        assertTrue(twice.getMessage().contains("already bound"), twice.getMessage());
+        TransportConnection other = transport.createConnection(new RecordingOwner());
+        TransportException taken = assertThrows(TransportException.class, () -> other.bind(endpoint, true));
+        assertTrue(taken.getMessage().contains("already carries a connection"), taken.getMessage());
+        assertEquals(1, Leaks.receiveThreads() - threadsBefore, "one receive thread for the one bind");
+        endpoint.disconnect();
+        connection.stop(StopMode.TERMINATE);
+        connection.destroy();
+        other.destroy();
+        assertTrue(owner.failures.isEmpty(), () -> "no failure reported: " + owner.failures);
+    }
+
+    @Test
+    void bindingADisconnectedEndpointIsAClearError() throws Exception {
+        TransportEndpoint endpoint = connected();
+        endpoint.disconnect();
+        TransportConnection connection = transport.createConnection(new RecordingOwner());
+        TransportException failure = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
+        assertTrue(failure.getMessage().contains("disconnected"), failure.getMessage());
+        assertNull(endpoint.localAddress(), "no local address once down");
+        connection.stop(StopMode.TERMINATE);
+        connection.destroy();
+    }
+
+    @Test
+    void stopWithoutBindAndStopTwiceAreNoOps() throws Exception {
+        TransportConnection connection = transport.createConnection(new RecordingOwner());
+        connection.stop(StopMode.TERMINATE);
+        connection.stop(StopMode.RECOVER);
+        TransportException notBound = assertThrows(TransportException.class,
+                () -> connection.sendPdu(new NopOut(true, 0, 0x10, -1, 1, 0, Pdu.NO_DATA)));
+        assertTrue(notBound.getMessage().contains("not bound"), notBound.getMessage());
+        connection.destroy();
+        connection.destroy();
+        TransportEndpoint endpoint = connected();
+        TransportException destroyed = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
+        assertTrue(destroyed.getMessage().contains("destroyed"), destroyed.getMessage());
+        assertTrue(endpoint.localAddress() != null, "a refused bind leaves the endpoint up");
+        endpoint.disconnect();
+    }
+
+    @Test
+    void disconnectBeforeStopReleasesEverythingWithoutAFailureReport() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        endpoint.disconnect();
+        endpoint.disconnect();
+        connection.stop(StopMode.TERMINATE);
+        connection.destroy();
+        assertTrue(owner.failures.isEmpty(), () -> "an owner's own disconnect is no failure: " + owner.failures);
+    }
+
+    @Test
+    void stopBeforeDisconnectReleasesEverything() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        connection.stop(StopMode.TERMINATE);
+        assertEquals(threadsBefore, Leaks.receiveThreads(), "stop joined the receive thread");
+        TransportException stopped = assertThrows(TransportException.class,
+                () -> connection.sendTask(readTask(1, MemorySegment.ofArray(new byte[512]))));
+        assertTrue(stopped.getMessage().contains("stopped"), stopped.getMessage());
+        connection.destroy();
+        endpoint.disconnect();
+        assertTrue(owner.failures.isEmpty(), () -> "no failure reported: " + owner.failures);
+    }
+
+    @Test
+    void recoveryBindsTheSameConnectionToANewEndpoint() throws Exception {
+        TransportEndpoint first = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(first, owner);
+        first.disconnect();
+        connection.stop(StopMode.RECOVER);
+        TransportEndpoint second = transport.connect(target.address());
+        target.accept();
+        assertTrue(second.poll(WAIT));
+        connection.bind(second, true);
+        connection.sendPdu(new io.ostia.api.pdu.LoginRequest(true, false,
+                io.ostia.api.pdu.LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE,
+                0, 0, 1, 0, 0, 0, 1, 0, Pdu.NO_DATA));
+        target.acceptLogin();
+        owner.next(io.ostia.api.pdu.LoginResponse.class, WAIT);
+        second.disconnect();
+        connection.stop(StopMode.TERMINATE);
+        connection.destroy();
+        assertTrue(owner.failures.isEmpty(), () -> "no failure reported: " + owner.failures);
+    }
+
+    @Test
+    void peerClosingTheConnectionIsReportedOnceFromTheReceiveThread() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        target.closeClient();
+        Throwable cause = owner.awaitFailure(WAIT);
+        assertInstanceOf(TransportException.class, cause);
+        assertTrue(cause.getMessage().contains("closed the connection"), cause.getMessage());
+        assertTrue(owner.callbackThreads.getLast().startsWith("ostia-tcp-rx-127.0.0.1:"), owner.callbackThreads::toString);
+        TransportException afterwards = assertThrows(TransportException.class,
+                () -> connection.sendTask(readTask(1, MemorySegment.ofArray(new byte[512]))));
+        assertTrue(afterwards.getMessage().contains("failed"), afterwards.getMessage());
+        Thread.sleep(100);
+        assertEquals(1, owner.failures.size(), "connectionFailed exactly once");
+        endpoint.disconnect();
+        connection.stop(StopMode.RECOVER);
+        connection.destroy();
+    }
+
+    @Test
+    void aReservedOpcodeFailsTheConnectionNamingTheField() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        ByteBuffer garbage = ByteBuffer.allocate(48);
+        garbage.put(0, (byte) 0x3d);
+        target.writeRaw(garbage);
+        ProtocolException cause = assertInstanceOf(ProtocolException.class, owner.awaitFailure(WAIT));
+        assertEquals("Opcode", cause.field());
+        assertTrue(cause.getMessage().contains("127.0.0.1"), cause.getMessage());
+        endpoint.disconnect();
+        connection.stop(StopMode.RECOVER);
+        connection.destroy();
+    }
+
+    @Test
+    void dataInBeyondTheBufferIsAProtocolErrorNamingBufferOffset() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buffer = arena.allocate(4096);
+            ProtocolException cause = readWithBadDataIn(buffer, 0, 3584, 1024);
+            assertEquals("BufferOffset", cause.field());
+            assertTrue(buffer.mismatch(arena.allocate(4096)) < 0, "nothing was written into the buffer");
+        }
+    }
+
+    @Test
+    void dataInOutOfOrderIsAProtocolErrorNamingDataSN() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            ProtocolException cause = readWithBadDataIn(arena.allocate(4096), 1, 0, 512);
+            assertEquals("DataSN", cause.field());
+        }
+    }
+
+    private ProtocolException readWithBadDataIn(MemorySegment buffer, int dataSN, int offset, int length)
+            throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        connection.sendTask(readTask(7, buffer));
+        ScsiCommand command = (ScsiCommand) target.read();
+        target.send(new DataIn(false, false, false, false, false, 0, command.lun(), 7, -1, 0, 2, 20, dataSN, offset, 0,
+                MemorySegment.ofArray(new byte[length])));
+        ProtocolException cause = assertInstanceOf(ProtocolException.class, owner.awaitFailure(WAIT));
+        endpoint.disconnect();
+        connection.stop(StopMode.RECOVER);
+        connection.destroy();
+        return cause;
+    }
+
+    @Test
+    void anR2TLongerThanMaxBurstLengthIsAProtocolError() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buffer = arena.allocate(1 << 20);
+            connection.sendTask(writeTask(9, buffer));
+            ScsiCommand command = (ScsiCommand) target.read();
+            assertTrue(command.finalFlag(), "InitialR2T=Yes: no unsolicited Data-Out follows");
+            target.send(new ReadyToTransfer(command.lun(), 9, 0x55, 0, 2, 20, 0, 0, 1 << 20));
+            ProtocolException cause = assertInstanceOf(ProtocolException.class, owner.awaitFailure(WAIT));
+            assertEquals("DesiredDataTransferLength", cause.field());
+            endpoint.disconnect();
+            connection.stop(StopMode.RECOVER);
+            connection.destroy();
+        }
+    }
+
+    @Test
+    void aCleanedUpTaskIsNeverWrittenAgain() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buffer = arena.allocate(4096);
+            TestInitiator.Task task = readTask(11, buffer);
+            connection.sendTask(task);
+            ScsiCommand command = (ScsiCommand) target.read();
+            connection.cleanupTask(task);
+            byte[] ones = new byte[4096];
+            java.util.Arrays.fill(ones, (byte) 1);
+            target.send(new DataIn(true, false, false, false, true, 0, command.lun(), 11, -1, 0, 2, 20, 0, 0, 0,
+                    MemorySegment.ofArray(ones)));
+            DataIn late = owner.next(DataIn.class, WAIT);
+            assertEquals(11, late.initiatorTaskTag(), "the status still reaches the owner, which ignores it");
+            assertEquals(0, buffer.get(ValueLayout.JAVA_BYTE, 0), "the cleaned-up buffer was not touched");
+            assertTrue(owner.failures.isEmpty(), () -> "a late Data-In is no failure: " + owner.failures);
+        }
+        endpoint.disconnect();
+        connection.stop(StopMode.TERMINATE);
+        connection.destroy();
+    }
+
+    @Test
+    void stopFromInsideAnOwnerCallbackDoesNotDeadlock() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        List<String> stoppedOn = new CopyOnWriteArrayList<>();
+        owner.onFailure = cause -> {
+            endpoint.disconnect();
+            connection.stop(StopMode.RECOVER);
+            stoppedOn.add(Thread.currentThread().getName());
+        };
+        target.closeClient();
+        owner.awaitFailure(WAIT);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (stoppedOn.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(1, stoppedOn.size(), "the stop inside connectionFailed returned");
+        connection.stop(StopMode.TERMINATE);
+        connection.destroy();
+    }
+
+    @Test
+    void responseStatusAndWindowUpdatesReachTheOwner() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = started(endpoint, owner);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buffer = arena.allocate(8192);
+            connection.sendTask(readTask(21, buffer));
+            ScsiCommand command = (ScsiCommand) target.read();
+            byte[] first = new byte[4096];
+            java.util.Arrays.fill(first, (byte) 7);
+            target.send(new DataIn(false, false, false, false, false, 0, command.lun(), 21, -1, 0, 2, 30, 0, 4096, 0,
+                    MemorySegment.ofArray(first)));
+            target.send(new DataIn(true, false, false, false, false, 0, command.lun(), 21, -1, 0, 2, 31, 1, 0, 0,
+                    MemorySegment.ofArray(new byte[4096])));
+            target.send(ScsiResponse.good(21, 5, 2, 32, 2));
+            ScsiResponse response = owner.next(ScsiResponse.class, WAIT);
+            assertEquals(21, response.initiatorTaskTag());
+            assertEquals(2, owner.windowUpdates.get(), "each Data-In without status moved the window");
+            assertEquals(7, buffer.get(ValueLayout.JAVA_BYTE, 4096), "data landed at its BufferOffset");
+            assertEquals(0, buffer.get(ValueLayout.JAVA_BYTE, 0));
+        }
+        endpoint.disconnect();
+        connection.stop(StopMode.TERMINATE);
+        connection.destroy();
+    }
+
+    static TestInitiator.Task readTask(int itt, MemorySegment buffer) {
+        return new TestInitiator.Task(ScsiCommand.of(TestInitiator.LUN1, itt,
+                Cdb.read10(0, (int) (buffer.byteSize() / 512)), true, false, (int) buffer.byteSize()), buffer);
+    }
+
+    static TestInitiator.Task writeTask(int itt, MemorySegment buffer) {
+        return new TestInitiator.Task(ScsiCommand.of(TestInitiator.LUN1, itt,
+                Cdb.write10(0, (int) (buffer.byteSize() / 512)), false, true, (int) buffer.byteSize()), buffer);
+    }
+}
