@@ -176,6 +176,34 @@ class GoldenVectorTest {
     }
 
     @Test
+    void dataDigestsOfTgtdAreVerifiedAndLittleEndianOnTheWire() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("data-digest");
+        GoldenVectors.Vector inquiryData = golden.withOpcode(Opcode.DATA_IN).getFirst();
+        assertTrue(inquiryData.dataDigest());
+        DataIn dataIn = (DataIn) decodeWhole(inquiryData);
+        assertEquals(59, dataIn.dataSegmentLength(), "INQUIRY allocation length 59: one byte of padding");
+        ByteBuffer bytes = ByteBuffer.wrap(inquiryData.bytes());
+        int dataStart = PduEncoder.BHS_LENGTH + Digests.LENGTH;
+        int digestAt = dataStart + PduEncoder.paddedLength(59);
+        assertEquals(Digests.crc32c(bytes.slice(dataStart, PduEncoder.paddedLength(59))),
+                Integer.reverseBytes(bytes.getInt(digestAt)), "the digest covers the padding, LSB first");
+
+        byte[] corrupted = inquiryData.bytes().clone();
+        corrupted[dataStart + 8] ^= 0x20;
+        PduFormatException failure = assertThrows(PduFormatException.class,
+                () -> inquiryData.receiver().decode(ByteBuffer.wrap(corrupted)));
+        assertEquals("DataDigest", failure.field());
+
+        // The write went the other way: tgtd accepted the probe's data digest, and so must we.
+        ScsiCommand write = golden.withOpcode(Opcode.SCSI_COMMAND).stream().map(GoldenVectorTest::decodeUnchecked)
+                .map(ScsiCommand.class::cast).filter(ScsiCommand::write).findFirst().orElseThrow();
+        assertEquals(512, write.dataSegmentLength());
+        assertEquals(7, write.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1));
+        NopIn echo = (NopIn) decodeWhole(golden.withOpcode(Opcode.NOP_IN).getFirst());
+        assertEquals("ping!", text(echo));
+    }
+
+    @Test
     void chapLoginCarriesTheChallengeExchange() throws PduFormatException {
         GoldenVectors golden = GoldenVectors.load("chap");
         String all = String.join("\0", golden.vectors().stream().map(GoldenVectorTest::decodeUnchecked)
