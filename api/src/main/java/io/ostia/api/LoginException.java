@@ -29,28 +29,11 @@ public class LoginException extends IscsiException {
         return statusDetail;
     }
 
-    /** RFC 7143's text for a login status. */
+    /** RFC 7143's name for a login status, with its codes. */
     public static String describe(int statusClass, int statusDetail) {
-        String text = switch (statusClass << 8 | statusDetail) {
-            case 0x0101 -> "target moved temporarily";
-            case 0x0102 -> "target moved permanently";
-            case 0x0200 -> "initiator error";
-            case 0x0201 -> "authentication failure";
-            case 0x0202 -> "authorization failure";
-            case 0x0203 -> "target not found";
-            case 0x0204 -> "target removed";
-            case 0x0205 -> "unsupported version";
-            case 0x0206 -> "too many connections";
-            case 0x0207 -> "missing parameter";
-            case 0x0208 -> "can't include in session";
-            case 0x0209 -> "session type not supported";
-            case 0x020a -> "session does not exist";
-            case 0x020b -> "invalid request during login";
-            case 0x0300 -> "target error";
-            case 0x0301 -> "service unavailable";
-            case 0x0302 -> "out of resources";
-            default -> "status";
-        };
+        String text = io.ostia.api.pdu.LoginStatus.of(statusClass, statusDetail)
+                .map(s -> s.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '))
+                .orElse("status");
         return String.format("%s (class 0x%02x detail 0x%02x)", text, statusClass, statusDetail);
     }
 }
