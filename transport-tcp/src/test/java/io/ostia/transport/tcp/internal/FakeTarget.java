@@ -58,6 +58,12 @@ final class FakeTarget implements AutoCloseable {
         }
     }
 
+    /** From the next PDU on, the initiator's PDUs carry header and data digests. */
+    void expectDigests() {
+        decoder.setHeaderDigest(true);
+        decoder.setDataDigest(true);
+    }
+
     void send(Pdu pdu) throws IOException {
         writeRaw(encoder.encode(pdu));
     }

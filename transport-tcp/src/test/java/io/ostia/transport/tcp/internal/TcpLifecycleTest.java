@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ostia.api.ProtocolException;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.DataIn;
+import io.ostia.api.pdu.NopIn;
 import io.ostia.api.pdu.NopOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.ReadyToTransfer;
@@ -116,6 +117,82 @@ class TcpLifecycleTest {
         // The failure stays: polling again says the same, and disconnect is still allowed.
         assertThrows(TransportException.class, () -> endpoint.poll(WAIT));
         endpoint.disconnect();
+    }
+
+    /**
+     * A listener whose accept queue is full drops further SYNs (Linux), so a connect to it
+     * stays under way: the endpoint is not up, poll times out with false, and the transport's
+     * connect timeout ends it with an error naming the address.
+     */
+    @Test
+    void anEndpointStillConnectingCannotBeBoundAndTimesOut() throws Exception {
+        TcpTransport quick = new TcpTransport(TcpTransportOptions.defaults()
+                .withConnectTimeout(Duration.ofMillis(700)), () -> { });
+        try (java.nio.channels.ServerSocketChannel full = java.nio.channels.ServerSocketChannel.open()) {
+            full.bind(new InetSocketAddress("127.0.0.1", 0), 1);
+            InetSocketAddress address = (InetSocketAddress) full.getLocalAddress();
+            TransportEndpoint endpoint = null;
+            for (int attempt = 0; attempt < 8 && endpoint == null; attempt++) {
+                TransportEndpoint candidate = quick.connect(address);
+                if (candidate.poll(Duration.ofMillis(100))) {
+                    candidate.disconnect(); // the queue had room; its slot stays taken until accepted
+                } else {
+                    endpoint = candidate;
+                }
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(endpoint != null,
+                    "this kernel accepted every connect into a full listen queue");
+            TransportEndpoint connecting = endpoint;
+            assertNull(connecting.localAddress(), "no local address before up");
+            TransportConnection connection = quick.createConnection(new RecordingOwner());
+            TransportException notUp = assertThrows(TransportException.class, () -> connection.bind(connecting, true));
+            assertTrue(notUp.getMessage().contains("not up"), notUp.getMessage());
+            TransportException timedOut = assertThrows(TransportException.class,
+                    () -> connecting.poll(Duration.ofSeconds(5)));
+            assertTrue(timedOut.getMessage().contains(TcpEndpoint.describe(address)), timedOut.getMessage());
+            assertTrue(timedOut.getMessage().contains("700 ms"), timedOut.getMessage());
+            connecting.disconnect();
+            connection.destroy();
+        } finally {
+            quick.close();
+        }
+    }
+
+    @Test
+    void headerDigestsStartAfterTheFinalLoginResponseAndABadOneFailsTheConnection() throws Exception {
+        TransportEndpoint endpoint = connected();
+        RecordingOwner owner = new RecordingOwner();
+        TransportConnection connection = transport.createConnection(owner);
+        connection.bind(endpoint, true);
+        connection.sendPdu(new io.ostia.api.pdu.LoginRequest(true, false,
+                io.ostia.api.pdu.LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE,
+                0, 0, 1, 0, 0, 0, 1, 0, Pdu.NO_DATA));
+        target.acceptLogin();
+        owner.next(io.ostia.api.pdu.LoginResponse.class, WAIT);
+        NegotiatedParameters d = NegotiatedParameters.DEFAULTS;
+        connection.setParameters(new NegotiatedParameters(true, true, d.initiatorMaxRecvDataSegmentLength(),
+                d.targetMaxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(), d.initialR2T(),
+                d.immediateData(), d.maxOutstandingR2T(), d.dataPduInOrder(), d.dataSequenceInOrder(),
+                d.errorRecoveryLevel(), d.defaultTime2Wait(), d.defaultTime2Retain(), d.maxConnections(),
+                d.rdmaExtensions(), d.targetRecvDataSegmentLength(), d.initiatorRecvDataSegmentLength(),
+                d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel()));
+        connection.start();
+        io.ostia.api.pdu.PduEncoder digests = new io.ostia.api.pdu.PduEncoder(true, true);
+        NopIn ping = new NopIn(0, -1, 0x77, 1, 2, 20, MemorySegment.ofArray(new byte[] {1, 2, 3}));
+        target.writeRaw(digests.encode(ping));
+        assertEquals(0x77, owner.next(NopIn.class, WAIT).targetTransferTag(), "a NOP-In with good digests");
+        // The initiator's own PDUs carry digests too now: the target checks them as it decodes.
+        target.expectDigests();
+        connection.sendPdu(new NopOut(true, 0, 0x10, 0x77, 1, 2, Pdu.NO_DATA));
+        assertEquals(0x77, ((NopOut) target.read()).targetTransferTag());
+        ByteBuffer corrupt = digests.encode(ping);
+        corrupt.put(48, (byte) (corrupt.get(48) ^ 0xff));
+        target.writeRaw(corrupt);
+        ProtocolException cause = assertInstanceOf(ProtocolException.class, owner.awaitFailure(WAIT));
+        assertEquals("HeaderDigest", cause.field());
+        endpoint.disconnect();
+        connection.stop(StopMode.RECOVER);
+        connection.destroy();
     }
 
     @Test

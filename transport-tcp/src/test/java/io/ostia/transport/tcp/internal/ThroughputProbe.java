@@ -8,11 +8,11 @@ import io.ostia.transport.tcp.TcpTransportOptions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.nio.file.Files;
 import java.util.ArrayDeque;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
@@ -24,9 +24,11 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 @EnabledIfSystemProperty(named = "ostia.probe", matches = "true")
 class ThroughputProbe {
 
+    @TempDir
+    Path dir;
+
     @Test
     void probe() throws Exception {
-        Path dir = Files.createTempDirectory("probe");
         TcpTransport transport = new TcpTransport(TcpTransportOptions.defaults(), () -> { });
         try (TgtdFixture tgtd = TgtdFixture.start(dir, "probe"); Arena arena = Arena.ofShared();
              TestInitiator initiator = new TestInitiator(transport, tgtd.address())) {
