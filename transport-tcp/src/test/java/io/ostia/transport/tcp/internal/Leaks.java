@@ -29,6 +29,23 @@ final class Leaks {
         }
     }
 
+    /** Receive threads and descriptors at the start of a test, to compare with at its end. */
+    record Baseline(int threads, int fds, java.util.List<String> fdTargets) {
+
+        /** Asserts that threads and descriptors came back (waiting a little) and nothing is left open. */
+        void assertNothingLeft(TcpTransport transport) throws InterruptedException {
+            org.junit.jupiter.api.Assertions.assertEquals(threads, settle(Leaks::receiveThreads, threads),
+                    "receive threads left");
+            org.junit.jupiter.api.Assertions.assertEquals(fds, settle(Leaks::openFileDescriptors, fds),
+                    () -> "file descriptors left: " + added(fdTargets, fileDescriptorTargets()));
+            org.junit.jupiter.api.Assertions.assertEquals(0, transport.openEndpoints(), "endpoints not released");
+        }
+    }
+
+    static Baseline baseline() {
+        return new Baseline(receiveThreads(), openFileDescriptors(), fileDescriptorTargets());
+    }
+
     static int receiveThreads() {
         return (int) Thread.getAllStackTraces().keySet().stream()
                 .filter(thread -> thread.getName().startsWith("ostia-tcp-rx-") && thread.isAlive()).count();

@@ -27,8 +27,7 @@ class TargetKilledTest {
     @Test
     void killingTheTargetMidIoFailsTheConnectionOnceAndLeavesNothing() throws Exception {
         Leaks.warmUp();
-        int threadsBefore = Leaks.receiveThreads();
-        int fdsBefore = Leaks.openFileDescriptors();
+        Leaks.Baseline before = Leaks.baseline();
         TcpTransport transport = new TcpTransport(TcpTransportOptions.defaults(), () -> { });
         TgtdFixture tgtd = TgtdFixture.start(workDir, "killed");
         try (Arena arena = Arena.ofShared()) {
@@ -66,14 +65,14 @@ class TargetKilledTest {
             initiator.endpoint.disconnect();
             initiator.connection.stop(StopMode.RECOVER);
             initiator.connection.destroy();
-            assertEquals(threadsBefore, Leaks.receiveThreads(), "the receive thread ended");
+            assertEquals(before.threads(), Leaks.receiveThreads(), "the receive thread ended");
         } finally {
             transport.close();
             if (tgtd.server.isAlive()) {
                 tgtd.close(); // the test failed before the kill
             }
         }
-        assertEquals(fdsBefore, Leaks.settle(Leaks::openFileDescriptors, fdsBefore), "file descriptors left");
+        before.assertNothingLeft(transport);
     }
 
     private static void awaitStatusOrFailure(TestInitiator initiator, int itt, long deadline) throws Exception {

@@ -30,9 +30,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,62 +37,12 @@ import org.junit.jupiter.api.Test;
  * iscsi_transport calling orders (bind twice, bind a dying endpoint, stop without bind, both
  * teardown orders), failure detection, and leaks of threads and descriptors.
  */
-class TcpLifecycleTest {
+class TcpLifecycleTest extends FakeTargetTestBase {
 
-    private static final Duration WAIT = Duration.ofSeconds(5);
-
-    private TcpTransport transport;
-    private FakeTarget target;
-    private int threadsBefore;
-    private int fdsBefore;
-    private java.util.List<String> fdTargetsBefore;
-
-    @BeforeAll
-    static void warmUp() throws Exception {
-        Leaks.warmUp();
-    }
-
-    @BeforeEach
-    void open() throws Exception {
-        threadsBefore = Leaks.receiveThreads();
-        fdsBefore = Leaks.openFileDescriptors();
-        fdTargetsBefore = Leaks.fileDescriptorTargets();
-        transport = new TcpTransport(TcpTransportOptions.defaults().withReleaseTimeout(Duration.ofSeconds(2))
+    @Override
+    TcpTransport newTransport() {
+        return new TcpTransport(TcpTransportOptions.defaults().withReleaseTimeout(Duration.ofSeconds(2))
                 .withProgressTimeout(Duration.ofSeconds(3)), () -> { });
-        target = new FakeTarget();
-    }
-
-    @AfterEach
-    void checkNothingLeaks() throws Exception {
-        transport.close();
-        if (target != null) {
-            target.close();
-        }
-        assertEquals(threadsBefore, Leaks.settle(Leaks::receiveThreads, threadsBefore), "receive threads left");
-        assertEquals(fdsBefore, Leaks.settle(Leaks::openFileDescriptors, fdsBefore),
-                () -> "file descriptors left: " + Leaks.added(fdTargetsBefore, Leaks.fileDescriptorTargets()));
-        assertEquals(0, transport.openEndpoints(), "endpoints not released");
-    }
-
-    private TransportEndpoint connected() throws Exception {
-        TransportEndpoint endpoint = transport.connect(target.address());
-        target.accept();
-        assertTrue(endpoint.poll(WAIT), "connected");
-        return endpoint;
-    }
-
-    /** Binds, logs in against the fake target, sets parameters and starts. */
-    private TransportConnection started(TransportEndpoint endpoint, RecordingOwner owner) throws Exception {
-        TransportConnection connection = transport.createConnection(owner);
-        connection.bind(endpoint, true);
-        connection.sendPdu(new io.ostia.api.pdu.LoginRequest(true, false,
-                io.ostia.api.pdu.LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE,
-                0, 0, 1, 0, 0, 0, 1, 0, Pdu.NO_DATA));
-        target.acceptLogin();
-        owner.next(io.ostia.api.pdu.LoginResponse.class, WAIT);
-        connection.setParameters(NegotiatedParameters.DEFAULTS);
-        connection.start();
-        return connection;
     }
 
     @Test
@@ -160,39 +107,29 @@ class TcpLifecycleTest {
 
     @Test
     void headerDigestsStartAfterTheFinalLoginResponseAndABadOneFailsTheConnection() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = transport.createConnection(owner);
-        connection.bind(endpoint, true);
-        connection.sendPdu(new io.ostia.api.pdu.LoginRequest(true, false,
-                io.ostia.api.pdu.LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE,
-                0, 0, 1, 0, 0, 0, 1, 0, Pdu.NO_DATA));
-        target.acceptLogin();
-        owner.next(io.ostia.api.pdu.LoginResponse.class, WAIT);
+        FakeSession session = FakeSession.bound(transport, target);
+        session.login(target);
         NegotiatedParameters d = NegotiatedParameters.DEFAULTS;
-        connection.setParameters(new NegotiatedParameters(true, true, d.initiatorMaxRecvDataSegmentLength(),
+        session.start(new NegotiatedParameters(true, true, d.initiatorMaxRecvDataSegmentLength(),
                 d.targetMaxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(), d.initialR2T(),
                 d.immediateData(), d.maxOutstandingR2T(), d.dataPduInOrder(), d.dataSequenceInOrder(),
                 d.errorRecoveryLevel(), d.defaultTime2Wait(), d.defaultTime2Retain(), d.maxConnections(),
                 d.rdmaExtensions(), d.targetRecvDataSegmentLength(), d.initiatorRecvDataSegmentLength(),
                 d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel()));
-        connection.start();
         io.ostia.api.pdu.PduEncoder digests = new io.ostia.api.pdu.PduEncoder(true, true);
         NopIn ping = new NopIn(0, -1, 0x77, 1, 2, 20, MemorySegment.ofArray(new byte[] {1, 2, 3}));
         target.writeRaw(digests.encode(ping));
-        assertEquals(0x77, owner.next(NopIn.class, WAIT).targetTransferTag(), "a NOP-In with good digests");
+        assertEquals(0x77, session.owner.next(NopIn.class, WAIT).targetTransferTag(), "a NOP-In with good digests");
         // The initiator's own PDUs carry digests too now: the target checks them as it decodes.
         target.expectDigests();
-        connection.sendPdu(new NopOut(true, 0, 0x10, 0x77, 1, 2, Pdu.NO_DATA));
+        session.connection.sendPdu(new NopOut(true, 0, 0x10, 0x77, 1, 2, Pdu.NO_DATA));
         assertEquals(0x77, ((NopOut) target.read()).targetTransferTag());
         ByteBuffer corrupt = digests.encode(ping);
         corrupt.put(48, (byte) (corrupt.get(48) ^ 0xff));
         target.writeRaw(corrupt);
-        ProtocolException cause = assertInstanceOf(ProtocolException.class, owner.awaitFailure(WAIT));
+        ProtocolException cause = assertInstanceOf(ProtocolException.class, session.owner.awaitFailure(WAIT));
         assertEquals("HeaderDigest", cause.field());
-        endpoint.disconnect();
-        connection.stop(StopMode.RECOVER);
-        connection.destroy();
+        session.end(StopMode.RECOVER);
     }
 
     @Test
@@ -204,7 +141,7 @@ class TcpLifecycleTest {
 
     @Test
     void bindingTwiceIsAClearErrorAndChangesNothing() throws Exception {
-        TransportEndpoint endpoint = connected();
+        TransportEndpoint endpoint = FakeSession.connect(transport, target);
         RecordingOwner owner = new RecordingOwner();
         TransportConnection connection = transport.createConnection(owner);
         connection.bind(endpoint, true);
@@ -213,7 +150,7 @@ class TcpLifecycleTest {
         TransportConnection other = transport.createConnection(new RecordingOwner());
         TransportException taken = assertThrows(TransportException.class, () -> other.bind(endpoint, true));
         assertTrue(taken.getMessage().contains("already carries a connection"), taken.getMessage());
-        assertEquals(1, Leaks.receiveThreads() - threadsBefore, "one receive thread for the one bind");
+        assertEquals(1, Leaks.receiveThreads() - receiveThreadsBefore(), "one receive thread for the one bind");
         endpoint.disconnect();
         connection.stop(StopMode.TERMINATE);
         connection.destroy();
@@ -223,7 +160,7 @@ class TcpLifecycleTest {
 
     @Test
     void bindingADisconnectedEndpointIsAClearError() throws Exception {
-        TransportEndpoint endpoint = connected();
+        TransportEndpoint endpoint = FakeSession.connect(transport, target);
         endpoint.disconnect();
         TransportConnection connection = transport.createConnection(new RecordingOwner());
         TransportException failure = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
@@ -243,7 +180,7 @@ class TcpLifecycleTest {
         assertTrue(notBound.getMessage().contains("not bound"), notBound.getMessage());
         connection.destroy();
         connection.destroy();
-        TransportEndpoint endpoint = connected();
+        TransportEndpoint endpoint = FakeSession.connect(transport, target);
         TransportException destroyed = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
         assertTrue(destroyed.getMessage().contains("destroyed"), destroyed.getMessage());
         assertTrue(endpoint.localAddress() != null, "a refused bind leaves the endpoint up");
@@ -252,87 +189,66 @@ class TcpLifecycleTest {
 
     @Test
     void disconnectBeforeStopReleasesEverythingWithoutAFailureReport() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
-        endpoint.disconnect();
-        endpoint.disconnect();
-        connection.stop(StopMode.TERMINATE);
-        connection.destroy();
-        assertTrue(owner.failures.isEmpty(), () -> "an owner's own disconnect is no failure: " + owner.failures);
+        FakeSession session = FakeSession.started(transport, target);
+        session.endpoint.disconnect();
+        session.end(StopMode.TERMINATE);
+        assertTrue(session.owner.failures.isEmpty(), () -> "an owner's own disconnect is no failure: " + session.owner.failures);
     }
 
     @Test
     void stopBeforeDisconnectReleasesEverything() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
-        connection.stop(StopMode.TERMINATE);
-        assertEquals(threadsBefore, Leaks.receiveThreads(), "stop joined the receive thread");
+        FakeSession session = FakeSession.started(transport, target);
+        session.connection.stop(StopMode.TERMINATE);
+        assertEquals(receiveThreadsBefore(), Leaks.receiveThreads(), "stop joined the receive thread");
         TransportException stopped = assertThrows(TransportException.class,
-                () -> connection.sendTask(readTask(1, MemorySegment.ofArray(new byte[512]))));
+                () -> session.connection.sendTask(readTask(1, MemorySegment.ofArray(new byte[512]))));
         assertTrue(stopped.getMessage().contains("stopped"), stopped.getMessage());
-        connection.destroy();
-        endpoint.disconnect();
-        assertTrue(owner.failures.isEmpty(), () -> "no failure reported: " + owner.failures);
+        session.connection.destroy();
+        session.endpoint.disconnect();
+        assertTrue(session.owner.failures.isEmpty(), () -> "no failure reported: " + session.owner.failures);
     }
 
     @Test
     void recoveryBindsTheSameConnectionToANewEndpoint() throws Exception {
-        TransportEndpoint first = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(first, owner);
-        first.disconnect();
-        connection.stop(StopMode.RECOVER);
-        TransportEndpoint second = transport.connect(target.address());
-        target.accept();
-        assertTrue(second.poll(WAIT));
-        connection.bind(second, true);
-        connection.sendPdu(new io.ostia.api.pdu.LoginRequest(true, false,
-                io.ostia.api.pdu.LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE,
-                0, 0, 1, 0, 0, 0, 1, 0, Pdu.NO_DATA));
-        target.acceptLogin();
-        owner.next(io.ostia.api.pdu.LoginResponse.class, WAIT);
+        FakeSession session = FakeSession.started(transport, target);
+        session.endpoint.disconnect();
+        session.connection.stop(StopMode.RECOVER);
+        TransportEndpoint second = FakeSession.connect(transport, target);
+        session.connection.bind(second, true);
+        session.login(target);
+        session.start(NegotiatedParameters.DEFAULTS);
         second.disconnect();
-        connection.stop(StopMode.TERMINATE);
-        connection.destroy();
-        assertTrue(owner.failures.isEmpty(), () -> "no failure reported: " + owner.failures);
+        session.connection.stop(StopMode.TERMINATE);
+        session.connection.destroy();
+        assertTrue(session.owner.failures.isEmpty(), () -> "no failure reported: " + session.owner.failures);
     }
 
     @Test
     void peerClosingTheConnectionIsReportedOnceFromTheReceiveThread() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
+        FakeSession session = FakeSession.started(transport, target);
         target.closeClient();
-        Throwable cause = owner.awaitFailure(WAIT);
+        Throwable cause = session.owner.awaitFailure(WAIT);
         assertInstanceOf(TransportException.class, cause);
         assertTrue(cause.getMessage().contains("closed the connection"), cause.getMessage());
-        assertTrue(owner.callbackThreads.getLast().startsWith("ostia-tcp-rx-127.0.0.1:"), owner.callbackThreads::toString);
+        assertTrue(session.owner.callbackThreads.getLast().startsWith("ostia-tcp-rx-127.0.0.1:"), session.owner.callbackThreads::toString);
         TransportException afterwards = assertThrows(TransportException.class,
-                () -> connection.sendTask(readTask(1, MemorySegment.ofArray(new byte[512]))));
+                () -> session.connection.sendTask(readTask(1, MemorySegment.ofArray(new byte[512]))));
         assertTrue(afterwards.getMessage().contains("failed"), afterwards.getMessage());
         Thread.sleep(100);
-        assertEquals(1, owner.failures.size(), "connectionFailed exactly once");
-        endpoint.disconnect();
-        connection.stop(StopMode.RECOVER);
-        connection.destroy();
+        assertEquals(1, session.owner.failures.size(), "connectionFailed exactly once");
+        session.end(StopMode.RECOVER);
     }
 
     @Test
     void aReservedOpcodeFailsTheConnectionNamingTheField() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
+        FakeSession session = FakeSession.started(transport, target);
         ByteBuffer garbage = ByteBuffer.allocate(48);
         garbage.put(0, (byte) 0x3d);
         target.writeRaw(garbage);
-        ProtocolException cause = assertInstanceOf(ProtocolException.class, owner.awaitFailure(WAIT));
+        ProtocolException cause = assertInstanceOf(ProtocolException.class, session.owner.awaitFailure(WAIT));
         assertEquals("Opcode", cause.field());
         assertTrue(cause.getMessage().contains("127.0.0.1"), cause.getMessage());
-        endpoint.disconnect();
-        connection.stop(StopMode.RECOVER);
-        connection.destroy();
+        session.end(StopMode.RECOVER);
     }
 
     @Test
@@ -355,94 +271,78 @@ class TcpLifecycleTest {
 
     private ProtocolException readWithBadDataIn(MemorySegment buffer, int dataSN, int offset, int length)
             throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
-        connection.sendTask(readTask(7, buffer));
+        FakeSession session = FakeSession.started(transport, target);
+        session.connection.sendTask(readTask(7, buffer));
         ScsiCommand command = (ScsiCommand) target.read();
         target.send(new DataIn(false, false, false, false, false, 0, command.lun(), 7, -1, 0, 2, 20, dataSN, offset, 0,
                 MemorySegment.ofArray(new byte[length])));
-        ProtocolException cause = assertInstanceOf(ProtocolException.class, owner.awaitFailure(WAIT));
-        endpoint.disconnect();
-        connection.stop(StopMode.RECOVER);
-        connection.destroy();
+        ProtocolException cause = assertInstanceOf(ProtocolException.class, session.owner.awaitFailure(WAIT));
+        session.end(StopMode.RECOVER);
         return cause;
     }
 
     @Test
     void anR2TLongerThanMaxBurstLengthIsAProtocolError() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
+        FakeSession session = FakeSession.started(transport, target);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buffer = arena.allocate(1 << 20);
-            connection.sendTask(writeTask(9, buffer));
+            session.connection.sendTask(writeTask(9, buffer));
             ScsiCommand command = (ScsiCommand) target.read();
             assertTrue(command.finalFlag(), "InitialR2T=Yes: no unsolicited Data-Out follows");
             target.send(new ReadyToTransfer(command.lun(), 9, 0x55, 0, 2, 20, 0, 0, 1 << 20));
-            ProtocolException cause = assertInstanceOf(ProtocolException.class, owner.awaitFailure(WAIT));
+            ProtocolException cause = assertInstanceOf(ProtocolException.class, session.owner.awaitFailure(WAIT));
             assertEquals("DesiredDataTransferLength", cause.field());
-            endpoint.disconnect();
-            connection.stop(StopMode.RECOVER);
-            connection.destroy();
+            session.end(StopMode.RECOVER);
         }
     }
 
     @Test
     void aCleanedUpTaskIsNeverWrittenAgain() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
+        FakeSession session = FakeSession.started(transport, target);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buffer = arena.allocate(4096);
             TestInitiator.Task task = readTask(11, buffer);
-            connection.sendTask(task);
+            session.connection.sendTask(task);
             ScsiCommand command = (ScsiCommand) target.read();
-            connection.cleanupTask(task);
+            session.connection.cleanupTask(task);
             byte[] ones = new byte[4096];
             java.util.Arrays.fill(ones, (byte) 1);
             target.send(new DataIn(true, false, false, false, true, 0, command.lun(), 11, -1, 0, 2, 20, 0, 0, 0,
                     MemorySegment.ofArray(ones)));
-            DataIn late = owner.next(DataIn.class, WAIT);
+            DataIn late = session.owner.next(DataIn.class, WAIT);
             assertEquals(11, late.initiatorTaskTag(), "the status still reaches the owner, which ignores it");
             assertEquals(0, buffer.get(ValueLayout.JAVA_BYTE, 0), "the cleaned-up buffer was not touched");
-            assertTrue(owner.failures.isEmpty(), () -> "a late Data-In is no failure: " + owner.failures);
+            assertTrue(session.owner.failures.isEmpty(), () -> "a late Data-In is no failure: " + session.owner.failures);
         }
-        endpoint.disconnect();
-        connection.stop(StopMode.TERMINATE);
-        connection.destroy();
+        session.end(StopMode.TERMINATE);
     }
 
     @Test
     void stopFromInsideAnOwnerCallbackDoesNotDeadlock() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
+        FakeSession session = FakeSession.started(transport, target);
         List<String> stoppedOn = new CopyOnWriteArrayList<>();
-        owner.onFailure = cause -> {
-            endpoint.disconnect();
-            connection.stop(StopMode.RECOVER);
+        session.owner.onFailure = cause -> {
+            session.endpoint.disconnect();
+            session.connection.stop(StopMode.RECOVER);
             stoppedOn.add(Thread.currentThread().getName());
         };
         target.closeClient();
-        owner.awaitFailure(WAIT);
+        session.owner.awaitFailure(WAIT);
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (stoppedOn.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         assertEquals(1, stoppedOn.size(), "the stop inside connectionFailed returned");
-        connection.stop(StopMode.TERMINATE);
-        connection.destroy();
+        session.connection.stop(StopMode.TERMINATE);
+        session.connection.destroy();
     }
 
     @Test
     void responseStatusAndWindowUpdatesReachTheOwner() throws Exception {
-        TransportEndpoint endpoint = connected();
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = started(endpoint, owner);
+        FakeSession session = FakeSession.started(transport, target);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buffer = arena.allocate(8192);
-            connection.sendTask(readTask(21, buffer));
+            session.connection.sendTask(readTask(21, buffer));
             ScsiCommand command = (ScsiCommand) target.read();
             byte[] first = new byte[4096];
             java.util.Arrays.fill(first, (byte) 7);
@@ -451,15 +351,13 @@ class TcpLifecycleTest {
             target.send(new DataIn(true, false, false, false, false, 0, command.lun(), 21, -1, 0, 2, 31, 1, 0, 0,
                     MemorySegment.ofArray(new byte[4096])));
             target.send(ScsiResponse.good(21, 5, 2, 32, 2));
-            ScsiResponse response = owner.next(ScsiResponse.class, WAIT);
+            ScsiResponse response = session.owner.next(ScsiResponse.class, WAIT);
             assertEquals(21, response.initiatorTaskTag());
-            assertEquals(2, owner.windowUpdates.get(), "each Data-In without status moved the window");
+            assertEquals(2, session.owner.windowUpdates.get(), "each Data-In without status moved the window");
             assertEquals(7, buffer.get(ValueLayout.JAVA_BYTE, 4096), "data landed at its BufferOffset");
             assertEquals(0, buffer.get(ValueLayout.JAVA_BYTE, 0));
         }
-        endpoint.disconnect();
-        connection.stop(StopMode.TERMINATE);
-        connection.destroy();
+        session.end(StopMode.TERMINATE);
     }
 
     static TestInitiator.Task readTask(int itt, MemorySegment buffer) {

@@ -18,76 +18,37 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The transport's leaving order (module exit, the same from close() and from the OSGi
  * deactivation): refuse connects, tell owners, drain, force-release, then the leave action.
  */
-class TcpTransportLeavingTest {
+class TcpTransportLeavingTest extends FakeTargetTestBase {
 
-    private static final Duration WAIT = Duration.ofSeconds(5);
     private static final Duration RELEASE_TIMEOUT = Duration.ofMillis(500);
 
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final AtomicInteger leaveActions = new AtomicInteger();
-    private TcpTransport transport;
-    private FakeTarget target;
-    private int threadsBefore;
-    private int fdsBefore;
-
-    @BeforeAll
-    static void warmUp() throws Exception {
-        Leaks.warmUp();
-    }
-
-    @BeforeEach
-    void open() throws Exception {
-        threadsBefore = Leaks.receiveThreads();
-        fdsBefore = Leaks.openFileDescriptors();
-        transport = new TcpTransport(TcpTransportOptions.defaults().withReleaseTimeout(RELEASE_TIMEOUT), () -> {
+    @Override
+    TcpTransport newTransport() {
+        return new TcpTransport(TcpTransportOptions.defaults().withReleaseTimeout(RELEASE_TIMEOUT), () -> {
             leaveActions.incrementAndGet();
             events.add("unregistered");
         });
-        target = new FakeTarget();
     }
 
     @AfterEach
-    void close() throws Exception {
-        transport.close();
-        target.close();
+    void leaveActionRanOnce() {
+        transport.close(); // idempotent: the base class closes again
         assertEquals(1, leaveActions.get(), "the leave action ran exactly once");
-        assertEquals(threadsBefore, Leaks.settle(Leaks::receiveThreads, threadsBefore), "receive threads left");
-        assertEquals(fdsBefore, Leaks.settle(Leaks::openFileDescriptors, fdsBefore), "file descriptors left");
-        assertEquals(0, transport.openEndpoints());
-    }
-
-    private record Session(TransportEndpoint endpoint, TransportConnection connection, RecordingOwner owner) {
-    }
-
-    private Session loggedIn() throws Exception {
-        TransportEndpoint endpoint = transport.connect(target.address());
-        target.accept();
-        assertTrue(endpoint.poll(WAIT));
-        RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = transport.createConnection(owner);
-        connection.bind(endpoint, true);
-        connection.sendPdu(new LoginRequest(true, false, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION,
-                LoginStage.FULL_FEATURE_PHASE, 0, 0, 1, 0, 0, 0, 1, 0, Pdu.NO_DATA));
-        target.acceptLogin();
-        owner.next(LoginResponse.class, WAIT);
-        connection.setParameters(io.ostia.api.text.NegotiatedParameters.DEFAULTS);
-        connection.start();
-        return new Session(endpoint, connection, owner);
     }
 
     @Test
     void anOwnerThatMovesAwayIsToldFirstAndNotForceReleased() throws Exception {
-        Session session = loggedIn();
+        FakeSession session = FakeSession.started(transport, target);
         List<String> connectDuringLeave = new CopyOnWriteArrayList<>();
-        session.owner().onLeaving = leaving -> {
+        session.owner.onLeaving = leaving -> {
             events.add("leaving");
             try {
                 transport.connect(target.address());
@@ -98,9 +59,9 @@ class TcpTransportLeavingTest {
             // A session moves away asynchronously: logout, disconnect, stop, destroy.
             Thread.ofPlatform().start(() -> {
                 events.add("owner stopping");
-                session.endpoint().disconnect();
-                session.connection().stop(StopMode.TERMINATE);
-                session.connection().destroy();
+                session.endpoint.disconnect();
+                session.connection.stop(StopMode.TERMINATE);
+                session.connection.destroy();
             });
         };
         long start = System.nanoTime();
@@ -110,7 +71,7 @@ class TcpTransportLeavingTest {
         assertTrue(tookMillis < RELEASE_TIMEOUT.toMillis(), "no wait for the release timeout: " + tookMillis + " ms");
         assertEquals(1, connectDuringLeave.size());
         assertTrue(connectDuringLeave.getFirst().contains("leaving"), connectDuringLeave::toString);
-        assertTrue(session.owner().failures.isEmpty(), () -> "no failure: " + session.owner().failures);
+        assertTrue(session.owner.failures.isEmpty(), () -> "no failure: " + session.owner.failures);
         TransportException closed = assertThrows(TransportException.class, () -> transport.connect(target.address()));
         assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
         assertThrows(TransportException.class, () -> transport.createConnection(new RecordingOwner()));
@@ -118,9 +79,9 @@ class TcpTransportLeavingTest {
 
     @Test
     void anOwnerThatStaysIsForceReleasedAfterTheReleaseTimeout() throws Exception {
-        Session session = loggedIn();
-        session.owner().onLeaving = leaving -> events.add("leaving");
-        session.owner().onFailure = cause -> events.add("failed: " + cause.getMessage());
+        FakeSession session = FakeSession.started(transport, target);
+        session.owner.onLeaving = leaving -> events.add("leaving");
+        session.owner.onFailure = cause -> events.add("failed: " + cause.getMessage());
         long start = System.nanoTime();
         transport.close();
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
@@ -129,12 +90,12 @@ class TcpTransportLeavingTest {
         assertTrue(events.get(1).startsWith("failed: the TCP transport left"), events::toString);
         assertEquals("unregistered", events.get(2));
         assertTrue(tookMillis >= RELEASE_TIMEOUT.toMillis(), "waited for the owner: " + tookMillis + " ms");
-        assertEquals(threadsBefore, Leaks.receiveThreads(), "the receive thread ended before unregistration");
+        assertEquals(receiveThreadsBefore(), Leaks.receiveThreads(), "the receive thread ended before unregistration");
         // The owner's late teardown is harmless.
-        session.endpoint().disconnect();
-        session.connection().stop(StopMode.RECOVER);
-        session.connection().destroy();
-        assertEquals(1, session.owner().failures.size());
+        session.endpoint.disconnect();
+        session.connection.stop(StopMode.RECOVER);
+        session.connection.destroy();
+        assertEquals(1, session.owner.failures.size());
     }
 
     @Test
