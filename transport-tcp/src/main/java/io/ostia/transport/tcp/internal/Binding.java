@@ -583,7 +583,7 @@ final class Binding {
         return receiver.isAlive();
     }
 
-    private void wakeReceiver() {
+    void wakeReceiver() {
         try {
             readable.wakeup();
         } catch (ClosedSelectorException e) {

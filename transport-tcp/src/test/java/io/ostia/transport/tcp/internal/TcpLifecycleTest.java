@@ -191,6 +191,11 @@ class TcpLifecycleTest extends FakeTargetTestBase {
     void disconnectBeforeStopReleasesEverythingWithoutAFailureReport() throws Exception {
         FakeSession session = FakeSession.started(transport, target);
         session.endpoint.disconnect();
+        assertEquals(receiveThreadsBefore(), Leaks.settle(Leaks::receiveThreads, receiveThreadsBefore()),
+                "the receive thread ends at the disconnect, before any stop");
+        TransportException down = assertThrows(TransportException.class,
+                () -> session.connection.sendTask(readTask(1, MemorySegment.ofArray(new byte[512]))));
+        assertTrue(down.getMessage().contains("disconnected"), down.getMessage());
         session.end(StopMode.TERMINATE);
         assertTrue(session.owner.failures.isEmpty(), () -> "an owner's own disconnect is no failure: " + session.owner.failures);
     }
