@@ -1,0 +1,141 @@
+package io.ostia.rdma.internal.ffm;
+
+import io.ostia.rdma.CmEventChannel;
+import io.ostia.rdma.CmEventHandler;
+import io.ostia.rdma.RdmaException;
+import io.ostia.rdma.RdmaProvider;
+import io.ostia.rdma.internal.OpenObjects;
+import io.ostia.rdma.internal.ffm.gen.Verbs;
+import io.ostia.rdma.internal.ffm.gen.ibv_context;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * The {@code native} provider: libibverbs and librdmacm through java.lang.foreign. Available
+ * only if native access is enabled, both libraries load, and at least one device exists; the
+ * cause says which of these failed.
+ */
+public final class NativeProvider implements RdmaProvider {
+    private static final System.Logger LOG = System.getLogger(NativeProvider.class.getName());
+    private static final NativeProvider INSTANCE = new NativeProvider();
+
+    final OpenObjects openObjects = new OpenObjects();
+    private final Map<Long, NativeDevice> devices = new ConcurrentHashMap<>();
+    private volatile Throwable unavailabilityCause;
+    private volatile boolean probed;
+
+    private NativeProvider() {
+    }
+
+    public static NativeProvider instance() {
+        return INSTANCE;
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return unavailabilityCause() == null;
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        if (!probed) {
+            synchronized (this) {
+                if (!probed) {
+                    unavailabilityCause = probe();
+                    probed = true;
+                    if (unavailabilityCause != null) {
+                        LOG.log(System.Logger.Level.DEBUG, "native RDMA unavailable: " + unavailabilityCause.getMessage());
+                    }
+                }
+            }
+        }
+        return unavailabilityCause;
+    }
+
+    private static Throwable probe() {
+        String accessProblem = NativeAccess.nativeAccessProblem();
+        if (accessProblem != null) {
+            return new RdmaException(accessProblem);
+        }
+        for (String[] lib : new String[][] {{NativeAccess.LIBIBVERBS, "libibverbs1"}, {NativeAccess.LIBRDMACM, "librdmacm1"}}) {
+            try {
+                NativeAccess.load(lib[0]);
+            } catch (IllegalArgumentException e) {
+                return new RdmaException("library " + lib[0] + " is missing (install " + lib[1] + " and ibverbs-providers)", e);
+            }
+        }
+        try {
+            if (listDeviceNames().isEmpty()) {
+                return new RdmaException("no RDMA device: ibv_get_device_list found none (no /dev/infiniband, or no "
+                        + "provider for the hardware in ibverbs-providers)");
+            }
+        } catch (RdmaException e) {
+            return new RdmaException("no RDMA device: " + e.getMessage(), e);
+        }
+        return null;
+    }
+
+    @Override
+    public List<String> deviceNames() {
+        ensureAvailability();
+        return listDeviceNames();
+    }
+
+    private static List<String> listDeviceNames() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(JAVA_INT);
+            MemorySegment list = Calls.IBV_GET_DEVICE_LIST.invokePointer(count);
+            try {
+                int n = count.get(JAVA_INT, 0);
+                MemorySegment entries = NativeAccess.struct(list, ADDRESS.byteSize() * n);
+                List<String> names = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    names.add(NativeAccess.cString(Verbs.ibv_get_device_name(entries.getAtIndex(ADDRESS, i))));
+                }
+                return names;
+            } finally {
+                Verbs.ibv_free_device_list(list);
+            }
+        }
+    }
+
+    @Override
+    public CmEventChannel createEventChannel(CmEventHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        ensureAvailability();
+        return new NativeEventChannel(this, handler);
+    }
+
+    @Override
+    public List<String> openObjects() {
+        return openObjects.describe();
+    }
+
+    /** The device object for an {@code ibv_context *} that librdmacm opened. */
+    NativeDevice device(MemorySegment contextPointer) {
+        return devices.computeIfAbsent(contextPointer.address(), a -> {
+            MemorySegment context = NativeAccess.struct(contextPointer, ibv_context.layout());
+            String name = NativeAccess.cString(Verbs.ibv_get_device_name(ibv_context.device(context)));
+            return new NativeDevice(this, contextPointer, name);
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "native RDMA provider";
+    }
+}
