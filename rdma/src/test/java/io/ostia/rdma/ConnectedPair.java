@@ -73,13 +73,19 @@ public final class ConnectedPair implements AutoCloseable {
     }
 
     public ConnectedPair(RdmaProvider provider, InetSocketAddress address, ConnectionParameters connect) throws InterruptedException {
+        this(provider, address, null, connect);
+    }
+
+    /** Connects from {@code clientSource} (null: any) to a listener on {@code address}; does not accept yet. */
+    public ConnectedPair(RdmaProvider provider, InetSocketAddress address, InetSocketAddress clientSource,
+                         ConnectionParameters connect) throws InterruptedException {
         serverChannel = provider.createEventChannel(serverEvents);
         clientChannel = provider.createEventChannel(clientEvents);
         listener = serverChannel.createId();
         listener.bind(address);
         listener.listen(8);
         client = clientChannel.createId();
-        client.resolveAddress(null, listener.localAddress(), Duration.ofSeconds(2));
+        client.resolveAddress(clientSource, listener.localAddress(), Duration.ofSeconds(2));
         clientEvents.expect(CmEventType.ADDR_RESOLVED);
         client.resolveRoute(Duration.ofSeconds(2));
         clientEvents.expect(CmEventType.ROUTE_RESOLVED);

@@ -372,7 +372,8 @@ final class LoopbackCmId implements CmId {
             LoopbackCmId other = peer;
             state = State.DISCONNECTED;
             peer = null;
-            if (other != null && other.state == State.CONNECTED) {
+            // A peer on the removed device gets its own DEVICE_REMOVAL instead.
+            if (other != null && other.state == State.CONNECTED && !other.device.removed) {
                 other.endConnection();
             }
         }

@@ -1,0 +1,239 @@
+package io.ostia.rdma.loopback;
+
+import io.ostia.rdma.CmEvent;
+import io.ostia.rdma.CmEventChannel;
+import io.ostia.rdma.CmEventRecorder;
+import io.ostia.rdma.CmEventType;
+import io.ostia.rdma.CmId;
+import io.ostia.rdma.ConnectedPair;
+import io.ostia.rdma.ConnectionParameters;
+import io.ostia.rdma.MemoryAccess;
+import io.ostia.rdma.MemoryRegion;
+import io.ostia.rdma.QueuePairState;
+import io.ostia.rdma.RdmaException;
+import io.ostia.rdma.ReceiveWorkRequest;
+import io.ostia.rdma.SendOpcode;
+import io.ostia.rdma.SendWorkRequest;
+import io.ostia.rdma.WorkCompletion;
+import io.ostia.rdma.WorkCompletionStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Data-path error semantics of the loopback fabric: who sees which status. */
+class LoopbackSemanticsTest {
+    private LoopbackFabric fabric;
+    private ConnectedPair pair;
+
+    @BeforeEach
+    void connect() throws InterruptedException {
+        fabric = LoopbackFabric.create();
+        pair = ConnectedPair.establish(fabric, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    @AfterEach
+    void closeAll() {
+        pair.close();
+        assertEquals(List.of(), fabric.openObjects());
+        fabric.close();
+    }
+
+    private void postServerReceives(int count) {
+        for (int i = 0; i < count; i++) {
+            pair.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(500 + i).add(pair.serverSide.mr, 0, 128));
+        }
+    }
+
+    private void assertBothInErrorAndReceivesFlushed(int receives) throws InterruptedException {
+        assertEquals(QueuePairState.ERROR, pair.clientSide.qp.state());
+        assertEquals(QueuePairState.ERROR, pair.serverSide.qp.state());
+        for (int i = 0; i < receives; i++) {
+            WorkCompletion wc = pair.serverSide.next();
+            assertEquals(500 + i, wc.wrId());
+            assertEquals(WorkCompletionStatus.FLUSH_ERROR, wc.status());
+        }
+    }
+
+    @Test
+    void rdmaWriteWithWrongRkeyFailsAtTheRequesterAndBreaksBothQueuePairs() throws Exception {
+        postServerReceives(2);
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(1).opcode(SendOpcode.RDMA_WRITE)
+                .remote(pair.serverSide.mr.address(), pair.serverSide.mr.lkey()).add(pair.clientSide.mr, 0, 8));
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(2).add(pair.clientSide.mr, 0, 8));
+        assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, pair.clientSide.next().status());
+        WorkCompletion behind = pair.clientSide.next();
+        assertEquals(2, behind.wrId());
+        assertEquals(WorkCompletionStatus.FLUSH_ERROR, behind.status());
+        assertBothInErrorAndReceivesFlushed(2);
+    }
+
+    @Test
+    void rdmaWritePastTheEndOfTheRegionIsARemoteAccessError() throws Exception {
+        MemoryRegion target = pair.serverSide.mr;
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(3).opcode(SendOpcode.RDMA_WRITE)
+                .remote(target.address() + target.length() - 4, target.rkey()).add(pair.clientSide.mr, 0, 8));
+        WorkCompletion wc = pair.clientSide.next();
+        assertEquals(3, wc.wrId());
+        assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, wc.status());
+    }
+
+    @Test
+    void rdmaReadNeedsRemoteReadRight() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            MemoryRegion writeOnly = pair.serverSide.pd.registerMemory(arena.allocate(256),
+                    EnumSet.of(MemoryAccess.LOCAL_WRITE, MemoryAccess.REMOTE_WRITE));
+            try {
+                pair.clientSide.qp.postSend(new SendWorkRequest().wrId(4).opcode(SendOpcode.RDMA_READ)
+                        .remote(writeOnly.address(), writeOnly.rkey()).add(pair.clientSide.mr, 0, 16));
+                assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, pair.clientSide.next().status());
+            } finally {
+                writeOnly.close();
+            }
+        }
+    }
+
+    @Test
+    void unknownLkeyIsALocalProtectionErrorOnlyAtTheRequester() throws Exception {
+        postServerReceives(1);
+        SendWorkRequest bad = new SendWorkRequest().wrId(5);
+        bad.scatterGather().add(pair.clientSide.mr.address(), 8, pair.clientSide.mr.lkey() + 1);
+        pair.clientSide.qp.postSend(bad);
+        assertEquals(WorkCompletionStatus.LOCAL_PROTECTION_ERROR, pair.clientSide.next().status());
+        assertEquals(QueuePairState.ERROR, pair.clientSide.qp.state());
+        assertEquals(QueuePairState.READY_TO_SEND, pair.serverSide.qp.state());
+    }
+
+    @Test
+    void receiveTooSmallIsALengthErrorAtTheReceiver() throws Exception {
+        pair.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(6).add(pair.serverSide.mr, 0, 16));
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(7).add(pair.clientSide.mr, 0, 64));
+        assertEquals(WorkCompletionStatus.LOCAL_LENGTH_ERROR, pair.serverSide.next().status());
+        assertEquals(WorkCompletionStatus.REMOTE_INVALID_REQUEST_ERROR, pair.clientSide.next().status());
+    }
+
+    @Test
+    void sendWithoutReceiveWaitsWhileRnrRetryIsUnlimited() throws Exception {
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(8).add(pair.clientSide.mr, 0, 8));
+        WorkCompletion[] none = {new WorkCompletion()};
+        assertEquals(0, pair.clientSide.cq.poll(none), "the send waits for a receive");
+        postServerReceives(1);
+        assertEquals(WorkCompletionStatus.SUCCESS, pair.clientSide.next().status());
+        assertEquals(500, pair.serverSide.next().wrId());
+    }
+
+    @Test
+    void sendQueueOverflowNamesTheLimit() {
+        for (int i = 0; i < 16; i++) {
+            pair.clientSide.qp.postSend(new SendWorkRequest().wrId(i).add(pair.clientSide.mr, 0, 8));
+        }
+        RdmaException full = assertThrows(RdmaException.class,
+                () -> pair.clientSide.qp.postSend(new SendWorkRequest().add(pair.clientSide.mr, 0, 8)));
+        assertTrue(full.getMessage().contains("full (16 outstanding)"), full.getMessage());
+    }
+
+    @Test
+    void tooManyScatterGatherEntriesIsRefused() {
+        SendWorkRequest wide = new SendWorkRequest();
+        for (int i = 0; i < 5; i++) {
+            wide.add(pair.clientSide.mr, i, 1);
+        }
+        RdmaException e = assertThrows(RdmaException.class, () -> pair.clientSide.qp.postSend(wide));
+        assertTrue(e.getMessage().contains("5 scatter/gather entries"), e.getMessage());
+    }
+
+    @Test
+    void solicitedOnlyNotificationIgnoresUnsolicitedReceives() throws Exception {
+        postServerReceives(2);
+        pair.serverSide.cq.requestNotification(true);
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(1).signaled(false).add(pair.clientSide.mr, 0, 8));
+        assertTrue(!pair.serverSide.cq.awaitNotification(Duration.ofMillis(30)), "unsolicited receive must not notify");
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(2).signaled(false).solicited(true).add(pair.clientSide.mr, 0, 8));
+        assertTrue(pair.serverSide.cq.awaitNotification(CmEventRecorder.WAIT));
+        WorkCompletion[] none = {new WorkCompletion()};
+        assertEquals(0, pair.clientSide.cq.poll(none), "unsignaled sends report no success");
+    }
+
+    @Test
+    void rnrRetryExhaustionIsReportedToTheSender() throws Exception {
+        try (LoopbackFabric other = LoopbackFabric.create();
+             ConnectedPair limited = new ConnectedPair(other, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                     ConnectionParameters.withPrivateData(ConnectedPair.CONNECT_DATA).withRnrRetryCount(3))) {
+            limited.accept(ConnectionParameters.withPrivateData(ConnectedPair.ACCEPT_DATA));
+            limited.clientSide.qp.postSend(new SendWorkRequest().wrId(9).add(limited.clientSide.mr, 0, 8));
+            WorkCompletion wc = limited.clientSide.next();
+            assertEquals(9, wc.wrId());
+            assertEquals(WorkCompletionStatus.RNR_RETRY_EXCEEDED, wc.status());
+            assertEquals(QueuePairState.ERROR, limited.clientSide.qp.state());
+        }
+    }
+
+    @Test
+    void postingSendBeforeConnectionIsRefused() throws Exception {
+        CmEventRecorder events = new CmEventRecorder();
+        try (CmEventChannel channel = fabric.createEventChannel(events)) {
+            CmId id = channel.createId();
+            try {
+                id.resolveAddress(null, pair.listener.localAddress(), Duration.ofSeconds(1));
+                events.expect(CmEventType.ADDR_RESOLVED);
+                var pd = id.device().allocateProtectionDomain();
+                var cq = id.device().createCompletionQueue(4);
+                var qp = id.createQueuePair(pd, new io.ostia.rdma.QueuePairAttributes(cq, cq, 2, 2, 1, 1));
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> qp.postSend(new SendWorkRequest()));
+                assertTrue(e.getMessage().contains("not connected"), e.getMessage());
+                qp.close();
+                cq.close();
+                pd.close();
+            } finally {
+                id.close();
+            }
+        }
+    }
+
+    @Test
+    void registeringRejectsEmptySegments() {
+        try (Arena arena = Arena.ofConfined()) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> pair.clientSide.pd.registerMemory(arena.allocate(0), Set.of(MemoryAccess.LOCAL_WRITE)));
+        }
+    }
+
+    @Test
+    void connectRequestToAClosedListenerIsRejected() throws Exception {
+        fabric.holdCmEvents();
+        CmEventRecorder events = new CmEventRecorder();
+        CmEventChannel channel = fabric.createEventChannel(events);
+        CmId id = channel.createId();
+        try {
+            id.resolveAddress(null, pair.listener.localAddress(), Duration.ofSeconds(1));
+            id.resolveRoute(Duration.ofSeconds(1));
+            var pd = id.device().allocateProtectionDomain();
+            var cq = id.device().createCompletionQueue(4);
+            var qp = id.createQueuePair(pd, new io.ostia.rdma.QueuePairAttributes(cq, cq, 2, 2, 1, 1));
+            id.connect(ConnectionParameters.withPrivateData(new byte[0]));
+            pair.listener.close();
+            fabric.releaseCmEvents(false);
+            events.expect(CmEventType.ADDR_RESOLVED);
+            events.expect(CmEventType.ROUTE_RESOLVED);
+            CmEvent rejected = events.expect(CmEventType.REJECTED);
+            assertEquals(28, rejected.status());
+            qp.close();
+            cq.close();
+            pd.close();
+        } finally {
+            id.close();
+            channel.close();
+        }
+    }
+}
