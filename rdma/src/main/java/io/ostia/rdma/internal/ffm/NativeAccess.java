@@ -40,20 +40,25 @@ public final class NativeAccess {
     private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
-    // The data-path calls: short, never blocking, so critical (no thread-state transition).
+    // The data-path calls: short and never blocking, so critical (no thread-state transition).
+    // Struct pointers go as plain addresses: a segment of a shared arena passed as ADDRESS is
+    // acquired and released around every call (two atomic operations per argument), which
+    // doubled the cost of a post. The owners (DataPath's users) guarantee liveness instead:
+    // they close the arena only under the lock that serialises the calls. The function pointer
+    // (from ibv_context.ops) is the handles' leading target argument.
     private static final MethodHandle POST_WR = LINKER.downcallHandle(
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(false));
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
     private static final MethodHandle POLL_CQ = LINKER.downcallHandle(
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), Linker.Option.critical(false));
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG), Linker.Option.critical(false));
     private static final MethodHandle REQ_NOTIFY_CQ = LINKER.downcallHandle(
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.critical(false));
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT), Linker.Option.critical(false));
 
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LIBC.findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
     private static final MethodHandle POLL = LINKER.downcallHandle(
-            LIBC.findOrThrow("poll"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+            LIBC.findOrThrow("poll"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
     private static final StructLayout POLLFD = MemoryLayout.structLayout(
             JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"));
     private static final short POLLIN = 1;
@@ -171,7 +176,7 @@ public final class NativeAccess {
     /** {@code ibv_post_send}: 0, or the error number. */
     static int postSend(MemorySegment function, MemorySegment qp, MemorySegment wr, MemorySegment badWr) {
         try {
-            return (int) POST_WR.invokeExact(function, qp, wr, badWr);
+            return (int) POST_WR.invokeExact(function, qp.address(), wr.address(), badWr.address());
         } catch (Throwable t) {
             throw new IllegalStateException("ibv_post_send downcall failed", t);
         }
@@ -180,7 +185,7 @@ public final class NativeAccess {
     /** {@code ibv_post_recv}: 0, or the error number. */
     static int postRecv(MemorySegment function, MemorySegment qp, MemorySegment wr, MemorySegment badWr) {
         try {
-            return (int) POST_WR.invokeExact(function, qp, wr, badWr);
+            return (int) POST_WR.invokeExact(function, qp.address(), wr.address(), badWr.address());
         } catch (Throwable t) {
             throw new IllegalStateException("ibv_post_recv downcall failed", t);
         }
@@ -189,7 +194,7 @@ public final class NativeAccess {
     /** {@code ibv_poll_cq}: completions written, or a negative number on error. */
     static int pollCq(MemorySegment function, MemorySegment cq, int entries, MemorySegment wc) {
         try {
-            return (int) POLL_CQ.invokeExact(function, cq, entries, wc);
+            return (int) POLL_CQ.invokeExact(function, cq.address(), entries, wc.address());
         } catch (Throwable t) {
             throw new IllegalStateException("ibv_poll_cq downcall failed", t);
         }
@@ -198,7 +203,7 @@ public final class NativeAccess {
     /** {@code ibv_req_notify_cq}: 0, or the error number. */
     static int reqNotifyCq(MemorySegment function, MemorySegment cq, int solicitedOnly) {
         try {
-            return (int) REQ_NOTIFY_CQ.invokeExact(function, cq, solicitedOnly);
+            return (int) REQ_NOTIFY_CQ.invokeExact(function, cq.address(), solicitedOnly);
         } catch (Throwable t) {
             throw new IllegalStateException("ibv_req_notify_cq downcall failed", t);
         }
