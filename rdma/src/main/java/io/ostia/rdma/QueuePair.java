@@ -14,6 +14,10 @@ public interface QueuePair extends RdmaResource {
     /** The queue pair number. */
     int number();
 
+    /**
+     * The state. On the native provider this is the state last set through verbs; a transition
+     * the hardware makes by itself (to error after a failed request) shows in the completions.
+     */
     QueuePairState state();
 
     ProtectionDomain protectionDomain();

@@ -85,7 +85,14 @@ final class NativeEventChannel implements CmEventChannel {
                 if (NativeAccess.awaitReadable(fd, WAIT_SLICE_MILLIS, arena) && !stopping) {
                     Calls.RDMA_GET_CM_EVENT.invokeInt(channel, eventOut);
                     CmEvent event = copyAndAck(eventOut.get(ADDRESS, 0));
-                    if (event != null) {
+                    if (event == null) {
+                        continue;
+                    }
+                    if (event.type() == CmEventType.CONNECT_REQUEST && (event.listenId() == null || event.listenId().isClosed())) {
+                        // Nobody will own the new id: refuse the connection and drop it.
+                        event.id().reject(null);
+                        event.id().close();
+                    } else if (!event.id().isClosed()) {
                         CmEventDelivery.deliver(handler, event);
                     }
                 }
