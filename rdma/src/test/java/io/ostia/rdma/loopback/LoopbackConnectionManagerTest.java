@@ -77,7 +77,7 @@ class LoopbackConnectionManagerTest {
     @Test
     void connectWithoutListenerIsRejected() throws Exception {
         CmId id = channel.createId();
-        try (var pd = resolveAndPrepare(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), 3260))) {
+        try (var _ = resolveAndPrepare(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), 3260))) {
             id.connect(ConnectionParameters.withPrivateData(new byte[0]));
             assertEquals(8, events.expect(CmEventType.REJECTED).status());
         } finally {
@@ -89,7 +89,7 @@ class LoopbackConnectionManagerTest {
     void unreachablePeerGivesUnreachable() throws Exception {
         fabric.setUnreachable(InetAddress.getLoopbackAddress(), true);
         CmId id = channel.createId();
-        try (var pd = resolveAndPrepare(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), 3260))) {
+        try (var _ = resolveAndPrepare(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), 3260))) {
             id.connect(ConnectionParameters.withPrivateData(new byte[0]));
             events.expect(CmEventType.UNREACHABLE);
         } finally {

@@ -30,6 +30,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * which have no symbol: like the inline functions, it calls the function pointers in
  * {@code ibv_context.ops}. These return an error number instead of setting errno.
  */
+@SuppressWarnings("restricted") // the reviewed place for restricted calls; RestrictedCallsTest keeps them here
 public final class NativeAccess {
     /** Library sonames of rdma-core's runtime packages (libibverbs1, librdmacm1). */
     public static final String LIBIBVERBS = "libibverbs.so.1";
@@ -65,17 +66,6 @@ public final class NativeAccess {
     private static final int EINTR = 4;
 
     private NativeAccess() {
-    }
-
-    /** Why java.lang.foreign cannot be used by this module, or null if it can. */
-    public static String nativeAccessProblem() {
-        Module module = NativeAccess.class.getModule();
-        if (module.isNativeAccessEnabled()) {
-            return null;
-        }
-        String name = module.isNamed() ? module.getName() : "ALL-UNNAMED";
-        return "native access is not enabled for " + (module.isNamed() ? "module " + name : "the class path")
-                + "; start the JVM with --enable-native-access=" + name;
     }
 
     /**

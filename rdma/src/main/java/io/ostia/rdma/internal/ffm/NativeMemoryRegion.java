@@ -1,66 +1,29 @@
 package io.ostia.rdma.internal.ffm;
 
 import io.ostia.rdma.MemoryAccess;
-import io.ostia.rdma.MemoryRegion;
 import io.ostia.rdma.ProtectionDomain;
+import io.ostia.rdma.internal.AbstractMemoryRegion;
 import io.ostia.rdma.internal.ffm.gen.Verbs;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
 
 /** Owns one {@code ibv_mr}. */
-final class NativeMemoryRegion implements MemoryRegion {
+final class NativeMemoryRegion extends AbstractMemoryRegion {
     private final NativeProtectionDomain pd;
     private final MemorySegment mr;
-    private final MemorySegment segment;
-    private final Set<MemoryAccess> access;
-    private final int lkey;
-    private final int rkey;
     private boolean closed;
 
     NativeMemoryRegion(NativeProtectionDomain pd, MemorySegment mr, MemorySegment segment, Set<MemoryAccess> access, int lkey, int rkey) {
+        super(segment, access, lkey, rkey);
         this.pd = pd;
         this.mr = mr;
-        this.segment = segment;
-        this.access = access;
-        this.lkey = lkey;
-        this.rkey = rkey;
         pd.device.provider.openObjects.opened(this);
     }
 
     @Override
     public ProtectionDomain protectionDomain() {
         return pd;
-    }
-
-    @Override
-    public MemorySegment segment() {
-        return segment;
-    }
-
-    @Override
-    public long address() {
-        return segment.address();
-    }
-
-    @Override
-    public long length() {
-        return segment.byteSize();
-    }
-
-    @Override
-    public int lkey() {
-        return lkey;
-    }
-
-    @Override
-    public int rkey() {
-        return rkey;
-    }
-
-    @Override
-    public Set<MemoryAccess> access() {
-        return access;
     }
 
     @Override
@@ -79,8 +42,4 @@ final class NativeMemoryRegion implements MemoryRegion {
         return closed;
     }
 
-    @Override
-    public String toString() {
-        return "memory region lkey=0x" + Integer.toHexString(lkey) + " (" + segment.byteSize() + " bytes) in " + pd;
-    }
 }

@@ -67,7 +67,7 @@ public final class NativeProvider implements RdmaProvider {
     }
 
     private static Throwable probe() {
-        String accessProblem = NativeAccess.nativeAccessProblem();
+        String accessProblem = nativeAccessProblem();
         if (accessProblem != null) {
             return new RdmaException(accessProblem);
         }
@@ -87,6 +87,20 @@ public final class NativeProvider implements RdmaProvider {
             return new RdmaException("no RDMA device: " + e.getMessage(), e);
         }
         return null;
+    }
+
+    /**
+     * Why java.lang.foreign cannot be used by this module, or null if it can. Checked before
+     * NativeAccess is loaded: its static initialiser links downcalls, which would fail.
+     */
+    private static String nativeAccessProblem() {
+        Module module = NativeProvider.class.getModule();
+        if (module.isNativeAccessEnabled()) {
+            return null;
+        }
+        String name = module.isNamed() ? module.getName() : "ALL-UNNAMED";
+        return "native access is not enabled for " + (module.isNamed() ? "module " + name : "the class path")
+                + "; start the JVM with --enable-native-access=" + name;
     }
 
     @Override

@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The loopback fabric. One lock guards all of its state (devices, ids, queue pairs, queues);
@@ -249,7 +251,29 @@ public final class Fabric implements LoopbackFabric {
         return shared ? "shared loopback fabric" : "loopback fabric@" + Integer.toHexString(System.identityHashCode(this));
     }
 
-    // ---- used by the fabric's objects, always with the lock held ----
+    // ---- used by the fabric's objects ----
+
+    /** Reads a value under the fabric lock. */
+    <T> T locked(Supplier<T> read) {
+        lock.lock();
+        try {
+            return read.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Tests a condition under the fabric lock. */
+    boolean lockedTest(BooleanSupplier test) {
+        lock.lock();
+        try {
+            return test.getAsBoolean();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // The rest is called with the lock held.
 
     void requireOpen() {
         if (closed) {

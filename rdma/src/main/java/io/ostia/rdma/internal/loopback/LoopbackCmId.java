@@ -57,15 +57,12 @@ final class LoopbackCmId implements CmId {
 
     @Override
     public RdmaDevice device() {
-        fabric.lock.lock();
-        try {
+        return fabric.locked(() -> {
             if (device == null) {
                 throw new IllegalStateException(this + " has no device yet (state " + state + "); resolve an address first");
             }
             return device;
-        } finally {
-            fabric.lock.unlock();
-        }
+        });
     }
 
     @Override
@@ -158,22 +155,12 @@ final class LoopbackCmId implements CmId {
 
     @Override
     public InetSocketAddress localAddress() {
-        fabric.lock.lock();
-        try {
-            return localAddress;
-        } finally {
-            fabric.lock.unlock();
-        }
+        return fabric.locked(() -> localAddress);
     }
 
     @Override
     public InetSocketAddress remoteAddress() {
-        fabric.lock.lock();
-        try {
-            return remoteAddress;
-        } finally {
-            fabric.lock.unlock();
-        }
+        return fabric.locked(() -> remoteAddress);
     }
 
     @Override
@@ -215,12 +202,7 @@ final class LoopbackCmId implements CmId {
 
     @Override
     public QueuePair queuePair() {
-        fabric.lock.lock();
-        try {
-            return queuePair;
-        } finally {
-            fabric.lock.unlock();
-        }
+        return fabric.locked(() -> queuePair);
     }
 
     @Override
@@ -472,12 +454,7 @@ final class LoopbackCmId implements CmId {
 
     @Override
     public boolean isClosed() {
-        fabric.lock.lock();
-        try {
-            return closed;
-        } finally {
-            fabric.lock.unlock();
-        }
+        return fabric.lockedTest(() -> closed);
     }
 
     @Override

@@ -144,12 +144,7 @@ final class LoopbackCompletionQueue implements CompletionQueue {
 
     @Override
     public boolean isClosed() {
-        device.fabric.lock.lock();
-        try {
-            return closed;
-        } finally {
-            device.fabric.lock.unlock();
-        }
+        return device.fabric.lockedTest(() -> closed);
     }
 
     @Override

@@ -31,12 +31,7 @@ final class LoopbackDevice implements RdmaDevice {
 
     @Override
     public boolean isRemoved() {
-        fabric.lock.lock();
-        try {
-            return removed;
-        } finally {
-            fabric.lock.unlock();
-        }
+        return fabric.lockedTest(() -> removed);
     }
 
     @Override

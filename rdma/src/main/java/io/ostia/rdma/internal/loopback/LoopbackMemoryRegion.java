@@ -1,26 +1,19 @@
 package io.ostia.rdma.internal.loopback;
 
 import io.ostia.rdma.MemoryAccess;
-import io.ostia.rdma.MemoryRegion;
 import io.ostia.rdma.ProtectionDomain;
+import io.ostia.rdma.internal.AbstractMemoryRegion;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
 
-final class LoopbackMemoryRegion implements MemoryRegion {
+final class LoopbackMemoryRegion extends AbstractMemoryRegion {
     private final LoopbackProtectionDomain pd;
-    private final MemorySegment segment;
-    private final Set<MemoryAccess> access;
-    private final int lkey;
-    private final int rkey;
     private boolean closed;
 
     LoopbackMemoryRegion(LoopbackProtectionDomain pd, MemorySegment segment, Set<MemoryAccess> access, int lkey, int rkey) {
+        super(segment, access, lkey, rkey);
         this.pd = pd;
-        this.segment = segment;
-        this.access = access;
-        this.lkey = lkey;
-        this.rkey = rkey;
         pd.device.fabric.openObjects.opened(this);
     }
 
@@ -29,45 +22,15 @@ final class LoopbackMemoryRegion implements MemoryRegion {
         return pd;
     }
 
-    @Override
-    public MemorySegment segment() {
-        return segment;
-    }
-
-    @Override
-    public long address() {
-        return segment.address();
-    }
-
-    @Override
-    public long length() {
-        return segment.byteSize();
-    }
-
-    @Override
-    public int lkey() {
-        return lkey;
-    }
-
-    @Override
-    public int rkey() {
-        return rkey;
-    }
-
-    @Override
-    public Set<MemoryAccess> access() {
-        return access;
-    }
-
     /** Whether [address, address+length) lies inside the region. */
     boolean contains(long address, long length) {
-        long start = segment.address();
-        return address >= start && length >= 0 && address - start <= segment.byteSize() - length;
+        long start = address();
+        return address >= start && length >= 0 && address - start <= length() - length;
     }
 
     /** The region's bytes at a virtual address checked by {@link #contains}. */
     MemorySegment slice(long address, long length) {
-        return segment.asSlice(address - segment.address(), length);
+        return segment().asSlice(address - address(), length);
     }
 
     @Override
@@ -78,8 +41,8 @@ final class LoopbackMemoryRegion implements MemoryRegion {
                 return;
             }
             closed = true;
-            pd.byLkey.remove(lkey);
-            pd.byRkey.remove(rkey);
+            pd.byLkey.remove(lkey());
+            pd.byRkey.remove(rkey());
             pd.device.fabric.openObjects.closed(this);
         } finally {
             pd.device.fabric.lock.unlock();
@@ -88,16 +51,7 @@ final class LoopbackMemoryRegion implements MemoryRegion {
 
     @Override
     public boolean isClosed() {
-        pd.device.fabric.lock.lock();
-        try {
-            return closed;
-        } finally {
-            pd.device.fabric.lock.unlock();
-        }
+        return pd.device.fabric.lockedTest(() -> closed);
     }
 
-    @Override
-    public String toString() {
-        return "memory region lkey=0x" + Integer.toHexString(lkey) + " (" + segment.byteSize() + " bytes) in " + pd;
-    }
 }

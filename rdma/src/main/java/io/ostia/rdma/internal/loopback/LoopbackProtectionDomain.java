@@ -77,12 +77,7 @@ final class LoopbackProtectionDomain implements ProtectionDomain {
 
     @Override
     public boolean isClosed() {
-        device.fabric.lock.lock();
-        try {
-            return closed;
-        } finally {
-            device.fabric.lock.unlock();
-        }
+        return device.fabric.lockedTest(() -> closed);
     }
 
     @Override

@@ -90,12 +90,7 @@ final class LoopbackQueuePair implements QueuePair {
 
     @Override
     public QueuePairState state() {
-        fabric().lock.lock();
-        try {
-            return state;
-        } finally {
-            fabric().lock.unlock();
-        }
+        return fabric().locked(() -> state);
     }
 
     @Override
@@ -369,12 +364,7 @@ final class LoopbackQueuePair implements QueuePair {
 
     @Override
     public boolean isClosed() {
-        fabric().lock.lock();
-        try {
-            return closed;
-        } finally {
-            fabric().lock.unlock();
-        }
+        return fabric().lockedTest(() -> closed);
     }
 
     @Override

@@ -13,6 +13,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /** Java side of fakeverbs.c: its QP and CQ, and what its ops recorded. */
+@SuppressWarnings("restricted") // test code loading the C stand-in provider
 public final class FakeVerbs {
     private final SymbolLookup lookup;
 
