@@ -135,19 +135,27 @@ final class NativeCmId implements CmId {
         NativeProtectionDomain npd = open(pd, NativeProtectionDomain.class, "protection domain");
         NativeCompletionQueue sendCq = open(attributes.sendCompletionQueue(), NativeCompletionQueue.class, "send completion queue");
         NativeCompletionQueue recvCq = open(attributes.receiveCompletionQueue(), NativeCompletionQueue.class, "receive completion queue");
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment init = call.allocate(ibv_qp_init_attr.layout());
-            ibv_qp_init_attr.send_cq(init, sendCq.cq);
-            ibv_qp_init_attr.recv_cq(init, recvCq.cq);
-            MemorySegment cap = ibv_qp_init_attr.cap(init);
-            ibv_qp_cap.max_send_wr(cap, attributes.maxSendWorkRequests());
-            ibv_qp_cap.max_recv_wr(cap, attributes.maxReceiveWorkRequests());
-            ibv_qp_cap.max_send_sge(cap, attributes.maxSendScatterGather());
-            ibv_qp_cap.max_recv_sge(cap, attributes.maxReceiveScatterGather());
-            ibv_qp_init_attr.qp_type(init, Verbs.IBV_QPT_RC());
-            Calls.RDMA_CREATE_QP.invokeInt(id, npd.pd, init);
+        RdmaDevice device = device();
+        if (npd.device != device || sendCq.device != device || recvCq.device != device) {
+            throw new IllegalArgumentException("the protection domain (" + npd.device + ") and completion queues ("
+                    + sendCq.device + ", " + recvCq.device + ") must be on " + this + "'s device, " + device);
         }
-        queuePair = new NativeQueuePair(this, npd, attributes, sendCq, recvCq, rdma_cm_id.qp(id));
+        // The domain and queues must not close while the queue pair is created on them.
+        queuePair = npd.whileOpen(() -> sendCq.whileOpen(() -> recvCq.whileOpen(() -> {
+            try (Arena call = Arena.ofConfined()) {
+                MemorySegment init = call.allocate(ibv_qp_init_attr.layout());
+                ibv_qp_init_attr.send_cq(init, sendCq.cq);
+                ibv_qp_init_attr.recv_cq(init, recvCq.cq);
+                MemorySegment cap = ibv_qp_init_attr.cap(init);
+                ibv_qp_cap.max_send_wr(cap, attributes.maxSendWorkRequests());
+                ibv_qp_cap.max_recv_wr(cap, attributes.maxReceiveWorkRequests());
+                ibv_qp_cap.max_send_sge(cap, attributes.maxSendScatterGather());
+                ibv_qp_cap.max_recv_sge(cap, attributes.maxReceiveScatterGather());
+                ibv_qp_init_attr.qp_type(init, Verbs.IBV_QPT_RC());
+                Calls.RDMA_CREATE_QP.invokeInt(id, npd.pd, init);
+            }
+            return new NativeQueuePair(this, npd, attributes, sendCq, recvCq, rdma_cm_id.qp(id));
+        })));
         return queuePair;
     }
 

@@ -121,6 +121,17 @@ final class NativeCompletionQueue implements CompletionQueue {
         }
     }
 
+    /** Runs {@code action} while this queue is open and cannot close (for attaching a queue pair). */
+    <T> T whileOpen(java.util.function.Supplier<T> action) {
+        pollLock.lock();
+        try {
+            requireOpen();
+            return action.get();
+        } finally {
+            pollLock.unlock();
+        }
+    }
+
     private void requireOpen() {
         if (closed) {
             throw new IllegalStateException(this + " is closed");

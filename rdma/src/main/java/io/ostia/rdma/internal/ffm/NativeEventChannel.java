@@ -53,11 +53,9 @@ final class NativeEventChannel implements CmEventChannel {
     }
 
     @Override
-    public CmId createId() {
-        synchronized (this) {
-            if (closed) {
-                throw new IllegalStateException(this + " is closed");
-            }
+    public synchronized CmId createId() {
+        if (closed) {
+            throw new IllegalStateException(this + " is closed");
         }
         try (Arena call = Arena.ofConfined()) {
             MemorySegment idOut = call.allocate(ADDRESS);

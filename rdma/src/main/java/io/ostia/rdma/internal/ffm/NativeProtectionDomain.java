@@ -47,6 +47,12 @@ final class NativeProtectionDomain implements ProtectionDomain {
         return region;
     }
 
+    /** Runs {@code action} while this domain is open and cannot close. */
+    synchronized <T> T whileOpen(java.util.function.Supplier<T> action) {
+        requireOpen();
+        return action.get();
+    }
+
     synchronized void requireOpen() {
         if (closed) {
             throw new IllegalStateException(this + " is closed");

@@ -55,9 +55,14 @@ final class NativeQueuePair implements QueuePair {
 
     @Override
     public QueuePairState state() {
-        requireOpen();
-        int s = ibv_qp.state(qp);
-        return s >= 0 && s < STATES.length ? STATES[s] : QueuePairState.ERROR;
+        sendLock.lock();
+        try {
+            requireOpen();
+            int s = ibv_qp.state(qp);
+            return s >= 0 && s < STATES.length ? STATES[s] : QueuePairState.ERROR;
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     @Override
@@ -103,13 +108,16 @@ final class NativeQueuePair implements QueuePair {
 
     @Override
     public void moveToError() {
-        if (closed || state() == QueuePairState.ERROR) {
-            return;
-        }
+        sendLock.lock();
         try (Arena call = Arena.ofConfined()) {
+            if (closed || ibv_qp.state(qp) == Verbs.IBV_QPS_ERR()) {
+                return;
+            }
             MemorySegment attr = call.allocate(ibv_qp_attr.layout());
             ibv_qp_attr.qp_state(attr, Verbs.IBV_QPS_ERR());
             Calls.checkReturnedErrno("ibv_modify_qp", Verbs.ibv_modify_qp(qp, attr, Verbs.IBV_QP_STATE()));
+        } finally {
+            sendLock.unlock();
         }
     }
 
@@ -121,6 +129,8 @@ final class NativeQueuePair implements QueuePair {
 
     @Override
     public void close() {
+        // Once closed is set under both locks no call is in flight or can start; the destroy
+        // then runs without them, because the id's monitor is taken before them elsewhere.
         sendLock.lock();
         receiveLock.lock();
         try {
@@ -128,15 +138,18 @@ final class NativeQueuePair implements QueuePair {
                 return;
             }
             closed = true;
+        } finally {
+            receiveLock.unlock();
+            sendLock.unlock();
+        }
+        try {
             id.destroyQueuePair(this);
+        } finally {
             pd.queuePairs.remove(this);
             sendCq.queuePairs.remove(this);
             receiveCq.queuePairs.remove(this);
             arena.close();
             pd.device.provider.openObjects.closed(this);
-        } finally {
-            receiveLock.unlock();
-            sendLock.unlock();
         }
     }
 
