@@ -11,7 +11,7 @@ fi
 for h in /usr/include/infiniband/verbs.h /usr/include/rdma/rdma_cma.h; do
   [ -r "$h" ] || { echo "regenerate.sh: $h is missing; install libibverbs-dev and librdmacm-dev" >&2; exit 2; }
 done
-out="$here/../src/main/java"
+out="$(cd "$here/.." && pwd)/src/main/java"
 rm -rf "$out/io/ostia/rdma/internal/ffm/gen"
 "$jextract" @"$here/rdma.args" --output "$out" "$here/rdma.h"
 echo "regenerated $(find "$out/io/ostia/rdma/internal/ffm/gen" -name '*.java' | wc -l) files into $out/io/ostia/rdma/internal/ffm/gen"

@@ -9,6 +9,9 @@ public interface RdmaDevice {
     /** The device name, for example {@code mlx5_0} or {@code rxe0}. */
     String name();
 
+    /** The device's limits, for sizing queue pairs and completion queues. */
+    DeviceLimits limits();
+
     /** Whether the device has been removed; creating objects on it then fails. */
     boolean isRemoved();
 

@@ -79,6 +79,15 @@ abstract class VerbsContract {
     }
 
     @Test
+    void deviceLimitsCoverWhatTheContractUses() throws Exception {
+        DeviceLimits limits = connect().client.device().limits();
+        assertTrue(limits.maxQueuePairWorkRequests() >= 16, limits.toString());
+        assertTrue(limits.maxScatterGather() >= 4, limits.toString());
+        assertTrue(limits.maxCompletionQueueEntries() >= 64, limits.toString());
+        assertTrue(limits.maxMemoryRegionSize() >= ConnectedPair.BUFFER, limits.toString());
+    }
+
+    @Test
     void rdmaWriteAndReadMoveDataWithoutReceives() throws Exception {
         ConnectedPair p = connect();
         fill(p.clientSide.buffer, 0, 256, 40);

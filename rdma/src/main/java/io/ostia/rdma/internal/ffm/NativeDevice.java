@@ -1,11 +1,14 @@
 package io.ostia.rdma.internal.ffm;
 
 import io.ostia.rdma.CompletionQueue;
+import io.ostia.rdma.DeviceLimits;
 import io.ostia.rdma.ProtectionDomain;
 import io.ostia.rdma.RdmaDevice;
 import io.ostia.rdma.RdmaException;
 import io.ostia.rdma.internal.ffm.gen.Verbs;
+import io.ostia.rdma.internal.ffm.gen.ibv_device_attr;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /** An {@code ibv_context} opened and owned by librdmacm. */
@@ -14,6 +17,7 @@ final class NativeDevice implements RdmaDevice {
     final MemorySegment context;
     private final String name;
     private volatile boolean removed;
+    private volatile DeviceLimits limits;
 
     NativeDevice(NativeProvider provider, MemorySegment context, String name) {
         this.provider = provider;
@@ -24,6 +28,21 @@ final class NativeDevice implements RdmaDevice {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public DeviceLimits limits() {
+        DeviceLimits known = limits;
+        if (known == null) {
+            try (Arena call = Arena.ofConfined()) {
+                MemorySegment attr = call.allocate(ibv_device_attr.layout());
+                Calls.checkReturnedErrno("ibv_query_device", Verbs.ibv_query_device(context, attr));
+                known = new DeviceLimits(ibv_device_attr.max_qp_wr(attr), ibv_device_attr.max_sge(attr),
+                        ibv_device_attr.max_cqe(attr), ibv_device_attr.max_mr_size(attr));
+            }
+            limits = known;
+        }
+        return known;
     }
 
     @Override

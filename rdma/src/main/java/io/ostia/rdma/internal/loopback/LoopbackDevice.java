@@ -1,9 +1,11 @@
 package io.ostia.rdma.internal.loopback;
 
 import io.ostia.rdma.CompletionQueue;
+import io.ostia.rdma.DeviceLimits;
 import io.ostia.rdma.ProtectionDomain;
 import io.ostia.rdma.RdmaDevice;
 import io.ostia.rdma.RdmaException;
+import io.ostia.rdma.ScatterGatherList;
 
 import java.net.InetAddress;
 import java.util.HashSet;
@@ -11,6 +13,9 @@ import java.util.List;
 import java.util.Set;
 
 final class LoopbackDevice implements RdmaDevice {
+    /** Limits of a small HCA; the fabric itself has none but a queue's capacity. */
+    static final DeviceLimits LIMITS = new DeviceLimits(16384, ScatterGatherList.MAX_ENTRIES, 65536, Long.MAX_VALUE);
+
     final Fabric fabric;
     final List<InetAddress> addresses;
     /** Ids bound to this device, for device removal. */
@@ -27,6 +32,11 @@ final class LoopbackDevice implements RdmaDevice {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public DeviceLimits limits() {
+        return LIMITS;
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.ostia.rdma.internal.ffm.gen.ibv_comp_channel;
 import io.ostia.rdma.internal.ffm.gen.ibv_context;
 import io.ostia.rdma.internal.ffm.gen.ibv_context_ops;
 import io.ostia.rdma.internal.ffm.gen.ibv_cq;
+import io.ostia.rdma.internal.ffm.gen.ibv_device_attr;
 import io.ostia.rdma.internal.ffm.gen.ibv_mr;
 import io.ostia.rdma.internal.ffm.gen.ibv_qp;
 import io.ostia.rdma.internal.ffm.gen.ibv_qp_attr;
@@ -52,6 +53,7 @@ class LayoutConformanceTest {
 
     static {
         struct("ibv_context", ibv_context.layout(), "device", "ops");
+        struct("ibv_device_attr", ibv_device_attr.layout(), "max_mr_size", "max_qp_wr", "max_sge", "max_cqe");
         struct("ibv_context_ops", ibv_context_ops.layout(), "poll_cq", "req_notify_cq", "post_send", "post_recv");
         struct("ibv_qp", ibv_qp.layout(), "context", "state", "qp_num");
         struct("ibv_cq", ibv_cq.layout(), "context");
