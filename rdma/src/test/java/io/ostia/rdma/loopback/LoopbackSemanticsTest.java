@@ -24,9 +24,13 @@ import java.lang.foreign.Arena;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -177,6 +181,66 @@ class LoopbackSemanticsTest {
             assertEquals(WorkCompletionStatus.RNR_RETRY_EXCEEDED, wc.status());
             assertEquals(QueuePairState.ERROR, limited.clientSide.qp.state());
         }
+    }
+
+    @Test
+    void concurrentPostersAndAPollerSeeEveryMessageOnce() throws Exception {
+        int perThread = 1000;
+        int senders = 2;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Set<Integer> received = ConcurrentHashMap.newKeySet();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread receiver = Thread.ofPlatform().start(() -> {
+            try {
+                WorkCompletion[] batch = {new WorkCompletion(), new WorkCompletion(), new WorkCompletion(), new WorkCompletion()};
+                ReceiveWorkRequest recv = new ReceiveWorkRequest();
+                for (int i = 0; i < 16; i++) {
+                    pair.serverSide.qp.postReceive(recv.reset().wrId(i).add(pair.serverSide.mr, i * 64L, 64));
+                }
+                while (received.size() < perThread * senders && System.nanoTime() < deadline) {
+                    int n = pair.serverSide.cq.poll(batch);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(WorkCompletionStatus.SUCCESS, batch[i].status(), batch[i].toString());
+                        assertTrue(received.add(batch[i].immediateData()), "received twice: " + batch[i]);
+                        long slot = batch[i].wrId();
+                        pair.serverSide.qp.postReceive(recv.reset().wrId(slot).add(pair.serverSide.mr, slot * 64, 64));
+                    }
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        });
+        List<Thread> posters = new ArrayList<>();
+        for (int t = 0; t < senders; t++) {
+            int base = t * perThread;
+            posters.add(Thread.ofPlatform().start(() -> {
+                SendWorkRequest send = new SendWorkRequest();
+                try {
+                    for (int i = 0; i < perThread && System.nanoTime() < deadline; ) {
+                        send.reset().opcode(SendOpcode.SEND_WITH_IMMEDIATE).immediateData(base + i).signaled(false)
+                                .add(pair.clientSide.mr, 0, 8);
+                        try {
+                            pair.clientSide.qp.postSend(send);
+                            i++;
+                        } catch (RdmaException full) {
+                            // Sends wait for receives (RNR retry forever) and fill the queue: back off.
+                            Thread.onSpinWait();
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        for (Thread t : posters) {
+            t.join(TimeUnit.SECONDS.toMillis(15));
+        }
+        receiver.join(TimeUnit.SECONDS.toMillis(15));
+        if (failure.get() != null) {
+            throw new AssertionError("a worker failed", failure.get());
+        }
+        assertEquals(perThread * senders, received.size(), "every send was received exactly once");
+        assertEquals(QueuePairState.READY_TO_SEND, pair.clientSide.qp.state());
     }
 
     @Test
