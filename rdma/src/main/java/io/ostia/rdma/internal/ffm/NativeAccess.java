@@ -59,7 +59,7 @@ public final class NativeAccess {
             LIBC.findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
     private static final MethodHandle POLL = LINKER.downcallHandle(
-            LIBC.findOrThrow("poll"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+            LIBC.findOrThrow("poll"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
     private static final StructLayout POLLFD = MemoryLayout.structLayout(
             JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"));
     private static final short POLLIN = 1;

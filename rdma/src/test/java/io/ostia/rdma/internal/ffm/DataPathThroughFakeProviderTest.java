@@ -162,6 +162,34 @@ class DataPathThroughFakeProviderTest {
     }
 
     @Test
+    void awaitReadableWaitsForDataAndTimesOut() {
+        int fd = fake.intCall("fake_pipe_read_fd");
+        assertTrue(fd >= 0, "pipe");
+        try (Arena call = Arena.ofConfined()) {
+            long start = System.nanoTime();
+            assertFalse(NativeAccess.awaitReadable(fd, 50, call), "nothing written yet");
+            assertTrue(System.nanoTime() - start >= 40_000_000L, "the wait lasted its timeout");
+            assertEquals(1, fake.intCall("fake_pipe_write"));
+            assertTrue(NativeAccess.awaitReadable(fd, 1000, call));
+            assertEquals(1, fake.intCall("fake_pipe_drain"));
+            assertFalse(NativeAccess.awaitReadable(fd, 0, call));
+        }
+    }
+
+    @Test
+    void errnoIsCapturedFromControlPathCalls() {
+        // rdma_create_event_channel fails without /dev/infiniband; on a machine with RDMA it succeeds.
+        org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/infiniband/rdma_cm")));
+        ErrnoCall call = new ErrnoCall("rdma_create_event_channel",
+                io.ostia.rdma.internal.ffm.gen.Verbs.rdma_create_event_channel$address(),
+                io.ostia.rdma.internal.ffm.gen.Verbs.rdma_create_event_channel$descriptor());
+        NativeCallException e = org.junit.jupiter.api.Assertions.assertThrows(NativeCallException.class, call::invokePointer);
+        assertEquals("rdma_create_event_channel", e.function());
+        assertTrue(e.errno() > 0, e.getMessage());
+        assertEquals(NativeAccess.strerror(e.errno()), e.errnoText());
+    }
+
+    @Test
     void errorNumbersComeBackAndBecomeOneExceptionType() {
         fake.voidCall("fake_fail_post_send", 12);
         fake.voidCall("fake_fail_post_recv", 22);

@@ -7,6 +7,7 @@
 #include <infiniband/verbs.h>
 #include <arpa/inet.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RING 1024
 
@@ -145,3 +146,13 @@ uint32_t fake_recv_sge_length(int i) { return last_recv_sges[i].length; }
 uint32_t fake_recv_sge_lkey(int i) { return last_recv_sges[i].lkey; }
 int fake_notify_calls(void) { return notify_calls; }
 int fake_notify_solicited(void) { return notify_solicited; }
+
+/* A pipe for testing the poll(2) binding the completion and event channels wait with. */
+static int pipe_fds[2] = {-1, -1};
+int fake_pipe_read_fd(void) {
+    if (pipe_fds[0] < 0 && pipe(pipe_fds) != 0)
+        return -1;
+    return pipe_fds[0];
+}
+int fake_pipe_write(void) { return (int) write(pipe_fds[1], "x", 1); }
+int fake_pipe_drain(void) { char c; return (int) read(pipe_fds[0], &c, 1); }
