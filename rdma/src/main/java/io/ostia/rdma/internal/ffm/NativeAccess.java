@@ -77,6 +77,15 @@ public final class NativeAccess {
         return SymbolLookup.libraryLookup(soname, Arena.global());
     }
 
+    /**
+     * Loads a library by path.
+     *
+     * @throws IllegalArgumentException if it cannot be loaded
+     */
+    static SymbolLookup load(java.nio.file.Path library) {
+        return SymbolLookup.libraryLookup(library, Arena.global());
+    }
+
     /** A downcall that captures errno; see {@link #errno(MemorySegment)}. */
     static MethodHandle errnoCapturing(MemorySegment function, FunctionDescriptor descriptor) {
         return LINKER.downcallHandle(function, descriptor, CAPTURE_ERRNO);

@@ -31,6 +31,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 final class NativeCmId implements CmId {
     private final NativeEventChannel channel;
     private final MemorySegment id;
+    private final Calls calls;
     private final long serial;
     private NativeQueuePair queuePair;
     /** Connected, as last seen in this id's events: decides whether disconnect calls rdma_disconnect. */
@@ -39,6 +40,7 @@ final class NativeCmId implements CmId {
 
     NativeCmId(NativeEventChannel channel, MemorySegment idPointer) {
         this.channel = channel;
+        this.calls = channel.provider.calls();
         this.id = NativeAccess.struct(idPointer, rdma_cm_id.layout());
         this.serial = channel.provider.openObjects.nextSerial();
         channel.provider.openObjects.opened(this);
@@ -81,14 +83,14 @@ final class NativeCmId implements CmId {
         requireOpen();
         try (Arena call = Arena.ofConfined()) {
             MemorySegment src = source == null ? MemorySegment.NULL : SocketAddresses.toNative(source, call);
-            Calls.RDMA_RESOLVE_ADDR.invokeInt(id, src, SocketAddresses.toNative(destination, call), timeoutMillis(timeout));
+            calls.rdmaResolveAddr.invokeInt(id, src, SocketAddresses.toNative(destination, call), timeoutMillis(timeout));
         }
     }
 
     @Override
     public synchronized void resolveRoute(Duration timeout) {
         requireOpen();
-        Calls.RDMA_RESOLVE_ROUTE.invokeInt(id, timeoutMillis(timeout));
+        calls.rdmaResolveRoute.invokeInt(id, timeoutMillis(timeout));
     }
 
     @Override
@@ -96,7 +98,7 @@ final class NativeCmId implements CmId {
         Objects.requireNonNull(address, "address");
         requireOpen();
         try (Arena call = Arena.ofConfined()) {
-            Calls.RDMA_BIND_ADDR.invokeInt(id, SocketAddresses.toNative(address, call));
+            calls.rdmaBindAddr.invokeInt(id, SocketAddresses.toNative(address, call));
         }
     }
 
@@ -106,7 +108,7 @@ final class NativeCmId implements CmId {
             throw new IllegalArgumentException("backlog must not be negative: " + backlog);
         }
         requireOpen();
-        Calls.RDMA_LISTEN.invokeInt(id, backlog);
+        calls.rdmaListen.invokeInt(id, backlog);
     }
 
     @Override
@@ -152,7 +154,7 @@ final class NativeCmId implements CmId {
                 ibv_qp_cap.max_send_sge(cap, attributes.maxSendScatterGather());
                 ibv_qp_cap.max_recv_sge(cap, attributes.maxReceiveScatterGather());
                 ibv_qp_init_attr.qp_type(init, Verbs.IBV_QPT_RC());
-                Calls.RDMA_CREATE_QP.invokeInt(id, npd.pd, init);
+                calls.rdmaCreateQp.invokeInt(id, npd.pd, init);
             }
             return new NativeQueuePair(this, npd, attributes, sendCq, recvCq, rdma_cm_id.qp(id));
         })));
@@ -169,7 +171,7 @@ final class NativeCmId implements CmId {
     /** Called by the queue pair's close. */
     synchronized void destroyQueuePair(NativeQueuePair qp) {
         if (queuePair == qp) {
-            Verbs.rdma_destroy_qp(id);
+            calls.rdmaDestroyQp.invokeUnchecked(id);
             queuePair = null;
         }
     }
@@ -183,14 +185,14 @@ final class NativeCmId implements CmId {
     public synchronized void connect(ConnectionParameters parameters) {
         parameters.checkFitsConnect();
         requireOpen();
-        withConnParam(parameters, p -> Calls.RDMA_CONNECT.invokeInt(id, p));
+        withConnParam(parameters, p -> calls.rdmaConnect.invokeInt(id, p));
     }
 
     @Override
     public synchronized void accept(ConnectionParameters parameters) {
         Objects.requireNonNull(parameters, "parameters");
         requireOpen();
-        withConnParam(parameters, p -> Calls.RDMA_ACCEPT.invokeInt(id, p));
+        withConnParam(parameters, p -> calls.rdmaAccept.invokeInt(id, p));
     }
 
     private interface ConnParamCall {
@@ -223,7 +225,7 @@ final class NativeCmId implements CmId {
         requireOpen();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = data.length == 0 ? MemorySegment.NULL : arena.allocateFrom(JAVA_BYTE, data);
-            Calls.RDMA_REJECT.invokeInt(id, p, (byte) data.length);
+            calls.rdmaReject.invokeInt(id, p, (byte) data.length);
         }
     }
 
@@ -235,7 +237,7 @@ final class NativeCmId implements CmId {
         }
         if (connected) {
             connected = false;
-            Calls.RDMA_DISCONNECT.invokeInt(id);
+            calls.rdmaDisconnect.invokeInt(id);
         }
     }
 
@@ -260,7 +262,7 @@ final class NativeCmId implements CmId {
         if (queuePair != null) {
             OpenObjects.requireNoneOpen(this, List.of(queuePair));
         }
-        Calls.RDMA_DESTROY_ID.invokeInt(id);
+        calls.rdmaDestroyId.invokeInt(id);
         closed = true;
         channel.ids.remove(id.address());
         channel.provider.openObjects.closed(this);

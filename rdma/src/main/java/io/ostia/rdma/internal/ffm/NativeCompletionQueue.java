@@ -25,6 +25,7 @@ final class NativeCompletionQueue implements CompletionQueue {
 
     final NativeDevice device;
     final MemorySegment cq;
+    private final Calls calls;
     final Set<NativeQueuePair> queuePairs = ConcurrentHashMap.newKeySet();
     private final MemorySegment channel;
     private final int capacity;
@@ -38,6 +39,7 @@ final class NativeCompletionQueue implements CompletionQueue {
     NativeCompletionQueue(NativeDevice device, MemorySegment cq, MemorySegment channel, int capacity) {
         this.device = device;
         this.cq = cq;
+        this.calls = device.calls;
         this.channel = NativeAccess.struct(channel, ibv_comp_channel.layout());
         this.capacity = capacity;
         this.poller = new DataPath.Poller(cq, arena);
@@ -111,8 +113,8 @@ final class NativeCompletionQueue implements CompletionQueue {
                 if (NativeAccess.awaitReadable(fd, (int) Math.min(leftMillis, WAIT_SLICE_MILLIS), call)) {
                     MemorySegment cqOut = call.allocate(ADDRESS);
                     MemorySegment contextOut = call.allocate(ADDRESS);
-                    Calls.IBV_GET_CQ_EVENT.invokeInt(channel, cqOut, contextOut);
-                    Verbs.ibv_ack_cq_events(cq, 1);
+                    calls.ibvGetCqEvent.invokeInt(channel, cqOut, contextOut);
+                    calls.ibvAckCqEvents.invokeUnchecked(cq, 1);
                     return true;
                 }
             }
@@ -153,8 +155,8 @@ final class NativeCompletionQueue implements CompletionQueue {
         // A waiter notices closed within one wait slice; the channel must outlive its poll(2).
         waitLock.lock();
         try {
-            Calls.checkReturnedErrno("ibv_destroy_cq", Verbs.ibv_destroy_cq(cq));
-            Calls.checkReturnedErrno("ibv_destroy_comp_channel", Verbs.ibv_destroy_comp_channel(channel));
+            calls.ibvDestroyCq.invokeReturningErrno(cq);
+            calls.ibvDestroyCompChannel.invokeReturningErrno(channel);
         } finally {
             waitLock.unlock();
             arena.close();

@@ -15,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 final class NativeDevice implements RdmaDevice {
     final NativeProvider provider;
     final MemorySegment context;
+    final Calls calls;
     private final String name;
     private volatile boolean removed;
     private volatile DeviceLimits limits;
@@ -22,6 +23,7 @@ final class NativeDevice implements RdmaDevice {
     NativeDevice(NativeProvider provider, MemorySegment context, String name) {
         this.provider = provider;
         this.context = context;
+        this.calls = provider.calls();
         this.name = name;
     }
 
@@ -36,7 +38,7 @@ final class NativeDevice implements RdmaDevice {
         if (known == null) {
             try (Arena call = Arena.ofConfined()) {
                 MemorySegment attr = call.allocate(ibv_device_attr.layout());
-                Calls.checkReturnedErrno("ibv_query_device", Verbs.ibv_query_device(context, attr));
+                calls.ibvQueryDevice.invokeReturningErrno(context, attr);
                 known = new DeviceLimits(ibv_device_attr.max_qp_wr(attr), ibv_device_attr.max_sge(attr),
                         ibv_device_attr.max_cqe(attr), ibv_device_attr.max_mr_size(attr));
             }
@@ -57,7 +59,7 @@ final class NativeDevice implements RdmaDevice {
     @Override
     public ProtectionDomain allocateProtectionDomain() {
         requirePresent();
-        return new NativeProtectionDomain(this, Calls.IBV_ALLOC_PD.invokePointer(context));
+        return new NativeProtectionDomain(this, calls.ibvAllocPd.invokePointer(context));
     }
 
     @Override
@@ -66,14 +68,15 @@ final class NativeDevice implements RdmaDevice {
             throw new IllegalArgumentException("completion queue capacity must be at least 1, was " + capacity);
         }
         requirePresent();
-        MemorySegment channel = Calls.IBV_CREATE_COMP_CHANNEL.invokePointer(context);
+        MemorySegment channel = calls.ibvCreateCompChannel.invokePointer(context);
         try {
-            MemorySegment cq = Calls.IBV_CREATE_CQ.invokePointer(context, capacity, MemorySegment.NULL, channel, 0);
+            MemorySegment cq = calls.ibvCreateCq.invokePointer(context, capacity, MemorySegment.NULL, channel, 0);
             return new NativeCompletionQueue(this, cq, channel, capacity);
         } catch (RuntimeException e) {
-            int rc = Verbs.ibv_destroy_comp_channel(channel);
-            if (rc != 0) {
-                e.addSuppressed(NativeAccess.failure("ibv_destroy_comp_channel", rc));
+            try {
+                calls.ibvDestroyCompChannel.invokeReturningErrno(channel);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
             }
             throw e;
         }

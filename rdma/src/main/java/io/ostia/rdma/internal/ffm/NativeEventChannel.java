@@ -33,6 +33,7 @@ final class NativeEventChannel implements CmEventChannel {
     final Map<Long, NativeCmId> ids = new ConcurrentHashMap<>();
     private final CmEventHandler handler;
     private final MemorySegment channel;
+    private final Calls calls;
     private final long serial;
     private final Thread thread;
     private volatile boolean stopping;
@@ -41,7 +42,8 @@ final class NativeEventChannel implements CmEventChannel {
     NativeEventChannel(NativeProvider provider, CmEventHandler handler) {
         this.provider = provider;
         this.handler = handler;
-        this.channel = NativeAccess.struct(Calls.RDMA_CREATE_EVENT_CHANNEL.invokePointer(), rdma_event_channel.layout());
+        this.calls = provider.calls();
+        this.channel = NativeAccess.struct(calls.rdmaCreateEventChannel.invokePointer(), rdma_event_channel.layout());
         this.serial = provider.openObjects.nextSerial();
         this.thread = Thread.ofPlatform().daemon().name("ostia-rdma-native-cm-" + serial).unstarted(this::run);
         provider.openObjects.opened(this);
@@ -59,7 +61,7 @@ final class NativeEventChannel implements CmEventChannel {
         }
         try (Arena call = Arena.ofConfined()) {
             MemorySegment idOut = call.allocate(ADDRESS);
-            Calls.RDMA_CREATE_ID.invokeInt(channel, idOut, MemorySegment.NULL, Verbs.RDMA_PS_TCP());
+            calls.rdmaCreateId.invokeInt(channel, idOut, MemorySegment.NULL, Verbs.RDMA_PS_TCP());
             return register(idOut.get(ADDRESS, 0));
         }
     }
@@ -81,7 +83,7 @@ final class NativeEventChannel implements CmEventChannel {
             int fd = rdma_event_channel.fd(channel);
             while (!stopping) {
                 if (NativeAccess.awaitReadable(fd, WAIT_SLICE_MILLIS, arena) && !stopping) {
-                    Calls.RDMA_GET_CM_EVENT.invokeInt(channel, eventOut);
+                    calls.rdmaGetCmEvent.invokeInt(channel, eventOut);
                     CmEvent event = copyAndAck(eventOut.get(ADDRESS, 0));
                     if (event == null) {
                         continue;
@@ -130,7 +132,7 @@ final class NativeEventChannel implements CmEventChannel {
             id.observe(type);
             copy = new CmEvent(type, id, listener, status, privateData);
         } finally {
-            Calls.RDMA_ACK_CM_EVENT.invokeInt(eventPointer);
+            calls.rdmaAckCmEvent.invokeInt(eventPointer);
         }
         return copy;
     }
@@ -149,7 +151,7 @@ final class NativeEventChannel implements CmEventChannel {
         }
         stopping = true;
         CmEventDelivery.awaitStop(thread);
-        Verbs.rdma_destroy_event_channel(channel);
+        calls.rdmaDestroyEventChannel.invokeUnchecked(channel);
         provider.openObjects.closed(this);
     }
 

@@ -12,12 +12,14 @@ import java.util.Set;
 final class NativeMemoryRegion extends AbstractMemoryRegion {
     private final NativeProtectionDomain pd;
     private final MemorySegment mr;
+    private final Calls calls;
     private boolean closed;
 
     NativeMemoryRegion(NativeProtectionDomain pd, MemorySegment mr, MemorySegment segment, Set<MemoryAccess> access, int lkey, int rkey) {
         super(segment, access, lkey, rkey);
         this.pd = pd;
         this.mr = mr;
+        this.calls = pd.device.calls;
         pd.device.provider.openObjects.opened(this);
     }
 
@@ -31,7 +33,7 @@ final class NativeMemoryRegion extends AbstractMemoryRegion {
         if (closed) {
             return;
         }
-        Calls.checkReturnedErrno("ibv_dereg_mr", Verbs.ibv_dereg_mr(mr));
+        calls.ibvDeregMr.invokeReturningErrno(mr);
         closed = true;
         pd.regions.remove(this);
         pd.device.provider.openObjects.closed(this);

@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class NativeProtectionDomain implements ProtectionDomain {
     final NativeDevice device;
     final MemorySegment pd;
+    private final Calls calls;
     final Set<NativeMemoryRegion> regions = ConcurrentHashMap.newKeySet();
     final Set<NativeQueuePair> queuePairs = ConcurrentHashMap.newKeySet();
     private final long serial;
@@ -27,6 +28,7 @@ final class NativeProtectionDomain implements ProtectionDomain {
     NativeProtectionDomain(NativeDevice device, MemorySegment pd) {
         this.device = device;
         this.pd = pd;
+        this.calls = device.calls;
         this.serial = device.provider.openObjects.nextSerial();
         device.provider.openObjects.opened(this);
     }
@@ -40,7 +42,7 @@ final class NativeProtectionDomain implements ProtectionDomain {
     public synchronized MemoryRegion registerMemory(MemorySegment segment, Set<MemoryAccess> access) {
         MemoryRegistration.check(segment, access);
         requireOpen();
-        MemorySegment mrPointer = Calls.IBV_REG_MR.invokePointer(pd, segment, segment.byteSize(), MemoryAccess.toVerbsFlags(access));
+        MemorySegment mrPointer = calls.ibvRegMr.invokePointer(pd, MemorySegment.ofAddress(segment.address()), segment.byteSize(), MemoryAccess.toVerbsFlags(access));
         MemorySegment mr = NativeAccess.struct(mrPointer, ibv_mr.layout());
         NativeMemoryRegion region = new NativeMemoryRegion(this, mr, segment, Set.copyOf(access), ibv_mr.lkey(mr), ibv_mr.rkey(mr));
         regions.add(region);
@@ -67,7 +69,7 @@ final class NativeProtectionDomain implements ProtectionDomain {
         List<Object> children = new ArrayList<>(regions);
         children.addAll(queuePairs);
         OpenObjects.requireNoneOpen(this, children);
-        Calls.checkReturnedErrno("ibv_dealloc_pd", Verbs.ibv_dealloc_pd(pd));
+        calls.ibvDeallocPd.invokeReturningErrno(pd);
         closed = true;
         device.provider.openObjects.closed(this);
     }

@@ -5,14 +5,16 @@ import io.ostia.rdma.CmEventHandler;
 import io.ostia.rdma.RdmaException;
 import io.ostia.rdma.RdmaProvider;
 import io.ostia.rdma.internal.OpenObjects;
-import io.ostia.rdma.internal.ffm.gen.Verbs;
 import io.ostia.rdma.internal.ffm.gen.ibv_context;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -26,18 +28,27 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  */
 public final class NativeProvider implements RdmaProvider {
     private static final System.Logger LOG = System.getLogger(NativeProvider.class.getName());
-    private static final NativeProvider INSTANCE = new NativeProvider();
+    private static final NativeProvider INSTANCE = new NativeProvider(null);
 
     final OpenObjects openObjects = new OpenObjects();
     private final Map<Long, NativeDevice> devices = new ConcurrentHashMap<>();
+    /** A stand-in library to use instead of the installed ones (tests); null for the real ones. */
+    private final Path library;
+    private volatile Calls calls;
     private volatile Throwable unavailabilityCause;
     private volatile boolean probed;
 
-    private NativeProvider() {
+    private NativeProvider(Path library) {
+        this.library = library;
     }
 
     public static NativeProvider instance() {
         return INSTANCE;
+    }
+
+    /** A provider whose verbs and rdma_cm functions come from {@code library} (for tests). */
+    static NativeProvider withLibrary(Path library) {
+        return new NativeProvider(Objects.requireNonNull(library, "library"));
     }
 
     @Override
@@ -66,17 +77,20 @@ public final class NativeProvider implements RdmaProvider {
         return unavailabilityCause;
     }
 
-    private static Throwable probe() {
+    private Throwable probe() {
         String accessProblem = nativeAccessProblem();
         if (accessProblem != null) {
             return new RdmaException(accessProblem);
         }
-        for (String[] lib : new String[][] {{NativeAccess.LIBIBVERBS, "libibverbs1"}, {NativeAccess.LIBRDMACM, "librdmacm1"}}) {
-            try {
-                NativeAccess.load(lib[0]);
-            } catch (IllegalArgumentException e) {
-                return new RdmaException("library " + lib[0] + " is missing (install " + lib[1] + " and ibverbs-providers)", e);
-            }
+        SymbolLookup lookup;
+        try {
+            lookup = library != null ? NativeAccess.load(library)
+                    : load(NativeAccess.LIBIBVERBS, "libibverbs1").or(load(NativeAccess.LIBRDMACM, "librdmacm1"));
+            calls = new Calls(lookup);
+        } catch (RdmaException e) {
+            return e;
+        } catch (IllegalArgumentException | NoSuchElementException e) {
+            return new RdmaException("cannot use " + (library != null ? library : "the RDMA libraries") + ": " + e.getMessage(), e);
         }
         try {
             if (listDeviceNames().isEmpty()) {
@@ -87,6 +101,14 @@ public final class NativeProvider implements RdmaProvider {
             return new RdmaException("no RDMA device: " + e.getMessage(), e);
         }
         return null;
+    }
+
+    private static SymbolLookup load(String soname, String debianPackage) {
+        try {
+            return NativeAccess.load(soname);
+        } catch (IllegalArgumentException e) {
+            throw new RdmaException("library " + soname + " is missing (install " + debianPackage + " and ibverbs-providers)", e);
+        }
     }
 
     /**
@@ -103,26 +125,32 @@ public final class NativeProvider implements RdmaProvider {
                 + "; start the JVM with --enable-native-access=" + name;
     }
 
+    /** The linked functions; only once available. */
+    Calls calls() {
+        ensureAvailability();
+        return calls;
+    }
+
     @Override
     public List<String> deviceNames() {
         ensureAvailability();
         return listDeviceNames();
     }
 
-    private static List<String> listDeviceNames() {
+    private List<String> listDeviceNames() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment count = arena.allocate(JAVA_INT);
-            MemorySegment list = Calls.IBV_GET_DEVICE_LIST.invokePointer(count);
+            MemorySegment list = calls.ibvGetDeviceList.invokePointer(count);
             try {
                 int n = count.get(JAVA_INT, 0);
                 MemorySegment entries = NativeAccess.struct(list, ADDRESS.byteSize() * n);
                 List<String> names = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    names.add(NativeAccess.cString(Verbs.ibv_get_device_name(entries.getAtIndex(ADDRESS, i))));
+                    names.add(NativeAccess.cString(calls.ibvGetDeviceName.invokePointer(entries.getAtIndex(ADDRESS, i))));
                 }
                 return names;
             } finally {
-                Verbs.ibv_free_device_list(list);
+                calls.ibvFreeDeviceList.invokeUnchecked(list);
             }
         }
     }
@@ -143,7 +171,7 @@ public final class NativeProvider implements RdmaProvider {
     NativeDevice device(MemorySegment contextPointer) {
         return devices.computeIfAbsent(contextPointer.address(), a -> {
             MemorySegment context = NativeAccess.struct(contextPointer, ibv_context.layout());
-            String name = NativeAccess.cString(Verbs.ibv_get_device_name(ibv_context.device(context)));
+            String name = NativeAccess.cString(calls.ibvGetDeviceName.invokePointer(ibv_context.device(context)));
             return new NativeDevice(this, contextPointer, name);
         });
     }

@@ -25,6 +25,7 @@ final class NativeQueuePair implements QueuePair {
     private final NativeCompletionQueue receiveCq;
     private final QueuePairAttributes attributes;
     private final MemorySegment qp;
+    private final Calls calls;
     private final Arena arena = Arena.ofShared();
     private final DataPath.Poster poster;
     private final ReentrantLock sendLock = new ReentrantLock();
@@ -40,6 +41,7 @@ final class NativeQueuePair implements QueuePair {
         this.sendCq = sendCq;
         this.receiveCq = receiveCq;
         this.qp = NativeAccess.struct(qpPointer, ibv_qp.layout());
+        this.calls = pd.device.calls;
         this.poster = new DataPath.Poster(qpPointer, arena);
         this.number = ibv_qp.qp_num(qp);
         pd.queuePairs.add(this);
@@ -115,7 +117,7 @@ final class NativeQueuePair implements QueuePair {
             }
             MemorySegment attr = call.allocate(ibv_qp_attr.layout());
             ibv_qp_attr.qp_state(attr, Verbs.IBV_QPS_ERR());
-            Calls.checkReturnedErrno("ibv_modify_qp", Verbs.ibv_modify_qp(qp, attr, Verbs.IBV_QP_STATE()));
+            calls.ibvModifyQp.invokeReturningErrno(qp, attr, Verbs.IBV_QP_STATE());
         } finally {
             sendLock.unlock();
         }

@@ -180,7 +180,7 @@ class DataPathThroughFakeProviderTest {
     void errnoIsCapturedFromControlPathCalls() {
         // rdma_create_event_channel fails without /dev/infiniband; on a machine with RDMA it succeeds.
         org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/infiniband/rdma_cm")));
-        ErrnoCall call = new ErrnoCall("rdma_create_event_channel",
+        NativeCall call = new NativeCall("rdma_create_event_channel",
                 io.ostia.rdma.internal.ffm.gen.Verbs.rdma_create_event_channel$address(),
                 io.ostia.rdma.internal.ffm.gen.Verbs.rdma_create_event_channel$descriptor());
         NativeCallException e = org.junit.jupiter.api.Assertions.assertThrows(NativeCallException.class, call::invokePointer);

@@ -6,16 +6,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * A control-path downcall that captures errno: a failure (-1, or NULL for functions returning a
- * pointer) becomes a {@link io.ostia.rdma.NativeCallException} naming the function, errno and
- * its text. jextract's own downcalls do not capture errno, so these are linked from the
- * generated address and descriptor.
+ * A control-path downcall that captures errno: a failure (-1, NULL, or a returned error number,
+ * depending on the function's convention) becomes a {@link io.ostia.rdma.NativeCallException}
+ * naming the function, errno and its text. jextract's own downcalls do not capture errno, so
+ * these are linked from the generated descriptors.
  */
-final class ErrnoCall {
+final class NativeCall {
     private final String function;
     private final MethodHandle handle;
 
-    ErrnoCall(String function, MemorySegment address, FunctionDescriptor descriptor) {
+    NativeCall(String function, MemorySegment address, FunctionDescriptor descriptor) {
         this.function = function;
         this.handle = NativeAccess.errnoCapturing(address, descriptor);
     }
@@ -41,6 +41,23 @@ final class ErrnoCall {
                 throw NativeAccess.failure(function, NativeAccess.errno(capture));
             }
             return result;
+        }
+    }
+
+    /** Calls a function that returns 0 or an error number (the ibv_destroy_* family). */
+    void invokeReturningErrno(Object... args) {
+        try (Arena arena = Arena.ofConfined()) {
+            int rc = (int) invoke(NativeAccess.allocateCapture(arena), args);
+            if (rc != 0) {
+                throw NativeAccess.failure(function, rc < 0 ? -rc : rc);
+            }
+        }
+    }
+
+    /** Calls a function that cannot fail (void, or a result that needs no check). */
+    Object invokeUnchecked(Object... args) {
+        try (Arena arena = Arena.ofConfined()) {
+            return invoke(NativeAccess.allocateCapture(arena), args);
         }
     }
 
