@@ -15,17 +15,17 @@ class LoopbackVerbsContractTest extends VerbsContract {
     }
 
     @Override
-    void providerTestDone() {
+    protected void providerTestDone() {
         fabric.close();
     }
 
     @Override
-    RdmaProvider provider() {
+    protected RdmaProvider provider() {
         return fabric;
     }
 
     @Override
-    InetSocketAddress listenAddress() {
+    protected InetSocketAddress listenAddress() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     }
 }

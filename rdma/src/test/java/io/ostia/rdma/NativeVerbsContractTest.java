@@ -20,12 +20,12 @@ class NativeVerbsContractTest extends VerbsContract {
     }
 
     @Override
-    RdmaProvider provider() {
+    protected RdmaProvider provider() {
         return RdmaProviders.byName(RdmaProviders.NATIVE);
     }
 
     @Override
-    InetSocketAddress listenAddress() {
+    protected InetSocketAddress listenAddress() {
         return new InetSocketAddress(System.getProperty("ostia.rdma.test.address"), 0);
     }
 }

@@ -17,14 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Verbs semantics every provider must have; subclasses supply the provider and an address. */
-abstract class VerbsContract {
+public abstract class VerbsContract {
     private ConnectedPair pair;
 
     /** The provider under test; skips (with the cause) if unavailable. */
-    abstract RdmaProvider provider();
+    protected abstract RdmaProvider provider();
 
     /** An address to listen on, port 0. */
-    abstract InetSocketAddress listenAddress();
+    protected abstract InetSocketAddress listenAddress();
 
     @AfterEach
     void closeAndCheckNothingLeaks() {
@@ -36,7 +36,7 @@ abstract class VerbsContract {
     }
 
     /** Runs after each test, once everything was closed. */
-    void providerTestDone() {
+    protected void providerTestDone() {
     }
 
     private ConnectedPair connect() throws InterruptedException {

@@ -39,8 +39,10 @@ final class NativeDevice implements RdmaDevice {
             try (Arena call = Arena.ofConfined()) {
                 MemorySegment attr = call.allocate(ibv_device_attr.layout());
                 calls.ibvQueryDevice.invokeReturningErrno(context, attr);
+                long maxRegion = ibv_device_attr.max_mr_size(attr);
+                // uint64_t: devices without a limit report all ones, which is negative as a long.
                 known = new DeviceLimits(ibv_device_attr.max_qp_wr(attr), ibv_device_attr.max_sge(attr),
-                        ibv_device_attr.max_cqe(attr), ibv_device_attr.max_mr_size(attr));
+                        ibv_device_attr.max_cqe(attr), maxRegion < 0 ? Long.MAX_VALUE : maxRegion);
             }
             limits = known;
         }

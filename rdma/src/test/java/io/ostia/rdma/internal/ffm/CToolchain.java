@@ -91,11 +91,20 @@ public final class CToolchain {
         return text;
     }
 
-    /** Builds the fake verbs provider library (see fakeverbs.c) and returns its path. */
+    /** Builds the data-path stand-in provider (fakeverbs.c) and returns its path. */
     public static Path buildFakeVerbs() throws IOException, InterruptedException {
-        Path source = resource("fakeverbs.c");
-        Path library = BUILD_DIR.resolve("libfakeverbs.so");
-        gcc("-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC", "-o", library.toString(), source.toString());
+        return buildLibrary("fakeverbs");
+    }
+
+    /** Builds the stand-in libibverbs + librdmacm (fakerdma.c) and returns its path. */
+    public static Path buildFakeRdma() throws IOException, InterruptedException {
+        return buildLibrary("fakerdma");
+    }
+
+    private static Path buildLibrary(String name) throws IOException, InterruptedException {
+        Path source = resource(name + ".c");
+        Path library = BUILD_DIR.resolve("lib" + name + ".so");
+        gcc("-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC", "-o", library.toString(), source.toString(), "-lpthread");
         return library.toAbsolutePath();
     }
 }
