@@ -197,6 +197,128 @@ public abstract class VerbsContract {
         }
     }
 
+    // ---- error semantics: who sees which completion status ----
+
+    private void postServerReceives(int count) {
+        for (int i = 0; i < count; i++) {
+            pair.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(500 + i).add(pair.serverSide.mr, 0, 128));
+        }
+    }
+
+    private void assertReceivesFlushed(int receives) throws InterruptedException {
+        for (int i = 0; i < receives; i++) {
+            WorkCompletion wc = pair.serverSide.next();
+            assertEquals(500 + i, wc.wrId());
+            assertEquals(WorkCompletionStatus.FLUSH_ERROR, wc.status());
+        }
+    }
+
+    @Test
+    void rdmaWriteWithWrongRkeyFailsAtTheRequesterAndFlushesBothSides() throws Exception {
+        connect();
+        postServerReceives(2);
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(1).opcode(SendOpcode.RDMA_WRITE)
+                .remote(pair.serverSide.mr.address(), pair.serverSide.mr.lkey()).add(pair.clientSide.mr, 0, 8));
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(2).add(pair.clientSide.mr, 0, 8));
+        assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, pair.clientSide.next().status());
+        WorkCompletion behind = pair.clientSide.next();
+        assertEquals(2, behind.wrId());
+        assertEquals(WorkCompletionStatus.FLUSH_ERROR, behind.status());
+        assertReceivesFlushed(2);
+    }
+
+    @Test
+    void rdmaWritePastTheEndOfTheRegionIsARemoteAccessError() throws Exception {
+        connect();
+        MemoryRegion target = pair.serverSide.mr;
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(3).opcode(SendOpcode.RDMA_WRITE)
+                .remote(target.address() + target.length() - 4, target.rkey()).add(pair.clientSide.mr, 0, 8));
+        WorkCompletion wc = pair.clientSide.next();
+        assertEquals(3, wc.wrId());
+        assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, wc.status());
+    }
+
+    @Test
+    void rdmaReadNeedsRemoteReadRight() throws Exception {
+        connect();
+        try (Arena arena = Arena.ofConfined()) {
+            MemoryRegion writeOnly = pair.serverSide.pd.registerMemory(arena.allocate(256),
+                    EnumSet.of(MemoryAccess.LOCAL_WRITE, MemoryAccess.REMOTE_WRITE));
+            try {
+                pair.clientSide.qp.postSend(new SendWorkRequest().wrId(4).opcode(SendOpcode.RDMA_READ)
+                        .remote(writeOnly.address(), writeOnly.rkey()).add(pair.clientSide.mr, 0, 16));
+                assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, pair.clientSide.next().status());
+            } finally {
+                writeOnly.close();
+            }
+        }
+    }
+
+    @Test
+    void unknownLkeyIsALocalProtectionError() throws Exception {
+        connect();
+        postServerReceives(1);
+        SendWorkRequest bad = new SendWorkRequest().wrId(5);
+        bad.scatterGather().add(pair.clientSide.mr.address(), 8, pair.clientSide.mr.lkey() + 1);
+        pair.clientSide.qp.postSend(bad);
+        assertEquals(WorkCompletionStatus.LOCAL_PROTECTION_ERROR, pair.clientSide.next().status());
+    }
+
+    @Test
+    void receiveTooSmallIsALengthErrorAtTheReceiver() throws Exception {
+        connect();
+        pair.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(6).add(pair.serverSide.mr, 0, 16));
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(7).add(pair.clientSide.mr, 0, 64));
+        assertEquals(WorkCompletionStatus.LOCAL_LENGTH_ERROR, pair.serverSide.next().status());
+        assertEquals(WorkCompletionStatus.REMOTE_INVALID_REQUEST_ERROR, pair.clientSide.next().status());
+    }
+
+    @Test
+    void sendWithoutReceiveWaitsWhileRnrRetryIsUnlimited() throws Exception {
+        connect();
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(8).add(pair.clientSide.mr, 0, 8));
+        WorkCompletion[] none = {new WorkCompletion()};
+        assertEquals(0, pair.clientSide.cq.poll(none), "the send waits for a receive");
+        postServerReceives(1);
+        assertEquals(WorkCompletionStatus.SUCCESS, pair.clientSide.next().status());
+        assertEquals(500, pair.serverSide.next().wrId());
+    }
+
+    @Test
+    void tooManyScatterGatherEntriesIsRefused() throws Exception {
+        connect();
+        SendWorkRequest wide = new SendWorkRequest();
+        for (int i = 0; i < 5; i++) {
+            wide.add(pair.clientSide.mr, i, 1);
+        }
+        RdmaException e = assertThrows(RdmaException.class, () -> pair.clientSide.qp.postSend(wide));
+        assertTrue(e.getMessage().contains("5 scatter/gather entries"), e.getMessage());
+    }
+
+    @Test
+    void solicitedOnlyNotificationIgnoresUnsolicitedReceives() throws Exception {
+        connect();
+        postServerReceives(2);
+        pair.serverSide.cq.requestNotification(true);
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(1).signaled(false).add(pair.clientSide.mr, 0, 8));
+        assertTrue(!pair.serverSide.cq.awaitNotification(Duration.ofMillis(30)), "unsolicited receive must not notify");
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(2).signaled(false).solicited(true).add(pair.clientSide.mr, 0, 8));
+        assertTrue(pair.serverSide.cq.awaitNotification(CmEventRecorder.WAIT));
+        WorkCompletion[] none = {new WorkCompletion()};
+        assertEquals(0, pair.clientSide.cq.poll(none), "unsignaled sends report no success");
+    }
+
+    @Test
+    void rnrRetryExhaustionIsReportedToTheSender() throws Exception {
+        pair = new ConnectedPair(provider(), listenAddress(),
+                ConnectionParameters.withPrivateData(ConnectedPair.CONNECT_DATA).withRnrRetryCount(3));
+        pair.accept(ConnectionParameters.withPrivateData(ConnectedPair.ACCEPT_DATA));
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(9).add(pair.clientSide.mr, 0, 8));
+        WorkCompletion wc = pair.clientSide.next();
+        assertEquals(9, wc.wrId());
+        assertEquals(WorkCompletionStatus.RNR_RETRY_EXCEEDED, wc.status());
+    }
+
     @Test
     void eventThreadStopsWhenTheChannelCloses() {
         CmEventChannel channel = provider().createEventChannel(e -> { });

@@ -8,7 +8,6 @@ import io.ostia.rdma.CmId;
 import io.ostia.rdma.ConnectedPair;
 import io.ostia.rdma.ConnectionParameters;
 import io.ostia.rdma.MemoryAccess;
-import io.ostia.rdma.MemoryRegion;
 import io.ostia.rdma.QueuePairState;
 import io.ostia.rdma.RdmaException;
 import io.ostia.rdma.ReceiveWorkRequest;
@@ -25,7 +24,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,87 +52,23 @@ class LoopbackSemanticsTest {
         fabric.close();
     }
 
-    private void postServerReceives(int count) {
-        for (int i = 0; i < count; i++) {
-            pair.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(500 + i).add(pair.serverSide.mr, 0, 128));
-        }
-    }
-
-    private void assertBothInErrorAndReceivesFlushed(int receives) throws InterruptedException {
-        assertEquals(QueuePairState.ERROR, pair.clientSide.qp.state());
-        assertEquals(QueuePairState.ERROR, pair.serverSide.qp.state());
-        for (int i = 0; i < receives; i++) {
-            WorkCompletion wc = pair.serverSide.next();
-            assertEquals(500 + i, wc.wrId());
-            assertEquals(WorkCompletionStatus.FLUSH_ERROR, wc.status());
-        }
-    }
-
     @Test
-    void rdmaWriteWithWrongRkeyFailsAtTheRequesterAndBreaksBothQueuePairs() throws Exception {
-        postServerReceives(2);
+    void remoteAccessErrorMovesBothQueuePairsToError() throws Exception {
         pair.clientSide.qp.postSend(new SendWorkRequest().wrId(1).opcode(SendOpcode.RDMA_WRITE)
                 .remote(pair.serverSide.mr.address(), pair.serverSide.mr.lkey()).add(pair.clientSide.mr, 0, 8));
-        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(2).add(pair.clientSide.mr, 0, 8));
         assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, pair.clientSide.next().status());
-        WorkCompletion behind = pair.clientSide.next();
-        assertEquals(2, behind.wrId());
-        assertEquals(WorkCompletionStatus.FLUSH_ERROR, behind.status());
-        assertBothInErrorAndReceivesFlushed(2);
+        assertEquals(QueuePairState.ERROR, pair.clientSide.qp.state());
+        assertEquals(QueuePairState.ERROR, pair.serverSide.qp.state());
     }
 
     @Test
-    void rdmaWritePastTheEndOfTheRegionIsARemoteAccessError() throws Exception {
-        MemoryRegion target = pair.serverSide.mr;
-        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(3).opcode(SendOpcode.RDMA_WRITE)
-                .remote(target.address() + target.length() - 4, target.rkey()).add(pair.clientSide.mr, 0, 8));
-        WorkCompletion wc = pair.clientSide.next();
-        assertEquals(3, wc.wrId());
-        assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, wc.status());
-    }
-
-    @Test
-    void rdmaReadNeedsRemoteReadRight() throws Exception {
-        try (Arena arena = Arena.ofConfined()) {
-            MemoryRegion writeOnly = pair.serverSide.pd.registerMemory(arena.allocate(256),
-                    EnumSet.of(MemoryAccess.LOCAL_WRITE, MemoryAccess.REMOTE_WRITE));
-            try {
-                pair.clientSide.qp.postSend(new SendWorkRequest().wrId(4).opcode(SendOpcode.RDMA_READ)
-                        .remote(writeOnly.address(), writeOnly.rkey()).add(pair.clientSide.mr, 0, 16));
-                assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, pair.clientSide.next().status());
-            } finally {
-                writeOnly.close();
-            }
-        }
-    }
-
-    @Test
-    void unknownLkeyIsALocalProtectionErrorOnlyAtTheRequester() throws Exception {
-        postServerReceives(1);
+    void localProtectionErrorMovesOnlyTheRequesterToError() throws Exception {
         SendWorkRequest bad = new SendWorkRequest().wrId(5);
         bad.scatterGather().add(pair.clientSide.mr.address(), 8, pair.clientSide.mr.lkey() + 1);
         pair.clientSide.qp.postSend(bad);
         assertEquals(WorkCompletionStatus.LOCAL_PROTECTION_ERROR, pair.clientSide.next().status());
         assertEquals(QueuePairState.ERROR, pair.clientSide.qp.state());
         assertEquals(QueuePairState.READY_TO_SEND, pair.serverSide.qp.state());
-    }
-
-    @Test
-    void receiveTooSmallIsALengthErrorAtTheReceiver() throws Exception {
-        pair.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(6).add(pair.serverSide.mr, 0, 16));
-        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(7).add(pair.clientSide.mr, 0, 64));
-        assertEquals(WorkCompletionStatus.LOCAL_LENGTH_ERROR, pair.serverSide.next().status());
-        assertEquals(WorkCompletionStatus.REMOTE_INVALID_REQUEST_ERROR, pair.clientSide.next().status());
-    }
-
-    @Test
-    void sendWithoutReceiveWaitsWhileRnrRetryIsUnlimited() throws Exception {
-        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(8).add(pair.clientSide.mr, 0, 8));
-        WorkCompletion[] none = {new WorkCompletion()};
-        assertEquals(0, pair.clientSide.cq.poll(none), "the send waits for a receive");
-        postServerReceives(1);
-        assertEquals(WorkCompletionStatus.SUCCESS, pair.clientSide.next().status());
-        assertEquals(500, pair.serverSide.next().wrId());
     }
 
     @Test
@@ -145,42 +79,6 @@ class LoopbackSemanticsTest {
         RdmaException full = assertThrows(RdmaException.class,
                 () -> pair.clientSide.qp.postSend(new SendWorkRequest().add(pair.clientSide.mr, 0, 8)));
         assertTrue(full.getMessage().contains("full (16 outstanding)"), full.getMessage());
-    }
-
-    @Test
-    void tooManyScatterGatherEntriesIsRefused() {
-        SendWorkRequest wide = new SendWorkRequest();
-        for (int i = 0; i < 5; i++) {
-            wide.add(pair.clientSide.mr, i, 1);
-        }
-        RdmaException e = assertThrows(RdmaException.class, () -> pair.clientSide.qp.postSend(wide));
-        assertTrue(e.getMessage().contains("5 scatter/gather entries"), e.getMessage());
-    }
-
-    @Test
-    void solicitedOnlyNotificationIgnoresUnsolicitedReceives() throws Exception {
-        postServerReceives(2);
-        pair.serverSide.cq.requestNotification(true);
-        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(1).signaled(false).add(pair.clientSide.mr, 0, 8));
-        assertTrue(!pair.serverSide.cq.awaitNotification(Duration.ofMillis(30)), "unsolicited receive must not notify");
-        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(2).signaled(false).solicited(true).add(pair.clientSide.mr, 0, 8));
-        assertTrue(pair.serverSide.cq.awaitNotification(CmEventRecorder.WAIT));
-        WorkCompletion[] none = {new WorkCompletion()};
-        assertEquals(0, pair.clientSide.cq.poll(none), "unsignaled sends report no success");
-    }
-
-    @Test
-    void rnrRetryExhaustionIsReportedToTheSender() throws Exception {
-        try (LoopbackFabric other = LoopbackFabric.create();
-             ConnectedPair limited = new ConnectedPair(other, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                     ConnectionParameters.withPrivateData(ConnectedPair.CONNECT_DATA).withRnrRetryCount(3))) {
-            limited.accept(ConnectionParameters.withPrivateData(ConnectedPair.ACCEPT_DATA));
-            limited.clientSide.qp.postSend(new SendWorkRequest().wrId(9).add(limited.clientSide.mr, 0, 8));
-            WorkCompletion wc = limited.clientSide.next();
-            assertEquals(9, wc.wrId());
-            assertEquals(WorkCompletionStatus.RNR_RETRY_EXCEEDED, wc.status());
-            assertEquals(QueuePairState.ERROR, limited.clientSide.qp.state());
-        }
     }
 
     @Test

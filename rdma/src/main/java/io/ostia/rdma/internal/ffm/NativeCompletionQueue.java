@@ -5,7 +5,6 @@ import io.ostia.rdma.RdmaDevice;
 import io.ostia.rdma.RdmaException;
 import io.ostia.rdma.WorkCompletion;
 import io.ostia.rdma.internal.OpenObjects;
-import io.ostia.rdma.internal.ffm.gen.Verbs;
 import io.ostia.rdma.internal.ffm.gen.ibv_comp_channel;
 
 import java.lang.foreign.Arena;

@@ -5,7 +5,6 @@ import io.ostia.rdma.DeviceLimits;
 import io.ostia.rdma.ProtectionDomain;
 import io.ostia.rdma.RdmaDevice;
 import io.ostia.rdma.RdmaException;
-import io.ostia.rdma.internal.ffm.gen.Verbs;
 import io.ostia.rdma.internal.ffm.gen.ibv_device_attr;
 
 import java.lang.foreign.Arena;

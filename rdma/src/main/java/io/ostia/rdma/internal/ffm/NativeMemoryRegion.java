@@ -3,7 +3,6 @@ package io.ostia.rdma.internal.ffm;
 import io.ostia.rdma.MemoryAccess;
 import io.ostia.rdma.ProtectionDomain;
 import io.ostia.rdma.internal.AbstractMemoryRegion;
-import io.ostia.rdma.internal.ffm.gen.Verbs;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Set;

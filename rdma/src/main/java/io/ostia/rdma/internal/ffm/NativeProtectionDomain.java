@@ -6,7 +6,6 @@ import io.ostia.rdma.ProtectionDomain;
 import io.ostia.rdma.RdmaDevice;
 import io.ostia.rdma.internal.MemoryRegistration;
 import io.ostia.rdma.internal.OpenObjects;
-import io.ostia.rdma.internal.ffm.gen.Verbs;
 import io.ostia.rdma.internal.ffm.gen.ibv_mr;
 
 import java.lang.foreign.MemorySegment;
