@@ -180,8 +180,13 @@ class IscsiTargetProtocolTest {
             // A data segment above the negotiated MaxRecvDataSegmentLength: closed.
             try (TestInitiator big = loggedIn(0x400007, ops())) {
                 int limit = Integer.parseInt(big.negotiated.get("MaxRecvDataSegmentLength"));
-                big.send(new NopOut(true, 0, 0x77, Pdu.RESERVED_TAG, big.cmdSN, big.expStatSN,
-                        MemorySegment.ofArray(new byte[limit + 4])));
+                try {
+                    big.send(new NopOut(true, 0, 0x77, Pdu.RESERVED_TAG, big.cmdSN, big.expStatSN,
+                            MemorySegment.ofArray(new byte[limit + 4])));
+                } catch (java.net.SocketException e) {
+                    // The target may close after the header, before the oversize data is all written.
+                    assertTrue(e.getMessage().contains("reset") || e.getMessage().contains("Broken pipe"), e.getMessage());
+                }
                 assertTrue(big.closedByTarget());
             }
             // SNACK at ErrorRecoveryLevel 0: Reject, connection stays.

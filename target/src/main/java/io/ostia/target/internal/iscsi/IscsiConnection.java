@@ -736,12 +736,29 @@ final class IscsiConnection implements PduHandler {
         int tag = server.nextPingTag();
         pingSentNanos = now;
         pingTag = tag;
-        try {
-            sendNumbered(sn -> new NopIn(0, NO_TAG, tag, sn, expCmdSN(), maxCmdSN(), Pdu.NO_DATA), false);
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, describe() + ": NOP-In ping failed: " + e);
-            transport.close();
-        }
+        sendAside("NOP-In ping", () -> sendNumbered(sn -> new NopIn(0, NO_TAG, tag, sn, expCmdSN(), maxCmdSN(),
+                Pdu.NO_DATA), false));
+    }
+
+    /**
+     * Sends from a short-lived virtual thread, so the caller (the server's scheduler, or close())
+     * never blocks on a connection whose peer stopped reading; closing the connection ends any
+     * such send, and an unanswered ping closes it after the NOP timeout.
+     */
+    private void sendAside(String what, IoAction send) {
+        Thread.ofVirtual().name("ostia-target-send").start(() -> {
+            try {
+                send.run();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, describe() + ": " + what + " could not be sent: " + e);
+                transport.close();
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface IoAction {
+        void run() throws IOException;
     }
 
     /** Asks the initiator to log out within {@code seconds} (async event 1, RFC 7143 §11.9.1). */
@@ -749,13 +766,8 @@ final class IscsiConnection implements PduHandler {
         if (phase != Phase.FULL_FEATURE) {
             return;
         }
-        try {
-            sendNumbered(sn -> new AsyncMessage(0, sn, expCmdSN(), maxCmdSN(), AsyncMessage.Event.LOGOUT_REQUESTED, 0,
-                    0, 0, seconds, Pdu.NO_DATA), false);
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, describe() + ": logout request could not be sent: " + e);
-            transport.close();
-        }
+        sendAside("logout request", () -> sendNumbered(sn -> new AsyncMessage(0, sn, expCmdSN(), maxCmdSN(),
+                AsyncMessage.Event.LOGOUT_REQUESTED, 0, 0, 0, seconds, Pdu.NO_DATA), false));
     }
 
     /** Closes the connection (server shutdown, session reinstatement). */
