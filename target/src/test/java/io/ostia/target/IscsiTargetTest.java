@@ -26,9 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The public builder API, LUN kinds, several sessions at once, and what close() releases. */
 class IscsiTargetTest {
 
-    private static long openFileDescriptors() throws IOException {
+    /** Open sockets of this JVM (Linux: /proc/self/fd links to socket:[inode]). */
+    private static long openSockets() throws IOException {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+                } catch (IOException e) {
+                    return false; // closed while listing
+                }
+            }).count();
         }
     }
 
@@ -91,9 +98,13 @@ class IscsiTargetTest {
                 .target(iqn, t -> t.lun(0, LunSpec.file(file, 0).withBlockSize(4096).withReadOnly(true)))
                 .build().start();
              TestInitiator i = new TestInitiator(target.port(), 0x500002)) {
-            assertEquals(0, i.login(iqn, Map.of()).statusClass());
+            assertEquals(0, i.login(iqn, Map.of("MaxRecvDataSegmentLength", "1048576")).statusClass());
             TestInitiator.Result read = i.complete(i.command(Cdb.read10(3, 1), true, false, 4096));
             assertArrayEquals(data, read.data());
+            // 768 KiB in one command: larger than the target's Data-In buffer and the PDU limit above it.
+            TestInitiator.Result whole = i.complete(i.command(Cdb.read10(0, 192), true, false, 192 * 4096));
+            assertEquals(0, whole.status());
+            assertArrayEquals(Arrays.copyOf(Files.readAllBytes(file), 192 * 4096), whole.data());
             var write = i.command(Cdb.write10(3, 1), false, true, 4096)
                     .withImmediateData(java.lang.foreign.MemorySegment.ofArray(data), true);
             TestInitiator.Result refused = i.complete(write);
@@ -106,7 +117,7 @@ class IscsiTargetTest {
 
     @Test
     void severalTargetsAndSessionsAtOnceThenEverythingIsReleased() throws Exception {
-        long fdsBefore = openFileDescriptors();
+        long socketsBefore = openSockets();
         int threadsBefore = Threads.named("ostia-target").size();
         String[] names = {"iqn.2026-01.io.ostia:a", "iqn.2026-01.io.ostia:b", "iqn.2026-01.io.ostia:c"};
         IscsiTarget.Builder builder = IscsiTarget.builder().portal("127.0.0.1", 0).portal("127.0.0.1", 0);
@@ -147,6 +158,6 @@ class IscsiTargetTest {
         target.close();
         assertEquals(0, target.sessionCount());
         assertEquals(threadsBefore, Threads.named("ostia-target").size(), Threads.named("ostia-target").toString());
-        assertTrue(openFileDescriptors() <= fdsBefore, "sockets left open: " + openFileDescriptors() + " > " + fdsBefore);
+        assertTrue(openSockets() <= socketsBefore, "sockets left open: " + openSockets() + " > " + socketsBefore);
     }
 }

@@ -524,7 +524,9 @@ final class IscsiConnection implements PduHandler {
         boolean good = t.status() == ScsiStatus.GOOD;
         long length = t.dataInLength();
         if (length > 0) {
-            int segment = params.initiatorMaxRecvDataSegmentLength();
+            // Data-In PDUs of the initiator's MaxRecvDataSegmentLength, but never beyond the buffer
+            // a file LUN's data passes through.
+            int segment = Math.min(params.initiatorMaxRecvDataSegmentLength(), DATA_IN_BUFFER);
             BackingStore source = t.readSource();
             int dataSN = 0;
             for (long offset = 0; offset < length; offset += segment) {
@@ -566,8 +568,8 @@ final class IscsiConnection implements PduHandler {
             senseData = senseSegment(sense);
         }
         MemorySegment data = senseData;
-        int dataSNs = length > 0 ? (int) ((length + params.initiatorMaxRecvDataSegmentLength() - 1)
-                / params.initiatorMaxRecvDataSegmentLength()) : 0;
+        int segment = Math.min(params.initiatorMaxRecvDataSegmentLength(), DATA_IN_BUFFER);
+        int dataSNs = length > 0 ? (int) ((length + segment - 1) / segment) : 0;
         sendNumbered(sn -> new ScsiResponse(false, false, overflow, underflow, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
                 t.status().code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), dataSNs, 0, residual, data), true);
     }

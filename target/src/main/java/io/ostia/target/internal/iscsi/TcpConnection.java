@@ -104,11 +104,15 @@ final class TcpConnection implements PduTransport {
             cause = e;
         } catch (ClosedChannelException e) {
             // Closed locally: the normal way out.
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             if (!closed) {
                 LOG.log(Level.DEBUG, "iSCSI connection from " + remote + " failed", e);
                 cause = e;
             }
+        } catch (RuntimeException e) {
+            // A bug, not the peer's doing: say so loudly, and end only this connection.
+            LOG.log(Level.ERROR, "iSCSI connection from " + remote + " closed after an internal error", e);
+            cause = e;
         } finally {
             close();
             try {
