@@ -78,6 +78,19 @@ public final class IscsiTarget implements AutoCloseable {
         return addresses;
     }
 
+    /**
+     * The URL libiscsi's tools (and Ostia's {@code IscsiUrl}) take for a LUN of a target served
+     * here, on the first portal: {@code iscsi://host:port/iqn/lun}.
+     */
+    public String url(String targetName, int lun) {
+        InetSocketAddress address = addresses().getFirst();
+        String host = address.getAddress().getHostAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return "iscsi://" + host + ":" + address.getPort() + "/" + targetName + "/" + lun;
+    }
+
     /** Sessions now logged in (discovery sessions included). */
     public int sessionCount() {
         return server.sessionCount();

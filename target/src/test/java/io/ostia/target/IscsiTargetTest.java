@@ -74,6 +74,24 @@ class IscsiTargetTest {
     }
 
     @Test
+    void discoveryChapGuardsSendTargets() throws IOException {
+        try (IscsiTarget target = IscsiTarget.builder()
+                .portal("127.0.0.1", 0)
+                .discoveryChap(io.ostia.api.ChapCredentials.oneWay("finder", "finder-secret-1"))
+                .target("iqn.2026-01.io.ostia:hidden", t -> t.ramLun(1 << 20))
+                .build().start();
+             TestInitiator i = new TestInitiator(target.port(), 0x500003)) {
+            assertEquals("iscsi://127.0.0.1:" + target.port() + "/iqn.2026-01.io.ostia:hidden/0",
+                    target.url("iqn.2026-01.io.ostia:hidden", 0));
+            LoginResponse r = i.loginStep(io.ostia.api.pdu.LoginStage.SECURITY_NEGOTIATION,
+                    io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE, true, Map.of("InitiatorName", TestInitiator.NAME,
+                            "SessionType", "Discovery", "AuthMethod", "None"));
+            assertEquals(2, r.statusClass());
+            assertEquals(1, r.statusDetail(), "discovery without the required CHAP is an authentication failure");
+        }
+    }
+
+    @Test
     void fileLunPersistsWritesAndReadOnlyLunRefusesThem(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("disk.img");
         byte[] data = new byte[4096];
