@@ -217,8 +217,10 @@ public abstract class VerbsContract {
     void rdmaWriteWithWrongRkeyFailsAtTheRequesterAndFlushesBothSides() throws Exception {
         connect();
         postServerReceives(2);
+        // Corrupt the key's low byte: HCAs such as mlx5 give lkey == rkey, so "use the lkey" would not do.
+        int wrongRkey = pair.serverSide.mr.rkey() ^ 0xFF;
         pair.clientSide.qp.postSend(new SendWorkRequest().wrId(1).opcode(SendOpcode.RDMA_WRITE)
-                .remote(pair.serverSide.mr.address(), pair.serverSide.mr.lkey()).add(pair.clientSide.mr, 0, 8));
+                .remote(pair.serverSide.mr.address(), wrongRkey).add(pair.clientSide.mr, 0, 8));
         pair.clientSide.qp.postSend(new SendWorkRequest().wrId(2).add(pair.clientSide.mr, 0, 8));
         assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, pair.clientSide.next().status());
         WorkCompletion behind = pair.clientSide.next();
@@ -259,7 +261,7 @@ public abstract class VerbsContract {
         connect();
         postServerReceives(1);
         SendWorkRequest bad = new SendWorkRequest().wrId(5);
-        bad.scatterGather().add(pair.clientSide.mr.address(), 8, pair.clientSide.mr.lkey() + 1);
+        bad.scatterGather().add(pair.clientSide.mr.address(), 8, pair.clientSide.mr.lkey() ^ 0xFF);
         pair.clientSide.qp.postSend(bad);
         assertEquals(WorkCompletionStatus.LOCAL_PROTECTION_ERROR, pair.clientSide.next().status());
     }
