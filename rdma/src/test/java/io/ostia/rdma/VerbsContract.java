@@ -166,6 +166,28 @@ public abstract class VerbsContract {
     }
 
     @Test
+    void closingACompletionQueueEndsAWaitOnIt() throws Exception {
+        ConnectedPair p = connect();
+        CompletionQueue cq = p.client.device().createCompletionQueue(4);
+        cq.requestNotification(false);
+        java.util.concurrent.CompletableFuture<Throwable> waiter = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                cq.awaitNotification(Duration.ofSeconds(30));
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        });
+        Thread.sleep(50);
+        long start = System.nanoTime();
+        cq.close();
+        Throwable ended = waiter.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(ended instanceof IllegalStateException, String.valueOf(ended));
+        assertTrue(ended.getMessage().contains("closed"), ended.getMessage());
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos(), "the wait ended promptly");
+    }
+
+    @Test
     void closingParentsWithLiveChildrenNamesThem() throws Exception {
         ConnectedPair p = connect();
         IllegalStateException pd = assertThrows(IllegalStateException.class, p.serverSide.pd::close);
