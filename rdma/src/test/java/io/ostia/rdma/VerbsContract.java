@@ -344,6 +344,29 @@ public abstract class VerbsContract {
     }
 
     @Test
+    void postingSendBeforeConnectionIsRefused() throws Exception {
+        InetSocketAddress listening = connect().listener.localAddress();
+        CmEventRecorder events = new CmEventRecorder();
+        try (CmEventChannel channel = provider().createEventChannel(events)) {
+            CmId id = channel.createId();
+            try {
+                id.resolveAddress(null, listening, Duration.ofSeconds(1));
+                events.expect(CmEventType.ADDR_RESOLVED);
+                var pd = id.device().allocateProtectionDomain();
+                var cq = id.device().createCompletionQueue(4);
+                var qp = id.createQueuePair(pd, new QueuePairAttributes(cq, cq, 2, 2, 1, 1));
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> qp.postSend(new SendWorkRequest()));
+                assertTrue(e.getMessage().contains("not connected"), e.getMessage());
+                qp.close();
+                cq.close();
+                pd.close();
+            } finally {
+                id.close();
+            }
+        }
+    }
+
+    @Test
     void eventThreadStopsWhenTheChannelCloses() {
         CmEventChannel channel = provider().createEventChannel(e -> { });
         String name = channel.threadName();
