@@ -288,7 +288,8 @@ public final class LogicalUnit implements AutoCloseable {
         checkTransfer(count, lengthByte(t.opcode()));
         long wanted = count * blockSize;
         long length = Math.min(wanted, t.expectedLength());
-        if (length > t.dataIn().byteSize()) {
+        if (length > t.dataIn().byteSize() || (store.lendsMemory() && t.expectedLength() > 0)) {
+            // Too long for the buffer, or memory the transport can send from directly.
             t.deferRead(store, lba * blockSize, wanted, length);
             return;
         }

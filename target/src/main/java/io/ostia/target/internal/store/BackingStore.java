@@ -36,6 +36,11 @@ public interface BackingStore extends AutoCloseable {
         return null;
     }
 
+    /** Whether {@link #view} lends memory (so reads need no copy before they are sent). */
+    default boolean lendsMemory() {
+        return false;
+    }
+
     /** Makes every completed write durable (SYNCHRONIZE CACHE). */
     void flush() throws IOException;
 

@@ -45,6 +45,11 @@ public final class RamStore implements BackingStore {
     }
 
     @Override
+    public boolean lendsMemory() {
+        return true;
+    }
+
+    @Override
     public MemorySegment view(long offset, long length) {
         return memory.asSlice(offset, length).asReadOnly();
     }

@@ -46,7 +46,17 @@ class LogicalUnitTest {
         return task;
     }
 
+    /** The Data-In the task produced, from its buffer or, for a deferred block read, from the store. */
     private byte[] dataIn() {
+        if (task.readSource() != null) {
+            byte[] out = new byte[(int) task.dataInLength()];
+            try {
+                task.readSource().read(task.readOffset(), MemorySegment.ofArray(out));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return out;
+        }
         return task.dataIn().asSlice(0, task.dataInLength()).toArray(ValueLayout.JAVA_BYTE);
     }
 
