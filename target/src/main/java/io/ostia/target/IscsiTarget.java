@@ -159,6 +159,15 @@ public final class IscsiTarget implements AutoCloseable {
             return this;
         }
 
+        /** How long a connection may take to complete login before it is closed (default 15 s). */
+        public Builder loginTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("login timeout must be positive: " + timeout);
+            }
+            settings = settings.withLoginTimeout(timeout);
+            return this;
+        }
+
         /** How long {@link #close()} waits for initiators to log out after asking them to (zero: not at all). */
         public Builder logoutGrace(Duration grace) {
             if (grace.isNegative()) {

@@ -74,6 +74,20 @@ class IscsiTargetTest {
     }
 
     @Test
+    void aConnectionThatNeverLogsInIsClosedAfterTheLoginTimeout() throws IOException {
+        try (IscsiTarget target = IscsiTarget.builder()
+                .portal("127.0.0.1", 0)
+                .loginTimeout(java.time.Duration.ofMillis(300))
+                .target("iqn.2026-01.io.ostia:idle", t -> t.ramLun(1 << 20))
+                .build().start();
+             TestInitiator silent = new TestInitiator(target.port(), 0x500004)) {
+            long start = System.nanoTime();
+            assertTrue(silent.closedByTarget(), "a silent connection must not hold a thread for ever");
+            assertTrue(System.nanoTime() - start < 4_000_000_000L);
+        }
+    }
+
+    @Test
     void discoveryChapGuardsSendTargets() throws IOException {
         try (IscsiTarget target = IscsiTarget.builder()
                 .portal("127.0.0.1", 0)

@@ -86,7 +86,8 @@ final class IscsiConnection implements PduHandler {
     private final java.util.Queue<Optional<LogicalUnit>> abortRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     // Pings (receive thread writes lastReceived; the scheduler reads)
-    private volatile long lastReceivedNanos = System.nanoTime();
+    private final long createdNanos = System.nanoTime();
+    private volatile long lastReceivedNanos = createdNanos;
     private volatile long pingSentNanos;
     private volatile int pingTag = NO_TAG;
 
@@ -731,15 +732,24 @@ final class IscsiConnection implements PduHandler {
     // ------------------------------------------------------------------ from other threads
 
     /**
-     * Called periodically by the server's scheduler: sends a NOP-In ping when the initiator has
-     * been quiet for {@code idleNanos}, and closes the connection when a ping stayed unanswered
-     * for {@code timeoutNanos}.
+     * Called periodically by the server's scheduler: closes a connection whose login has taken
+     * longer than {@code loginTimeoutNanos}; in the full feature phase sends a NOP-In ping when
+     * the initiator has been quiet for {@code idleNanos} (0: never), and closes the connection
+     * when a ping stayed unanswered for {@code timeoutNanos}.
      */
-    void ping(long idleNanos, long timeoutNanos) {
-        if (phase != Phase.FULL_FEATURE) {
+    void housekeeping(long idleNanos, long timeoutNanos, long loginTimeoutNanos) {
+        long now = System.nanoTime();
+        if (phase == Phase.LOGIN) {
+            if (now - createdNanos > loginTimeoutNanos) {
+                LOG.log(Level.WARNING, describe() + ": login not completed in " + loginTimeoutNanos / 1_000_000
+                        + " ms; closing the connection");
+                transport.close();
+            }
             return;
         }
-        long now = System.nanoTime();
+        if (phase != Phase.FULL_FEATURE || idleNanos <= 0) {
+            return;
+        }
         if (pingTag != NO_TAG) {
             if (now - pingSentNanos > timeoutNanos && now - lastReceivedNanos > timeoutNanos) {
                 LOG.log(Level.WARNING, describe() + ": no answer to a NOP-In ping in "

@@ -32,28 +32,39 @@ public final class TargetServer implements AutoCloseable {
     /** The one portal group every portal belongs to. */
     public static final int TPGT = 1;
 
-    /** Tunables with sensible defaults. */
+    /**
+     * Tunables with sensible defaults.
+     *
+     * @param loginTimeout   a connection that has not completed login by then is closed
+     * @param maxConnections connections beyond this many (logged in or not) are refused at accept
+     */
     public record Settings(int commandWindow, Duration nopInterval, Duration nopTimeout, Duration logoutGrace,
                            int maxRecvDataSegmentLength, int maxBurstLength, int firstBurstLength,
-                           int maxOutstandingR2T, Optional<ChapCredentials> discoveryChap) {
+                           int maxOutstandingR2T, Optional<ChapCredentials> discoveryChap, Duration loginTimeout,
+                           int maxConnections) {
         public static Settings defaults() {
             return new Settings(128, Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(2),
-                    262144, 1 << 20, 65536, 4, Optional.empty());
+                    262144, 1 << 20, 65536, 4, Optional.empty(), Duration.ofSeconds(15), 1024);
         }
 
         public Settings withNop(Duration interval, Duration timeout) {
             return new Settings(commandWindow, interval, timeout, logoutGrace, maxRecvDataSegmentLength,
-                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap);
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections);
         }
 
         public Settings withLogoutGrace(Duration grace) {
             return new Settings(commandWindow, nopInterval, nopTimeout, grace, maxRecvDataSegmentLength,
-                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap);
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections);
         }
 
         public Settings withDiscoveryChap(Optional<ChapCredentials> chap) {
             return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
-                    maxBurstLength, firstBurstLength, maxOutstandingR2T, chap);
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, chap, loginTimeout, maxConnections);
+        }
+
+        public Settings withLoginTimeout(Duration timeout) {
+            return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, timeout, maxConnections);
         }
     }
 
@@ -67,7 +78,7 @@ public final class TargetServer implements AutoCloseable {
     private final AtomicInteger connectionIds = new AtomicInteger();
     private int nextTsih = 1;
     private ScheduledExecutorService scheduler;
-    private ScheduledFuture<?> pinger;
+    private ScheduledFuture<?> housekeeping;
     private volatile boolean closed;
 
     /** Where to listen: host (name or address) and port (0 picks a free one). */
@@ -100,7 +111,7 @@ public final class TargetServer implements AutoCloseable {
                 Thread.ofPlatform().name("ostia-target-scheduler").daemon(true).factory());
         try {
             for (PortalSpec spec : portalSpecs) {
-                TcpPortal portal = new TcpPortal(spec.host(), spec.port(), this::newConnection);
+                TcpPortal portal = new TcpPortal(spec.host(), spec.port(), this::newConnection, this::admits);
                 portals.add(portal);
             }
         } catch (IOException | RuntimeException e) {
@@ -108,17 +119,15 @@ public final class TargetServer implements AutoCloseable {
             throw e;
         }
         portals.forEach(TcpPortal::start);
-        long interval = settings.nopInterval().toMillis();
-        if (interval > 0) {
-            long idle = settings.nopInterval().toNanos();
-            long timeout = settings.nopTimeout().toNanos();
-            long tick = Math.max(50, interval / 4);
-            pinger = scheduler.scheduleWithFixedDelay(() -> {
-                for (IscsiConnection c : connections) {
-                    c.ping(idle, timeout);
-                }
-            }, tick, tick, TimeUnit.MILLISECONDS);
-        }
+        long idle = settings.nopInterval().toNanos();
+        long timeout = settings.nopTimeout().toNanos();
+        long loginTimeout = settings.loginTimeout().toNanos();
+        long tick = Math.clamp(Math.min(idle > 0 ? idle : Long.MAX_VALUE, loginTimeout) / 4_000_000, 50, 1000);
+        housekeeping = scheduler.scheduleWithFixedDelay(() -> {
+            for (IscsiConnection c : connections) {
+                c.housekeeping(idle, timeout, loginTimeout);
+            }
+        }, tick, tick, TimeUnit.MILLISECONDS);
         LOG.log(Level.INFO, "iSCSI target serving " + nodes.keySet() + " on " + addresses());
     }
 
@@ -126,6 +135,11 @@ public final class TargetServer implements AutoCloseable {
         IscsiConnection connection = new IscsiConnection(this, transport, connectionIds.incrementAndGet());
         connections.add(connection);
         return connection;
+    }
+
+    /** Whether one more connection may be accepted (see {@link Settings#maxConnections()}). */
+    private boolean admits() {
+        return connections.size() < settings.maxConnections();
     }
 
     public synchronized List<InetSocketAddress> addresses() {
@@ -302,8 +316,8 @@ public final class TargetServer implements AutoCloseable {
                 }
             }
         }
-        if (pinger != null) {
-            pinger.cancel(false);
+        if (housekeeping != null) {
+            housekeeping.cancel(false);
         }
         List<String> stuck = new ArrayList<>();
         for (TcpPortal portal : portals) {

@@ -9,6 +9,7 @@ import io.ostia.api.pdu.Side;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -35,14 +36,16 @@ final class TcpConnection implements PduTransport {
     private final String localAddress;
     private final int localPort;
     private final PduDecoder decoder = new PduDecoder(Side.TARGET, LOGIN_DATA_SEGMENT_LENGTH);
-    private final ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER);
+    /** Off-heap buffers, freed when the reader thread ends rather than whenever the GC gets to them. */
+    private final Arena arena;
+    private final ByteBuffer in;
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final ByteBuffer out = ByteBuffer.allocateDirect(WRITE_BUFFER);
-    private final ByteBuffer bigHeader = ByteBuffer.allocateDirect(PduEncoder.MAX_HEADER_LENGTH);
-    private final ByteBuffer bigTrailer = ByteBuffer.allocateDirect(8);
+    private final ByteBuffer out;
+    private final ByteBuffer bigHeader;
+    private final ByteBuffer bigTrailer;
     private volatile PduEncoder encoder = new PduEncoder(false, false);
     private final Thread reader;
-    private PduHandler handler;
+    private final PduHandler handler;
     private volatile boolean batching;
     private volatile boolean closed;
     private final Runnable onExit;
@@ -61,7 +64,17 @@ final class TcpConnection implements PduTransport {
         this.remote = r.getAddress().getHostAddress() + ":" + r.getPort();
         this.localAddress = l.getAddress().getHostAddress();
         this.localPort = l.getPort();
-        this.handler = handlerFactory.apply(this);
+        this.arena = Arena.ofShared();
+        this.in = arena.allocate(READ_BUFFER, 4096).asByteBuffer();
+        this.out = arena.allocate(WRITE_BUFFER, 4096).asByteBuffer();
+        this.bigHeader = arena.allocate(PduEncoder.MAX_HEADER_LENGTH).asByteBuffer();
+        this.bigTrailer = arena.allocate(8).asByteBuffer();
+        try {
+            this.handler = handlerFactory.apply(this);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
         decoder.setDataPlacement(handler);
         this.reader = Thread.ofPlatform().name(threadName).daemon(true).unstarted(this::readLoop);
     }
@@ -118,7 +131,14 @@ final class TcpConnection implements PduTransport {
             try {
                 handler.closed(cause);
             } finally {
-                onExit.run();
+                // Senders check 'closed' under the lock before touching the buffers.
+                writeLock.lock();
+                try {
+                    arena.close();
+                } finally {
+                    writeLock.unlock();
+                    onExit.run();
+                }
             }
         }
     }
@@ -163,6 +183,9 @@ final class TcpConnection implements PduTransport {
     public void flush() throws IOException {
         writeLock.lock();
         try {
+            if (closed) {
+                throw new ClosedChannelException();
+            }
             drain();
         } finally {
             writeLock.unlock();

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /** A listening TCP portal: accepts connections and gives each a reader thread and a session-layer handler. */
@@ -24,14 +25,17 @@ final class TcpPortal implements AutoCloseable {
     private final ServerSocketChannel server;
     private final InetSocketAddress bound;
     private final Function<PduTransport, PduHandler> handlers;
+    private final BooleanSupplier admits;
     private final Set<TcpConnection> connections = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private final int id = PORTAL_IDS.incrementAndGet();
     private final AtomicInteger connectionIds = new AtomicInteger();
     private volatile boolean closed;
 
-    TcpPortal(String host, int port, Function<PduTransport, PduHandler> handlers) throws IOException {
+    TcpPortal(String host, int port, Function<PduTransport, PduHandler> handlers, BooleanSupplier admits)
+            throws IOException {
         this.handlers = handlers;
+        this.admits = admits;
         this.server = ServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -75,6 +79,15 @@ final class TcpPortal implements AutoCloseable {
                 }
                 LOG.log(Level.WARNING, "portal " + bound + ": accept failed; retrying in 100 ms", e);
                 sleepQuietly();
+                continue;
+            }
+            if (!admits.getAsBoolean()) {
+                LOG.log(Level.WARNING, "portal " + bound + ": connection limit reached, refusing a connection");
+                try {
+                    channel.close();
+                } catch (IOException e) {
+                    LOG.log(Level.DEBUG, "closing a refused connection failed", e);
+                }
                 continue;
             }
             try {
