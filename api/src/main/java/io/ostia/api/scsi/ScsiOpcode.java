@@ -8,6 +8,9 @@ public final class ScsiOpcode {
     public static final int WRITE_6 = 0x0a;
     public static final int INQUIRY = 0x12;
     public static final int MODE_SELECT_6 = 0x15;
+    /** SPC-2 RESERVE(6) and RELEASE(6), still used by some initiators and iscsi-test-cu. */
+    public static final int RESERVE_6 = 0x16;
+    public static final int RELEASE_6 = 0x17;
     public static final int MODE_SENSE_6 = 0x1a;
     public static final int START_STOP_UNIT = 0x1b;
     public static final int READ_CAPACITY_10 = 0x25;
@@ -15,6 +18,7 @@ public final class ScsiOpcode {
     public static final int WRITE_10 = 0x2a;
     public static final int WRITE_AND_VERIFY_10 = 0x2e;
     public static final int VERIFY_10 = 0x2f;
+    public static final int PRE_FETCH_10 = 0x34;
     public static final int SYNCHRONIZE_CACHE_10 = 0x35;
     public static final int WRITE_SAME_10 = 0x41;
     public static final int UNMAP = 0x42;
@@ -27,6 +31,7 @@ public final class ScsiOpcode {
     public static final int WRITE_16 = 0x8a;
     public static final int WRITE_AND_VERIFY_16 = 0x8e;
     public static final int VERIFY_16 = 0x8f;
+    public static final int PRE_FETCH_16 = 0x90;
     public static final int SYNCHRONIZE_CACHE_16 = 0x91;
     public static final int WRITE_SAME_16 = 0x93;
     /** SERVICE ACTION IN (16); READ CAPACITY (16) is service action 0x10. */
@@ -38,6 +43,7 @@ public final class ScsiOpcode {
     public static final int SA_REPORT_SUPPORTED_OPERATION_CODES = 0x0c;
     public static final int READ_12 = 0xa8;
     public static final int WRITE_12 = 0xaa;
+    public static final int WRITE_AND_VERIFY_12 = 0xae;
     public static final int VERIFY_12 = 0xaf;
 
     private ScsiOpcode() {
