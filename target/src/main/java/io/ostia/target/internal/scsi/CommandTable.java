@@ -12,8 +12,6 @@ import java.util.List;
  */
 final class CommandTable {
 
-    static final int RESERVE_6 = 0x16;
-    static final int RELEASE_6 = 0x17;
     static final long MAX_UNMAP_BLOCKS = 0xffff_ffffL;
     static final long MAX_WRITE_SAME_BLOCKS = 0xffff_ffffL;
 
@@ -43,13 +41,15 @@ final class CommandTable {
             e(ScsiOpcode.READ_6, -1, READ_CLASS, "ff 1f ff ff ff 00"),
             e(ScsiOpcode.WRITE_6, -1, WRITE_CLASS, "ff 1f ff ff ff 00"),
             e(ScsiOpcode.INQUIRY, -1, ALLOWED, "ff 03 ff ff ff 00"),
-            e(RESERVE_6, -1, ALLOWED, "ff 00 00 00 00 00"),
-            e(RELEASE_6, -1, ALLOWED, "ff 00 00 00 00 00"),
+            e(ScsiOpcode.RESERVE_6, -1, ALLOWED, "ff 00 00 00 00 00"),
+            e(ScsiOpcode.RELEASE_6, -1, ALLOWED, "ff 00 00 00 00 00"),
             e(ScsiOpcode.MODE_SENSE_6, -1, READ_CLASS, "ff 08 ff ff ff 00"),
             e(ScsiOpcode.READ_CAPACITY_10, -1, ALLOWED, "ff 00 00 00 00 00 00 00 00 00"),
             e(ScsiOpcode.READ_10, -1, READ_CLASS, "ff f8 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.WRITE_10, -1, WRITE_CLASS, "ff f8 ff ff ff ff 00 ff ff 00"),
+            e(ScsiOpcode.WRITE_AND_VERIFY_10, -1, WRITE_CLASS, "ff f2 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.VERIFY_10, -1, READ_CLASS, "ff f6 ff ff ff ff 00 ff ff 00"),
+            e(ScsiOpcode.PRE_FETCH_10, -1, READ_CLASS, "ff 02 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.SYNCHRONIZE_CACHE_10, -1, WRITE_CLASS, "ff 00 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.WRITE_SAME_10, -1, WRITE_CLASS, "ff f8 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.UNMAP, -1, WRITE_CLASS, "ff 01 00 00 00 00 00 ff ff 00"),
@@ -68,7 +68,9 @@ final class CommandTable {
             e(ScsiOpcode.READ_16, -1, READ_CLASS, "ff f8 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.COMPARE_AND_WRITE, -1, WRITE_CLASS, "ff f8 ff ff ff ff ff ff ff ff 00 00 00 ff 00 00"),
             e(ScsiOpcode.WRITE_16, -1, WRITE_CLASS, "ff f8 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
+            e(ScsiOpcode.WRITE_AND_VERIFY_16, -1, WRITE_CLASS, "ff f2 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.VERIFY_16, -1, READ_CLASS, "ff f6 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
+            e(ScsiOpcode.PRE_FETCH_16, -1, READ_CLASS, "ff 02 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.SYNCHRONIZE_CACHE_16, -1, WRITE_CLASS, "ff 00 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.WRITE_SAME_16, -1, WRITE_CLASS, "ff f9 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.SERVICE_ACTION_IN_16, ScsiOpcode.SA_READ_CAPACITY_16, ALLOWED,
@@ -78,6 +80,7 @@ final class CommandTable {
                     "ff 1f 87 ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.READ_12, -1, READ_CLASS, "ff f8 ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.WRITE_12, -1, WRITE_CLASS, "ff f8 ff ff ff ff ff ff ff ff 00 00"),
+            e(ScsiOpcode.WRITE_AND_VERIFY_12, -1, WRITE_CLASS, "ff f2 ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.VERIFY_12, -1, READ_CLASS, "ff f6 ff ff ff ff ff ff ff ff 00 00"));
 
     /** First entry per opcode, indexed by opcode. */

@@ -169,6 +169,13 @@ public final class LogicalUnit implements AutoCloseable {
             case ScsiOpcode.WRITE_10 -> write(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7), true);
             case ScsiOpcode.WRITE_12 -> write(t, Bytes.u32(cdb, 2), Bytes.u32(cdb, 6), true);
             case ScsiOpcode.WRITE_16 -> write(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10), true);
+            // WRITE AND VERIFY: the medium is memory or a file, so what was written verifies.
+            case ScsiOpcode.WRITE_AND_VERIFY_10 -> write(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7), true);
+            case ScsiOpcode.WRITE_AND_VERIFY_12 -> write(t, Bytes.u32(cdb, 2), Bytes.u32(cdb, 6), true);
+            case ScsiOpcode.WRITE_AND_VERIFY_16 -> write(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10), true);
+            // PRE-FETCH: nothing to stage; the range is still checked.
+            case ScsiOpcode.PRE_FETCH_10 -> checkRange(Bytes.u32(cdb, 2), Bytes.u16(cdb, 7));
+            case ScsiOpcode.PRE_FETCH_16 -> checkRange(Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
             case ScsiOpcode.WRITE_SAME_10 -> writeSame(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7), false);
             case ScsiOpcode.WRITE_SAME_16 -> writeSame(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10), true);
             case ScsiOpcode.UNMAP -> unmap(t);
@@ -181,12 +188,12 @@ public final class LogicalUnit implements AutoCloseable {
             case ScsiOpcode.MAINTENANCE_IN -> reportSupportedOperationCodes(t);
             case ScsiOpcode.PERSISTENT_RESERVE_IN -> persistentReserveIn(t);
             case ScsiOpcode.PERSISTENT_RESERVE_OUT -> persistentReserveOut(t);
-            case CommandTable.RESERVE_6 -> {
+            case ScsiOpcode.RESERVE_6 -> {
                 synchronized (reservations) {
                     reservations.reserve6(t.nexus());
                 }
             }
-            case CommandTable.RELEASE_6 -> {
+            case ScsiOpcode.RELEASE_6 -> {
                 synchronized (reservations) {
                     reservations.release6(t.nexus());
                 }
@@ -274,8 +281,9 @@ public final class LogicalUnit implements AutoCloseable {
     private static int lengthByte(int op) {
         return switch (op) {
             case ScsiOpcode.READ_6, ScsiOpcode.WRITE_6 -> 4;
-            case ScsiOpcode.READ_12, ScsiOpcode.WRITE_12, ScsiOpcode.VERIFY_12 -> 6;
-            case ScsiOpcode.READ_16, ScsiOpcode.WRITE_16, ScsiOpcode.VERIFY_16, ScsiOpcode.WRITE_SAME_16 -> 10;
+            case ScsiOpcode.READ_12, ScsiOpcode.WRITE_12, ScsiOpcode.VERIFY_12, ScsiOpcode.WRITE_AND_VERIFY_12 -> 6;
+            case ScsiOpcode.READ_16, ScsiOpcode.WRITE_16, ScsiOpcode.VERIFY_16, ScsiOpcode.WRITE_SAME_16,
+                 ScsiOpcode.WRITE_AND_VERIFY_16 -> 10;
             default -> 7;
         };
     }

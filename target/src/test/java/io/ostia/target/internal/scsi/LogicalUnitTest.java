@@ -93,6 +93,20 @@ class LogicalUnitTest {
     }
 
     @Test
+    void writeAndVerifyWritesAndPreFetchChecksTheRange() {
+        byte[] data = new byte[512];
+        Arrays.fill(data, (byte) 0x42);
+        byte[] wav = rw10(0x2e, 7, 1);
+        wav[1] = 0x02; // BYTCHK
+        assertEquals(ScsiStatus.GOOD, run(A, wav, data, 0).status());
+        run(A, rw10(0x28, 7, 1), null, 512);
+        assertArrayEquals(data, dataIn());
+        assertEquals(ScsiStatus.GOOD, run(A, rw16(0x90, BLOCKS - 2, 2), null, 0).status());
+        assertSense(run(A, rw10(0x34, BLOCKS - 1, 2), null, 0), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.LBA_OUT_OF_RANGE);
+    }
+
+    @Test
     void readPastTheEndIsLbaOutOfRange() {
         assertSense(run(A, rw10(0x28, BLOCKS - 1, 2), null, 1024), SenseKey.ILLEGAL_REQUEST, AdditionalSense.LBA_OUT_OF_RANGE);
         assertSense(run(A, rw16(0x88, -1L, 1), null, 512), SenseKey.ILLEGAL_REQUEST, AdditionalSense.LBA_OUT_OF_RANGE);
