@@ -98,6 +98,25 @@ class IscsiTestCuTest {
         }
     }
 
+    /** The ReadOnly suite skips on a writable LUN; on a read-only one every check must hold. */
+    @Test
+    void readOnlySuitePassesOnAReadOnlyLun(@TempDir Path work) throws IOException {
+        var missing = ExternalTool.missing("libiscsi-bin", "iscsi-test-cu");
+        assumeTrue(missing.isEmpty(), () -> "skipped: " + missing.get());
+        try (IscsiTarget target = IscsiTarget.builder()
+                .portal("127.0.0.1", 0)
+                .target(IQN, t -> t.lun(0, LunSpec.ram(LUN_BYTES).withReadOnly(true)))
+                .build()
+                .start()) {
+            Path dir = Files.createDirectories(work.resolve("readonly"));
+            ExternalTool.Result result = ExternalTool.run(FAMILY_TIMEOUT, List.of("sh", "-c",
+                    "cd '" + dir + "' && exec iscsi-test-cu --dataloss -x -t SCSI.ReadOnly '" + target.url(IQN, 0) + "'"));
+            Map<String, Boolean> tests = new TreeMap<>();
+            parse(Files.readString(dir.resolve("CUnitAutomated-Results.xml"), StandardCharsets.UTF_8), "SCSI", tests);
+            assertTrue(!tests.isEmpty() && !tests.containsValue(false), "SCSI.ReadOnly: " + tests + "\n" + result.output());
+        }
+    }
+
     private static Set<String> difference(Set<String> a, Set<String> b) {
         Set<String> d = new TreeSet<>(a);
         d.removeAll(b);
