@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ostia.api.BlockDevice;
+import io.ostia.api.ChapCredentials;
 import io.ostia.api.Session;
+import io.ostia.api.auth.ChapAlgorithm;
 import io.ostia.target.IscsiTarget;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,6 +21,17 @@ class EmbeddedTargetInitiatorTest extends InitiatorContractTest {
     @Override
     EmbeddedPeer start(Peer.Config config) throws Exception {
         return EmbeddedPeer.start(dir, config);
+    }
+
+    @Test
+    void mutualChapWithSha256() throws Exception {
+        // tgt reads CHAP_A=7 as SHA-1, so SHA-256 is checked against the embedded target only.
+        ChapCredentials chap = ChapCredentials.mutual("ostia-user", "ostia-secret-1", "target-user", "target-secret-2");
+        try (Peer f = start(Peer.Config.of(1 << 20).withChap(chap));
+             Session session = f.initiator.login(f.options().chap(chap)
+                     .chapAlgorithms(List.of(ChapAlgorithm.SHA256)).build())) {
+            assertTrue(session.isOpen());
+        }
     }
 
     @Test
