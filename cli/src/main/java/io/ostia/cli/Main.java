@@ -19,10 +19,11 @@ public final class Main {
                    discover targets with SendTargets; -s also lists each target's LUNs
               inq  [-i iqn] [-e] [-c page] iscsi://host[:port]/target-iqn/lun
                    standard INQUIRY, or the VPD page given by -c when -e is set
-              perf [-i iqn] [-m depth] [-b blocks] [-r] [-w] [-s seconds] [-t timeout] iscsi://host[:port]/target-iqn/lun
+              perf [-i iqn] [-m depth] [-b blocks] [-r] [-w] [-s seconds] [-t timeout] [--warmup seconds] iscsi://host[:port]/target-iqn/lun
                    measure IOPS and MiB/s: -m requests in flight (32), -b blocks per request (8),
                    -r random offsets, -w write instead of read (destroys data!), -s run time (10,
-                   0 = until interrupted), -t command timeout in seconds (30)
+                   0 = until interrupted), -t command timeout in seconds (30), --warmup seconds of
+                   load left out of the figures (0)
 
             iSCSI URL: iscsi://[user[%password]@]host[:port][/target-iqn[/lun]]
             Common options: -i initiator name, --transport=tcp,iser (preference order)

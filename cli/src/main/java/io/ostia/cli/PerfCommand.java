@@ -21,7 +21,7 @@ final class PerfCommand implements Main.Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Connection.union(Connection.FLAGS, Set.of("r", "w")),
-                Connection.union(Connection.VALUES, Set.of("m", "b", "s", "t")),
+                Connection.union(Connection.VALUES, Set.of("m", "b", "s", "t", "warmup")),
                 Connection.union(Connection.ALIASES, Map.of("random", "r", "write", "w", "max-requests", "m",
                         "blocks", "b", "seconds", "s", "timeout", "t")));
         IscsiUrl url = IscsiUrl.parse(args.single("iSCSI URL of a LUN"));
@@ -31,6 +31,7 @@ final class PerfCommand implements Main.Command {
         int blocks = args.intValue("b", 8, 1, 65535);
         int seconds = args.intValue("s", 10, 0, 86400);
         int timeout = args.intValue("t", 30, 1, 3600);
+        int warmup = args.intValue("warmup", 0, 0, 600);
         boolean random = args.flag("r");
         boolean write = args.flag("w");
         try (ClosableInitiator initiator = Initiators.create();
@@ -51,7 +52,7 @@ final class PerfCommand implements Main.Command {
             Thread hook = new Thread(run::stop, "ostia-perf-interrupt");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
-                run.execute(seconds, out);
+                run.execute(warmup, seconds, out);
             } finally {
                 removeHook(hook);
             }

@@ -50,10 +50,28 @@ final class Workload {
 
     /** Runs for {@code seconds} (0: until {@link #stop()}), printing progress, then a "result:" line. */
     void execute(int seconds, PrintStream out) {
-        long start = System.nanoTime();
+        execute(0, seconds, out);
+    }
+
+    /**
+     * As {@link #execute(int, PrintStream)}, after {@code warmupSeconds} of the same load that the
+     * figures leave out (the JIT compiles the I/O path in the first seconds).
+     */
+    void execute(int warmupSeconds, int seconds, PrintStream out) {
         for (int i = 0; i < buffers.length; i++) {
             issue(i);
         }
+        if (warmupSeconds > 0) {
+            out.printf("warming up for %d s (not counted)%n", warmupSeconds);
+            try {
+                idle.await(warmupSeconds, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopping = true;
+            }
+        }
+        long start = System.nanoTime();
+        completed.set(0);
         long previous = 0;
         long previousAt = start;
         long end = seconds == 0 ? Long.MAX_VALUE : start + TimeUnit.SECONDS.toNanos(seconds);

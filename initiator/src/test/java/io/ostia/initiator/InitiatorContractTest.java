@@ -14,7 +14,10 @@ import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;
 import io.ostia.api.ScsiException;
+import io.ostia.api.ScsiRequest;
 import io.ostia.api.Session;
+import io.ostia.api.scsi.Capacity;
+import io.ostia.api.scsi.Cdb;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.SenseKey;
 import java.lang.foreign.Arena;
@@ -116,6 +119,41 @@ abstract class InitiatorContractTest {
             MemorySegment back = arena.allocate(512);
             lun.read(last, back);
             assertEquals(-1L, one.mismatch(back));
+        }
+    }
+
+    @Test
+    void vpdPagesAndSixteenByteCommands() throws Exception {
+        try (Peer f = start(Peer.Config.of(LUN_BYTES));
+             Session session = f.initiator.login(f.options().build());
+             Arena arena = Arena.ofShared()) {
+            BlockDevice lun = session.open(f.lun());
+            MemorySegment page = arena.allocate(255);
+            session.executeOrThrow(ScsiRequest.read(f.lun(), Cdb.inquiry(0x00, 255), page));
+            int count = page.get(ValueLayout.JAVA_BYTE, 3);
+            List<Integer> pages = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                pages.add(page.get(ValueLayout.JAVA_BYTE, 4 + i) & 0xff);
+            }
+            assertTrue(pages.containsAll(List.of(0x00, 0x80, 0x83)), "supported VPD pages " + pages);
+            session.executeOrThrow(ScsiRequest.read(f.lun(), Cdb.inquiry(0x80, 255), page));
+            assertEquals(0x80, page.get(ValueLayout.JAVA_BYTE, 1) & 0xff);
+            assertTrue(page.get(ValueLayout.JAVA_BYTE, 3) > 0, "an empty unit serial number");
+            session.executeOrThrow(ScsiRequest.read(f.lun(), Cdb.inquiry(0x83, 255), page));
+            assertEquals(0x83, page.get(ValueLayout.JAVA_BYTE, 1) & 0xff);
+            assertTrue(page.get(ValueLayout.JAVA_BYTE, 3) >= 4, "no designator in the device identification page");
+
+            MemorySegment capacity = arena.allocate(32);
+            session.executeOrThrow(ScsiRequest.read(f.lun(), Cdb.readCapacity16(32), capacity));
+            assertEquals(lun.capacity(), Capacity.parse16(capacity.toArray(ValueLayout.JAVA_BYTE), 32));
+
+            MemorySegment data = arena.allocate(8 * lun.blockSize());
+            fill(data, 16);
+            session.executeOrThrow(ScsiRequest.write(f.lun(), Cdb.write16(24, 8), data));
+            MemorySegment back = arena.allocate(data.byteSize());
+            session.executeOrThrow(ScsiRequest.read(f.lun(), Cdb.read16(24, 8), back));
+            assertEquals(-1L, data.mismatch(back));
+            session.executeOrThrow(ScsiRequest.none(f.lun(), Cdb.synchronizeCache10()));
         }
     }
 

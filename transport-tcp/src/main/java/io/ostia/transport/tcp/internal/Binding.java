@@ -336,9 +336,9 @@ final class Binding {
     private Throwable describe(Throwable ended) {
         return switch (ended) {
             case TransportException e -> e;
-            case ProtocolException e -> e;
             case PduFormatException e -> new ProtocolException(e.field(), "malformed PDU from " + peer + ": "
                     + e.getMessage(), e);
+            case ProtocolException e -> e;
             case ClosedChannelException e -> failure.get() != null ? failure.get()
                     : new TransportException("the connection to " + peer + " was closed", e);
             case ClosedSelectorException e -> failure.get() != null ? failure.get()
