@@ -14,15 +14,12 @@ import java.util.Set;
  * A LUN backed by a regular file through positional {@link FileChannel} I/O. The file is created
  * (or extended) to the requested size when writable; SYNCHRONIZE CACHE forces it to the device.
  */
-public final class FileStore implements BackingStore {
+public final class FileStore extends AbstractStore {
 
     private static final int ZERO_CHUNK = 1 << 20;
 
     private final Path path;
     private final FileChannel channel;
-    private final long sizeBytes;
-    private final int blockSize;
-    private final boolean readOnly;
 
     /**
      * Opens {@code path}. With {@code sizeBytes <= 0} the file's current size is used (it must
@@ -30,11 +27,26 @@ public final class FileStore implements BackingStore {
      * extended to that size, and a read-only file must be at least that large.
      */
     public FileStore(Path path, long sizeBytes, int blockSize, boolean readOnly) throws IOException {
+        this(path, open(path, readOnly), sizeBytes, blockSize, readOnly);
+    }
+
+    private FileStore(Path path, FileChannel channel, long sizeBytes, int blockSize, boolean readOnly)
+            throws IOException {
+        super(prepare(path, channel, sizeBytes, blockSize, readOnly), blockSize, readOnly);
         this.path = path;
+        this.channel = channel;
+    }
+
+    private static FileChannel open(Path path, boolean readOnly) throws IOException {
         Set<StandardOpenOption> options = readOnly
                 ? EnumSet.of(StandardOpenOption.READ)
                 : EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-        this.channel = FileChannel.open(path, options);
+        return FileChannel.open(path, options);
+    }
+
+    /** Checks and (for a writable file) extends the file; closes the channel when that fails. */
+    private static long prepare(Path path, FileChannel channel, long sizeBytes, int blockSize, boolean readOnly)
+            throws IOException {
         try {
             long current = channel.size();
             long size = sizeBytes > 0 ? sizeBytes : current;
@@ -47,7 +59,7 @@ public final class FileStore implements BackingStore {
                 // Sparse extension: write the last byte.
                 channel.write(ByteBuffer.wrap(new byte[1]), size - 1);
             }
-            this.sizeBytes = size;
+            return size;
         } catch (IOException | RuntimeException e) {
             try {
                 channel.close();
@@ -56,23 +68,6 @@ public final class FileStore implements BackingStore {
             }
             throw e;
         }
-        this.blockSize = blockSize;
-        this.readOnly = readOnly;
-    }
-
-    @Override
-    public long sizeBytes() {
-        return sizeBytes;
-    }
-
-    @Override
-    public int blockSize() {
-        return blockSize;
-    }
-
-    @Override
-    public boolean readOnly() {
-        return readOnly;
     }
 
     @Override

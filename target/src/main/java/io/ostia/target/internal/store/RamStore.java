@@ -4,15 +4,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /** A LUN held in zero-initialised off-heap memory, released by {@link #close()}. */
-public final class RamStore implements BackingStore {
+public final class RamStore extends AbstractStore {
 
     private final Arena arena;
     private final MemorySegment memory;
-    private final int blockSize;
-    private final boolean readOnly;
 
     public RamStore(long sizeBytes, int blockSize, boolean readOnly) {
-        BackingStore.checkGeometry(sizeBytes, blockSize);
+        super(sizeBytes, blockSize, readOnly);
         this.arena = Arena.ofShared();
         try {
             this.memory = arena.allocate(sizeBytes, 4096);
@@ -20,23 +18,6 @@ public final class RamStore implements BackingStore {
             arena.close();
             throw e;
         }
-        this.blockSize = blockSize;
-        this.readOnly = readOnly;
-    }
-
-    @Override
-    public long sizeBytes() {
-        return memory.byteSize();
-    }
-
-    @Override
-    public int blockSize() {
-        return blockSize;
-    }
-
-    @Override
-    public boolean readOnly() {
-        return readOnly;
     }
 
     @Override
