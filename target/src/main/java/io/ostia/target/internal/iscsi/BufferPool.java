@@ -17,10 +17,12 @@ import java.util.Map;
 final class BufferPool implements AutoCloseable {
 
     private static final int MIN_CLASS = 12; // 4 KiB
-    private static final int MAX_CLASS = 26; // 64 MiB, the largest transfer a LUN accepts
+    private static final int MAX_CLASS = 28; // 256 MiB, the largest transfer a LUN accepts
+    /** Buffers above 4 MiB are freed when given back rather than kept for reuse. */
+    private static final int MAX_POOLED_CLASS = 22;
     private static final int KEEP_PER_CLASS = 16;
     /** Write data one connection may hold at once; beyond it commands get TASK SET FULL. */
-    static final long BUDGET = 256L << 20;
+    static final long BUDGET = 512L << 20;
     private long lentBytes;
 
     private record Block(Arena arena, MemorySegment whole) {
@@ -75,7 +77,7 @@ final class BufferPool implements AutoCloseable {
         }
         lentBytes -= block.whole().byteSize();
         int c = sizeClass(block.whole().byteSize());
-        if (free.get(c).size() < KEEP_PER_CLASS) {
+        if (c <= MAX_POOLED_CLASS && free.get(c).size() < KEEP_PER_CLASS) {
             free.get(c).add(block);
         } else {
             block.arena().close();

@@ -31,7 +31,7 @@ public final class LogicalUnit implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LogicalUnit.class.getName());
 
     /** Largest single transfer: bounds every buffer a command can make the target allocate. */
-    public static final int MAX_TRANSFER_BYTES = 64 << 20;
+    public static final int MAX_TRANSFER_BYTES = 256 << 20;
     static final int MAX_COMPARE_AND_WRITE_BLOCKS = 64;
     static final int MAX_UNMAP_DESCRIPTORS = 256;
     private static final AdditionalSense WRITE_PROTECTED = AdditionalSense.WRITE_PROTECTED;
