@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Off-heap buffers for one connection's write data, reused by power-of-two size class so a
@@ -21,8 +22,10 @@ final class BufferPool implements AutoCloseable {
     /** Buffers above 4 MiB are freed when given back rather than kept for reuse. */
     private static final int MAX_POOLED_CLASS = 22;
     private static final int KEEP_PER_CLASS = 16;
-    /** Write data one connection may hold at once; beyond it commands get TASK SET FULL. */
-    static final long BUDGET = 512L << 20;
+    /** Write data all connections of a target may hold at once; beyond it commands get TASK SET FULL. */
+    static final long BUDGET = 1L << 30;
+    /** Bytes lent by every pool of the target (shared). */
+    private final AtomicLong targetLent;
     private long lentBytes;
 
     private record Block(Arena arena, MemorySegment whole) {
@@ -32,7 +35,9 @@ final class BufferPool implements AutoCloseable {
     /** Buffers handed out, by the slice given to the caller. */
     private final Map<MemorySegment, Block> lent = new IdentityHashMap<>();
 
-    BufferPool() {
+    /** @param targetLent the target-wide count of lent bytes, shared by every connection's pool */
+    BufferPool(AtomicLong targetLent) {
+        this.targetLent = targetLent;
         for (int c = 0; c <= MAX_CLASS; c++) {
             free.add(new ArrayDeque<>());
         }
@@ -61,12 +66,13 @@ final class BufferPool implements AutoCloseable {
         MemorySegment slice = block.whole().asSlice(0, bytes);
         lent.put(slice, block);
         lentBytes += block.whole().byteSize();
+        targetLent.addAndGet(block.whole().byteSize());
         return slice;
     }
 
-    /** Whether lending {@code bytes} more stays within {@link #BUDGET}. */
+    /** Whether lending {@code bytes} more keeps the target within {@link #BUDGET}. */
     boolean affords(long bytes) {
-        return bytes <= maxBuffer() && lentBytes + (1L << sizeClass(bytes)) <= BUDGET;
+        return bytes <= maxBuffer() && targetLent.get() + (1L << sizeClass(bytes)) <= BUDGET;
     }
 
     /** Gives back a buffer from {@link #take}; unknown segments are ignored. */
@@ -76,6 +82,7 @@ final class BufferPool implements AutoCloseable {
             return;
         }
         lentBytes -= block.whole().byteSize();
+        targetLent.addAndGet(-block.whole().byteSize());
         int c = sizeClass(block.whole().byteSize());
         if (c <= MAX_POOLED_CLASS && free.get(c).size() < KEEP_PER_CLASS) {
             free.get(c).add(block);
@@ -93,6 +100,7 @@ final class BufferPool implements AutoCloseable {
         }
         lent.values().forEach(b -> b.arena().close());
         lent.clear();
+        targetLent.addAndGet(-lentBytes);
         lentBytes = 0;
     }
 }

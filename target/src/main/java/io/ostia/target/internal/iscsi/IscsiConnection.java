@@ -76,7 +76,7 @@ final class IscsiConnection implements PduHandler {
     private final ScsiTask scsiTask = new ScsiTask();
     private final Map<Integer, WriteTask> writes = new HashMap<>();
     private final TreeMap<Integer, Pdu> held = new TreeMap<>();
-    private final BufferPool buffers = new BufferPool();
+    private final BufferPool buffers;
     private Arena readArena;
     private MemorySegment readBuffer;
     private MemorySegment placedImmediate;
@@ -96,6 +96,7 @@ final class IscsiConnection implements PduHandler {
         this.transport = transport;
         this.connectionId = connectionId;
         this.login = new Login(server, this);
+        this.buffers = new BufferPool(server.writeBytes());
     }
 
     PduTransport transport() {
@@ -361,7 +362,7 @@ final class IscsiConnection implements PduHandler {
         }
         if (immediateBuffer == null && !buffers.affords(expected) && expected <= BufferPool.maxBuffer()
                 && unit != null) {
-            // Within the size limit but over this connection's write-buffer budget: try again later.
+            // Within the size limit but over the target's write-buffer budget: try again later.
             sendNumbered(sn -> new ScsiResponse(false, false, false, true, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
                     ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
                     (int) expected, Pdu.NO_DATA), true);

@@ -21,6 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The target engine: target nodes, portals, sessions, the NOP-In scheduler. Owns every thread,
@@ -75,6 +76,8 @@ public final class TargetServer implements AutoCloseable {
     private final Map<String, Session> sessions = new HashMap<>();
     private final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger pingTags = new AtomicInteger();
+    /** Write data buffered by all connections, bounded by {@link BufferPool#BUDGET}. */
+    private final AtomicLong writeBytes = new AtomicLong();
     private final AtomicInteger connectionIds = new AtomicInteger();
     private int nextTsih = 1;
     private ScheduledExecutorService scheduler;
@@ -161,6 +164,10 @@ public final class TargetServer implements AutoCloseable {
     /** Whether {@code initiator} may see {@code node} in SendTargets: every node is visible. */
     boolean mayDiscover(String initiator, TargetNode node) {
         return true;
+    }
+
+    AtomicLong writeBytes() {
+        return writeBytes;
     }
 
     int nextPingTag() {
