@@ -293,6 +293,29 @@ class IscsiTargetProtocolTest {
     }
 
     @Test
+    void fullFeatureTextRedeclaresTheReceiveLimitAndRejectsLoginOnlyKeys() throws IOException {
+        try (TestInitiator i = loggedIn(0x400018, ops("MaxRecvDataSegmentLength", "65536"))) {
+            i.send(new TextRequest(true, true, false, 0, 0x56, Pdu.RESERVED_TAG, i.cmdSN, i.expStatSN,
+                    TestInitiator.text(ops("MaxRecvDataSegmentLength", "4096", "HeaderDigest", "CRC32C"))));
+            TextResponse text = assertInstanceOf(TextResponse.class, i.receive());
+            Map<String, String> answers = TestInitiator.keys(text);
+            assertEquals("Reject", answers.get("HeaderDigest"), "digests are negotiated at login only");
+            assertFalse(answers.containsKey("MaxRecvDataSegmentLength"), "a declaration gets no answer");
+            ScsiCommand read = i.command(Cdb.read10(0, 32), true, false, 16384);
+            i.send(read);
+            int pdus = 0;
+            Pdu pdu;
+            do {
+                pdu = i.receive();
+                io.ostia.api.pdu.DataIn in = assertInstanceOf(io.ostia.api.pdu.DataIn.class, pdu);
+                assertTrue(in.dataSegmentLength() <= 4096, "Data-In within the new limit");
+                pdus++;
+            } while (!((io.ostia.api.pdu.DataIn) pdu).statusPresent());
+            assertEquals(4, pdus);
+        }
+    }
+
+    @Test
     void reinstatementByIsidClosesTheOldSession() throws IOException {
         try (TestInitiator first = loggedIn(0x400010, ops()); TestInitiator second = loggedIn(0x400010, ops())) {
             assertTrue(first.closedByTarget(), "same initiator name and ISID: the old session goes");

@@ -204,6 +204,23 @@ final class IscsiConnection implements PduHandler {
         phase = Phase.FULL_FEATURE;
     }
 
+    TargetServer server() {
+        return server;
+    }
+
+    /** The parameters in force on this connection (receive thread only). */
+    SessionParameters parameters() {
+        return params;
+    }
+
+    /** The initiator declared a new MaxRecvDataSegmentLength in the full feature phase. */
+    void initiatorMaxRecvDataSegmentLength(int bytes) {
+        SessionParameters p = params;
+        params = new SessionParameters(bytes, p.targetMaxRecvDataSegmentLength(), p.maxBurstLength(),
+                p.firstBurstLength(), p.immediateData(), p.initialR2T(), p.maxOutstandingR2T(), p.headerDigest(),
+                p.dataDigest(), p.defaultTime2Wait(), p.defaultTime2Retain());
+    }
+
     /** StatSN for a response: the current one, advanced when the response consumes it. */
     void sendNumbered(IntFunction<Pdu> build, boolean advance) throws IOException {
         synchronized (statLock) {

@@ -3,7 +3,12 @@ package io.ostia.target.internal.iscsi;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.TextRequest;
 import io.ostia.api.pdu.TextResponse;
+import io.ostia.api.pdu.LoginStage;
+import io.ostia.api.pdu.Side;
 import io.ostia.api.text.KeyValue;
+import io.ostia.api.text.Keys;
+import io.ostia.api.text.NegotiationException;
+import io.ostia.api.text.Negotiator;
 import io.ostia.api.text.TextAccumulator;
 import io.ostia.api.text.TextCodec;
 import io.ostia.api.text.TextFormatException;
@@ -27,7 +32,7 @@ final class TextExchange {
 
     /** The responses (StatSN not yet set) to one Text Request, or null when it must be rejected as a protocol error. */
     List<TextResponse> respond(TextRequest request, IscsiConnection connection) {
-        int segment = connection.session().parameters().initiatorMaxRecvDataSegmentLength();
+        int segment = connection.parameters().initiatorMaxRecvDataSegmentLength();
         if (request.targetTransferTag() != Pdu.RESERVED_TAG) {
             if (request.targetTransferTag() != pendingTag || pendingAnswer == null) {
                 return reset("Target Transfer Tag 0x" + Integer.toHexString(request.targetTransferTag())
@@ -50,11 +55,25 @@ final class TextExchange {
         StringBuilder answer = new StringBuilder();
         List<KeyValue> others = new ArrayList<>();
         for (KeyValue kv : keys) {
-            if (kv.key().equals("SendTargets")) {
+            if (kv.key().equals(Keys.SEND_TARGETS)) {
                 answer.append(connection.sendTargets(kv.value()));
             } else {
-                others.add(new KeyValue(kv.key(), KeyValue.NOT_UNDERSTOOD));
+                others.add(kv);
             }
+        }
+        if (!others.isEmpty()) {
+            // Keys in the full feature phase: only what RFC 7143 allows there (a new
+            // MaxRecvDataSegmentLength declaration, chiefly); the rest is answered Reject.
+            Negotiator negotiator = new Negotiator(Side.TARGET, false,
+                    Login.settingsFor(connection.server().settings(), false));
+            try {
+                others = negotiator.respond(others, LoginStage.FULL_FEATURE_PHASE);
+            } catch (NegotiationException e) {
+                return reset(e.getMessage());
+            }
+            // The negotiator only records a declaration whose value is in range.
+            negotiator.peerValue(Keys.MAX_RECV_DATA_SEGMENT_LENGTH).ifPresent(value ->
+                    connection.initiatorMaxRecvDataSegmentLength((int) TextCodec.parseNumber(value).orElseThrow()));
         }
         byte[] formatted = TextCodec.format(others);
         byte[] sendTargets = answer.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
