@@ -215,10 +215,7 @@ final class IscsiConnection implements PduHandler {
 
     /** The initiator declared a new MaxRecvDataSegmentLength in the full feature phase. */
     void initiatorMaxRecvDataSegmentLength(int bytes) {
-        SessionParameters p = params;
-        params = new SessionParameters(bytes, p.targetMaxRecvDataSegmentLength(), p.maxBurstLength(),
-                p.firstBurstLength(), p.immediateData(), p.initialR2T(), p.maxOutstandingR2T(), p.headerDigest(),
-                p.dataDigest(), p.defaultTime2Wait(), p.defaultTime2Retain());
+        params = params.withInitiatorMaxRecvDataSegmentLength(bytes);
     }
 
     /** StatSN for a response: the current one, advanced when the response consumes it. */

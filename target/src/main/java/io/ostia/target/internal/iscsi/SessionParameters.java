@@ -14,4 +14,11 @@ public record SessionParameters(int initiatorMaxRecvDataSegmentLength, int targe
     /** RFC 7143 defaults, used until (and where) login negotiates otherwise. */
     public static final SessionParameters DEFAULTS = new SessionParameters(8192, 8192, 262144, 65536, true, true, 1,
             false, false, 2, 20);
+
+    /** These parameters with the initiator's receive limit re-declared (RFC 7143 §13.12). */
+    public SessionParameters withInitiatorMaxRecvDataSegmentLength(int bytes) {
+        return new SessionParameters(bytes, targetMaxRecvDataSegmentLength, maxBurstLength, firstBurstLength,
+                immediateData, initialR2T, maxOutstandingR2T, headerDigest, dataDigest, defaultTime2Wait,
+                defaultTime2Retain);
+    }
 }
