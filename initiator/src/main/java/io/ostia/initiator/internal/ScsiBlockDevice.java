@@ -17,9 +17,20 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
 final class ScsiBlockDevice implements BlockDevice {
+
+    /**
+     * How often one command is sent again after a unit attention. A session that recovered or
+     * moved to another transport has a new I_T nexus, whose first command on each LUN the target
+     * answers with a unit attention (power on or reset); Linux's SCSI midlayer retries such
+     * commands, and so does this device, or recovery would turn into failed writes.
+     */
+    private static final int UNIT_ATTENTION_RETRIES = 5;
+    /** Retries leave the transport thread that completed the first attempt: it must not send. */
+    private static final Executor RETRY = task -> Thread.ofVirtual().name("ostia-scsi-retry").start(task);
 
     private final Session session;
     private final int lun;
@@ -119,7 +130,7 @@ final class ScsiBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> flushAsync() {
-        return checked(session.execute(ScsiRequest.none(lun, Cdb.synchronizeCache10())), "SYNCHRONIZE CACHE");
+        return checked(execute(ScsiRequest.none(lun, Cdb.synchronizeCache10()), 0), "SYNCHRONIZE CACHE");
     }
 
     private CompletableFuture<Void> transfer(long lba, MemorySegment buffer, boolean write) {
@@ -141,7 +152,19 @@ final class ScsiBlockDevice implements BlockDevice {
             return CompletableFuture.failedFuture(e);
         }
         String what = (write ? "WRITE" : "READ") + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun;
-        return checked(session.execute(request), what);
+        return checked(execute(request, 0), what);
+    }
+
+    /** Executes {@code request}, sending it again (off the completing thread) after a unit attention. */
+    private CompletableFuture<ScsiResult> execute(ScsiRequest request, int retries) {
+        return session.execute(request).thenCompose(r -> retries < UNIT_ATTENTION_RETRIES && isUnitAttention(r)
+                ? CompletableFuture.supplyAsync(() -> execute(request, retries + 1), RETRY).thenCompose(f -> f)
+                : CompletableFuture.completedFuture(r));
+    }
+
+    private static boolean isUnitAttention(ScsiResult r) {
+        return r.status() == ScsiStatus.CHECK_CONDITION
+                && r.sense().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
     }
 
     private static CompletableFuture<Void> checked(CompletableFuture<ScsiResult> result, String what) {
