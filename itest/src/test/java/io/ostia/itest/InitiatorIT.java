@@ -11,17 +11,15 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import javax.inject.Inject;
-import org.junit.BeforeClass;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
-import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 
 /** The Initiator service of the io.ostia.initiator bundle, with the TCP transport bundle, against tgtd. */
-@RunWith(PaxExam.class)
+@RunWith(PaxExamWithTgtd.class)
 @ExamReactorStrategy(PerClass.class)
 public class InitiatorIT {
     private static final long LUN_BYTES = 32L << 20;
@@ -32,11 +30,6 @@ public class InitiatorIT {
     @Configuration
     public Option[] config() {
         return Container.options();
-    }
-
-    @BeforeClass
-    public static void needsTgtd() {
-        TgtdTarget.assumeAvailable();
     }
 
     @Test

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.stream.Stream;
-import org.junit.Assume;
 
 /** A tgtd on loopback with one target and LUN 1 in a temporary folder, stopped and deleted by close. */
 final class TgtdTarget implements AutoCloseable {
@@ -26,12 +25,6 @@ final class TgtdTarget implements AutoCloseable {
         this.tgtd = tgtd;
         this.target = target;
         this.lunFile = lunFile;
-    }
-
-    /** Skips the calling test class, naming tgtd and why, when tgtd cannot run here. */
-    static void assumeAvailable() {
-        TgtdServer.unavailability().ifPresent(why ->
-                Assume.assumeTrue("these tests need Linux tgtd (Debian package tgt), and it cannot run here: " + why, false));
     }
 
     static TgtdTarget start(long lunBytes) throws IOException {

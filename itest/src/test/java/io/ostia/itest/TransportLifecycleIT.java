@@ -22,12 +22,10 @@ import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Before;
-import org.junit.BeforeClass;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
-import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
@@ -39,7 +37,7 @@ import org.osgi.framework.BundleContext;
  * unregistered; while the bundle is stopped new logins fail naming the missing transport and no
  * receive thread is left; starting the bundle brings the transport back.
  */
-@RunWith(PaxExam.class)
+@RunWith(PaxExamWithTgtd.class)
 @ExamReactorStrategy(PerClass.class)
 public class TransportLifecycleIT {
     private static final String TCP_BUNDLE = "io.ostia.transport.tcp";
@@ -58,11 +56,6 @@ public class TransportLifecycleIT {
     @Configuration
     public Option[] config() {
         return Container.options();
-    }
-
-    @BeforeClass
-    public static void needsTgtd() {
-        TgtdTarget.assumeAvailable();
     }
 
     @Before
