@@ -8,7 +8,7 @@ out=${1:-$here/../resources/golden}
 mkdir -p "$out"
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-control=$((port + 1))
+control=$((1 + RANDOM % 30000))  # tgtadm -C takes 0..32767
 iqn=iqn.2025-11.io.ostia:golden
 url=iscsi://127.0.0.1:$port/$iqn/1
 tgtadm_() { tgtadm -C "$control" --lld iscsi "$@"; }
@@ -44,7 +44,7 @@ capture() {
   tshark -q -i lo -f "tcp port $port" -w "$work/$name.pcapng" >/dev/null 2>&1 &
   tshark_pid=$!
   sleep 1.5
-  "$@" >"$work/$name.out" 2>&1 || echo "note: '$*' exited with $?" >&2
+  "$@" >"$work/$name.out" 2>&1 || { echo "note: '$*' exited with $?:" >&2; tail -3 "$work/$name.out" >&2; }
   sleep 0.5
   kill "$tshark_pid"; wait "$tshark_pid" 2>/dev/null || true
   tshark_pid=
@@ -64,7 +64,11 @@ capture readcapacity iscsi-readcapacity16 "$url"
 # digest): a target configured for CRC32C picks it.
 tgtadm_ --mode target --op update --tid 1 -n HeaderDigest -v CRC32C
 capture inquiry-header-digest iscsi-inq -e 1 -c 0x80 "$url?header_digest=crc32c"
+# Data digests: libiscsi has none, so a small independent Python initiator asks for both.
+tgtadm_ --mode target --op update --tid 1 -n DataDigest -v CRC32C
+capture data-digest python3 "$here/digest_probe.py" "$port" "$iqn"
 tgtadm_ --mode target --op update --tid 1 -n HeaderDigest -v None
+tgtadm_ --mode target --op update --tid 1 -n DataDigest -v None
 capture write-r2t iscsi-test-cu --dataloss --test=iSCSI.iSCSIResiduals.Write10Residuals "$url"
 capture task-management iscsi-test-cu --dataloss --test=iSCSI.iSCSITMF.AbortTaskSimpleAsync "$url"
 tgtadm_ --mode target --op update --tid 1 -n nop_interval -v 1

@@ -1,6 +1,6 @@
 package io.ostia.cli;
 
-import io.ostia.api.DiscoveredTarget;
+import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.api.IscsiException;
 import io.ostia.api.IscsiUrl;
 import io.ostia.api.ScsiException;
@@ -32,8 +32,8 @@ final class LsCommand implements Main.Command {
         try (ClosableInitiator initiator = Initiators.create()) {
             List<DiscoveredTarget> targets = initiator.discover(Connection.options(args, url).build());
             for (DiscoveredTarget target : targets) {
-                String portal = target.portals().isEmpty() ? url.host() + ":" + url.port()
-                        : target.portals().getFirst().toString();
+                String portal = target.addresses().isEmpty() ? url.host() + ":" + url.port()
+                        : target.addresses().getFirst().toString();
                 out.println("Target:" + target.name() + " Portal:" + portal);
                 if (args.flag("s")) {
                     SessionOptions options = Connection.options(args, url).targetName(target.name()).build();

@@ -10,7 +10,7 @@ import io.ostia.api.AuthenticationException;
 import io.ostia.api.BlockDevice;
 import io.ostia.api.ChapCredentials;
 import io.ostia.api.DigestPolicy;
-import io.ostia.api.DiscoveredTarget;
+import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;
 import io.ostia.api.ScsiException;
@@ -49,7 +49,7 @@ class TgtdInitiatorTest {
             List<DiscoveredTarget> targets = f.initiator.discover(f.options().build());
             assertEquals(1, targets.size(), targets::toString);
             assertEquals(TgtdFixture.TARGET, targets.getFirst().name());
-            assertEquals(f.tgtd.port(), targets.getFirst().portals().getFirst().port());
+            assertEquals(f.tgtd.port(), targets.getFirst().addresses().getFirst().port());
             try (Session session = f.initiator.login(f.options().build())) {
                 assertEquals(List.of(0, 1), session.reportLuns());
                 BlockDevice lun = session.open(1);
@@ -196,6 +196,55 @@ class TgtdInitiatorTest {
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20), "failure took too long");
             assertFalse(session.isOpen());
             session.close();
+        }
+    }
+
+    @Test
+    void hungTargetGetsAbortsThenAConnectionResetAndTheSessionRecovers() throws Exception {
+        try (TgtdFixture f = TgtdFixture.start(dir, LUN_BYTES);
+             Arena arena = Arena.ofShared();
+             Session session = f.initiator.login(f.options().commandTimeout(Duration.ofMillis(1500))
+                     .taskManagementTimeout(Duration.ofMillis(500)).nopInterval(Duration.ZERO)
+                     .replacementTimeout(Duration.ofSeconds(30)).build())) {
+            BlockDevice lun = session.open(1);
+            MemorySegment buffer = arena.allocate(64 * 1024);
+            f.tgtd.pause();
+            CompletableFuture<Void> stuck = lun.readAsync(0, buffer);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> stuck.get(20, TimeUnit.SECONDS));
+            assertInstanceOf(IscsiException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("timed out"), e.getCause().getMessage());
+            f.tgtd.resume();
+            // The session reconnects with the same ISID; I/O works again without a new login by the user.
+            fill(buffer, 5);
+            lun.write(0, buffer);
+            MemorySegment back = arena.allocate(buffer.byteSize());
+            lun.read(0, back);
+            assertEquals(-1L, buffer.mismatch(back));
+            assertTrue(session.isOpen());
+        }
+    }
+
+    @Test
+    void targetThatAnswersGarbageFailsTheLoginNamingTheProblem() throws Exception {
+        try (java.net.ServerSocket garbage = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             TgtdFixture f = TgtdFixture.start(dir, 1 << 20)) {
+            Thread peer = Thread.ofVirtual().start(() -> {
+                try (java.net.Socket s = garbage.accept()) {
+                    s.getInputStream().readNBytes(48);
+                    byte[] nonsense = new byte[96];
+                    java.util.Arrays.fill(nonsense, (byte) 0x7e);
+                    s.getOutputStream().write(nonsense);
+                    s.getOutputStream().flush();
+                    s.getInputStream().read();
+                } catch (java.io.IOException ignored) {
+                    // the initiator hangs up on us: that is the point
+                }
+            });
+            IscsiException e = assertThrows(IscsiException.class, () -> f.initiator.login(f.options()
+                    .portal("127.0.0.1", garbage.getLocalPort()).loginTimeout(Duration.ofSeconds(5)).build()));
+            assertTrue(e.getMessage().contains("pcode") || e.getMessage().contains("Opcode")
+                    || String.valueOf(e.getCause()).contains("pcode"), e.toString());
+            peer.join(Duration.ofSeconds(5));
         }
     }
 

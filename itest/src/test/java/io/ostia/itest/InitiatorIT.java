@@ -4,9 +4,9 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import io.ostia.api.BlockDevice;
-import io.ostia.api.DiscoveredTarget;
 import io.ostia.api.Initiator;
 import io.ostia.api.Session;
+import io.ostia.api.text.DiscoveredTarget;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -39,7 +39,7 @@ public class InitiatorIT {
             List<DiscoveredTarget> found = initiator.discover(t.options().build());
             assertEquals(found.toString(), 1, found.size());
             assertEquals(TgtdTarget.TARGET, found.getFirst().name());
-            assertEquals(t.tgtd.port(), found.getFirst().portals().getFirst().port());
+            assertEquals(t.tgtd.port(), found.getFirst().addresses().getFirst().port());
 
             try (Session session = initiator.login(t.options().build()); Arena arena = Arena.ofShared()) {
                 assertEquals("tcp", session.transport());

@@ -165,6 +165,20 @@ public final class TgtdServer implements AutoCloseable {
         }
     }
 
+    /** Freezes tgtd (SIGSTOP): connections stay open but nothing is answered, as with a hung target. */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** Lets a paused tgtd run again (SIGCONT). */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        ExternalTool.run(COMMAND_TIMEOUT, List.of("kill", "-" + name, Long.toString(process.pid()))).requireSuccess();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

@@ -15,7 +15,6 @@ public record AsyncMessage(long lun, int statSN, int expCmdSN, int maxCmdSN, Eve
         SCSI_ASYNC_EVENT(0), LOGOUT_REQUESTED(1), CONNECTION_DROPPED(2), SESSION_DROPPED(3),
         NEGOTIATION_REQUESTED(4), TASK_TERMINATION(5), VENDOR_SPECIFIC(255);
 
-        private static final Event[] VALUES = values();
         private final int code;
 
         Event(int code) {
@@ -25,10 +24,6 @@ public record AsyncMessage(long lun, int statSN, int expCmdSN, int maxCmdSN, Eve
         @Override
         public int code() {
             return code;
-        }
-
-        static Event fromCode(int code) throws PduFormatException {
-            return CodedValue.find(VALUES, code, "AsyncEvent");
         }
     }
 

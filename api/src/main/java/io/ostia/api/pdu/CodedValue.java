@@ -4,11 +4,19 @@ package io.ostia.api.pdu;
 interface CodedValue {
     int code();
 
-    /** The constant whose code is {@code code}; {@code values} is the enum's cached values(). */
-    static <E extends CodedValue> E find(E[] values, int code, String field) throws PduFormatException {
-        for (E value : values) {
+    /** Each enum's constants, fetched once: {@code getEnumConstants()} copies the array on every call. */
+    ClassValue<CodedValue[]> CONSTANTS = new ClassValue<>() {
+        @Override
+        protected CodedValue[] computeValue(Class<?> type) {
+            return (CodedValue[]) type.getEnumConstants();
+        }
+    };
+
+    /** The constant of enum {@code type} whose code is {@code code}. */
+    static <E extends Enum<E> & CodedValue> E find(Class<E> type, int code, String field) throws PduFormatException {
+        for (CodedValue value : CONSTANTS.get(type)) {
             if (value.code() == code) {
-                return value;
+                return type.cast(value);
             }
         }
         throw new PduFormatException(field, field + " " + code + " (0x" + Integer.toHexString(code)

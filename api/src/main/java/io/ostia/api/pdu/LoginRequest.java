@@ -11,17 +11,12 @@ public record LoginRequest(boolean transit, boolean continueFlag, LoginStage cur
         int versionMax, int versionMin, long isid, int tsih, int initiatorTaskTag, int connectionId, int cmdSN,
         int expStatSN, MemorySegment data) implements Pdu {
 
-    /** The largest ISID: six bytes. */
-    public static final long MAX_ISID = 0xffff_ffff_ffffL;
-
     public LoginRequest {
         Objects.requireNonNull(currentStage, "currentStage");
         Objects.requireNonNull(nextStage, "nextStage");
         PduChecks.unsigned8("versionMax", versionMax);
         PduChecks.unsigned8("versionMin", versionMin);
-        if (isid < 0 || isid > MAX_ISID) {
-            throw new IllegalArgumentException("ISID " + Long.toHexString(isid) + " does not fit six bytes");
-        }
+        PduChecks.isid(isid);
         PduChecks.unsigned16("TSIH", tsih);
         PduChecks.unsigned16("CID", connectionId);
         data = PduChecks.dataSegment(data);

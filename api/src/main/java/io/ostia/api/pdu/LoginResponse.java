@@ -17,9 +17,7 @@ public record LoginResponse(boolean transit, boolean continueFlag, LoginStage cu
         Objects.requireNonNull(nextStage, "nextStage");
         PduChecks.unsigned8("versionMax", versionMax);
         PduChecks.unsigned8("versionActive", versionActive);
-        if (isid < 0 || isid > LoginRequest.MAX_ISID) {
-            throw new IllegalArgumentException("ISID " + Long.toHexString(isid) + " does not fit six bytes");
-        }
+        PduChecks.isid(isid);
         PduChecks.unsigned16("TSIH", tsih);
         PduChecks.unsigned8("Status-Class", statusClass);
         PduChecks.unsigned8("Status-Detail", statusDetail);

@@ -6,7 +6,6 @@ public enum LoginStage implements CodedValue {
     LOGIN_OPERATIONAL_NEGOTIATION(1),
     FULL_FEATURE_PHASE(3);
 
-    private static final LoginStage[] VALUES = values();
     private final int code;
 
     LoginStage(int code) {
@@ -16,9 +15,5 @@ public enum LoginStage implements CodedValue {
     @Override
     public int code() {
         return code;
-    }
-
-    static LoginStage fromCode(int code, String field) throws PduFormatException {
-        return CodedValue.find(VALUES, code, field);
     }
 }

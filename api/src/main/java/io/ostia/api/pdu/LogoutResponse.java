@@ -1,17 +1,15 @@
 package io.ostia.api.pdu;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /** Logout Response (RFC 7143 §11.15). Time2Wait / Time2Retain are in seconds. */
 public record LogoutResponse(Response response, int initiatorTaskTag, int statSN, int expCmdSN, int maxCmdSN,
-        int time2Wait, int time2Retain) implements Pdu {
+        int time2Wait, int time2Retain) implements HeaderOnlyPdu {
 
     /** The responses of RFC 7143 §11.15.1. */
     public enum Response implements CodedValue {
         CLOSED_SUCCESSFULLY(0), CID_NOT_FOUND(1), RECOVERY_NOT_SUPPORTED(2), CLEANUP_FAILED(3);
 
-        private static final Response[] VALUES = values();
         private final int code;
 
         Response(int code) {
@@ -21,10 +19,6 @@ public record LogoutResponse(Response response, int initiatorTaskTag, int statSN
         @Override
         public int code() {
             return code;
-        }
-
-        static Response fromCode(int code) throws PduFormatException {
-            return CodedValue.find(VALUES, code, "Response");
         }
     }
 
@@ -37,16 +31,5 @@ public record LogoutResponse(Response response, int initiatorTaskTag, int statSN
     @Override
     public Opcode opcode() {
         return Opcode.LOGOUT_RESPONSE;
-    }
-
-    @Override
-    public MemorySegment data() {
-        return NO_DATA;
-    }
-
-    @Override
-    public LogoutResponse withData(MemorySegment data) {
-        PduChecks.noData(opcode(), data);
-        return this;
     }
 }

@@ -12,10 +12,8 @@ import java.lang.foreign.MemorySegment;
  * change while the PDU is being encoded.
  */
 public sealed interface Pdu
-        permits NopOut, ScsiCommand, TaskManagementRequest, LoginRequest, TextRequest, DataOut,
-                LogoutRequest, SnackRequest, NopIn, ScsiResponse, TaskManagementResponse,
-                LoginResponse, TextResponse, DataIn, LogoutResponse, ReadyToTransfer, AsyncMessage,
-                Reject {
+        permits NopOut, ScsiCommand, LoginRequest, TextRequest, DataOut, NopIn, ScsiResponse, LoginResponse,
+                TextResponse, DataIn, AsyncMessage, Reject, HeaderOnlyPdu {
 
     /** The initiator task tag of PDUs that have none (and of unsolicited target PDUs). */
     int RESERVED_TAG = 0xffffffff;

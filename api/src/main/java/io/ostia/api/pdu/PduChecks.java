@@ -27,6 +27,16 @@ final class PduChecks {
         }
     }
 
+    /** The ISID: six bytes. */
+    static final long MAX_ISID = 0xffff_ffff_ffffL;
+
+    static long isid(long isid) {
+        if (isid < 0 || isid > MAX_ISID) {
+            throw new IllegalArgumentException("ISID " + Long.toHexString(isid) + " does not fit six bytes");
+        }
+        return isid;
+    }
+
     static int unsigned16(String name, int value) {
         if ((value & ~0xffff) != 0) {
             throw new IllegalArgumentException(name + " " + value + " is not a 16-bit unsigned value");

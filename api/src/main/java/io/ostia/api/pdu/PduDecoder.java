@@ -20,6 +20,13 @@ import java.util.zip.CRC32C;
  *       buffer and returns one PDU at a time, {@link #feed(ByteBuffer, Consumer)} all of them.</li>
  * </ul>
  *
+ * <p>The two mix freely on one decoder: a transport can read the socket into a staging buffer and
+ * {@link #decode} small PDUs from it, and when the decoder is in {@link State#DATA} with a large
+ * remainder, read the rest of the data segment from the channel straight into {@link
+ * #readTarget()}. A read target may cover the bytes of more than one state (an initiator reads
+ * BHS and header digest at once, padding and data digest are read together); {@link #advance()}
+ * moves through all of them.
+ *
  * <p>Every length is checked against RFC 7143 and the negotiated limit before anything is
  * allocated. The first malformed PDU moves the decoder to {@link State#FAILED} for good: a
  * connection cannot resynchronise on a byte stream once framing is in doubt.
@@ -113,6 +120,7 @@ public final class PduDecoder {
     public void setHeaderDigest(boolean on) {
         requireBetweenPdus("header digest");
         headerDigest = on;
+        expectHeader();
     }
 
     /** Switches the data digest; only between PDUs. */
@@ -158,7 +166,13 @@ public final class PduDecoder {
             return null;
         }
         try {
-            return step();
+            // A read target may span the bytes of several states (BHS + header digest, padding +
+            // data digest): step through every state whose bytes are already in.
+            Pdu pdu = null;
+            while (pdu == null && !target.hasRemaining()) {
+                pdu = step();
+            }
+            return pdu;
         } catch (PduFormatException | RuntimeException e) {
             state = State.FAILED;
             failure = e;
@@ -227,7 +241,7 @@ public final class PduDecoder {
             case DATA -> afterData();
             case PADDING -> {
                 if (dataDigest) {
-                    expectTrailer(State.DATA_DIGEST, trailer.position() + Digests.LENGTH);
+                    state = State.DATA_DIGEST; // its bytes were read with the padding
                     yield null;
                 }
                 yield complete();
@@ -242,6 +256,11 @@ public final class PduDecoder {
 
     /** The BHS is in: check everything that decides lengths before reading (or allocating) more. */
     private Pdu afterBasicHeader() throws PduFormatException {
+        ahsLength = (header.get(4) & 0xff) * 4;
+        if (headerDigestReadWithBhs() && ahsLength == 0) {
+            // The digest is already in: a corrupted header is reported as such, not as a bad field.
+            checkHeaderDigest();
+        }
         int code = header.get(0) & 0x3f;
         opcode = Opcode.fromCode(code);
         if (opcode == null) {
@@ -253,7 +272,6 @@ public final class PduDecoder {
                     + ") is sent by the " + opcode.sender().name().toLowerCase() + ", but this decoder reads what the "
                     + localSide.peer().name().toLowerCase() + " sends");
         }
-        ahsLength = (header.get(4) & 0xff) * 4;
         if (ahsLength != 0 && opcode != Opcode.SCSI_COMMAND) {
             throw new PduFormatException("TotalAHSLength", "TotalAHSLength " + ahsLength / 4 + " on a " + opcode
                     + " PDU: RFC 7143 defines AHS only for the SCSI Command");
@@ -272,6 +290,9 @@ public final class PduDecoder {
             header.limit(BHS_LENGTH + ahsLength);
             return null;
         }
+        if (headerDigestReadWithBhs()) {
+            return afterHeader(); // digest read and checked with the BHS
+        }
         if (headerDigest) {
             expectHeaderDigest();
             return null;
@@ -281,7 +302,15 @@ public final class PduDecoder {
 
     private void expectHeaderDigest() {
         state = State.HEADER_DIGEST;
-        header.limit(header.position() + Digests.LENGTH);
+        header.limit(BHS_LENGTH + ahsLength + Digests.LENGTH);
+    }
+
+    /**
+     * Target PDUs never have an AHS (checked after the BHS), so an initiator's decoder reads the
+     * header digest together with the BHS: one read less per PDU on the hot Data-In path.
+     */
+    private boolean headerDigestReadWithBhs() {
+        return headerDigest && localSide == Side.INITIATOR;
     }
 
     private void checkHeaderDigest() throws PduFormatException {
@@ -320,7 +349,7 @@ public final class PduDecoder {
         int padding = PduEncoder.paddingLength(dataSegmentLength);
         trailer.clear();
         if (padding > 0) {
-            expectTrailer(State.PADDING, padding);
+            expectTrailer(State.PADDING, padding + (dataDigest ? Digests.LENGTH : 0));
             return null;
         }
         if (dataDigest) {
@@ -359,7 +388,7 @@ public final class PduDecoder {
 
     private void expectHeader() {
         state = State.BHS;
-        header.clear().limit(BHS_LENGTH);
+        header.clear().limit(BHS_LENGTH + (headerDigestReadWithBhs() ? Digests.LENGTH : 0));
         target = header;
         opcode = null;
         decodedHeader = null;
@@ -373,6 +402,8 @@ public final class PduDecoder {
     private Pdu decodeFields() throws PduFormatException {
         ByteBuffer b = header;
         int flags = b.get(1) & 0xff;
+        int byte2 = b.get(2) & 0xff;
+        int byte3 = b.get(3) & 0xff;
         boolean immediate = flag(b.get(0), 0x40);
         boolean finalFlag = flag(flags, 0x80);
         long lun = b.getLong(8);
@@ -388,35 +419,41 @@ public final class PduDecoder {
         return switch (opcode) {
             case NOP_OUT -> new NopOut(immediate, lun, itt, field20, field24, field28, none);
             case SCSI_COMMAND -> decodeScsiCommand(immediate, flags, lun, itt, field20, field24, field28);
-            case TASK_MANAGEMENT_REQUEST -> new TaskManagementRequest(immediate,
-                    TaskManagementRequest.Function.fromCode(flags & 0x7f), lun, itt, field20, field24, field28,
-                    field32, field36);
+            case TASK_MANAGEMENT_REQUEST -> {
+                var function = CodedValue.find(TaskManagementRequest.Function.class, flags & 0x7f, "Function");
+                yield new TaskManagementRequest(immediate, function, lun, itt, field20, field24, field28, field32,
+                        field36);
+            }
             case LOGIN_REQUEST -> {
                 checkLoginFlags(flags);
-                yield new LoginRequest(flag(flags, 0x80), flag(flags, 0x40),
-                        LoginStage.fromCode(flags >> 2 & 3, "CSG"), LoginStage.fromCode(flags & 3, "NSG"),
-                        b.get(2) & 0xff, b.get(3) & 0xff, lun >>> 16, (int) lun & 0xffff, itt,
-                        b.getShort(20) & 0xffff, field24, field28, none);
+                yield new LoginRequest(flag(flags, 0x80), flag(flags, 0x40), currentStage(flags), nextStage(flags),
+                        byte2, byte3, lun >>> 16, (int) lun & 0xffff, itt, b.getShort(20) & 0xffff, field24, field28,
+                        none);
             }
             case TEXT_REQUEST -> new TextRequest(immediate, finalFlag, continueFlag(flags), lun, itt, field20,
                     field24, field28, none);
             case DATA_OUT -> new DataOut(finalFlag, lun, itt, field20, field28, field36, field40, none);
-            case LOGOUT_REQUEST -> new LogoutRequest(immediate, LogoutRequest.Reason.fromCode(flags & 0x7f), itt,
-                    b.getShort(20) & 0xffff, field24, field28);
-            case SNACK_REQUEST -> new SnackRequest(SnackRequest.Type.fromCode(flags & 0x0f), lun, itt, field20,
-                    field28, field40, field44);
+            case LOGOUT_REQUEST -> {
+                var reason = CodedValue.find(LogoutRequest.Reason.class, flags & 0x7f, "ReasonCode");
+                yield new LogoutRequest(immediate, reason, itt, b.getShort(20) & 0xffff, field24, field28);
+            }
+            case SNACK_REQUEST -> {
+                var type = CodedValue.find(SnackRequest.Type.class, flags & 0x0f, "Type");
+                yield new SnackRequest(type, lun, itt, field20, field28, field40, field44);
+            }
             case NOP_IN -> new NopIn(lun, itt, field20, field24, field28, field32, none);
             case SCSI_RESPONSE -> new ScsiResponse(flag(flags, 0x10), flag(flags, 0x08), flag(flags, 0x04),
-                    flag(flags, 0x02), b.get(2) & 0xff, b.get(3) & 0xff, itt, field20, field24, field28, field32,
-                    field36, field40, field44, none);
-            case TASK_MANAGEMENT_RESPONSE -> new TaskManagementResponse(
-                    TaskManagementResponse.Response.fromCode(b.get(2) & 0xff), itt, field24, field28, field32);
+                    flag(flags, 0x02), byte2, byte3, itt, field20, field24, field28, field32, field36, field40, field44,
+                    none);
+            case TASK_MANAGEMENT_RESPONSE -> {
+                var response = CodedValue.find(TaskManagementResponse.Response.class, byte2, "Response");
+                yield new TaskManagementResponse(response, itt, field24, field28, field32);
+            }
             case LOGIN_RESPONSE -> {
                 checkLoginFlags(flags);
-                yield new LoginResponse(flag(flags, 0x80), flag(flags, 0x40),
-                        LoginStage.fromCode(flags >> 2 & 3, "CSG"), LoginStage.fromCode(flags & 3, "NSG"),
-                        b.get(2) & 0xff, b.get(3) & 0xff, lun >>> 16, (int) lun & 0xffff, itt, field24, field28,
-                        field32, b.get(36) & 0xff, b.get(37) & 0xff, none);
+                yield new LoginResponse(flag(flags, 0x80), flag(flags, 0x40), currentStage(flags), nextStage(flags),
+                        byte2, byte3, lun >>> 16, (int) lun & 0xffff, itt, field24, field28, field32,
+                        b.get(36) & 0xff, b.get(37) & 0xff, none);
             }
             case TEXT_RESPONSE -> new TextResponse(finalFlag, continueFlag(flags), lun, itt, field20, field24,
                     field28, field32, none);
@@ -426,19 +463,31 @@ public final class PduDecoder {
                     throw new PduFormatException("S", "Data-In has the S bit without the F bit");
                 }
                 yield new DataIn(finalFlag, flag(flags, 0x40), flag(flags, 0x04), flag(flags, 0x02), statusPresent,
-                        b.get(3) & 0xff, lun, itt, field20, field24, field28, field32, field36, field40, field44,
-                        none);
+                        byte3, lun, itt, field20, field24, field28, field32, field36, field40, field44, none);
             }
-            case LOGOUT_RESPONSE -> new LogoutResponse(LogoutResponse.Response.fromCode(b.get(2) & 0xff), itt,
-                    field24, field28, field32, b.getShort(40) & 0xffff, b.getShort(42) & 0xffff);
+            case LOGOUT_RESPONSE -> {
+                var response = CodedValue.find(LogoutResponse.Response.class, byte2, "Response");
+                yield new LogoutResponse(response, itt, field24, field28, field32, b.getShort(40) & 0xffff,
+                        b.getShort(42) & 0xffff);
+            }
             case R2T -> new ReadyToTransfer(lun, itt, field20, field24, field28, field32, field36, field40,
                     field44);
-            case ASYNC_MESSAGE -> new AsyncMessage(lun, field24, field28, field32,
-                    AsyncMessage.Event.fromCode(b.get(36) & 0xff), b.get(37) & 0xff, b.getShort(38) & 0xffff,
-                    b.getShort(40) & 0xffff, b.getShort(42) & 0xffff, none);
-            case REJECT -> new Reject(Reject.Reason.fromCode(b.get(2) & 0xff), field24, field28, field32, field36,
-                    none);
+            case ASYNC_MESSAGE -> {
+                var event = CodedValue.find(AsyncMessage.Event.class, b.get(36) & 0xff, "AsyncEvent");
+                yield new AsyncMessage(lun, field24, field28, field32, event, b.get(37) & 0xff,
+                        b.getShort(38) & 0xffff, b.getShort(40) & 0xffff, b.getShort(42) & 0xffff, none);
+            }
+            case REJECT -> new Reject(CodedValue.find(Reject.Reason.class, byte2, "Reason"), field24, field28,
+                    field32, field36, none);
         };
+    }
+
+    private static LoginStage currentStage(int flags) throws PduFormatException {
+        return CodedValue.find(LoginStage.class, flags >> 2 & 3, "CSG");
+    }
+
+    private static LoginStage nextStage(int flags) throws PduFormatException {
+        return CodedValue.find(LoginStage.class, flags & 3, "NSG");
     }
 
     private static boolean continueFlag(int flags) throws PduFormatException {
@@ -496,8 +545,8 @@ public final class PduDecoder {
             cdb = new byte[ScsiCommand.BHS_CDB_LENGTH];
             header.get(32, cdb);
         }
-        return new ScsiCommand(immediate, flag(flags, 0x80), flag(flags, 0x40), flag(flags, 0x20),
-                ScsiCommand.TaskAttribute.fromCode(flags & 0x07), lun, itt, expectedLength, cmdSN, expStatSN, cdb,
-                bidirectionalReadLength, Pdu.NO_DATA);
+        var attribute = CodedValue.find(ScsiCommand.TaskAttribute.class, flags & 0x07, "ATTR");
+        return new ScsiCommand(immediate, flag(flags, 0x80), flag(flags, 0x40), flag(flags, 0x20), attribute, lun,
+                itt, expectedLength, cmdSN, expStatSN, cdb, bidirectionalReadLength, Pdu.NO_DATA);
     }
 }

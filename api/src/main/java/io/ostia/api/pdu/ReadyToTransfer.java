@@ -1,28 +1,15 @@
 package io.ostia.api.pdu;
 
-import java.lang.foreign.MemorySegment;
-
 /**
  * Ready To Transfer, R2T (RFC 7143 §11.8): the target asks for {@code desiredDataTransferLength}
  * bytes of write data from {@code bufferOffset}, to be sent in Data-Out PDUs echoing
  * {@code targetTransferTag}.
  */
 public record ReadyToTransfer(long lun, int initiatorTaskTag, int targetTransferTag, int statSN, int expCmdSN,
-        int maxCmdSN, int r2tSN, int bufferOffset, int desiredDataTransferLength) implements Pdu {
+        int maxCmdSN, int r2tSN, int bufferOffset, int desiredDataTransferLength) implements HeaderOnlyPdu {
 
     @Override
     public Opcode opcode() {
         return Opcode.R2T;
-    }
-
-    @Override
-    public MemorySegment data() {
-        return NO_DATA;
-    }
-
-    @Override
-    public ReadyToTransfer withData(MemorySegment data) {
-        PduChecks.noData(opcode(), data);
-        return this;
     }
 }

@@ -16,7 +16,6 @@ public record Reject(Reason reason, int statSN, int expCmdSN, int maxCmdSN, int 
         IMMEDIATE_COMMAND_REJECT(0x06), TASK_IN_PROGRESS(0x07), INVALID_DATA_ACK(0x08), INVALID_PDU_FIELD(0x09),
         LONG_OPERATION_REJECT(0x0a), NEGOTIATION_RESET(0x0b), WAITING_FOR_LOGOUT(0x0c);
 
-        private static final Reason[] VALUES = values();
         private final int code;
 
         Reason(int code) {
@@ -26,10 +25,6 @@ public record Reject(Reason reason, int statSN, int expCmdSN, int maxCmdSN, int 
         @Override
         public int code() {
             return code;
-        }
-
-        static Reason fromCode(int code) throws PduFormatException {
-            return CodedValue.find(VALUES, code, "Reason");
         }
     }
 

@@ -1,6 +1,8 @@
 package io.ostia.api.pdu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.OptionalInt;
 
@@ -10,7 +12,10 @@ import java.util.OptionalInt;
  * expected read length in a Bidirectional Expected Read-Data Length AHS.
  *
  * <p>The {@code cdb} array is not copied (this is the hot path): callers must not change it
- * after handing it over.
+ * after handing it over. A decoded CDB has the 16 bytes of the BHS field (plus the Extended CDB
+ * AHS bytes): the BHS does not say how long a shorter CDB is, the opcode does. Equality compares
+ * CDB contents; like every PDU record, the data segment compares as a {@link MemorySegment}
+ * (same memory), not by content.
  */
 public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, boolean write,
         TaskAttribute attribute, long lun, int initiatorTaskTag, int expectedDataTransferLength,
@@ -26,7 +31,6 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
     public enum TaskAttribute implements CodedValue {
         UNTAGGED(0), SIMPLE(1), ORDERED(2), HEAD_OF_QUEUE(3), ACA(4);
 
-        private static final TaskAttribute[] VALUES = values();
         private final int code;
 
         TaskAttribute(int code) {
@@ -36,10 +40,6 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
         @Override
         public int code() {
             return code;
-        }
-
-        static TaskAttribute fromCode(int code) throws PduFormatException {
-            return CodedValue.find(VALUES, code, "ATTR");
         }
     }
 
@@ -63,6 +63,33 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
     @Override
     public Opcode opcode() {
         return Opcode.SCSI_COMMAND;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof ScsiCommand c && immediate == c.immediate && finalFlag == c.finalFlag
+                && read == c.read && write == c.write && attribute == c.attribute && lun == c.lun
+                && initiatorTaskTag == c.initiatorTaskTag && expectedDataTransferLength == c.expectedDataTransferLength
+                && cmdSN == c.cmdSN && expStatSN == c.expStatSN && Arrays.equals(cdb, c.cdb)
+                && expectedBidirectionalReadDataLength.equals(c.expectedBidirectionalReadDataLength)
+                && data.equals(c.data);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(initiatorTaskTag, cmdSN, lun, Arrays.hashCode(cdb));
+    }
+
+    @Override
+    public String toString() {
+        return "ScsiCommand[itt=0x" + Integer.toHexString(initiatorTaskTag) + ", cmdSN="
+                + Integer.toUnsignedString(cmdSN) + ", expStatSN=" + Integer.toUnsignedString(expStatSN) + ", lun=0x" + Long.toHexString(lun)
+                + ", cdb=" + HexFormat.of().formatHex(cdb) + ", " + (read ? "R" : "") + (write ? "W" : "")
+                + (immediate ? " immediate" : "") + (finalFlag ? " final" : "") + ", " + attribute
+                + ", expectedDataTransferLength=" + Integer.toUnsignedString(expectedDataTransferLength)
+                + expectedBidirectionalReadDataLength.stream().mapToObj(l -> ", bidirectionalReadLength=" + l)
+                        .findFirst().orElse("")
+                + ", data=" + data.byteSize() + " bytes]";
     }
 
     /** Whether the CDB needs an Extended CDB AHS. */

@@ -1,6 +1,5 @@
 package io.ostia.api.pdu;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
@@ -8,14 +7,13 @@ import java.util.Objects;
  * refCmdSN} matter for ABORT TASK, {@code expDataSN} for TASK REASSIGN.
  */
 public record TaskManagementRequest(boolean immediate, Function function, long lun, int initiatorTaskTag,
-        int referencedTaskTag, int cmdSN, int expStatSN, int refCmdSN, int expDataSN) implements Pdu {
+        int referencedTaskTag, int cmdSN, int expStatSN, int refCmdSN, int expDataSN) implements HeaderOnlyPdu {
 
     /** The task management functions of RFC 7143 §11.5.1. */
     public enum Function implements CodedValue {
         ABORT_TASK(1), ABORT_TASK_SET(2), CLEAR_ACA(3), CLEAR_TASK_SET(4), LOGICAL_UNIT_RESET(5),
         TARGET_WARM_RESET(6), TARGET_COLD_RESET(7), TASK_REASSIGN(8);
 
-        private static final Function[] VALUES = values();
         private final int code;
 
         Function(int code) {
@@ -26,10 +24,6 @@ public record TaskManagementRequest(boolean immediate, Function function, long l
         public int code() {
             return code;
         }
-
-        static Function fromCode(int code) throws PduFormatException {
-            return CodedValue.find(VALUES, code, "Function");
-        }
     }
 
     public TaskManagementRequest {
@@ -39,17 +33,6 @@ public record TaskManagementRequest(boolean immediate, Function function, long l
     @Override
     public Opcode opcode() {
         return Opcode.TASK_MANAGEMENT_REQUEST;
-    }
-
-    @Override
-    public MemorySegment data() {
-        return NO_DATA;
-    }
-
-    @Override
-    public TaskManagementRequest withData(MemorySegment data) {
-        PduChecks.noData(opcode(), data);
-        return this;
     }
 
     public TaskManagementRequest withCmdSN(int cmdSN, int expStatSN) {

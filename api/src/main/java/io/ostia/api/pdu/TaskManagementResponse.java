@@ -1,11 +1,10 @@
 package io.ostia.api.pdu;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /** Task Management Function Response (RFC 7143 §11.6). */
 public record TaskManagementResponse(Response response, int initiatorTaskTag, int statSN, int expCmdSN,
-        int maxCmdSN) implements Pdu {
+        int maxCmdSN) implements HeaderOnlyPdu {
 
     /** The responses of RFC 7143 §11.6.1. */
     public enum Response implements CodedValue {
@@ -13,7 +12,6 @@ public record TaskManagementResponse(Response response, int initiatorTaskTag, in
         TASK_ALLEGIANCE_REASSIGNMENT_NOT_SUPPORTED(4), FUNCTION_NOT_SUPPORTED(5), FUNCTION_AUTHORIZATION_FAILED(6),
         FUNCTION_REJECTED(255);
 
-        private static final Response[] VALUES = values();
         private final int code;
 
         Response(int code) {
@@ -24,10 +22,6 @@ public record TaskManagementResponse(Response response, int initiatorTaskTag, in
         public int code() {
             return code;
         }
-
-        static Response fromCode(int code) throws PduFormatException {
-            return CodedValue.find(VALUES, code, "Response");
-        }
     }
 
     public TaskManagementResponse {
@@ -37,17 +31,6 @@ public record TaskManagementResponse(Response response, int initiatorTaskTag, in
     @Override
     public Opcode opcode() {
         return Opcode.TASK_MANAGEMENT_RESPONSE;
-    }
-
-    @Override
-    public MemorySegment data() {
-        return NO_DATA;
-    }
-
-    @Override
-    public TaskManagementResponse withData(MemorySegment data) {
-        PduChecks.noData(opcode(), data);
-        return this;
     }
 
     public TaskManagementResponse withStatSN(int statSN, int expCmdSN, int maxCmdSN) {

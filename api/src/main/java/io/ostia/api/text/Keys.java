@@ -77,7 +77,7 @@ public final class Keys {
         List<String> digests = List.of(CRC32C, NONE);
         list(HEADER_DIGEST, Use.INITIALIZE_ONLY, Senders.BOTH, Scope.CONNECTION, NONE, digests, false);
         list(DATA_DIGEST, Use.INITIALIZE_ONLY, Senders.BOTH, Scope.CONNECTION, NONE, digests, false);
-        numerical(MAX_CONNECTIONS, Kind.NUMERICAL_MIN, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, 1, 1, 65535, true);
+        numerical(MAX_CONNECTIONS, Kind.NUMERICAL_MIN, 1, 1, 65535, true);
         add(SEND_TARGETS, Kind.REQUEST, Use.FULL_FEATURE_ONLY, Senders.INITIATOR, Scope.SESSION, null, SHORT);
         // TargetName is declared by the initiator at login and repeated by the target in SendTargets answers.
         add(TARGET_NAME, Kind.DECLARATIVE, Use.ALL, Senders.BOTH, Scope.SESSION, null, SHORT);
@@ -92,18 +92,18 @@ public final class Keys {
         DEFINITIONS.put(MAX_RECV_DATA_SEGMENT_LENGTH, new KeyDefinition(MAX_RECV_DATA_SEGMENT_LENGTH,
                 Kind.NUMERICAL_DECLARATIVE, Use.ALL, Senders.BOTH, Scope.CONNECTION, "8192", 512, MAX_SEGMENT,
                 List.of(), SHORT, false));
-        numerical(MAX_BURST_LENGTH, Kind.NUMERICAL_MIN, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, 262144, 512,
+        numerical(MAX_BURST_LENGTH, Kind.NUMERICAL_MIN, 262144, 512,
                 MAX_SEGMENT, true);
-        numerical(FIRST_BURST_LENGTH, Kind.NUMERICAL_MIN, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, 65536, 512,
+        numerical(FIRST_BURST_LENGTH, Kind.NUMERICAL_MIN, 65536, 512,
                 MAX_SEGMENT, true);
-        numerical(DEFAULT_TIME_2_WAIT, Kind.NUMERICAL_MAX, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, 2, 0, 3600, false);
-        numerical(DEFAULT_TIME_2_RETAIN, Kind.NUMERICAL_MIN, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, 20, 0,
+        numerical(DEFAULT_TIME_2_WAIT, Kind.NUMERICAL_MAX, 2, 0, 3600, false);
+        numerical(DEFAULT_TIME_2_RETAIN, Kind.NUMERICAL_MIN, 20, 0,
                 3600, false);
-        numerical(MAX_OUTSTANDING_R2T, Kind.NUMERICAL_MIN, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, 1, 1,
+        numerical(MAX_OUTSTANDING_R2T, Kind.NUMERICAL_MIN, 1, 1,
                 65535, true);
         bool(DATA_PDU_IN_ORDER, Kind.BOOLEAN_OR, Use.LEADING_ONLY, YES);
         bool(DATA_SEQUENCE_IN_ORDER, Kind.BOOLEAN_OR, Use.LEADING_ONLY, YES);
-        numerical(ERROR_RECOVERY_LEVEL, Kind.NUMERICAL_MIN, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, 0, 0, 2, false);
+        numerical(ERROR_RECOVERY_LEVEL, Kind.NUMERICAL_MIN, 0, 0, 2, false);
         DEFINITIONS.put(SESSION_TYPE, new KeyDefinition(SESSION_TYPE, Kind.DECLARATIVE, Use.LEADING_ONLY,
                 Senders.INITIATOR, Scope.SESSION, NORMAL, 0, 0, List.of(DISCOVERY, NORMAL), SHORT, false));
         list(AUTH_METHOD, Use.SECURITY_ONLY, Senders.BOTH, Scope.CONNECTION, NONE,
@@ -116,7 +116,7 @@ public final class Keys {
         list(TASK_REPORTING, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, "RFC3720",
                 List.of("RFC3720", "ResponseFence", "FastAbort"), true);
         // RFC 7144 §13.1: 0..31, minimum; an RFC 7143 implementation that does not send it is at level 1.
-        numerical(ISCSI_PROTOCOL_LEVEL, Kind.NUMERICAL_MIN, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, 1, 0, 31, false);
+        numerical(ISCSI_PROTOCOL_LEVEL, Kind.NUMERICAL_MIN, 1, 0, 31, false);
         // Markers were removed by RFC 7143, but RFC 3720 peers (tgtd, libiscsi) still offer "No";
         // answering "No" keeps them happy where NotUnderstood would be just as legal.
         markers(IF_MARKER);
@@ -134,8 +134,7 @@ public final class Keys {
                 Kind.NUMERICAL_DECLARATIVE, Use.ALL, Senders.INITIATOR, Scope.CONNECTION, "8192", 512, MAX_SEGMENT,
                 List.of(), SHORT, true));
         // 0 means "no limit"; otherwise at least 2 (RFC 7145 §6.5).
-        numerical(MAX_OUTSTANDING_UNEXPECTED_PDUS, Kind.NUMERICAL_MIN, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION,
-                0, 0, 0xffff_ffffL, false);
+        numerical(MAX_OUTSTANDING_UNEXPECTED_PDUS, Kind.NUMERICAL_MIN, 0, 0, 0xffff_ffffL, false);
     }
 
     private Keys() {
@@ -174,10 +173,11 @@ public final class Keys {
                 SHORT, irrelevantInDiscovery));
     }
 
-    private static void numerical(String name, Kind kind, Use use, Senders senders, Scope scope, long defaultValue,
-            long min, long max, boolean irrelevantInDiscovery) {
-        DEFINITIONS.put(name, new KeyDefinition(name, kind, use, senders, scope, Long.toString(defaultValue), min,
-                max, List.of(), SHORT, irrelevantInDiscovery));
+    /** Every negotiated numerical key of RFC 7143 and RFC 7145 is leading-only, sent by both, session-wide. */
+    private static void numerical(String name, Kind kind, long defaultValue, long min, long max,
+            boolean irrelevantInDiscovery) {
+        DEFINITIONS.put(name, new KeyDefinition(name, kind, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION,
+                Long.toString(defaultValue), min, max, List.of(), SHORT, irrelevantInDiscovery));
     }
 
     private static void bool(String name, Kind kind, Use use, String defaultValue) {

@@ -44,14 +44,16 @@ public final class Negotiator {
      * @param localSide which side this negotiator speaks for
      * @param leadingConnection whether this is the session's first connection (LO keys allowed)
      * @param settings local values by key, in wire syntax; every key must be registered and valid
-     * @throws IllegalArgumentException for an unknown key, an invalid value, or FirstBurstLength &gt; MaxBurstLength
+     * @throws IllegalArgumentException for an unknown key, an invalid value, or FirstBurstLength &gt;
+     *     MaxBurstLength when both are set (when only one is, the negotiated result is checked instead)
      */
     public Negotiator(Side localSide, boolean leadingConnection, Map<String, String> settings) {
         this.localSide = localSide;
         this.leadingConnection = leadingConnection;
         this.settings = new LinkedHashMap<>(settings);
         settings.forEach(Negotiator::checkSetting);
-        if (number(settings, Keys.FIRST_BURST_LENGTH) > number(settings, Keys.MAX_BURST_LENGTH)) {
+        if (settings.containsKey(Keys.FIRST_BURST_LENGTH) && settings.containsKey(Keys.MAX_BURST_LENGTH)
+                && number(settings, Keys.FIRST_BURST_LENGTH) > number(settings, Keys.MAX_BURST_LENGTH)) {
             throw new IllegalArgumentException("FirstBurstLength " + number(settings, Keys.FIRST_BURST_LENGTH)
                     + " exceeds MaxBurstLength " + number(settings, Keys.MAX_BURST_LENGTH));
         }
@@ -98,7 +100,7 @@ public final class Negotiator {
             if (!definition.senders().allows(localSide)) {
                 throw new IllegalArgumentException(localSide + " may not send " + key);
             }
-            if (settled.contains(key) || outstanding.containsKey(key) || localDeclarations.containsKey(key)) {
+            if (alreadySent(definition)) {
                 throw new IllegalStateException(key + " is already negotiated or offered");
             }
             String value = settings.getOrDefault(key, definition.defaultValue());
@@ -126,14 +128,25 @@ public final class Negotiator {
             KeyDefinition definition = Keys.lookup(key).orElseThrow();
             boolean operational = definition.use() != Use.SECURITY_ONLY && definition.kind() != Kind.REQUEST
                     && definition.use() != Use.FULL_FEATURE_ONLY;
-            if (operational && definition.senders().allows(localSide) && !settled.contains(key)
-                    && !outstanding.containsKey(key) && !localDeclarations.containsKey(key)
+            if (operational && definition.senders().allows(localSide) && !alreadySent(definition)
                     && !(discovery && definition.irrelevantInDiscovery())
                     && (leadingConnection || definition.use() != Use.LEADING_ONLY)) {
                 keys.add(key);
             }
         }
         return offer(keys.toArray(String[]::new));
+    }
+
+    /**
+     * Whether this side has sent the key already: a negotiated key is settled once by either
+     * side's offer, but each side declares a declarative key (MaxRecvDataSegmentLength) for itself.
+     */
+    private boolean alreadySent(KeyDefinition definition) {
+        String key = definition.name();
+        if (definition.isNegotiated()) {
+            return settled.contains(key) || outstanding.containsKey(key);
+        }
+        return localDeclarations.containsKey(key);
     }
 
     /** Whether offers of this side still await an answer. */
@@ -182,7 +195,30 @@ public final class Negotiator {
                 answers.add(new KeyValue(key, answer));
             }
         }
+        keepFirstBurstWithinMaxBurst(answers);
         return answers;
+    }
+
+    /**
+     * FirstBurstLength must not exceed MaxBurstLength (RFC 7143 §13.14). When this side answers
+     * FirstBurstLength, the minimum function lets it answer any smaller value, so it answers no
+     * more than the MaxBurstLength result rather than let the login fail.
+     */
+    private void keepFirstBurstWithinMaxBurst(List<KeyValue> answers) {
+        String firstBurst = results.get(Keys.FIRST_BURST_LENGTH);
+        if (firstBurst == null || discovery) {
+            return;
+        }
+        long maxBurst = number(results, Keys.MAX_BURST_LENGTH);
+        for (int i = 0; i < answers.size(); i++) {
+            KeyValue answer = answers.get(i);
+            if (answer.key().equals(Keys.FIRST_BURST_LENGTH) && answer.value().equals(firstBurst)
+                    && TextCodec.parseNumber(firstBurst).getAsLong() > maxBurst) {
+                String clamped = Long.toString(maxBurst);
+                results.put(Keys.FIRST_BURST_LENGTH, clamped);
+                answers.set(i, new KeyValue(Keys.FIRST_BURST_LENGTH, clamped));
+            }
+        }
     }
 
     /** The answer to a peer's offer of {@code definition}, or {@code null} when none is due. */
@@ -344,7 +380,8 @@ public final class Negotiator {
                 (int) number(results, Keys.ERROR_RECOVERY_LEVEL), (int) number(results, Keys.DEFAULT_TIME_2_WAIT),
                 (int) number(results, Keys.DEFAULT_TIME_2_RETAIN), (int) number(results, Keys.MAX_CONNECTIONS),
                 bool(Keys.RDMA_EXTENSIONS), (int) declared(targetIser), (int) declared(initiatorIser),
-                number(results, Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS), (int) number(results, Keys.ISCSI_PROTOCOL_LEVEL));
+                number(results, Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS),
+                (int) number(results, Keys.ISCSI_PROTOCOL_LEVEL));
         if (!discovery && parameters.firstBurstLength() > parameters.maxBurstLength()) {
             throw new NegotiationException(Keys.FIRST_BURST_LENGTH, "negotiated FirstBurstLength "
                     + parameters.firstBurstLength() + " exceeds MaxBurstLength " + parameters.maxBurstLength());

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ostia.api.text.DiscoveredTarget;
+import io.ostia.api.text.TextCodec;
+import io.ostia.api.text.TextFormatException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
@@ -55,7 +58,7 @@ class GoldenVectorTest {
     }
 
     @Test
-    void discoveryLoginAndSendTargets() throws PduFormatException {
+    void discoveryLoginAndSendTargets() throws PduFormatException, TextFormatException {
         GoldenVectors golden = GoldenVectors.load("discovery");
         LoginRequest login = (LoginRequest) decodeWhole(golden.withOpcode(Opcode.LOGIN_REQUEST).getFirst());
         assertEquals(0, login.tsih());
@@ -79,6 +82,11 @@ class GoldenVectorTest {
         assertTrue(text(targets).startsWith("TargetName=iqn.2025-11.io.ostia:golden\0TargetAddress=127.0.0.1:"),
                 text(targets));
         assertEquals(sendTargets.initiatorTaskTag(), targets.initiatorTaskTag());
+        List<DiscoveredTarget> discovered = DiscoveredTarget.fromSendTargets(TextCodec.parse(targets.data()));
+        assertEquals(1, discovered.size());
+        assertEquals("iqn.2025-11.io.ostia:golden", discovered.getFirst().name());
+        assertEquals("127.0.0.1", discovered.getFirst().addresses().getFirst().host());
+        assertEquals(1, discovered.getFirst().addresses().getFirst().portalGroupTag());
         assertTrue(sendTargets.immediate(), "libiscsi sends SendTargets as an immediate command");
         assertEquals(sendTargets.cmdSN(), targets.expCmdSN(), "an immediate command does not advance ExpCmdSN");
     }
@@ -155,6 +163,9 @@ class GoldenVectorTest {
                 .orElseThrow();
         assertEquals(Pdu.RESERVED_TAG, answer.initiatorTaskTag());
         assertTrue(answer.immediate());
+        NopOut ours = NopOut.answering(ping, answer.cmdSN(), answer.expStatSN());
+        assertArrayEquals(new PduEncoder(false, false).encode(answer).array(),
+                new PduEncoder(false, false).encode(ours).array(), "answering() builds what libiscsi sent");
     }
 
     @Test
@@ -173,6 +184,38 @@ class GoldenVectorTest {
         PduFormatException failure = assertThrows(PduFormatException.class,
                 () -> digested.receiver().decode(ByteBuffer.wrap(corrupted)));
         assertEquals("HeaderDigest", failure.field());
+    }
+
+    @Test
+    void dataDigestsOfTgtdAreVerifiedAndLittleEndianOnTheWire() throws PduFormatException {
+        GoldenVectors golden = GoldenVectors.load("data-digest");
+        GoldenVectors.Vector inquiryData = golden.withOpcode(Opcode.DATA_IN).getFirst();
+        assertTrue(inquiryData.dataDigest());
+        DataIn dataIn = (DataIn) decodeWhole(inquiryData);
+        assertEquals(59, dataIn.dataSegmentLength(), "INQUIRY allocation length 59: one byte of padding");
+        ByteBuffer bytes = ByteBuffer.wrap(inquiryData.bytes());
+        int dataStart = PduEncoder.BHS_LENGTH + Digests.LENGTH;
+        int digestAt = dataStart + PduEncoder.paddedLength(59);
+        assertEquals(Digests.crc32c(bytes.slice(dataStart, PduEncoder.paddedLength(59))),
+                Integer.reverseBytes(bytes.getInt(digestAt)), "the digest covers the padding, LSB first");
+
+        byte[] corrupted = inquiryData.bytes().clone();
+        corrupted[dataStart + 8] ^= 0x20;
+        PduFormatException failure = assertThrows(PduFormatException.class,
+                () -> inquiryData.receiver().decode(ByteBuffer.wrap(corrupted)));
+        assertEquals("DataDigest", failure.field());
+
+        // The write went the other way: tgtd accepted the probe's data digest, and so must we.
+        ScsiCommand write = golden.withOpcode(Opcode.SCSI_COMMAND).stream().map(GoldenVectorTest::decodeUnchecked)
+                .map(ScsiCommand.class::cast).filter(ScsiCommand::write).findFirst().orElseThrow();
+        assertEquals(512, write.dataSegmentLength());
+        assertEquals(7, write.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1));
+        NopIn echo = (NopIn) decodeWhole(golden.withOpcode(Opcode.NOP_IN).getFirst());
+        assertEquals("ping!", text(echo));
+        NopOut ping = (NopOut) decodeWhole(golden.withOpcode(Opcode.NOP_OUT).getFirst());
+        NopIn ours = NopIn.reply(ping, echo.statSN(), echo.expCmdSN(), echo.maxCmdSN());
+        assertArrayEquals(new PduEncoder(true, true).encode(echo).array(),
+                new PduEncoder(true, true).encode(ours).array(), "reply() builds what tgtd sent");
     }
 
     @Test

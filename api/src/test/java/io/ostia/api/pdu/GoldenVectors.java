@@ -11,7 +11,8 @@ import java.util.List;
 /** Reads the captured PDUs in src/test/resources/golden (format: see the README there). */
 record GoldenVectors(String scenario, List<Vector> vectors) {
 
-    static final List<String> SCENARIOS = List.of("discovery", "readcapacity", "inquiry-header-digest", "write-r2t",
+    static final List<String> SCENARIOS = List.of("discovery", "readcapacity", "inquiry-header-digest", "data-digest",
+            "write-r2t",
             "task-management", "nop", "chap");
 
     /** One captured PDU; {@code sender} is the side that sent it. */

@@ -1,6 +1,6 @@
 package io.ostia.initiator.internal;
 
-import io.ostia.api.DiscoveredTarget;
+import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;
 import io.ostia.api.ProtocolException;
@@ -15,7 +15,6 @@ import io.ostia.api.text.KeyValue;
 import io.ostia.api.text.TextAccumulator;
 import io.ostia.api.text.TextCodec;
 import io.ostia.api.text.TextFormatException;
-import java.util.ArrayList;
 import java.util.List;
 
 /** SendTargets=All over a logged-in discovery session (RFC 7143 appendix C), then logout. */
@@ -72,38 +71,12 @@ final class Discovery {
     }
 
     static List<DiscoveredTarget> parse(List<KeyValue> reply) throws ProtocolException {
-        List<DiscoveredTarget> targets = new ArrayList<>();
-        String name = null;
-        List<DiscoveredTarget.Portal> portals = new ArrayList<>();
-        for (KeyValue kv : reply) {
-            switch (kv.key()) {
-                case "TargetName" -> {
-                    if (name != null) {
-                        targets.add(new DiscoveredTarget(name, portals));
-                    }
-                    name = kv.value();
-                    portals = new ArrayList<>();
-                }
-                case "TargetAddress" -> {
-                    if (name == null) {
-                        throw new ProtocolException("TargetAddress", "SendTargets reply gives TargetAddress "
-                                + kv.value() + " before any TargetName");
-                    }
-                    try {
-                        portals.add(DiscoveredTarget.Portal.parse(kv.value()));
-                    } catch (IllegalArgumentException e) {
-                        throw new ProtocolException("TargetAddress", e.getMessage(), e);
-                    }
-                }
-                default -> {
-                    // TargetAlias and private keys may appear; they name no target.
-                }
-            }
+        try {
+            return DiscoveredTarget.fromSendTargets(reply);
+        } catch (TextFormatException e) {
+            throw new ProtocolException(e.key(),
+                    "SendTargets reply: " + e.getMessage(), e);
         }
-        if (name != null) {
-            targets.add(new DiscoveredTarget(name, portals));
-        }
-        return targets;
     }
 
     private static void logout(SessionConnection conn, LoginResult login, SessionOptions options) throws IscsiException {

@@ -1,6 +1,6 @@
 package io.ostia.initiator.internal;
 
-import io.ostia.api.DiscoveredTarget;
+import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.api.Initiator;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;

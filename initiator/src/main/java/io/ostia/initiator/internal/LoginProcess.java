@@ -3,15 +3,14 @@ package io.ostia.initiator.internal;
 import io.ostia.api.AuthenticationException;
 import io.ostia.api.ChapCredentials;
 import io.ostia.api.DigestPolicy;
-import io.ostia.api.DiscoveredTarget;
+import io.ostia.api.text.TargetAddress;
 import io.ostia.api.IscsiException;
 import io.ostia.api.IscsiTimeoutException;
 import io.ostia.api.LoginException;
 import io.ostia.api.ProtocolException;
 import io.ostia.api.SessionOptions;
 import io.ostia.api.TransportException;
-import io.ostia.api.auth.Chap;
-import io.ostia.api.auth.ChapAlgorithm;
+import io.ostia.api.auth.ChapInitiator;
 import io.ostia.api.auth.ChapSecret;
 import io.ostia.api.pdu.LoginRequest;
 import io.ostia.api.pdu.LoginResponse;
@@ -202,6 +201,9 @@ final class LoginProcess {
             throw tooManyExchanges("security");
         }
         ChapCredentials credentials = chap.get();
+        ChapInitiator chapInitiator = new ChapInitiator(ChapSecret.of(credentials.user(), credentials.secret()),
+                credentials.targetUser().map(u -> ChapSecret.of(u, credentials.targetSecret().orElseThrow())),
+                options.chapAlgorithms(), RANDOM);
         List<KeyValue> received = send(LoginStage.SECURITY_NEGOTIATION, false, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, first);
         respond(received, LoginStage.SECURITY_NEGOTIATION);
         String method = negotiator.result(Keys.AUTH_METHOD).or(() -> negotiator.peerValue(Keys.AUTH_METHOD)).orElse("");
@@ -210,50 +212,21 @@ final class LoginProcess {
                     + " to an offer of CHAP; refusing to log in without the authentication that was asked for");
         }
         received = send(LoginStage.SECURITY_NEGOTIATION, false, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION,
-                List.of(new KeyValue(Keys.CHAP_A, ChapAlgorithm.offer(options.chapAlgorithms()))));
-        ChapAlgorithm algorithm;
-        int identifier;
-        byte[] challenge;
+                chapInitiator.offerAlgorithms());
+        List<KeyValue> reply;
         try {
-            String a = value(received, Keys.CHAP_A);
-            algorithm = ChapAlgorithm.select(a, options.chapAlgorithms()).orElseThrow(() -> new AuthenticationException(
-                    "target " + target() + " chose CHAP_A=" + a + ", which was not offered"));
-            identifier = Chap.parseIdentifier(value(received, Keys.CHAP_I));
-            challenge = Chap.parseBinary(Keys.CHAP_C, value(received, Keys.CHAP_C));
-        } catch (TextFormatException e) {
-            throw new ProtocolException(Keys.CHAP_C, "CHAP challenge from " + target() + ": " + e.getMessage(), e);
-        }
-        ChapSecret secret = ChapSecret.of(credentials.user(), credentials.secret());
-        List<KeyValue> reply = new ArrayList<>(List.of(new KeyValue(Keys.CHAP_N, credentials.user()),
-                new KeyValue(Keys.CHAP_R, TextCodec.encodeHex(Chap.response(algorithm, identifier, secret, challenge)))));
-        int ourIdentifier = 0;
-        byte[] ourChallenge = null;
-        if (credentials.isMutual()) {
-            ourIdentifier = Chap.newIdentifier(RANDOM);
-            ourChallenge = Chap.newChallenge(algorithm, RANDOM);
-            if (Chap.isReflection(ourChallenge, challenge)) {
-                ourChallenge = Chap.newChallenge(algorithm, RANDOM);
-            }
-            reply.add(new KeyValue(Keys.CHAP_I, Integer.toString(ourIdentifier)));
-            reply.add(new KeyValue(Keys.CHAP_C, TextCodec.encodeHex(ourChallenge)));
+            reply = chapInitiator.respond(value(received, Keys.CHAP_A), value(received, Keys.CHAP_I),
+                    value(received, Keys.CHAP_C));
+        } catch (AuthenticationException e) {
+            throw new AuthenticationException("CHAP with " + target() + ": " + e.getMessage(), e);
         }
         received = send(LoginStage.SECURITY_NEGOTIATION, true, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, reply);
-        if (credentials.isMutual()) {
-            String name = value(received, Keys.CHAP_N);
-            if (!name.equals(credentials.targetUser().orElseThrow())) {
-                throw new AuthenticationException("mutual CHAP: target " + target() + " answered as '" + name
-                        + "', expected '" + credentials.targetUser().get() + "'");
-            }
-            byte[] response;
+        if (chapInitiator.mutual()) {
             try {
-                response = Chap.parseBinary(Keys.CHAP_R, value(received, Keys.CHAP_R));
-            } catch (TextFormatException e) {
-                throw new ProtocolException(Keys.CHAP_R, "mutual CHAP response from " + target() + ": " + e.getMessage(), e);
-            }
-            ChapSecret targetSecret = ChapSecret.of(name, credentials.targetSecret().orElseThrow());
-            if (!Chap.verify(algorithm, ourIdentifier, targetSecret, ourChallenge, response)) {
-                throw new AuthenticationException("mutual CHAP: target " + target()
-                        + " did not prove the expected secret; it may be an impostor or configured with another secret");
+                chapInitiator.verifyTarget(value(received, Keys.CHAP_N), value(received, Keys.CHAP_R));
+            } catch (AuthenticationException e) {
+                throw new AuthenticationException("mutual CHAP: target " + target() + " failed to authenticate: "
+                        + e.getMessage() + "; it may be an impostor or configured with another secret", e);
             }
         }
         List<KeyValue> answer = List.of();
@@ -381,7 +354,7 @@ final class LoginProcess {
             try {
                 for (KeyValue kv : TextCodec.parse(response.data())) {
                     if (kv.key().equals(Keys.TARGET_ADDRESS)) {
-                        DiscoveredTarget.Portal portal = DiscoveredTarget.Portal.parse(kv.value());
+                        TargetAddress portal = TargetAddress.parse(kv.value());
                         throw new Redirect(new InetSocketAddress(portal.host(), portal.port()));
                     }
                 }

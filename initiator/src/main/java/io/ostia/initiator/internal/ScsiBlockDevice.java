@@ -17,20 +17,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
+import java.util.concurrent.CompletionException;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
 final class ScsiBlockDevice implements BlockDevice {
 
-    /**
-     * How often one command is sent again after a unit attention. A session that recovered or
-     * moved to another transport has a new I_T nexus, whose first command on each LUN the target
-     * answers with a unit attention (power on or reset); Linux's SCSI midlayer retries such
-     * commands, and so does this device, or recovery would turn into failed writes.
-     */
-    private static final int UNIT_ATTENTION_RETRIES = 5;
-    /** Retries leave the transport thread that completed the first attempt: it must not send. */
-    private static final Executor RETRY = task -> Thread.ofVirtual().name("ostia-scsi-retry").start(task);
+    private static final System.Logger LOG = System.getLogger(ScsiBlockDevice.class.getName());
+    /** Unit attentions queue up (reset, then capacity change...): a few reissues clear them. */
+    private static final int MAX_UNIT_ATTENTION_RETRIES = 5;
 
     private final Session session;
     private final int lun;
@@ -130,7 +124,7 @@ final class ScsiBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> flushAsync() {
-        return checked(execute(ScsiRequest.none(lun, Cdb.synchronizeCache10()), 0), "SYNCHRONIZE CACHE");
+        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), "SYNCHRONIZE CACHE");
     }
 
     private CompletableFuture<Void> transfer(long lba, MemorySegment buffer, boolean write) {
@@ -152,33 +146,40 @@ final class ScsiBlockDevice implements BlockDevice {
             return CompletableFuture.failedFuture(e);
         }
         String what = (write ? "WRITE" : "READ") + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun;
-        return checked(execute(request, 0), what);
+        return checked(request, what);
     }
 
-    /** Executes {@code request}, sending it again (off the completing thread) after a unit attention. */
-    private CompletableFuture<ScsiResult> execute(ScsiRequest request, int retries) {
-        return session.execute(request).thenCompose(r -> retries < UNIT_ATTENTION_RETRIES && isUnitAttention(r)
-                ? CompletableFuture.supplyAsync(() -> execute(request, retries + 1), RETRY).thenCompose(f -> f)
-                : CompletableFuture.completedFuture(r));
+    /**
+     * Runs a command, reissuing it after a unit attention (a reset, a reinstated session, changed
+     * capacity: the command itself was not executed), as a disk driver does; other errors fail.
+     */
+    private CompletableFuture<Void> checked(ScsiRequest request, String what) {
+        return attempt(request, what, 1);
     }
 
-    private static boolean isUnitAttention(ScsiResult r) {
-        return r.status() == ScsiStatus.CHECK_CONDITION
-                && r.sense().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
-    }
-
-    private static CompletableFuture<Void> checked(CompletableFuture<ScsiResult> result, String what) {
-        return result.thenApply(r -> {
-            if (!r.isGood()) {
-                throw new java.util.concurrent.CompletionException(new ScsiException(what, r.status(), r.sense().orElse(null)));
+    private CompletableFuture<Void> attempt(ScsiRequest request, String what, int attempt) {
+        return session.execute(request).thenCompose(r -> {
+            boolean unitAttention = r.status() == ScsiStatus.CHECK_CONDITION
+                    && r.sense().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
+            if (unitAttention && attempt < MAX_UNIT_ATTENTION_RETRIES) {
+                LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
+                        + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what);
+                return attempt(request, what, attempt + 1);
             }
-            if (r.residual() != 0) {
-                throw new java.util.concurrent.CompletionException(new IscsiException(what + " moved "
-                        + (r.residual() > 0 ? r.residual() + " bytes less" : -r.residual() + " bytes more")
-                        + " than the buffer holds"));
-            }
-            return null;
+            return CompletableFuture.completedFuture(check(r, what));
         });
+    }
+
+    private static Void check(ScsiResult r, String what) {
+        if (!r.isGood()) {
+            throw new CompletionException(new ScsiException(what, r.status(), r.sense().orElse(null)));
+        }
+        if (r.residual() != 0) {
+            throw new CompletionException(new IscsiException(what + " moved "
+                    + (r.residual() > 0 ? r.residual() + " bytes less" : -r.residual() + " bytes more")
+                    + " than the buffer holds"));
+        }
+        return null;
     }
 
     @Override

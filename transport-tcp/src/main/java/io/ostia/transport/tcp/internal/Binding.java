@@ -47,6 +47,10 @@ final class Binding {
     private static final System.Logger LOG = System.getLogger(Binding.class.getName());
     /** A Data-Out with this TargetTransferTag is unsolicited (RFC 7143 §11.7.4). */
     private static final int UNSOLICITED_TTT = 0xffffffff;
+    /** The read-ahead buffer: a few small PDUs (a 4 KiB Data-In, its status, NOP-Ins). */
+    private static final int STAGING = 16 * 1024;
+    /** Data segments at least this long are read into their destination directly. */
+    private static final int DIRECT_READ = 8 * 1024;
 
     final TcpEndpoint endpoint;
     final PduSender sender;
@@ -66,6 +70,13 @@ final class Binding {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicBoolean failureReported = new AtomicBoolean();
     private final CountDownLatch retired = new CountDownLatch(1);
+    /**
+     * Bytes read ahead of the decoder. Headers and small data segments come through here, so
+     * that one read returns a whole small PDU (or several) instead of one read per part; a
+     * data segment of {@link #DIRECT_READ} bytes or more is read straight into its
+     * destination, so bulk Data-In is never copied. Empty (position = limit) between reads.
+     */
+    private final ByteBuffer staged = ByteBuffer.allocateDirect(STAGING).limit(0);
 
     /** The task whose Data-In segment the decoder is reading now; its lock is held. Receive thread only. */
     private TaskState placing;
@@ -251,14 +262,21 @@ final class Binding {
         try {
             while (!stopping) {
                 ByteBuffer target = decoder.readTarget();
-                int count = channel.read(target);
-                if (count < 0) {
-                    throw new TransportException("the target " + peer + " closed the connection");
+                if (!staged.hasRemaining()) {
+                    int count = target.remaining() >= DIRECT_READ ? channel.read(target) : stage();
+                    if (count < 0) {
+                        throw new TransportException("the target " + peer + " closed the connection");
+                    }
+                    if (count == 0) {
+                        readable.select();
+                        readable.selectedKeys().clear();
+                        continue;
+                    }
                 }
-                if (count == 0) {
-                    readable.select();
-                    readable.selectedKeys().clear();
-                    continue;
+                if (staged.hasRemaining()) {
+                    int count = Math.min(staged.remaining(), target.remaining());
+                    target.put(staged.slice(staged.position(), count));
+                    staged.position(staged.position() + count);
                 }
                 if (target.hasRemaining()) {
                     continue;
@@ -280,6 +298,14 @@ final class Binding {
             closeSelector();
         }
         finishReceiving(ended);
+    }
+
+    /** Reads what the socket has into the staging buffer, which is empty. */
+    private int stage() throws IOException {
+        staged.clear();
+        int count = channel.read(staged);
+        staged.flip();
+        return count;
     }
 
     private void finishReceiving(Throwable ended) {
@@ -557,7 +583,7 @@ final class Binding {
         return receiver.isAlive();
     }
 
-    private void wakeReceiver() {
+    void wakeReceiver() {
         try {
             readable.wakeup();
         } catch (ClosedSelectorException e) {

@@ -30,7 +30,6 @@ final class TaskState {
     /** Touched by the receive thread only. */
     private int nextDataSN;
     private int nextR2TSN;
-    private long bytesReceived;
 
     TaskState(TransportTask task, ScsiCommand command) {
         this.task = task;
@@ -85,11 +84,6 @@ final class TaskState {
                     + ", beyond the expected data transfer length " + buffer.byteSize());
         }
         nextDataSN++;
-        bytesReceived += dataSegmentLength;
-    }
-
-    long bytesReceived() {
-        return bytesReceived;
     }
 
     /**

@@ -44,7 +44,8 @@ final class TcpConnection implements TransportConnection {
     private final Condition parametersChanged = lock.newCondition();
 
     private State state = State.CREATED;
-    private Binding binding;
+    /** Volatile only for toString; every other access holds {@link #lock}. */
+    private volatile Binding binding;
     /** A binding whose stop is under way in another thread; a second stop waits for it. */
     private Binding retiring;
     /** What setParameters gave since the last bind; null until then. */
@@ -143,6 +144,11 @@ final class TcpConnection implements TransportConnection {
         }
     }
 
+    /**
+     * Every mode closes the socket, as Linux's iscsi_tcp stop_conn releases it in every mode:
+     * the endpoint is down afterwards, and a connection that is to go on binds a new one. The
+     * modes differ only in what the session layer does with the tasks, which it owns again.
+     */
     @Override
     public void stop(StopMode mode) {
         Binding stopping;
@@ -274,6 +280,14 @@ final class TcpConnection implements TransportConnection {
         current.fail(cause);
         current.awaitReceiveThread();
         stop(StopMode.RECOVER);
+    }
+
+    /** The endpoint was disconnected: the receive thread ends now, quietly, instead of at stop. */
+    void endpointDisconnected(TcpEndpoint endpoint) {
+        Binding current = binding;
+        if (current != null && current.endpoint == endpoint) {
+            current.wakeReceiver();
+        }
     }
 
     boolean isBound() {

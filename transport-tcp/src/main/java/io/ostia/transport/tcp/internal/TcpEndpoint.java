@@ -259,8 +259,10 @@ final class TcpEndpoint implements TransportEndpoint {
         if (connection == null) {
             transport.endpointReleased(this);
         } else {
-            // The reader thread sees the closed socket and ends without a failure report; the
-            // release finishes in the connection's stop (Linux queues release work for it).
+            // The receive thread, woken, finds the socket closed and ends without a failure
+            // report; the release finishes in the connection's stop (Linux queues release work
+            // for it).
+            connection.endpointDisconnected(this);
             transport.releasePending(this);
         }
     }

@@ -30,6 +30,8 @@ final class RecordingOwner implements ConnectionOwner {
     private final AtomicInteger expStatSN = new AtomicInteger();
     volatile Consumer<Throwable> onFailure = failure -> { };
     volatile Consumer<IscsiTransport> onLeaving = transport -> { };
+    /** Runs in pduReceived before the PDU is queued; returning true consumes it. */
+    volatile java.util.function.Predicate<Pdu> onPdu = pdu -> false;
 
     @Override
     public void pduReceived(Pdu pdu) {
@@ -40,7 +42,9 @@ final class RecordingOwner implements ConnectionOwner {
             case io.ostia.api.pdu.LoginResponse response -> statSN(response.statSN(), response.maxCmdSN());
             default -> { }
         }
-        received.add(pdu);
+        if (!onPdu.test(pdu)) {
+            received.add(pdu);
+        }
     }
 
     private void statSN(int statSN, int max) {

@@ -152,12 +152,17 @@ final class TestInitiator implements AutoCloseable {
     }
 
     /** Starts a task and returns its tag; the response comes through {@link #await}. */
-    int submit(byte[] cdb, boolean read, boolean write, MemorySegment buffer) throws TransportException {
+    synchronized int submit(byte[] cdb, boolean read, boolean write, MemorySegment buffer) throws TransportException {
         int itt = nextItt++;
         ScsiCommand command = ScsiCommand.of(LUN1, itt, cdb, read, write, (int) buffer.byteSize())
                 .withCmdSN(cmdSN++, owner.expectedStatSN());
         connection.sendTask(new Task(command, buffer));
         return itt;
+    }
+
+    /** The tag the next submit will use. */
+    synchronized int peekItt() {
+        return nextItt;
     }
 
     /** Waits for the status of task {@code itt}: a SCSI Response or a Data-In with status. */
