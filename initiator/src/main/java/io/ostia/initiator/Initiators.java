@@ -30,8 +30,8 @@ public final class Initiators {
     }
 
     private static ClosableInitiator create(List<IscsiTransport> transports, boolean ownsTransports) {
-        IscsiInitiator initiator = new IscsiInitiator();
+        IscsiInitiator initiator = new IscsiInitiator(ownsTransports ? transports : List.of());
         transports.forEach(initiator::addTransport);
-        return new ClosableInitiator(initiator, ownsTransports ? transports : List.of());
+        return initiator;
     }
 }

@@ -15,6 +15,10 @@ import java.time.Duration;
  *
  * <p>Calls only start operations; results arrive as events on the channel. Closing the id
  * discards events not yet delivered for it, and fails while its queue pair is open.
+ *
+ * <p>On DEVICE_REMOVAL the queue pair is already in error (its work flushes); the owner then
+ * closes, child first, the queue pair, regions, completion queues, protection domain and the
+ * id. A connected peer on another device gets DISCONNECTED.
  */
 public interface CmId extends RdmaResource {
     CmEventChannel channel();

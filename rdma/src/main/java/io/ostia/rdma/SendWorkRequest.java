@@ -8,9 +8,7 @@ import java.util.Objects;
  * when posted, so it may be refilled as soon as {@link QueuePair#postSend} returns. Not safe for
  * concurrent mutation.
  */
-public final class SendWorkRequest {
-    private final ScatterGatherList sgl = new ScatterGatherList();
-    private long wrId;
+public final class SendWorkRequest extends WorkRequest<SendWorkRequest> {
     private SendOpcode opcode = SendOpcode.SEND;
     private boolean signaled = true;
     private boolean solicited;
@@ -20,19 +18,13 @@ public final class SendWorkRequest {
 
     /** Resets to a signaled, empty SEND with id 0. */
     public SendWorkRequest reset() {
-        sgl.clear();
-        wrId = 0;
+        clear();
         opcode = SendOpcode.SEND;
         signaled = true;
         solicited = false;
         immediateData = 0;
         remoteAddress = 0;
         rkey = 0;
-        return this;
-    }
-
-    public SendWorkRequest wrId(long id) {
-        this.wrId = id;
         return this;
     }
 
@@ -66,20 +58,6 @@ public final class SendWorkRequest {
         return this;
     }
 
-    /** Adds a local buffer; see {@link ScatterGatherList#add(MemoryRegion, long, int)}. */
-    public SendWorkRequest add(MemoryRegion region, long offset, int length) {
-        sgl.add(region, offset, length);
-        return this;
-    }
-
-    public ScatterGatherList scatterGather() {
-        return sgl;
-    }
-
-    public long wrId() {
-        return wrId;
-    }
-
     public SendOpcode opcode() {
         return opcode;
     }
@@ -102,5 +80,10 @@ public final class SendWorkRequest {
 
     public int rkey() {
         return rkey;
+    }
+
+    @Override
+    SendWorkRequest self() {
+        return this;
     }
 }

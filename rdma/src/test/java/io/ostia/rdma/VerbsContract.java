@@ -166,6 +166,28 @@ public abstract class VerbsContract {
     }
 
     @Test
+    void closingACompletionQueueEndsAWaitOnIt() throws Exception {
+        ConnectedPair p = connect();
+        CompletionQueue cq = p.client.device().createCompletionQueue(4);
+        cq.requestNotification(false);
+        java.util.concurrent.CompletableFuture<Throwable> waiter = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                cq.awaitNotification(Duration.ofSeconds(30));
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        });
+        Thread.sleep(50);
+        long start = System.nanoTime();
+        cq.close();
+        Throwable ended = waiter.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(ended instanceof IllegalStateException, String.valueOf(ended));
+        assertTrue(ended.getMessage().contains("closed"), ended.getMessage());
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos(), "the wait ended promptly");
+    }
+
+    @Test
     void closingParentsWithLiveChildrenNamesThem() throws Exception {
         ConnectedPair p = connect();
         IllegalStateException pd = assertThrows(IllegalStateException.class, p.serverSide.pd::close);
@@ -217,8 +239,10 @@ public abstract class VerbsContract {
     void rdmaWriteWithWrongRkeyFailsAtTheRequesterAndFlushesBothSides() throws Exception {
         connect();
         postServerReceives(2);
+        // Corrupt the key's low byte: HCAs such as mlx5 give lkey == rkey, so "use the lkey" would not do.
+        int wrongRkey = pair.serverSide.mr.rkey() ^ 0xFF;
         pair.clientSide.qp.postSend(new SendWorkRequest().wrId(1).opcode(SendOpcode.RDMA_WRITE)
-                .remote(pair.serverSide.mr.address(), pair.serverSide.mr.lkey()).add(pair.clientSide.mr, 0, 8));
+                .remote(pair.serverSide.mr.address(), wrongRkey).add(pair.clientSide.mr, 0, 8));
         pair.clientSide.qp.postSend(new SendWorkRequest().wrId(2).add(pair.clientSide.mr, 0, 8));
         assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, pair.clientSide.next().status());
         WorkCompletion behind = pair.clientSide.next();
@@ -259,7 +283,7 @@ public abstract class VerbsContract {
         connect();
         postServerReceives(1);
         SendWorkRequest bad = new SendWorkRequest().wrId(5);
-        bad.scatterGather().add(pair.clientSide.mr.address(), 8, pair.clientSide.mr.lkey() + 1);
+        bad.scatterGather().add(pair.clientSide.mr.address(), 8, pair.clientSide.mr.lkey() ^ 0xFF);
         pair.clientSide.qp.postSend(bad);
         assertEquals(WorkCompletionStatus.LOCAL_PROTECTION_ERROR, pair.clientSide.next().status());
     }
@@ -317,6 +341,29 @@ public abstract class VerbsContract {
         WorkCompletion wc = pair.clientSide.next();
         assertEquals(9, wc.wrId());
         assertEquals(WorkCompletionStatus.RNR_RETRY_EXCEEDED, wc.status());
+    }
+
+    @Test
+    void postingSendBeforeConnectionIsRefused() throws Exception {
+        InetSocketAddress listening = connect().listener.localAddress();
+        CmEventRecorder events = new CmEventRecorder();
+        try (CmEventChannel channel = provider().createEventChannel(events)) {
+            CmId id = channel.createId();
+            try {
+                id.resolveAddress(null, listening, Duration.ofSeconds(1));
+                events.expect(CmEventType.ADDR_RESOLVED);
+                var pd = id.device().allocateProtectionDomain();
+                var cq = id.device().createCompletionQueue(4);
+                var qp = id.createQueuePair(pd, new QueuePairAttributes(cq, cq, 2, 2, 1, 1));
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> qp.postSend(new SendWorkRequest()));
+                assertTrue(e.getMessage().contains("not connected"), e.getMessage());
+                qp.close();
+                cq.close();
+                pd.close();
+            } finally {
+                id.close();
+            }
+        }
     }
 
     @Test

@@ -180,8 +180,13 @@ class IscsiTargetProtocolTest {
             // A data segment above the negotiated MaxRecvDataSegmentLength: closed.
             try (TestInitiator big = loggedIn(0x400007, ops())) {
                 int limit = Integer.parseInt(big.negotiated.get("MaxRecvDataSegmentLength"));
-                big.send(new NopOut(true, 0, 0x77, Pdu.RESERVED_TAG, big.cmdSN, big.expStatSN,
-                        MemorySegment.ofArray(new byte[limit + 4])));
+                try {
+                    big.send(new NopOut(true, 0, 0x77, Pdu.RESERVED_TAG, big.cmdSN, big.expStatSN,
+                            MemorySegment.ofArray(new byte[limit + 4])));
+                } catch (java.net.SocketException e) {
+                    // The target may close after the header, before the oversize data is all written.
+                    assertTrue(e.getMessage().contains("reset") || e.getMessage().contains("Broken pipe"), e.getMessage());
+                }
                 assertTrue(big.closedByTarget());
             }
             // SNACK at ErrorRecoveryLevel 0: Reject, connection stays.
@@ -347,6 +352,40 @@ class IscsiTargetProtocolTest {
                     io.ostia.api.scsi.Luns.encode(5), i.itt++, Pdu.RESERVED_TAG, i.cmdSN, i.expStatSN, 0, 0));
             assertEquals(TaskManagementResponse.Response.LUN_DOES_NOT_EXIST,
                     assertInstanceOf(TaskManagementResponse.class, i.receive()).response());
+        }
+    }
+
+    @Test
+    void warmResetAndAbortTaskSetAbortPendingWritesOfEverySession() throws IOException {
+        try (TestInitiator a = loggedIn(0x400016, ops("InitialR2T", "Yes", "ImmediateData", "No"));
+             TestInitiator b = loggedIn(0x400017, ops("InitialR2T", "Yes", "ImmediateData", "No"))) {
+            ScsiCommand pendingA = a.command(Cdb.write10(0, 8), false, true, 4096);
+            a.send(pendingA);
+            ReadyToTransfer r2tA = assertInstanceOf(ReadyToTransfer.class, a.receive());
+            ScsiCommand pendingB = b.command(Cdb.write10(8, 8), false, true, 4096);
+            b.send(pendingB);
+            assertInstanceOf(ReadyToTransfer.class, b.receive());
+
+            b.send(new TaskManagementRequest(true, TaskManagementRequest.Function.ABORT_TASK_SET, 0, b.itt++,
+                    Pdu.RESERVED_TAG, b.cmdSN, b.expStatSN, 0, 0));
+            assertEquals(TaskManagementResponse.Response.FUNCTION_COMPLETE,
+                    assertInstanceOf(TaskManagementResponse.class, b.receive()).response());
+            b.send(new TaskManagementRequest(true, TaskManagementRequest.Function.ABORT_TASK, 0, b.itt++,
+                    pendingB.initiatorTaskTag(), b.cmdSN, b.expStatSN, pendingB.cmdSN(), 0));
+            assertEquals(TaskManagementResponse.Response.TASK_DOES_NOT_EXIST,
+                    assertInstanceOf(TaskManagementResponse.class, b.receive()).response(), "ABORT TASK SET took it");
+
+            b.send(new TaskManagementRequest(true, TaskManagementRequest.Function.TARGET_WARM_RESET, 0, b.itt++,
+                    Pdu.RESERVED_TAG, b.cmdSN, b.expStatSN, 0, 0));
+            assertEquals(TaskManagementResponse.Response.FUNCTION_COMPLETE,
+                    assertInstanceOf(TaskManagementResponse.class, b.receive()).response());
+            // A's write was aborted by B's reset: its data is dropped, no response comes for it,
+            // and A's next command reports the reset.
+            a.send(new DataOut(true, 0, pendingA.initiatorTaskTag(), r2tA.targetTransferTag(), a.expStatSN, 0, 0,
+                    MemorySegment.ofArray(new byte[4096])));
+            TestInitiator.Result ua = a.complete(a.command(Cdb.testUnitReady(), false, false, 0));
+            assertEquals(2, ua.status());
+            assertEquals(SenseKey.UNIT_ATTENTION, SenseData.decode(ua.data(), 0, ua.data().length).key());
         }
     }
 

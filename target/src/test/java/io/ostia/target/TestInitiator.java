@@ -76,9 +76,17 @@ final class TestInitiator implements AutoCloseable {
     boolean answerPings = true;
     int pingsAnswered;
 
-    /** The next PDU; fails on timeout or when the target closed the connection. */
+    /**
+     * The next PDU; fails when the target closed the connection, or with a timeout when nothing
+     * but pings arrived within the socket timeout (answered pings do not extend the wait).
+     */
     Pdu receive() throws IOException {
+        long deadline = System.nanoTime() + socket.getSoTimeout() * 1_000_000L;
         while (true) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new java.net.SocketTimeoutException("only NOP-In pings arrived within "
+                        + socket.getSoTimeout() + " ms");
+            }
             Pdu pdu = decoder.decode(buffer);
             if (pdu instanceof NopIn ping && answerPings && ping.initiatorTaskTag() == Pdu.RESERVED_TAG) {
                 send(new NopOut(true, 0, Pdu.RESERVED_TAG, ping.targetTransferTag(), cmdSN, expStatSN, Pdu.NO_DATA));

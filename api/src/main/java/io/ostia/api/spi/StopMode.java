@@ -4,7 +4,11 @@ package io.ostia.api.spi;
 public enum StopMode {
     /** The session is ending: in-flight tasks fail. */
     TERMINATE,
-    /** Pause transmission; the connection may be started again as it is. */
+    /**
+     * Pause: no more sends, and tasks stay with the session layer for a later connection. The
+     * transport releases the transport connection as for RECOVER (Linux's iscsi_tcp closes the
+     * socket for every stop mode); carrying on needs a new endpoint.
+     */
     SUSPEND,
     /** The connection failed or is being replaced: in-flight tasks are requeued on the next one. */
     RECOVER

@@ -1,20 +1,17 @@
 package io.ostia.api.text;
 
-import java.io.IOException;
+import io.ostia.api.ProtocolException;
 
 /** Text data that breaks the key=value format of RFC 7143 §6.1; {@link #key()} names the key when known. */
-public final class TextFormatException extends IOException {
+public final class TextFormatException extends ProtocolException {
     private static final long serialVersionUID = 1L;
 
-    private final String key;
-
     public TextFormatException(String key, String message) {
-        super(message);
-        this.key = key;
+        super(key, message);
     }
 
-    /** The key whose pair was malformed, or {@code null} when no key could be read. */
+    /** The key whose pair was malformed, or {@code null} when no key could be read: the {@link #field()}. */
     public String key() {
-        return key;
+        return field();
     }
 }

@@ -1,10 +1,6 @@
 package io.ostia.initiator.internal;
 
-import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.api.Initiator;
-import io.ostia.api.IscsiException;
-import io.ostia.api.Session;
-import io.ostia.api.SessionOptions;
 import io.ostia.api.spi.IscsiTransport;
 import java.util.List;
 import org.osgi.service.component.annotations.Activate;
@@ -17,43 +13,29 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 /**
  * The initiator as a Declarative Services component. Transports come and go through a dynamic,
  * multiple reference; a session whose transport leaves is told by the transport itself (before
- * its service goes) and moves to another one.
+ * its service goes) and moves to another one. The transports belong to their bundles, so closing
+ * the component closes none of them.
  */
 @Component(service = Initiator.class)
-public final class InitiatorComponent implements Initiator {
-
-    private final IscsiInitiator initiator = new IscsiInitiator();
+public final class InitiatorComponent extends IscsiInitiator {
 
     @Activate
     public InitiatorComponent() {
+        super(List.of());
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addTransport(IscsiTransport transport) {
-        initiator.addTransport(transport);
+    void bindTransport(IscsiTransport transport) {
+        addTransport(transport);
     }
 
-    void removeTransport(IscsiTransport transport) {
-        initiator.removeTransport(transport);
+    void unbindTransport(IscsiTransport transport) {
+        removeTransport(transport);
     }
 
+    /** Logs every session out and stops the timer thread: what the constructor started. */
     @Deactivate
     void deactivate() {
-        initiator.close();
-    }
-
-    @Override
-    public Session login(SessionOptions options) throws IscsiException {
-        return initiator.login(options);
-    }
-
-    @Override
-    public List<DiscoveredTarget> discover(SessionOptions options) throws IscsiException {
-        return initiator.discover(options);
-    }
-
-    @Override
-    public List<String> transports() {
-        return initiator.transports();
+        close();
     }
 }

@@ -1,7 +1,7 @@
 package io.ostia.initiator.internal;
 
 import io.ostia.api.text.DiscoveredTarget;
-import io.ostia.api.Initiator;
+import io.ostia.initiator.ClosableInitiator;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;
 import io.ostia.api.Session;
@@ -21,7 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * The initiator: picks transports, logs sessions in, runs discovery. Owns one timer thread shared
  * by its sessions' sweepers; {@link #close()} logs every session out and stops it.
  */
-public final class IscsiInitiator implements Initiator, AutoCloseable {
+public class IscsiInitiator implements ClosableInitiator {
 
     private static final System.Logger LOG = System.getLogger(IscsiInitiator.class.getName());
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -29,8 +29,11 @@ public final class IscsiInitiator implements Initiator, AutoCloseable {
     private final TransportRegistry transports = new TransportRegistry();
     private final ScheduledExecutorService timer;
     private final Set<IscsiSession> sessions = ConcurrentHashMap.newKeySet();
+    private final List<IscsiTransport> owned;
 
-    public IscsiInitiator() {
+    /** @param owned transports this initiator closes when it closes (those it loaded itself) */
+    public IscsiInitiator(List<IscsiTransport> owned) {
+        this.owned = List.copyOf(owned);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ostia-initiator-timer");
             t.setDaemon(true);
@@ -107,7 +110,6 @@ public final class IscsiInitiator implements Initiator, AutoCloseable {
         return 0x80L << 40 | (long) RANDOM.nextInt(1 << 24) << 16;
     }
 
-    /** Logs every session out (bounded per session), then stops the timer. */
     @Override
     public void close() {
         for (IscsiSession s : List.copyOf(sessions)) {
@@ -118,5 +120,9 @@ public final class IscsiInitiator implements Initiator, AutoCloseable {
             }
         }
         timer.shutdownNow();
+        for (IscsiTransport t : owned) {
+            transports.remove(t);
+            t.close();
+        }
     }
 }

@@ -528,7 +528,8 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     public void connectionFailed(SessionConnection conn, Throwable cause) {
         sendLock.lock();
         try {
-            if (conn != current || state != State.LOGGED_IN && state != State.LOGGING_OUT) {
+            // MOVING too: a connection that dies while the session drains it for a move is recovered now.
+            if (conn != current || state != State.LOGGED_IN && state != State.LOGGING_OUT && state != State.MOVING) {
                 return;
             }
             current = null;

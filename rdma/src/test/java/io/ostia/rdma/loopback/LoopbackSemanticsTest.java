@@ -142,28 +142,6 @@ class LoopbackSemanticsTest {
     }
 
     @Test
-    void postingSendBeforeConnectionIsRefused() throws Exception {
-        CmEventRecorder events = new CmEventRecorder();
-        try (CmEventChannel channel = fabric.createEventChannel(events)) {
-            CmId id = channel.createId();
-            try {
-                id.resolveAddress(null, pair.listener.localAddress(), Duration.ofSeconds(1));
-                events.expect(CmEventType.ADDR_RESOLVED);
-                var pd = id.device().allocateProtectionDomain();
-                var cq = id.device().createCompletionQueue(4);
-                var qp = id.createQueuePair(pd, new io.ostia.rdma.QueuePairAttributes(cq, cq, 2, 2, 1, 1));
-                IllegalStateException e = assertThrows(IllegalStateException.class, () -> qp.postSend(new SendWorkRequest()));
-                assertTrue(e.getMessage().contains("not connected"), e.getMessage());
-                qp.close();
-                cq.close();
-                pd.close();
-            } finally {
-                id.close();
-            }
-        }
-    }
-
-    @Test
     void registeringRejectsEmptySegments() {
         try (Arena arena = Arena.ofConfined()) {
             assertThrows(IllegalArgumentException.class,

@@ -106,7 +106,12 @@ final class NativeEventChannel implements CmEventChannel {
         MemorySegment event = NativeAccess.struct(eventPointer, rdma_cm_event.layout());
         CmEvent copy;
         try {
-            CmEventType type = CmEventType.fromCode(rdma_cm_event.event(event));
+            int code = rdma_cm_event.event(event);
+            if (code < 0 || code >= CmEventType.values().length) {
+                LOG.log(System.Logger.Level.WARNING, this + ": ignoring rdma_cm event of unknown type " + code);
+                return null;
+            }
+            CmEventType type = CmEventType.fromCode(code);
             int status = rdma_cm_event.status(event);
             MemorySegment conn = rdma_cm_event.param.conn(rdma_cm_event.param(event));
             byte[] privateData = new byte[0];

@@ -78,6 +78,11 @@ final class NativeQueuePair implements QueuePair {
         sendLock.lock();
         try {
             requireOpen();
+            int state = ibv_qp.state(qp);
+            if (state == Verbs.IBV_QPS_RESET() || state == Verbs.IBV_QPS_INIT() || state == Verbs.IBV_QPS_RTR()) {
+                throw new IllegalStateException("cannot post a send on " + this + ": it is not connected (state "
+                        + STATES[state] + ")");
+            }
             int rc = poster.postSend(request);
             if (rc != 0) {
                 throw NativeAccess.failure("ibv_post_send", rc);

@@ -39,6 +39,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.IntFunction;
 
@@ -82,6 +83,7 @@ final class IscsiConnection implements PduHandler {
     private boolean placedDataOut;
     private int nextTargetTransferTag = 1;
     private final TextExchange text = new TextExchange();
+    private final java.util.Queue<Optional<LogicalUnit>> abortRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     // Pings (receive thread writes lastReceived; the scheduler reads)
     private volatile long lastReceivedNanos = System.nanoTime();
@@ -138,6 +140,9 @@ final class IscsiConnection implements PduHandler {
     @Override
     public void received(Pdu pdu) throws IOException {
         lastReceivedNanos = System.nanoTime();
+        for (Optional<LogicalUnit> unit; (unit = abortRequests.poll()) != null; ) {
+            abortTasks(unit.orElse(null));
+        }
         switch (phase) {
             case LOGIN -> {
                 if (pdu instanceof LoginRequest request) {
@@ -599,14 +604,14 @@ final class IscsiConnection implements PduHandler {
                 if (unit == null) {
                     yield TaskManagementResponse.Response.LUN_DOES_NOT_EXIST;
                 }
-                abortTasks(t.lun());
+                abortTasks(unit);
                 yield TaskManagementResponse.Response.FUNCTION_COMPLETE;
             }
             case LOGICAL_UNIT_RESET -> {
                 if (unit == null) {
                     yield TaskManagementResponse.Response.LUN_DOES_NOT_EXIST;
                 }
-                abortTasks(t.lun());
+                abortTasks(unit);
                 server.resetUnit(session, unit);
                 yield TaskManagementResponse.Response.FUNCTION_COMPLETE;
             }
@@ -645,16 +650,27 @@ final class IscsiConnection implements PduHandler {
         return TaskManagementResponse.Response.TASK_DOES_NOT_EXIST;
     }
 
-    /** Drops the writes collecting data and the commands waiting for a CmdSN gap, for one LUN or (null) all. */
-    private void abortTasks(Long lun) {
+    /**
+     * Drops the writes collecting data and the commands waiting for a CmdSN gap, for one LU or
+     * (null) all; aborted tasks get no response (TAS is 0 in the Control mode page).
+     */
+    private void abortTasks(LogicalUnit unit) {
         for (Iterator<WriteTask> it = writes.values().iterator(); it.hasNext(); ) {
             WriteTask task = it.next();
-            if (lun == null || task.command.lun() == lun) {
+            if (unit == null || task.unit == unit) {
                 it.remove();
                 buffers.give(task.buffer);
             }
         }
-        held.values().removeIf(p -> p instanceof ScsiCommand c && (lun == null || c.lun() == lun));
+        held.values().removeIf(p -> p instanceof ScsiCommand c && (unit == null || session.node().unit(c.lun()) == unit));
+    }
+
+    /**
+     * A LUN RESET or TARGET WARM RESET on another session aborts this session's tasks on
+     * {@code unit} (null: every LU) as well; the receive thread does it before its next PDU.
+     */
+    void abortFromElsewhere(LogicalUnit unit) {
+        abortRequests.add(Optional.ofNullable(unit));
     }
 
     // ------------------------------------------------------------------ text, logout
@@ -736,12 +752,29 @@ final class IscsiConnection implements PduHandler {
         int tag = server.nextPingTag();
         pingSentNanos = now;
         pingTag = tag;
-        try {
-            sendNumbered(sn -> new NopIn(0, NO_TAG, tag, sn, expCmdSN(), maxCmdSN(), Pdu.NO_DATA), false);
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, describe() + ": NOP-In ping failed: " + e);
-            transport.close();
-        }
+        sendAside("NOP-In ping", () -> sendNumbered(sn -> new NopIn(0, NO_TAG, tag, sn, expCmdSN(), maxCmdSN(),
+                Pdu.NO_DATA), false));
+    }
+
+    /**
+     * Sends from a short-lived virtual thread, so the caller (the server's scheduler, or close())
+     * never blocks on a connection whose peer stopped reading; closing the connection ends any
+     * such send, and an unanswered ping closes it after the NOP timeout.
+     */
+    private void sendAside(String what, IoAction send) {
+        Thread.ofVirtual().name("ostia-target-send").start(() -> {
+            try {
+                send.run();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, describe() + ": " + what + " could not be sent: " + e);
+                transport.close();
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface IoAction {
+        void run() throws IOException;
     }
 
     /** Asks the initiator to log out within {@code seconds} (async event 1, RFC 7143 §11.9.1). */
@@ -749,13 +782,8 @@ final class IscsiConnection implements PduHandler {
         if (phase != Phase.FULL_FEATURE) {
             return;
         }
-        try {
-            sendNumbered(sn -> new AsyncMessage(0, sn, expCmdSN(), maxCmdSN(), AsyncMessage.Event.LOGOUT_REQUESTED, 0,
-                    0, 0, seconds, Pdu.NO_DATA), false);
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, describe() + ": logout request could not be sent: " + e);
-            transport.close();
-        }
+        sendAside("logout request", () -> sendNumbered(sn -> new AsyncMessage(0, sn, expCmdSN(), maxCmdSN(),
+                AsyncMessage.Event.LOGOUT_REQUESTED, 0, 0, 0, seconds, Pdu.NO_DATA), false));
     }
 
     /** Closes the connection (server shutdown, session reinstatement). */

@@ -1,6 +1,10 @@
 package io.ostia.target.internal.iscsi;
 
+import io.ostia.api.AuthenticationException;
 import io.ostia.api.ChapCredentials;
+import io.ostia.api.auth.ChapAlgorithm;
+import io.ostia.api.auth.ChapSecret;
+import io.ostia.api.auth.ChapTarget;
 import io.ostia.api.pdu.LoginRequest;
 import io.ostia.api.pdu.LoginResponse;
 import io.ostia.api.pdu.LoginStage;
@@ -19,6 +23,7 @@ import io.ostia.api.text.TextFormatException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +53,9 @@ final class Login {
     private TargetNode node;
     private boolean discovery;
     private Optional<ChapCredentials> chap = Optional.empty();
-    private ChapExchange chapExchange;
+    private ChapTarget chapTarget;
+    private boolean challenged;
+    private static final SecureRandom RANDOM = new SecureRandom();
     private boolean authenticated;
     private boolean declaredOurs;
 
@@ -220,17 +227,37 @@ final class Login {
                 authenticated = true;
                 return;
             }
-            chapExchange = new ChapExchange(chap.get());
+            ChapCredentials credentials = chap.get();
+            chapTarget = new ChapTarget(
+                    name -> name.equals(credentials.user())
+                            ? Optional.of(ChapSecret.of(name, credentials.secret())) : Optional.empty(),
+                    credentials.targetUser().map(user -> ChapSecret.of(user, credentials.targetSecret().orElseThrow())),
+                    List.of(ChapAlgorithm.values()), RANDOM);
         } else if (chap.isEmpty()) {
             authenticated = true; // AuthMethod not offered: None by default
             return;
         }
-        if (chapExchange == null) {
+        if (chapTarget == null) {
             throw new LoginFailure(LoginStatus.AUTHENTICATION_FAILURE, "CHAP keys before AuthMethod=CHAP was agreed");
         }
         try {
-            authenticated = chapExchange.step(keys, answers);
-        } catch (ChapExchange.ChapException e) {
+            if (!challenged) {
+                Optional<String> chapA = first(keys, Keys.CHAP_A);
+                if (chapA.isEmpty()) {
+                    if (first(keys, Keys.CHAP_N).isPresent() || first(keys, Keys.CHAP_R).isPresent()) {
+                        throw new LoginFailure(LoginStatus.AUTHENTICATION_FAILURE, "CHAP_N/CHAP_R before CHAP_A");
+                    }
+                    return; // AuthMethod agreed; CHAP_A comes in the next request
+                }
+                answers.addAll(chapTarget.challenge(chapA.get()));
+                challenged = true;
+                return;
+            }
+            answers.addAll(chapTarget.verify(first(keys, Keys.CHAP_N).orElse(null),
+                    first(keys, Keys.CHAP_R).orElse(null), first(keys, Keys.CHAP_I).orElse(null),
+                    first(keys, Keys.CHAP_C).orElse(null)));
+            authenticated = true;
+        } catch (AuthenticationException e) {
             throw new LoginFailure(LoginStatus.AUTHENTICATION_FAILURE, e.getMessage());
         }
     }

@@ -236,13 +236,20 @@ public final class TargetServer implements AutoCloseable {
         }
     }
 
-    /** LUN RESET from {@code requester}: every other session on the node gets a unit attention. */
+    /**
+     * LUN RESET from {@code requester}: the other sessions' tasks on the LU are aborted and
+     * every other session on the node gets a unit attention.
+     */
     void resetUnit(Session requester, LogicalUnit unit) {
         List<Nexus> nexuses = new ArrayList<>();
         synchronized (this) {
             for (Session s : sessions.values()) {
                 if (s.node() == requester.node()) {
                     nexuses.add(s.nexus());
+                    IscsiConnection connection = s.connection();
+                    if (s != requester && connection != null) {
+                        connection.abortFromElsewhere(unit);
+                    }
                 }
             }
         }

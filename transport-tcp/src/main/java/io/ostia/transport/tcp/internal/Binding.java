@@ -6,6 +6,7 @@ import io.ostia.api.pdu.DataIn;
 import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.DataPlacement;
 import io.ostia.api.pdu.LoginResponse;
+import io.ostia.api.pdu.LogoutResponse;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduDecoder;
 import io.ostia.api.pdu.PduFormatException;
@@ -69,6 +70,8 @@ final class Binding {
     private final Map<Integer, TaskState> tasks = new ConcurrentHashMap<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicBoolean failureReported = new AtomicBoolean();
+    /** A Logout Response went by: the target closes the connection next, which is no failure. */
+    private volatile boolean loggedOut;
     private final CountDownLatch retired = new CountDownLatch(1);
     /**
      * Bytes read ahead of the decoder. Headers and small data segments come through here, so
@@ -309,7 +312,7 @@ final class Binding {
     }
 
     private void finishReceiving(Throwable ended) {
-        boolean quiet = stopping || endpoint.disconnectRequested();
+        boolean quiet = stopping || endpoint.disconnectRequested() || loggedOut;
         if (ended != null && !quiet) {
             fail(describe(ended));
         }
@@ -333,9 +336,9 @@ final class Binding {
     private Throwable describe(Throwable ended) {
         return switch (ended) {
             case TransportException e -> e;
-            case ProtocolException e -> e;
             case PduFormatException e -> new ProtocolException(e.field(), "malformed PDU from " + peer + ": "
                     + e.getMessage(), e);
+            case ProtocolException e -> e;
             case ClosedChannelException e -> failure.get() != null ? failure.get()
                     : new TransportException("the connection to " + peer + " was closed", e);
             case ClosedSelectorException e -> failure.get() != null ? failure.get()
@@ -362,6 +365,10 @@ final class Binding {
                 if (state != null) {
                     finish(state, "SCSI Response");
                 }
+                deliver(response);
+            }
+            case LogoutResponse response -> {
+                loggedOut = true;
                 deliver(response);
             }
             case LoginResponse response -> {
