@@ -16,8 +16,6 @@ import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
@@ -35,7 +33,7 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 @RunWith(PaxExamWithTgtd.class)
 @ExamReactorStrategy(PerClass.class)
-public class HygieneIT {
+public class HygieneIT extends InContainerTest {
     private static final Duration BOUND = Duration.ofSeconds(10);
 
     @Inject
@@ -43,11 +41,6 @@ public class HygieneIT {
 
     @Inject
     private Initiator initiator;
-
-    @Configuration
-    public Option[] config() {
-        return Container.options();
-    }
 
     @After
     public void everyOstiaBundleRunning() throws Exception {

@@ -13,24 +13,17 @@ import java.util.List;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 
 /** The Initiator service of the io.ostia.initiator bundle, with the TCP transport bundle, against tgtd. */
 @RunWith(PaxExamWithTgtd.class)
 @ExamReactorStrategy(PerClass.class)
-public class InitiatorIT {
+public class InitiatorIT extends InContainerTest {
     private static final long LUN_BYTES = 32L << 20;
 
     @Inject
     private Initiator initiator;
-
-    @Configuration
-    public Option[] config() {
-        return Container.options();
-    }
 
     @Test
     public void discoversLogsInAndWritesAndReadsWithManyCommandsInFlight() throws Exception {

@@ -24,8 +24,6 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
@@ -39,7 +37,7 @@ import org.osgi.framework.BundleContext;
  */
 @RunWith(PaxExamWithTgtd.class)
 @ExamReactorStrategy(PerClass.class)
-public class TransportLifecycleIT {
+public class TransportLifecycleIT extends InContainerTest {
     private static final String TCP_BUNDLE = "io.ostia.transport.tcp";
     private static final long LUN_BYTES = 64L << 20;
     private static final int CHUNK = 64 << 10;
@@ -52,11 +50,6 @@ public class TransportLifecycleIT {
     private Initiator initiator;
 
     private Bundle tcp;
-
-    @Configuration
-    public Option[] config() {
-        return Container.options();
-    }
 
     @Before
     public void findTransportBundle() {
@@ -79,104 +72,105 @@ public class TransportLifecycleIT {
 
     @Test
     public void stoppingTheTransportMovesTheSessionBeforeTheServiceGoesAndStartingBringsItBack() throws Exception {
-        try (TgtdTarget t = TgtdTarget.start(LUN_BYTES); Arena arena = Arena.ofShared()) {
-            Session session = initiator.login(t.options().replacementTimeout(Duration.ofSeconds(60)).build());
-            try {
-                BlockDevice lun = session.open(1);
-                Support.writeReadBack(lun, arena, 0, 1 << 20, CHUNK, 1);
+        try (TgtdTarget t = TgtdTarget.start(LUN_BYTES); Arena arena = Arena.ofShared();
+             Session session = login(t, Duration.ofSeconds(60))) {
+            BlockDevice lun = lunWithData(session, arena, 1);
 
-                MemorySegment inFlight = Support.pattern(arena, 4 << 20, 2);
-                MemorySegment whileAway = Support.pattern(arena, 1 << 20, 3);
-                CompletableFuture<Void> writesInFlight;
-                CompletableFuture<Void> writesWhileAway;
-                try (Timeline timeline = new Timeline(context,
-                        () -> "session on " + session.transport() + (session.isOpen() ? ", open" : ", closed")
-                                + ", rx threads " + Support.threads("ostia-tcp-rx"))) {
-                    // Commands in flight when the bundle stops must finish, not be lost or doubled.
-                    writesInFlight = Support.startWrites(lun, 0, inFlight, CHUNK);
-                    tcp.stop();
-                    timeline.add("bundle stopped");
+            MemorySegment inFlight = Support.pattern(arena, 4 << 20, 2);
+            MemorySegment whileAway = Support.pattern(arena, 1 << 20, 3);
+            CompletableFuture<Void> writesInFlight;
+            CompletableFuture<Void> writesWhileAway;
+            try (Timeline timeline = new Timeline(context,
+                    () -> "session on " + session.transport() + (session.isOpen() ? ", open" : ", closed")
+                            + ", rx threads " + Support.threads("ostia-tcp-rx"))) {
+                // Commands in flight when the bundle stops must finish, not be lost or doubled.
+                writesInFlight = Support.startWrites(lun, 0, inFlight, CHUNK);
+                tcp.stop();
+                timeline.add("bundle stopped");
 
-                    // 1. connects refused, 2. the session told, then it logs out and lets go of its
-                    // connection (3. the drain ends), and 5. the service goes last.
-                    timeline.assertOrder("new connects are refused", "transport tcp is leaving",
-                            "service UNREGISTERING tcp", "TCP transport unregistered", "bundle stopped");
-                    String atUnregistering = timeline.first("service UNREGISTERING tcp").what();
-                    assertTrue("when the service went, the session had already left its TCP connection: " + atUnregistering
-                                    + "\n" + timeline,
-                            atUnregistering.contains("session on (reconnecting), open"));
-                    // 4. nothing was left to force-release: the session let go within the release timeout.
-                    assertFalse("a connection had to be force-released:\n" + timeline, timeline.contains("force-releasing"));
+                // 1. connects refused, 2. the session told, then it logs out and lets go of its
+                // connection (3. the drain ends), and 5. the service goes last.
+                timeline.assertOrder("new connects are refused", "transport tcp is leaving",
+                        "service UNREGISTERING tcp", "TCP transport unregistered", "bundle stopped");
+                String atUnregistering = timeline.first("service UNREGISTERING tcp").what();
+                assertTrue("when the service went, the session had already left its TCP connection: " + atUnregistering
+                                + "\n" + timeline,
+                        atUnregistering.contains("session on (reconnecting), open"));
+                // 4. nothing was left to force-release: the session let go within the release timeout.
+                assertFalse("a connection had to be force-released:\n" + timeline, timeline.contains("force-releasing"));
 
-                    writesInFlight.get(BOUND.toSeconds(), TimeUnit.SECONDS);
-                    Support.await(Duration.ofSeconds(5), () -> "receive threads left: " + Support.threads("ostia-tcp-rx"),
-                            () -> Support.threads("ostia-tcp-rx").isEmpty());
-                    assertFalse("a tcp transport service is registered while its bundle is stopped", transportRegistered());
-                    assertEquals("transports while the bundle is stopped", List.of(), initiator.transports());
+                writesInFlight.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+                Support.await(Duration.ofSeconds(5), () -> "receive threads left: " + Support.threads("ostia-tcp-rx"),
+                        () -> Support.threads("ostia-tcp-rx").isEmpty());
+                assertFalse("a tcp transport service is registered while its bundle is stopped", transportRegistered());
+                assertEquals("transports while the bundle is stopped", List.of(), initiator.transports());
 
-                    TransportException refused = assertThrows(TransportException.class,
-                            () -> initiator.login(t.options().build()));
-                    assertTrue(refused.getMessage(), refused.getMessage().contains("tcp (not available)"));
+                TransportException refused = assertThrows(TransportException.class,
+                        () -> initiator.login(t.options().build()));
+                assertTrue(refused.getMessage(), refused.getMessage().contains("tcp (not available)"));
 
-                    // The old session waits for a transport; what it is given meanwhile waits too.
-                    assertTrue("session open while it waits for a transport", session.isOpen());
-                    assertEquals("(reconnecting)", session.transport());
-                    writesWhileAway = Support.startWrites(lun, 8 << 20, whileAway, CHUNK);
-                    Thread.sleep(300);
-                    assertFalse("a write completed with no transport to carry it", writesWhileAway.isDone());
+                // The old session waits for a transport; what it is given meanwhile waits too.
+                assertTrue("session open while it waits for a transport", session.isOpen());
+                assertEquals("(reconnecting)", session.transport());
+                writesWhileAway = Support.startWrites(lun, 8 << 20, whileAway, CHUNK);
+                Thread.sleep(300);
+                assertFalse("a write completed with no transport to carry it", writesWhileAway.isDone());
 
-                    tcp.start();
-                    timeline.add("bundle started");
-                    timeline.assertOrder("bundle stopped", "service REGISTERED tcp", "bundle started");
-                    assertTrue("the tcp transport service is back", transportRegistered());
-                }
-                assertEquals("transports once the bundle is back", List.of("tcp"), initiator.transports());
-
-                // A new session logs in over the new transport and does I/O.
-                try (Session fresh = initiator.login(t.options().build())) {
-                    assertEquals("tcp", fresh.transport());
-                    Support.writeReadBack(fresh.open(1), arena, 16 << 20, 2 << 20, CHUNK, 4);
-                }
-
-                // The old session, still within its 60 s replacement timeout, comes back on it.
-                Support.await(BOUND, () -> "the old session is on " + session.transport(),
-                        () -> "tcp".equals(session.transport()));
-                writesWhileAway.get(BOUND.toSeconds(), TimeUnit.SECONDS);
-                Support.assertLunHolds(lun, arena, 0, inFlight, CHUNK);
-                Support.assertLunHolds(lun, arena, 8 << 20, whileAway, CHUNK);
-            } finally {
-                session.close();
+                tcp.start();
+                timeline.add("bundle started");
+                timeline.assertOrder("bundle stopped", "service REGISTERED tcp", "bundle started");
+                assertTrue("the tcp transport service is back", transportRegistered());
             }
+            assertEquals("transports once the bundle is back", List.of("tcp"), initiator.transports());
+
+            // A new session logs in over the new transport and does I/O.
+            try (Session fresh = initiator.login(t.options().build())) {
+                assertEquals("tcp", fresh.transport());
+                Support.writeReadBack(fresh.open(1), arena, 16 << 20, 2 << 20, CHUNK, 4);
+            }
+
+            // The old session, still within its 60 s replacement timeout, comes back on it.
+            Support.await(BOUND, () -> "the old session is on " + session.transport(),
+                    () -> "tcp".equals(session.transport()));
+            writesWhileAway.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            Support.assertLunHolds(lun, arena, 0, inFlight, CHUNK);
+            Support.assertLunHolds(lun, arena, 8 << 20, whileAway, CHUNK);
         }
     }
 
     @Test
     public void aSessionWhoseReplacementTimeoutPassesWhileTheTransportIsAwayFailsClearly() throws Exception {
-        try (TgtdTarget t = TgtdTarget.start(LUN_BYTES); Arena arena = Arena.ofShared()) {
-            Session session = initiator.login(t.options().replacementTimeout(Duration.ofSeconds(2)).build());
-            try {
-                BlockDevice lun = session.open(1);
-                Support.writeReadBack(lun, arena, 0, 1 << 20, CHUNK, 5);
-                tcp.stop();
-                long stopped = System.nanoTime();
-                CompletableFuture<Void> write = lun.writeAsync(0, arena.allocate(4096));
-                ExecutionException failed = assertThrows(ExecutionException.class,
-                        () -> write.get(BOUND.toSeconds(), TimeUnit.SECONDS));
-                String message = failed.getCause().getMessage();
-                assertTrue(failed.getCause().toString(), failed.getCause() instanceof IscsiException);
-                assertTrue(message, message.contains("replacement timeout of 2 s"));
-                assertTrue(message, message.contains("tcp (not available)"));
-                assertTrue("failed only after the replacement timeout",
-                        System.nanoTime() - stopped >= TimeUnit.SECONDS.toNanos(2) - TimeUnit.MILLISECONDS.toNanos(100));
-                assertFalse("session open after its replacement timeout", session.isOpen());
-                tcp.start();
-                // The failed session stays failed: a transport coming back later does not revive it.
-                IscsiException closed = assertThrows(IscsiException.class, () -> lun.read(0, arena.allocate(512)));
-                assertTrue(closed.getMessage(), closed.getMessage().contains("is closed"));
-            } finally {
-                session.close();
-            }
+        try (TgtdTarget t = TgtdTarget.start(LUN_BYTES); Arena arena = Arena.ofShared();
+             Session session = login(t, Duration.ofSeconds(2))) {
+            BlockDevice lun = lunWithData(session, arena, 5);
+            tcp.stop();
+            long stopped = System.nanoTime();
+            CompletableFuture<Void> write = lun.writeAsync(0, arena.allocate(4096));
+            ExecutionException failed = assertThrows(ExecutionException.class,
+                    () -> write.get(BOUND.toSeconds(), TimeUnit.SECONDS));
+            String message = failed.getCause().getMessage();
+            assertTrue(failed.getCause().toString(), failed.getCause() instanceof IscsiException);
+            assertTrue(message, message.contains("replacement timeout of 2 s"));
+            assertTrue(message, message.contains("tcp (not available)"));
+            assertTrue("failed only after the replacement timeout",
+                    System.nanoTime() - stopped >= TimeUnit.SECONDS.toNanos(2) - TimeUnit.MILLISECONDS.toNanos(100));
+            assertFalse("session open after its replacement timeout", session.isOpen());
+            tcp.start();
+            // The failed session stays failed: a transport coming back later does not revive it.
+            IscsiException closed = assertThrows(IscsiException.class, () -> lun.read(0, arena.allocate(512)));
+            assertTrue(closed.getMessage(), closed.getMessage().contains("is closed"));
         }
+    }
+
+    private Session login(TgtdTarget t, Duration replacementTimeout) throws IscsiException {
+        return initiator.login(t.options().replacementTimeout(replacementTimeout).build());
+    }
+
+    /** LUN 1 of {@code session}, once 1 MiB has been written through it and read back. */
+    private static BlockDevice lunWithData(Session session, Arena arena, long seed) throws Exception {
+        BlockDevice lun = session.open(1);
+        Support.writeReadBack(lun, arena, 0, 1 << 20, CHUNK, seed);
+        return lun;
     }
 
     /** The transport service the framework holds now, by its name property. */

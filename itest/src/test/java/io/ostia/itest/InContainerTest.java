@@ -8,24 +8,23 @@ import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 
 /**
- * What every test container holds: Declarative Services (Felix SCR and the DS API bundles it
- * does not embed) and the bundles this build made, installed from the files failsafe's
- * pre-integration-test copied, never from a Maven repository.
+ * The base of the in-container tests: what every test container holds. That is Declarative
+ * Services (Felix SCR and the DS API bundles it does not embed) and the bundles this build made,
+ * installed from the files failsafe's pre-integration-test copied, never from a Maven repository.
  */
-final class Container {
+public abstract class InContainerTest {
 
     /** Bundle files in install order: DS API and SCR first, then Ostia's. */
     private static final String[] BUNDLES = {
             "org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component", "org.apache.felix.scr",
             "ostia-api", "ostia-testing", "ostia-transport-tcp", "ostia-initiator"};
 
-    private Container() {
-    }
-
-    static Option[] options() {
+    @Configuration
+    public Option[] config() {
         String folder = System.getProperty("ostia.itest.bundles");
         if (folder == null) {
             throw new IllegalStateException("system property ostia.itest.bundles is not set: run the in-container tests"
