@@ -120,6 +120,7 @@ public class TransportLifecycleIT extends InContainerTest {
                 timeline.add("bundle started");
                 timeline.assertOrder("bundle stopped", "service REGISTERED tcp", "bundle started");
                 assertTrue("the tcp transport service is back", transportRegistered());
+                System.out.println("transport bundle stop and start, as observed:\n" + timeline);
             }
             assertEquals("transports once the bundle is back", List.of("tcp"), initiator.transports());
 
