@@ -593,6 +593,11 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     /**
      * ERL0 recovery: release the old connection, requeue what was in flight, log in again with
      * the same ISID until it works or the replacement timeout passes.
+     *
+     * <p>{@code excluded} (a leaving transport) is skipped on the first attempt only, so that the
+     * session moves at once to another transport if there is one. Later attempts try every
+     * transport of the preference again: a transport that is still leaving refuses the connect,
+     * and one that came back (its bundle started again) is a name with a new service behind it.
      */
     private void recover(SessionConnection old, Throwable cause, Set<String> excluded) {
         old.release(StopMode.RECOVER);
@@ -601,9 +606,10 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         long deadline = System.nanoTime() + options.replacementTimeout().toNanos();
         IscsiException last = null;
         Duration backoff = Duration.ofMillis(100);
+        Set<String> skip = excluded;
         while (state == State.RECOVERING) {
             try {
-                LoginResult result = connector.connect(options, isid, excluded);
+                LoginResult result = connector.connect(options, isid, skip);
                 sendLock.lock();
                 try {
                     if (state != State.RECOVERING) {
@@ -622,6 +628,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             } catch (IscsiException e) {
                 last = e;
             }
+            skip = Set.of();
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
                 break;

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Ostia's `perf` against libiscsi's `iscsi-perf`, on the same tgtd, alternating.
+#
+# Starts its own tgtd on loopback (a free port, its own control port, a 1 GiB sparse LUN on
+# tmpfs so the disk is not what is measured), then for each case runs both tools for
+# BENCH_SECONDS, BENCH_ROUNDS times, alternating which goes first, and prints both IOPS,
+# MiB/s and the ratio ostia/libiscsi (of the medians). Stops tgtd cleanly at the end.
+#
+# Builds nothing: run `./mvnw -B -DskipTests package` first. Needs root (tgtd), the Debian
+# packages tgt and libiscsi-bin, and JDK 25.
+#   BENCH_SECONDS (default 10)   BENCH_ROUNDS (default 3)
+set -euo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+seconds="${BENCH_SECONDS:-10}"
+rounds="${BENCH_ROUNDS:-3}"
+target_iqn="iqn.2026-11.io.ostia.bench:perf"
+
+die() { echo "perf-vs-libiscsi: $*" >&2; exit 1; }
+log() { echo "# $*"; }
+
+# --- what must be there ---
+[ "$(id -u)" -eq 0 ] || die "tgtd needs root; run this as root"
+for tool in tgtd tgtadm iscsi-perf timeout ss; do
+  command -v "$tool" >/dev/null || die "$tool is missing (Debian packages: tgt for tgtd/tgtadm, libiscsi-bin for iscsi-perf)"
+done
+compgen -G "$root/cli/target/ostia-cli-*.jar" >/dev/null && compgen -G "$root/cli/target/modules/*.jar" >/dev/null \
+  || die "the command line is not built: run (cd '$root' && ./mvnw -B -DskipTests package) first"
+
+# --- tgtd ---
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 40000))
+    [ -z "$(ss -Htln "sport = :$p")" ] && { echo "$p"; return; }
+  done
+  die "no free TCP port found"
+}
+port=$(free_port)
+control=""
+for _ in $(seq 100); do
+  c=$((1000 + RANDOM % 29000))
+  [ -e "/var/run/tgtd/socket.$c" ] || { control=$c; break; }
+done
+[ -n "$control" ] || die "no free tgtd control port in /var/run/tgtd"
+base=/dev/shm
+[ -d "$base" ] && [ -w "$base" ] || base="${TMPDIR:-/tmp}"
+work=$(mktemp -d "$base/ostia-bench.XXXXXX")
+tgtd_pid=""
+
+tgtadm_() { tgtadm -C "$control" --lld iscsi "$@"; }
+cleanup() {
+  set +e
+  if [ -n "$tgtd_pid" ] && kill -0 "$tgtd_pid" 2>/dev/null; then
+    tgtadm_ --mode target --op delete --force --tid 1 >/dev/null 2>&1
+    tgtadm_ --op delete --mode system >/dev/null 2>&1
+    for _ in $(seq 150); do kill -0 "$tgtd_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$tgtd_pid" 2>/dev/null; then
+      echo "perf-vs-libiscsi: tgtd did not stop after the system delete; killing it" >&2
+      kill -9 "$tgtd_pid"
+    fi
+    wait "$tgtd_pid" 2>/dev/null
+    log "tgtd stopped (exit status $?)"
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+tgtd -f -C "$control" --iscsi "portal=127.0.0.1:$port" >"$work/tgtd.log" 2>&1 &
+tgtd_pid=$!
+for _ in $(seq 150); do
+  tgtadm_ --mode system --op show >/dev/null 2>&1 && break
+  kill -0 "$tgtd_pid" 2>/dev/null || die "tgtd exited at start: $(cat "$work/tgtd.log")"
+  sleep 0.1
+done
+tgtadm_ --mode system --op show >/dev/null || die "tgtd did not come up on control port $control"
+truncate -s 1G "$work/lun1.img"
+tgtadm_ --mode target --op new --tid 1 --targetname "$target_iqn"
+tgtadm_ --mode target --op bind --tid 1 -I ALL
+tgtadm_ --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$work/lun1.img"
+url="iscsi://127.0.0.1:$port/$target_iqn/1"
+
+log "$(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+log "tgtd $port (control $control), LUN 1: 1 GiB sparse file on $(df --output=fstype "$work" | tail -1), $url"
+log "$rounds rounds of $seconds s per tool and case, alternating which tool runs first"
+
+# --- runs ---
+ostia_iops() {  # args: perf options; prints IOPS from "result: N IOPS"
+  local out
+  out=$("$root/bin/ostia" perf "$@" -s "$seconds" "$url" 2>&1) || { echo "ostia perf $* failed:" >&2; echo "$out" >&2; return 1; }
+  tr '\r' '\n' <<<"$out" | sed -n 's/^result: \([0-9][0-9]*\) IOPS.*/\1/p' | tail -1
+}
+libiscsi_iops() {  # args: perf options; prints the last "iops average N" of iscsi-perf
+  local out
+  out=$(timeout -s INT "$seconds" iscsi-perf "$@" "$url" 2>&1) || true
+  tr '\r' '\n' <<<"$out" | sed -n 's/.*iops average \([0-9][0-9]*\).*/\1/p' | tail -1
+}
+median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2))}'; }
+
+names=("sequential 64 KiB, depth 32" "random 4 KiB, depth 32" "random 4 KiB, depth 1")
+options=("-b 128 -m 32" "-b 8 -m 32 -r" "-b 8 -m 1 -r")
+blocks=(128 8 8)
+summary=()
+for i in "${!names[@]}"; do
+  read -r -a opts <<<"${options[$i]}"
+  ours=() theirs=()
+  for r in $(seq "$rounds"); do
+    if [ $((r % 2)) -eq 1 ]; then
+      o=$(ostia_iops "${opts[@]}"); l=$(libiscsi_iops "${opts[@]}")
+    else
+      l=$(libiscsi_iops "${opts[@]}"); o=$(ostia_iops "${opts[@]}")
+    fi
+    [ -n "$o" ] || die "no result line from ostia perf ${options[$i]}"
+    [ -n "$l" ] || die "no iops average from iscsi-perf ${options[$i]}"
+    ours+=("$o"); theirs+=("$l")
+    log "${names[$i]} (${options[$i]}), round $r: ostia $o IOPS, libiscsi $l IOPS"
+  done
+  summary+=("$i $(echo "${ours[*]}" | median) $(echo "${theirs[*]}" | median)")
+done
+
+echo
+printf '%-30s %-16s %12s %10s %12s %10s %8s\n' "case" "options" "ostia IOPS" "MiB/s" "libiscsi" "MiB/s" "ratio"
+for line in "${summary[@]}"; do
+  read -r i o l <<<"$line"
+  awk -v name="${names[$i]}" -v opts="${options[$i]}" -v o="$o" -v l="$l" -v b="${blocks[$i]}" 'BEGIN {
+    printf "%-30s %-16s %12d %10.1f %12d %10.1f %8.2f\n", name, opts, o, o*b*512/1048576, l, l*b*512/1048576, (l > 0 ? o/l : 0) }'
+done
+echo "(medians of $rounds rounds of $seconds s; iscsi-perf's \"MB/s\" is MiB/s; ratio = ostia / libiscsi)"
+log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

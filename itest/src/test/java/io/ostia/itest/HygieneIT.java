@@ -1,0 +1,151 @@
+package io.ostia.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import io.ostia.api.Initiator;
+import io.ostia.api.Session;
+import io.ostia.api.spi.IscsiTransport;
+import java.lang.foreign.Arena;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.inject.Inject;
+import org.junit.After;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * After the bundles have been used, stopping them leaves no Ostia thread, no service and no
+ * service use behind; starting them again restores the components, the services and the same
+ * set of threads as before; no tgtd the test started is left running.
+ */
+@RunWith(PaxExamWithTgtd.class)
+@ExamReactorStrategy(PerClass.class)
+public class HygieneIT extends InContainerTest {
+    private static final Duration BOUND = Duration.ofSeconds(10);
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private Initiator initiator;
+
+    @After
+    public void everyOstiaBundleRunning() throws Exception {
+        for (Bundle b : List.of(bundle("io.ostia.transport.tcp"), bundle("io.ostia.initiator"))) {
+            if (b.getState() != Bundle.ACTIVE) {
+                b.start();
+            }
+        }
+    }
+
+    @Test
+    public void stoppingTheBundlesLeavesNothingBehindAndStartingThemRestoresEverything() throws Exception {
+        List<String> afterUse = useAndClose(initiator);
+        // The initiator keeps one timer thread (started by its first session) while its bundle runs.
+        assertEquals("Ostia threads once every session is closed", List.of("ostia-initiator-timer"), afterUse);
+
+        Bundle tcp = bundle("io.ostia.transport.tcp");
+        Bundle init = bundle("io.ostia.initiator");
+        ServiceReference<IscsiTransport> transport = context.getServiceReference(IscsiTransport.class);
+        assertNotNull("the TCP transport service", transport);
+        assertTrue("the initiator bundle uses the transport service", usedBy(transport, init));
+
+        init.stop();
+        assertNull("the Initiator service once its bundle stopped", context.getServiceReference(Initiator.class));
+        assertTrue("the stopped initiator still uses the transport service", !usedBy(transport, init));
+        tcp.stop();
+        assertNull("a transport service once its bundle stopped", context.getServiceReference(IscsiTransport.class));
+        Support.await(BOUND, () -> "Ostia threads left with its bundles stopped: " + Support.threads("ostia-"),
+                () -> Support.threads("ostia-").isEmpty());
+
+        tcp.start();
+        init.start();
+        ServiceTracker<Initiator, Initiator> tracker = new ServiceTracker<>(context, Initiator.class, null);
+        tracker.open();
+        try {
+            Initiator again = tracker.waitForService(BOUND.toMillis());
+            assertNotNull("the Initiator service after its bundle started again", again);
+            // The initiator is a delayed component: getting its service activated it.
+            assertComponentsActive(tcp, init);
+            assertEquals("transports of the restarted initiator", List.of("tcp"), again.transports());
+            assertEquals("Ostia threads after the same work on the restarted bundles", afterUse, useAndClose(again));
+        } finally {
+            tracker.close();
+        }
+    }
+
+    /**
+     * Logs in to a fresh tgtd, does I/O, logs out and stops tgtd; returns the Ostia threads left
+     * once the receive threads have ended, after checking no tgtd of the test still runs.
+     */
+    private static List<String> useAndClose(Initiator initiator) throws Exception {
+        String portal;
+        try (TgtdTarget t = TgtdTarget.start(16L << 20); Arena arena = Arena.ofShared()) {
+            portal = "portal=127.0.0.1:" + t.tgtd.port();
+            try (Session session = initiator.login(t.options().build())) {
+                Support.writeReadBack(session.open(1), arena, 0, 2 << 20, 64 << 10, 7);
+                assertTrue("a receive thread carries the session", !Support.threads("ostia-tcp-rx").isEmpty());
+            }
+        }
+        assertEquals("tgtd processes the test started that still run", List.of(), processesWith(portal));
+        Support.await(BOUND, () -> "receive threads after logout: " + Support.threads("ostia-tcp-rx"),
+                () -> Support.threads("ostia-tcp-rx").isEmpty());
+        return Support.threads("ostia-");
+    }
+
+    private void assertComponentsActive(Bundle... bundles) {
+        ServiceReference<ServiceComponentRuntime> ref = context.getServiceReference(ServiceComponentRuntime.class);
+        assertNotNull("Felix SCR's ServiceComponentRuntime", ref);
+        ServiceComponentRuntime scr = context.getService(ref);
+        try {
+            for (Bundle b : bundles) {
+                List<String> states = new ArrayList<>();
+                for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(b)) {
+                    assertTrue(d.name + " is enabled", scr.isComponentEnabled(d));
+                    for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
+                        states.add(d.name + "=" + c.state);
+                        assertEquals(d.name + " state (" + ComponentConfigurationDTO.ACTIVE + " is ACTIVE; "
+                                + c.failure + ")", ComponentConfigurationDTO.ACTIVE, c.state);
+                    }
+                }
+                assertEquals("components of " + b.getSymbolicName() + ": " + states, 1, states.size());
+            }
+        } finally {
+            context.ungetService(ref);
+        }
+    }
+
+    private static boolean usedBy(ServiceReference<?> ref, Bundle bundle) {
+        Bundle[] users = ref.getUsingBundles();
+        return users != null && List.of(users).contains(bundle);
+    }
+
+    private Bundle bundle(String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("bundle " + symbolicName + " is not installed");
+    }
+
+    private static List<String> processesWith(String argument) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(args -> List.of(args).contains(argument)).orElse(false))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))
+                .toList();
+    }
+}
