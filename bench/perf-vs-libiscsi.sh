@@ -8,11 +8,14 @@
 #
 # Builds nothing: run `./mvnw -B -DskipTests package` first. Needs root (tgtd), the Debian
 # packages tgt and libiscsi-bin, and JDK 25.
-#   BENCH_SECONDS (default 10)   BENCH_ROUNDS (default 3)
+# Both tools get the same warm-up: the first BENCH_WARMUP seconds of each run are left out of its
+# figure (the JVM compiles its I/O path then; iscsi-perf's first seconds include its login).
+#   BENCH_SECONDS (default 10)   BENCH_ROUNDS (default 3)   BENCH_WARMUP (default 2)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 seconds="${BENCH_SECONDS:-10}"
 rounds="${BENCH_ROUNDS:-3}"
+warmup="${BENCH_WARMUP:-2}"
 target_iqn="iqn.2026-11.io.ostia.bench:perf"
 
 die() { echo "perf-vs-libiscsi: $*" >&2; exit 1; }
@@ -82,18 +85,19 @@ url="iscsi://127.0.0.1:$port/$target_iqn/1"
 
 log "$(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 log "tgtd $port (control $control), LUN 1: 1 GiB sparse file on $(df --output=fstype "$work" | tail -1), $url"
-log "$rounds rounds of $seconds s per tool and case, alternating which tool runs first"
+log "$rounds rounds of $seconds s per tool and case after $warmup s of warm-up, alternating which tool runs first"
 
 # --- runs ---
 ostia_iops() {  # args: perf options; prints IOPS from "result: N IOPS"
   local out
-  out=$("$root/bin/ostia" perf "$@" -s "$seconds" "$url" 2>&1) || { echo "ostia perf $* failed:" >&2; echo "$out" >&2; return 1; }
+  out=$("$root/bin/ostia" perf "$@" --warmup "$warmup" -s "$seconds" "$url" 2>&1) || { echo "ostia perf $* failed:" >&2; echo "$out" >&2; return 1; }
   tr '\r' '\n' <<<"$out" | sed -n 's/^result: \([0-9][0-9]*\) IOPS.*/\1/p' | tail -1
 }
-libiscsi_iops() {  # args: perf options; prints the last "iops average N" of iscsi-perf
+libiscsi_iops() {  # args: perf options; prints the mean of iscsi-perf's per-second "iops current" after the warm-up
   local out
-  out=$(timeout -s INT "$seconds" iscsi-perf "$@" "$url" 2>&1) || true
-  tr '\r' '\n' <<<"$out" | sed -n 's/.*iops average \([0-9][0-9]*\).*/\1/p' | tail -1
+  out=$(timeout -s INT "$((seconds + warmup))" iscsi-perf "$@" "$url" 2>&1) || true
+  tr '\r' '\n' <<<"$out" | sed -n 's/.*iops current \([0-9][0-9]*\).*/\1/p' \
+    | awk -v skip="$warmup" 'NR > skip { sum += $1; n++ } END { if (n) printf "%d\n", sum / n }'
 }
 median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2))}'; }
 
@@ -111,7 +115,7 @@ for i in "${!names[@]}"; do
       l=$(libiscsi_iops "${opts[@]}"); o=$(ostia_iops "${opts[@]}")
     fi
     [ -n "$o" ] || die "no result line from ostia perf ${options[$i]}"
-    [ -n "$l" ] || die "no iops average from iscsi-perf ${options[$i]}"
+    [ -n "$l" ] || die "no per-second figures from iscsi-perf ${options[$i]}"
     ours+=("$o"); theirs+=("$l")
     log "${names[$i]} (${options[$i]}), round $r: ostia $o IOPS, libiscsi $l IOPS"
   done
@@ -125,5 +129,5 @@ for line in "${summary[@]}"; do
   awk -v name="${names[$i]}" -v opts="${options[$i]}" -v o="$o" -v l="$l" -v b="${blocks[$i]}" 'BEGIN {
     printf "%-30s %-16s %12d %10.1f %12d %10.1f %8.2f\n", name, opts, o, o*b*512/1048576, l, l*b*512/1048576, (l > 0 ? o/l : 0) }'
 done
-echo "(medians of $rounds rounds of $seconds s; iscsi-perf's \"MB/s\" is MiB/s; ratio = ostia / libiscsi)"
+echo "(medians of $rounds rounds of $seconds s after $warmup s of warm-up; iscsi-perf's \"MB/s\" is MiB/s; ratio = ostia / libiscsi)"
 log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -60,9 +60,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Callers of {@link #execute} number and send their command themselves when the CmdSN
  *       window and queue depth allow (the fast path); otherwise the command waits in
  *       {@code pending}.</li>
- *   <li>The transport's receive thread delivers responses; it completes tasks but never sends:
- *       anything that needs a send (the pending queue, NOP-In replies) goes to the session's
- *       worker, so a receive thread never blocks on a full socket.</li>
+ *   <li>The transport's receive thread delivers responses and completes tasks; the session never
+ *       sends from it: what needs a send (the pending queue, NOP-In replies) goes to the
+ *       session's worker. A caller's own dependent action may issue its next command on that
+ *       thread (the fastest path, as libiscsi's event loop); a transport bounds such a send by
+ *       its progress timeout, so a full socket fails the connection rather than hanging.</li>
  *   <li>The worker (one virtual thread) also runs aborts, recovery, transport moves and logout.</li>
  *   <li>A sweeper on the initiator's timer finds timed-out commands and idle connections.</li>
  * </ul>

@@ -18,6 +18,7 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
 final class ScsiBlockDevice implements BlockDevice {
@@ -124,7 +125,7 @@ final class ScsiBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> flushAsync() {
-        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), "SYNCHRONIZE CACHE");
+        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), () -> "SYNCHRONIZE CACHE");
     }
 
     private CompletableFuture<Void> transfer(long lba, MemorySegment buffer, boolean write) {
@@ -145,7 +146,8 @@ final class ScsiBlockDevice implements BlockDevice {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        String what = (write ? "WRITE" : "READ") + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun;
+        // Built only when a message needs it: a string per command costs more than the command.
+        Supplier<String> what = () -> (write ? "WRITE" : "READ") + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun;
         return checked(request, what);
     }
 
@@ -153,29 +155,29 @@ final class ScsiBlockDevice implements BlockDevice {
      * Runs a command, reissuing it after a unit attention (a reset, a reinstated session, changed
      * capacity: the command itself was not executed), as a disk driver does; other errors fail.
      */
-    private CompletableFuture<Void> checked(ScsiRequest request, String what) {
+    private CompletableFuture<Void> checked(ScsiRequest request, Supplier<String> what) {
         return attempt(request, what, 1);
     }
 
-    private CompletableFuture<Void> attempt(ScsiRequest request, String what, int attempt) {
+    private CompletableFuture<Void> attempt(ScsiRequest request, Supplier<String> what, int attempt) {
         return session.execute(request).thenCompose(r -> {
             boolean unitAttention = r.status() == ScsiStatus.CHECK_CONDITION
                     && r.sense().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
             if (unitAttention && attempt < MAX_UNIT_ATTENTION_RETRIES) {
                 LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
-                        + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what);
+                        + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what.get());
                 return attempt(request, what, attempt + 1);
             }
             return CompletableFuture.completedFuture(check(r, what));
         });
     }
 
-    private static Void check(ScsiResult r, String what) {
+    private static Void check(ScsiResult r, Supplier<String> what) {
         if (!r.isGood()) {
-            throw new CompletionException(new ScsiException(what, r.status(), r.sense().orElse(null)));
+            throw new CompletionException(new ScsiException(what.get(), r.status(), r.sense().orElse(null)));
         }
         if (r.residual() != 0) {
-            throw new CompletionException(new IscsiException(what + " moved "
+            throw new CompletionException(new IscsiException(what.get() + " moved "
                     + (r.residual() > 0 ? r.residual() + " bytes less" : -r.residual() + " bytes more")
                     + " than the buffer holds"));
         }
