@@ -23,7 +23,7 @@ final class TestParameters {
         int maxBurst = Math.min(offer.maxBurstLength(), number(answered, "MaxBurstLength", 262144));
         int firstBurst = Math.min(Math.min(offer.firstBurstLength(), number(answered, "FirstBurstLength", 65536)),
                 maxBurst);
-        int outstanding = Math.min(1, number(answered, "MaxOutstandingR2T", 1));
+        int outstanding = Math.min(offer.maxOutstandingR2T(), number(answered, "MaxOutstandingR2T", 1));
         int targetMrdsl = number(answered, "MaxRecvDataSegmentLength", 8192);
         return new NegotiatedParameters(headerDigest, dataDigest, offer.maxRecvDataSegmentLength(), targetMrdsl,
                 maxBurst, firstBurst, initialR2T, immediateData, outstanding, d.dataPduInOrder(),
