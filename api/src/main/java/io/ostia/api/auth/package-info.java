@@ -1,6 +1,7 @@
 /**
  * CHAP authentication for iSCSI login (RFC 1994 as profiled by RFC 7143 §12.1.3): algorithms,
- * responses, challenges, secret rules. No threads, no I/O.
+ * responses, challenges, secret rules, and the two halves of a one-way or mutual exchange
+ * ({@link io.ostia.api.auth.ChapInitiator}, {@link io.ostia.api.auth.ChapTarget}). No threads, no I/O.
  */
 @Export
 @Version("0.1.0")

@@ -13,6 +13,14 @@ public record NopIn(long lun, int initiatorTaskTag, int targetTransferTag, int s
         data = PduChecks.dataSegment(data);
     }
 
+    /**
+     * A target's reply to an initiator's ping: same task tag, the ping data echoed. With Target
+     * Transfer Tag 0xffffffff the LUN field is reserved (RFC 7143 §11.19), so it is 0, as tgtd sends it.
+     */
+    public static NopIn reply(NopOut ping, int statSN, int expCmdSN, int maxCmdSN) {
+        return new NopIn(0, ping.initiatorTaskTag(), RESERVED_TAG, statSN, expCmdSN, maxCmdSN, ping.data());
+    }
+
     @Override
     public Opcode opcode() {
         return Opcode.NOP_IN;

@@ -20,6 +20,13 @@ import java.util.zip.CRC32C;
  *       buffer and returns one PDU at a time, {@link #feed(ByteBuffer, Consumer)} all of them.</li>
  * </ul>
  *
+ * <p>The two mix freely on one decoder: a transport can read the socket into a staging buffer and
+ * {@link #decode} small PDUs from it, and when the decoder is in {@link State#DATA} with a large
+ * remainder, read the rest of the data segment from the channel straight into {@link
+ * #readTarget()}. A read target may cover the bytes of more than one state (an initiator reads
+ * BHS and header digest at once, padding and data digest are read together); {@link #advance()}
+ * moves through all of them.
+ *
  * <p>Every length is checked against RFC 7143 and the negotiated limit before anything is
  * allocated. The first malformed PDU moves the decoder to {@link State#FAILED} for good: a
  * connection cannot resynchronise on a byte stream once framing is in doubt.
@@ -113,6 +120,7 @@ public final class PduDecoder {
     public void setHeaderDigest(boolean on) {
         requireBetweenPdus("header digest");
         headerDigest = on;
+        expectHeader();
     }
 
     /** Switches the data digest; only between PDUs. */
@@ -158,7 +166,13 @@ public final class PduDecoder {
             return null;
         }
         try {
-            return step();
+            // A read target may span the bytes of several states (BHS + header digest, padding +
+            // data digest): step through every state whose bytes are already in.
+            Pdu pdu = null;
+            while (pdu == null && !target.hasRemaining()) {
+                pdu = step();
+            }
+            return pdu;
         } catch (PduFormatException | RuntimeException e) {
             state = State.FAILED;
             failure = e;
@@ -227,7 +241,7 @@ public final class PduDecoder {
             case DATA -> afterData();
             case PADDING -> {
                 if (dataDigest) {
-                    expectTrailer(State.DATA_DIGEST, trailer.position() + Digests.LENGTH);
+                    state = State.DATA_DIGEST; // its bytes were read with the padding
                     yield null;
                 }
                 yield complete();
@@ -242,6 +256,11 @@ public final class PduDecoder {
 
     /** The BHS is in: check everything that decides lengths before reading (or allocating) more. */
     private Pdu afterBasicHeader() throws PduFormatException {
+        ahsLength = (header.get(4) & 0xff) * 4;
+        if (headerDigestReadWithBhs() && ahsLength == 0) {
+            // The digest is already in: a corrupted header is reported as such, not as a bad field.
+            checkHeaderDigest();
+        }
         int code = header.get(0) & 0x3f;
         opcode = Opcode.fromCode(code);
         if (opcode == null) {
@@ -253,7 +272,6 @@ public final class PduDecoder {
                     + ") is sent by the " + opcode.sender().name().toLowerCase() + ", but this decoder reads what the "
                     + localSide.peer().name().toLowerCase() + " sends");
         }
-        ahsLength = (header.get(4) & 0xff) * 4;
         if (ahsLength != 0 && opcode != Opcode.SCSI_COMMAND) {
             throw new PduFormatException("TotalAHSLength", "TotalAHSLength " + ahsLength / 4 + " on a " + opcode
                     + " PDU: RFC 7143 defines AHS only for the SCSI Command");
@@ -272,6 +290,9 @@ public final class PduDecoder {
             header.limit(BHS_LENGTH + ahsLength);
             return null;
         }
+        if (headerDigestReadWithBhs()) {
+            return afterHeader(); // digest read and checked with the BHS
+        }
         if (headerDigest) {
             expectHeaderDigest();
             return null;
@@ -281,7 +302,15 @@ public final class PduDecoder {
 
     private void expectHeaderDigest() {
         state = State.HEADER_DIGEST;
-        header.limit(header.position() + Digests.LENGTH);
+        header.limit(BHS_LENGTH + ahsLength + Digests.LENGTH);
+    }
+
+    /**
+     * Target PDUs never have an AHS (checked after the BHS), so an initiator's decoder reads the
+     * header digest together with the BHS: one read less per PDU on the hot Data-In path.
+     */
+    private boolean headerDigestReadWithBhs() {
+        return headerDigest && localSide == Side.INITIATOR;
     }
 
     private void checkHeaderDigest() throws PduFormatException {
@@ -320,7 +349,7 @@ public final class PduDecoder {
         int padding = PduEncoder.paddingLength(dataSegmentLength);
         trailer.clear();
         if (padding > 0) {
-            expectTrailer(State.PADDING, padding);
+            expectTrailer(State.PADDING, padding + (dataDigest ? Digests.LENGTH : 0));
             return null;
         }
         if (dataDigest) {
@@ -359,7 +388,7 @@ public final class PduDecoder {
 
     private void expectHeader() {
         state = State.BHS;
-        header.clear().limit(BHS_LENGTH);
+        header.clear().limit(BHS_LENGTH + (headerDigestReadWithBhs() ? Digests.LENGTH : 0));
         target = header;
         opcode = null;
         decodedHeader = null;

@@ -1,5 +1,7 @@
 package io.ostia.api.text;
 
+import io.ostia.api.pdu.Side;
+
 /**
  * The operational parameters a login settled on, typed; RFC 7143 defaults for keys not negotiated.
  *
@@ -36,14 +38,14 @@ public record NegotiatedParameters(boolean headerDigest, boolean dataDigest, int
             65536, true, true, 1, true, true, 0, 2, 20, 1, false, 8192, 8192, 0, 1);
 
     /** The largest data segment this side may send: the peer's declared MaxRecvDataSegmentLength. */
-    public int maxSendDataSegmentLength(io.ostia.api.pdu.Side localSide) {
-        return localSide == io.ostia.api.pdu.Side.INITIATOR ? targetMaxRecvDataSegmentLength
+    public int maxSendDataSegmentLength(Side localSide) {
+        return localSide == Side.INITIATOR ? targetMaxRecvDataSegmentLength
                 : initiatorMaxRecvDataSegmentLength;
     }
 
     /** The largest data segment this side accepts: its own declared MaxRecvDataSegmentLength. */
-    public int maxRecvDataSegmentLength(io.ostia.api.pdu.Side localSide) {
-        return localSide == io.ostia.api.pdu.Side.INITIATOR ? initiatorMaxRecvDataSegmentLength
+    public int maxRecvDataSegmentLength(Side localSide) {
+        return localSide == Side.INITIATOR ? initiatorMaxRecvDataSegmentLength
                 : targetMaxRecvDataSegmentLength;
     }
 }

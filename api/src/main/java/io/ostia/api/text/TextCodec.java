@@ -41,14 +41,19 @@ public final class TextCodec {
     public static List<KeyValue> parse(byte[] data) throws TextFormatException {
         List<KeyValue> pairs = new ArrayList<>();
         int start = 0;
-        while (start < data.length) {
-            int end = indexOf(data, (byte) 0, start, data.length);
-            if (end < 0) {
+        int end = data.length;
+        // Extra null bytes at the very end carry nothing; some targets pad text with them.
+        while (end > 1 && data[end - 1] == 0 && data[end - 2] == 0) {
+            end--;
+        }
+        while (start < end) {
+            int terminator = indexOf(data, (byte) 0, start, end);
+            if (terminator < 0) {
                 throw new TextFormatException(null, "text data does not end with a null byte after \""
-                        + printable(data, start, data.length) + "\"");
+                        + printable(data, start, end) + "\"");
             }
-            pairs.add(parsePair(data, start, end));
-            start = end + 1;
+            pairs.add(parsePair(data, start, terminator));
+            start = terminator + 1;
         }
         return pairs;
     }

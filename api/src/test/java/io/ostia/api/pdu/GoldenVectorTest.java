@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ostia.api.text.DiscoveredTarget;
+import io.ostia.api.text.TextCodec;
+import io.ostia.api.text.TextFormatException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
@@ -55,7 +58,7 @@ class GoldenVectorTest {
     }
 
     @Test
-    void discoveryLoginAndSendTargets() throws PduFormatException {
+    void discoveryLoginAndSendTargets() throws PduFormatException, TextFormatException {
         GoldenVectors golden = GoldenVectors.load("discovery");
         LoginRequest login = (LoginRequest) decodeWhole(golden.withOpcode(Opcode.LOGIN_REQUEST).getFirst());
         assertEquals(0, login.tsih());
@@ -79,6 +82,11 @@ class GoldenVectorTest {
         assertTrue(text(targets).startsWith("TargetName=iqn.2025-11.io.ostia:golden\0TargetAddress=127.0.0.1:"),
                 text(targets));
         assertEquals(sendTargets.initiatorTaskTag(), targets.initiatorTaskTag());
+        List<DiscoveredTarget> discovered = DiscoveredTarget.fromSendTargets(TextCodec.parse(targets.data()));
+        assertEquals(1, discovered.size());
+        assertEquals("iqn.2025-11.io.ostia:golden", discovered.getFirst().name());
+        assertEquals("127.0.0.1", discovered.getFirst().addresses().getFirst().host());
+        assertEquals(1, discovered.getFirst().addresses().getFirst().portalGroupTag());
         assertTrue(sendTargets.immediate(), "libiscsi sends SendTargets as an immediate command");
         assertEquals(sendTargets.cmdSN(), targets.expCmdSN(), "an immediate command does not advance ExpCmdSN");
     }
@@ -155,6 +163,9 @@ class GoldenVectorTest {
                 .orElseThrow();
         assertEquals(Pdu.RESERVED_TAG, answer.initiatorTaskTag());
         assertTrue(answer.immediate());
+        NopOut ours = NopOut.answering(ping, answer.cmdSN(), answer.expStatSN());
+        assertArrayEquals(new PduEncoder(false, false).encode(answer).array(),
+                new PduEncoder(false, false).encode(ours).array(), "answering() builds what libiscsi sent");
     }
 
     @Test
@@ -201,6 +212,10 @@ class GoldenVectorTest {
         assertEquals(7, write.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1));
         NopIn echo = (NopIn) decodeWhole(golden.withOpcode(Opcode.NOP_IN).getFirst());
         assertEquals("ping!", text(echo));
+        NopOut ping = (NopOut) decodeWhole(golden.withOpcode(Opcode.NOP_OUT).getFirst());
+        NopIn ours = NopIn.reply(ping, echo.statSN(), echo.expCmdSN(), echo.maxCmdSN());
+        assertArrayEquals(new PduEncoder(true, true).encode(echo).array(),
+                new PduEncoder(true, true).encode(ours).array(), "reply() builds what tgtd sent");
     }
 
     @Test

@@ -29,6 +29,8 @@ class TextCodecTest {
                 new KeyValue("X-com.example.opt", "")), pairs);
         assertArrayEquals(text, TextCodec.format(pairs));
         assertEquals(List.of(), TextCodec.parse(new byte[0]));
+        assertEquals(pairs, TextCodec.parse(ascii(new String(text, StandardCharsets.UTF_8) + "\0\0")),
+                "null bytes padding the end carry nothing");
     }
 
     @Test
@@ -43,7 +45,7 @@ class TextCodecTest {
         assertMessage("empty key in \"=None\"", ascii("=None\0"));
         assertMessage("text data does not end with a null byte after \"DataDigest=None\"",
                 ascii("HeaderDigest=None\0DataDigest=None"));
-        assertMessage("empty key=value pair at byte 18", ascii("HeaderDigest=None\0\0"));
+        assertMessage("empty key=value pair at byte 4", ascii("A=1\0\0B=2\0"));
         assertMessage("key \"" + "K".repeat(64) + "\" is longer than 63 bytes", ascii("K".repeat(64) + "=1\0"));
         assertMessage("key \"Max Burst\" contains ' ', not allowed in a key name", ascii("Max Burst=1\0"));
         TextFormatException notUtf8 = assertThrows(TextFormatException.class,
