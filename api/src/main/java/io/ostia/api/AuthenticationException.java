@@ -12,4 +12,8 @@ public class AuthenticationException extends LoginException {
     public AuthenticationException(String message) {
         super(message);
     }
+
+    public AuthenticationException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -1,5 +1,6 @@
 package io.ostia.api;
 
+import io.ostia.api.text.DiscoveredTarget;
 import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 

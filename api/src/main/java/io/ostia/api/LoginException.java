@@ -20,6 +20,12 @@ public class LoginException extends IscsiException {
         this(message, -1, -1);
     }
 
+    public LoginException(String message, Throwable cause) {
+        super(message, cause);
+        this.statusClass = -1;
+        this.statusDetail = -1;
+    }
+
     /** The target's Status-Class, or -1 when the failure was detected by the initiator. */
     public int statusClass() {
         return statusClass;

@@ -10,12 +10,16 @@ import java.util.Objects;
  * @param cdb       the command descriptor block (6 to 260 bytes)
  * @param direction which way data moves
  * @param buffer    the data buffer: source of a WRITE, destination of a READ, an empty segment
- *                  for NONE. Must be native memory (it may be registered for RDMA); its size is
- *                  the expected data transfer length.
+ *                  for NONE. Must be native memory (it may be registered for RDMA) that other
+ *                  threads may access (a shared, automatic or global arena); its size is the
+ *                  expected data transfer length.
  */
 public record ScsiRequest(int lun, byte[] cdb, Direction direction, MemorySegment buffer) {
 
     public enum Direction { NONE, READ, WRITE }
+
+    /** A thread that owns no arena: a buffer it can access is one any transport thread can. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
     public ScsiRequest {
         Objects.requireNonNull(cdb, "cdb");
@@ -29,6 +33,10 @@ public record ScsiRequest(int lun, byte[] cdb, Direction direction, MemorySegmen
         }
         if (direction != Direction.NONE && !buffer.isNative()) {
             throw new IllegalArgumentException("data buffers must be native (off-heap) memory segments");
+        }
+        if (direction != Direction.NONE && !buffer.isAccessibleBy(OTHER_THREAD)) {
+            throw new IllegalArgumentException("data buffers must come from a shared, automatic or global arena:"
+                    + " the transport fills and drains them on its own threads, which a confined arena forbids");
         }
         if (buffer.byteSize() > 0xffff_ffffL) {
             throw new IllegalArgumentException("buffer of " + buffer.byteSize() + " bytes exceeds the 4 GiB iSCSI transfer limit");

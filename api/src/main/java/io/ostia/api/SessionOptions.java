@@ -1,5 +1,6 @@
 package io.ostia.api;
 
+import io.ostia.api.auth.ChapAlgorithm;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -22,6 +23,7 @@ public final class SessionOptions {
     private final Optional<String> targetName;
     private final String initiatorName;
     private final Optional<ChapCredentials> chap;
+    private final List<ChapAlgorithm> chapAlgorithms;
     private final List<String> transports;
     private final DigestPolicy headerDigest;
     private final DigestPolicy dataDigest;
@@ -45,6 +47,10 @@ public final class SessionOptions {
         this.targetName = b.targetName;
         this.initiatorName = requireText("initiator name", b.initiatorName);
         this.chap = b.chap;
+        this.chapAlgorithms = List.copyOf(b.chapAlgorithms);
+        if (chapAlgorithms.isEmpty()) {
+            throw new IllegalArgumentException("the CHAP algorithm list is empty");
+        }
         this.transports = List.copyOf(b.transports);
         this.headerDigest = b.headerDigest;
         this.dataDigest = b.dataDigest;
@@ -86,6 +92,8 @@ public final class SessionOptions {
     public Optional<String> targetName() { return targetName; }
     public String initiatorName() { return initiatorName; }
     public Optional<ChapCredentials> chap() { return chap; }
+    /** CHAP_A values to offer, in order of preference. */
+    public List<ChapAlgorithm> chapAlgorithms() { return chapAlgorithms; }
     /** Transport names in order of preference, such as {@code [iser, tcp]}. */
     public List<String> transports() { return transports; }
     public DigestPolicy headerDigest() { return headerDigest; }
@@ -143,6 +151,9 @@ public final class SessionOptions {
         private Optional<String> targetName = Optional.empty();
         private String initiatorName = DEFAULT_INITIATOR_PREFIX;
         private Optional<ChapCredentials> chap = Optional.empty();
+        // MD5 alone by default, as open-iscsi does: tgt reads CHAP_A=7 as SHA-1 where RFC 7143's
+        // registry and other targets read SHA-256, so stronger algorithms are opt-in.
+        private List<ChapAlgorithm> chapAlgorithms = List.of(ChapAlgorithm.MD5);
         private List<String> transports = List.of("tcp");
         private DigestPolicy headerDigest = DigestPolicy.NONE;
         private DigestPolicy dataDigest = DigestPolicy.NONE;
@@ -184,6 +195,12 @@ public final class SessionOptions {
 
         public Builder chap(ChapCredentials chap) {
             this.chap = Optional.of(Objects.requireNonNull(chap, "chap"));
+            return this;
+        }
+
+        /** CHAP algorithms to offer, most preferred first (default MD5 only). */
+        public Builder chapAlgorithms(List<ChapAlgorithm> preference) {
+            this.chapAlgorithms = List.copyOf(preference);
             return this;
         }
 

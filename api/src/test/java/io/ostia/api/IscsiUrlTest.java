@@ -59,13 +59,6 @@ class IscsiUrlTest {
         assertFalse(e.getMessage().contains("topsecret"), e.getMessage());
     }
 
-    @Test
-    void targetAddressValues() {
-        assertEquals(new DiscoveredTarget.Portal("10.0.0.1", 3260, 1), DiscoveredTarget.Portal.parse("10.0.0.1:3260,1"));
-        assertEquals(new DiscoveredTarget.Portal("fe80::1", 3261, 2), DiscoveredTarget.Portal.parse("[fe80::1]:3261,2"));
-        assertEquals(new DiscoveredTarget.Portal("host", 3260, -1), DiscoveredTarget.Portal.parse("host"));
-    }
-
     private static void assertMessage(String expected, String url) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IscsiUrl.parse(url));
         assertTrue(e.getMessage().contains(expected), () -> "'" + e.getMessage() + "' lacks '" + expected + "'");

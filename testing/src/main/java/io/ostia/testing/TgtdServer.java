@@ -40,6 +40,7 @@ public final class TgtdServer implements AutoCloseable {
     private final Path log;
     private final List<Target> targets = new ArrayList<>();
     private boolean closed;
+    private boolean killed;
 
     private TgtdServer(Path workDir, int port, int controlPort, Process process, Path log) {
         this.workDir = workDir;
@@ -136,6 +137,15 @@ public final class TgtdServer implements AutoCloseable {
         account(target, user, secret, true);
     }
 
+    /**
+     * Sets a target's iSCSI parameter, such as {@code HeaderDigest=CRC32C,None} (tgtd offers
+     * only None for digests until told otherwise).
+     */
+    public void setParameter(Target target, String name, String value) {
+        tgtadm("--mode", "target", "--op", "update", "--tid", Integer.toString(target.tid()), "--name", name,
+                "--value", value);
+    }
+
     /** Runs tgtadm against this server's control port; fails with tgtadm's own message. */
     public String tgtadm(String... args) {
         List<String> command = new ArrayList<>(List.of(ExternalTool.find("tgtadm").orElseThrow().toString(),
@@ -145,13 +155,28 @@ public final class TgtdServer implements AutoCloseable {
     }
 
     /** Kills tgtd at once (SIGKILL), as a crashed target would vanish. */
-    public void kill() {
+    public synchronized void kill() {
+        killed = true;
         process.destroyForcibly();
         try {
             process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Freezes tgtd (SIGSTOP): connections stay open but nothing is answered, as with a hung target. */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** Lets a paused tgtd run again (SIGCONT). */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        ExternalTool.run(COMMAND_TIMEOUT, List.of("kill", "-" + name, Long.toString(process.pid()))).requireSuccess();
     }
 
     public boolean isAlive() {
@@ -179,7 +204,9 @@ public final class TgtdServer implements AutoCloseable {
         }
         closed = true;
         if (!process.isAlive()) {
-            checkExit("tgtd had already exited");
+            if (!killed) {
+                checkExit("tgtd had already exited");
+            }
             return;
         }
         List<String> problems = new ArrayList<>();

@@ -1,5 +1,7 @@
 package io.ostia.api.auth;
 
+import io.ostia.api.AuthenticationException;
+
 import io.ostia.api.text.KeyValue;
 import io.ostia.api.text.Keys;
 import io.ostia.api.text.TextCodec;

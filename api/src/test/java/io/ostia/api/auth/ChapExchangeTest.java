@@ -1,5 +1,7 @@
 package io.ostia.api.auth;
 
+import io.ostia.api.AuthenticationException;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,0 +1,37 @@
+package io.ostia.initiator;
+
+import io.ostia.api.Initiator;
+import io.ostia.api.spi.IscsiTransport;
+import io.ostia.initiator.internal.IscsiInitiator;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * Builds an initiator outside OSGi. Close it to log every session out and stop its thread;
+ * closing does not close the transports, which belong to the caller (or to ServiceLoader's
+ * providers, which {@link #create()} closes with the initiator).
+ */
+@aQute.bnd.annotation.spi.ServiceConsumer(value = IscsiTransport.class, resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+public final class Initiators {
+
+    private Initiators() {
+    }
+
+    /** An initiator with one of each transport {@link ServiceLoader} finds on the module or class path. */
+    public static ClosableInitiator create() {
+        List<IscsiTransport> found = ServiceLoader.load(IscsiTransport.class, Initiators.class.getClassLoader())
+                .stream().map(ServiceLoader.Provider::get).toList();
+        return create(found, true);
+    }
+
+    /** An initiator over the given transports, in that order of arrival; they stay the caller's. */
+    public static ClosableInitiator create(List<IscsiTransport> transports) {
+        return create(transports, false);
+    }
+
+    private static ClosableInitiator create(List<IscsiTransport> transports, boolean ownsTransports) {
+        IscsiInitiator initiator = new IscsiInitiator();
+        transports.forEach(initiator::addTransport);
+        return new ClosableInitiator(initiator, ownsTransports ? transports : List.of());
+    }
+}

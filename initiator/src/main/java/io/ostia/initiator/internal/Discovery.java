@@ -1,0 +1,89 @@
+package io.ostia.initiator.internal;
+
+import io.ostia.api.text.DiscoveredTarget;
+import io.ostia.api.IscsiException;
+import io.ostia.api.LoginException;
+import io.ostia.api.ProtocolException;
+import io.ostia.api.SessionOptions;
+import io.ostia.api.pdu.LogoutRequest;
+import io.ostia.api.pdu.LogoutResponse;
+import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.TextRequest;
+import io.ostia.api.pdu.TextResponse;
+import io.ostia.api.spi.StopMode;
+import io.ostia.api.text.KeyValue;
+import io.ostia.api.text.TextAccumulator;
+import io.ostia.api.text.TextCodec;
+import io.ostia.api.text.TextFormatException;
+import java.util.List;
+
+/** SendTargets=All over a logged-in discovery session (RFC 7143 appendix C), then logout. */
+final class Discovery {
+
+    /** Bounds the reply: a target listing more than this much text is not one we can use. */
+    private static final int MAX_REPLY_BYTES = 1 << 20;
+
+    private Discovery() {
+    }
+
+    static List<DiscoveredTarget> sendTargets(LoginResult login, SessionOptions options) throws IscsiException {
+        SessionConnection conn = login.connection();
+        try {
+            conn.startForDiscovery(login.expStatSN());
+            List<KeyValue> reply = exchangeText(conn, login, options);
+            List<DiscoveredTarget> targets = parse(reply);
+            logout(conn, login, options);
+            return targets;
+        } finally {
+            conn.release(StopMode.TERMINATE);
+        }
+    }
+
+    private static List<KeyValue> exchangeText(SessionConnection conn, LoginResult login, SessionOptions options)
+            throws IscsiException {
+        TextAccumulator reply = new TextAccumulator(MAX_REPLY_BYTES);
+        int itt = 1;
+        int ttt = Pdu.RESERVED_TAG;
+        var request = TextCodec.formatSegment(List.of(new KeyValue("SendTargets", "All")));
+        while (true) {
+            Pdu answer = conn.exchange(new TextRequest(true, true, false, 0, itt, ttt, login.firstCmdSN(),
+                    conn.expStatSN(), request), options.loginTimeout());
+            if (!(answer instanceof TextResponse text)) {
+                throw new ProtocolException("Opcode", "expected a Text Response to SendTargets, got " + answer.opcode());
+            }
+            conn.statSNReceived(text.statSN());
+            if (text.initiatorTaskTag() != itt) {
+                throw new ProtocolException("InitiatorTaskTag", String.format(
+                        "Text Response carries ITT 0x%08x, the request had 0x%08x", text.initiatorTaskTag(), itt));
+            }
+            try {
+                List<KeyValue> complete = reply.append(text.data(), text.continueFlag());
+                if (text.finalFlag()) {
+                    return complete;
+                }
+            } catch (TextFormatException e) {
+                throw new ProtocolException("DataSegment", "SendTargets reply: " + e.getMessage(), e);
+            }
+            // More to come: ask for it with the target's TTT and an empty request.
+            ttt = text.targetTransferTag();
+            request = Pdu.NO_DATA;
+        }
+    }
+
+    static List<DiscoveredTarget> parse(List<KeyValue> reply) throws ProtocolException {
+        try {
+            return DiscoveredTarget.fromSendTargets(reply);
+        } catch (TextFormatException e) {
+            throw new ProtocolException(e.key(),
+                    "SendTargets reply: " + e.getMessage(), e);
+        }
+    }
+
+    private static void logout(SessionConnection conn, LoginResult login, SessionOptions options) throws IscsiException {
+        Pdu answer = conn.exchange(new LogoutRequest(true, LogoutRequest.Reason.CLOSE_SESSION, 2, 0, login.firstCmdSN(),
+                conn.expStatSN()), options.loginTimeout());
+        if (!(answer instanceof LogoutResponse r) || r.response() != LogoutResponse.Response.CLOSED_SUCCESSFULLY) {
+            throw new LoginException("discovery logout answered " + answer);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.ostia.initiator.internal;
+
+import io.ostia.api.text.DiscoveredTarget;
+import io.ostia.api.Initiator;
+import io.ostia.api.IscsiException;
+import io.ostia.api.LoginException;
+import io.ostia.api.Session;
+import io.ostia.api.SessionOptions;
+import io.ostia.api.TransportException;
+import io.ostia.api.spi.IscsiTransport;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The initiator: picks transports, logs sessions in, runs discovery. Owns one timer thread shared
+ * by its sessions' sweepers; {@link #close()} logs every session out and stops it.
+ */
+public final class IscsiInitiator implements Initiator, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(IscsiInitiator.class.getName());
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final TransportRegistry transports = new TransportRegistry();
+    private final ScheduledExecutorService timer;
+    private final Set<IscsiSession> sessions = ConcurrentHashMap.newKeySet();
+
+    public IscsiInitiator() {
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ostia-initiator-timer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void addTransport(IscsiTransport transport) {
+        transports.add(transport);
+    }
+
+    public void removeTransport(IscsiTransport transport) {
+        transports.remove(transport);
+    }
+
+    @Override
+    public List<String> transports() {
+        return transports.names();
+    }
+
+    @Override
+    public Session login(SessionOptions options) throws IscsiException {
+        options.targetName().orElseThrow(() -> new IllegalArgumentException(
+                "a normal session needs a target name; use discover() to list targets"));
+        long isid = newIsid();
+        LoginResult first = connect(options, isid, Set.of(), false);
+        IscsiSession[] holder = new IscsiSession[1];
+        IscsiSession session = new IscsiSession(options, (o, i, excluded) -> connect(o, i, excluded, false), isid, first,
+                timer, () -> sessions.remove(holder[0]));
+        holder[0] = session;
+        sessions.add(session);
+        return session;
+    }
+
+    @Override
+    public List<DiscoveredTarget> discover(SessionOptions options) throws IscsiException {
+        LoginResult login = connect(options, newIsid(), Set.of(), true);
+        return Discovery.sendTargets(login, options);
+    }
+
+    /**
+     * Logs in over the first transport of the options' preference that is registered and
+     * connects. A target's refusal (LoginException) ends the attempt at once: another transport
+     * would hear the same answer.
+     */
+    LoginResult connect(SessionOptions options, long isid, Set<String> excluded, boolean discovery) throws IscsiException {
+        List<String> tried = new ArrayList<>();
+        IscsiException last = null;
+        for (String name : options.transports()) {
+            if (excluded.contains(name)) {
+                continue;
+            }
+            Optional<IscsiTransport> transport = transports.find(name);
+            if (transport.isEmpty()) {
+                tried.add(name + " (not available)");
+                continue;
+            }
+            try {
+                return LoginProcess.login(transport.get(), options, isid, discovery);
+            } catch (LoginException e) {
+                throw e;
+            } catch (IscsiException e) {
+                tried.add(name + " (" + e.getMessage() + ")");
+                last = e;
+            }
+        }
+        throw new TransportException("no transport could reach " + options.host() + ":" + options.port()
+                + "; tried " + (tried.isEmpty() ? "none: all of " + options.transports() + " are excluded" : String.join(", ", tried))
+                + " (available: " + transports.names() + ")", last);
+    }
+
+    /** A random ISID (RFC 7143 11.12.5, type 0b10 "random"): 0x80, 24 random bits, 16-bit qualifier 0. */
+    private static long newIsid() {
+        return 0x80L << 40 | (long) RANDOM.nextInt(1 << 24) << 16;
+    }
+
+    /** Logs every session out (bounded per session), then stops the timer. */
+    @Override
+    public void close() {
+        for (IscsiSession s : List.copyOf(sessions)) {
+            try {
+                s.close();
+            } catch (IscsiException e) {
+                LOG.log(System.Logger.Level.WARNING, () -> "closing " + s + ": " + e.getMessage());
+            }
+        }
+        timer.shutdownNow();
+    }
+}

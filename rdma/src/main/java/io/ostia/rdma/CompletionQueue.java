@@ -1,0 +1,38 @@
+package io.ostia.rdma;
+
+import java.time.Duration;
+
+/**
+ * A completion queue ({@code struct ibv_cq}) with its completion notification channel.
+ *
+ * <p>Usage: {@link #requestNotification}, then {@link #poll} until empty (a completion may have
+ * arrived before arming), then {@link #awaitNotification}. Closing it while a queue pair uses it
+ * fails.
+ */
+public interface CompletionQueue extends RdmaResource {
+    RdmaDevice device();
+
+    int capacity();
+
+    /**
+     * Moves up to {@code into.length} completions into the given holders, oldest first.
+     *
+     * @return the number filled, 0 if the queue is empty
+     * @throws RdmaException if the queue overran (more completions than its capacity)
+     */
+    int poll(WorkCompletion[] into);
+
+    /**
+     * Arms the queue: the next completion (only solicited receives and errors if
+     * {@code solicitedOnly}) raises one notification.
+     */
+    void requestNotification(boolean solicitedOnly);
+
+    /**
+     * Waits for a notification raised after {@link #requestNotification}, and consumes it.
+     *
+     * @return true if one arrived, false if the timeout passed first
+     * @throws IllegalStateException if the queue is closed, also when closed during the wait
+     */
+    boolean awaitNotification(Duration timeout) throws InterruptedException;
+}

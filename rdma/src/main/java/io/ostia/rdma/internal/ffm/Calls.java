@@ -1,0 +1,83 @@
+package io.ostia.rdma.internal.ffm;
+
+import io.ostia.rdma.internal.ffm.gen.Verbs;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.SymbolLookup;
+
+/**
+ * The libibverbs and librdmacm functions the native provider calls (besides the static-inline
+ * data path), linked from one symbol lookup: the installed libraries, or in tests a stand-in
+ * library. Signatures come from the generated bindings.
+ */
+final class Calls {
+    final NativeCall ibvGetDeviceList;
+    final NativeCall ibvAllocPd;
+    final NativeCall ibvRegMr;
+    final NativeCall ibvCreateCompChannel;
+    final NativeCall ibvCreateCq;
+    final NativeCall ibvGetCqEvent;
+    final NativeCall rdmaCreateEventChannel;
+    final NativeCall rdmaCreateId;
+    final NativeCall rdmaDestroyId;
+    final NativeCall rdmaBindAddr;
+    final NativeCall rdmaResolveAddr;
+    final NativeCall rdmaResolveRoute;
+    final NativeCall rdmaCreateQp;
+    final NativeCall rdmaConnect;
+    final NativeCall rdmaListen;
+    final NativeCall rdmaAccept;
+    final NativeCall rdmaReject;
+    final NativeCall rdmaDisconnect;
+    final NativeCall rdmaGetCmEvent;
+    final NativeCall rdmaAckCmEvent;
+    final NativeCall ibvFreeDeviceList;
+    final NativeCall ibvGetDeviceName;
+    final NativeCall ibvQueryDevice;
+    final NativeCall ibvDeallocPd;
+    final NativeCall ibvDeregMr;
+    final NativeCall ibvDestroyCq;
+    final NativeCall ibvDestroyCompChannel;
+    final NativeCall ibvAckCqEvents;
+    final NativeCall ibvModifyQp;
+    final NativeCall rdmaDestroyQp;
+    final NativeCall rdmaDestroyEventChannel;
+
+    Calls(SymbolLookup lookup) {
+        ibvGetDeviceList = call(lookup, "ibv_get_device_list", Verbs.ibv_get_device_list$descriptor());
+        ibvAllocPd = call(lookup, "ibv_alloc_pd", Verbs.ibv_alloc_pd$descriptor());
+        ibvRegMr = call(lookup, "ibv_reg_mr", Verbs.ibv_reg_mr$descriptor());
+        ibvCreateCompChannel = call(lookup, "ibv_create_comp_channel", Verbs.ibv_create_comp_channel$descriptor());
+        ibvCreateCq = call(lookup, "ibv_create_cq", Verbs.ibv_create_cq$descriptor());
+        ibvGetCqEvent = call(lookup, "ibv_get_cq_event", Verbs.ibv_get_cq_event$descriptor());
+        rdmaCreateEventChannel = call(lookup, "rdma_create_event_channel", Verbs.rdma_create_event_channel$descriptor());
+        rdmaCreateId = call(lookup, "rdma_create_id", Verbs.rdma_create_id$descriptor());
+        rdmaDestroyId = call(lookup, "rdma_destroy_id", Verbs.rdma_destroy_id$descriptor());
+        rdmaBindAddr = call(lookup, "rdma_bind_addr", Verbs.rdma_bind_addr$descriptor());
+        rdmaResolveAddr = call(lookup, "rdma_resolve_addr", Verbs.rdma_resolve_addr$descriptor());
+        rdmaResolveRoute = call(lookup, "rdma_resolve_route", Verbs.rdma_resolve_route$descriptor());
+        rdmaCreateQp = call(lookup, "rdma_create_qp", Verbs.rdma_create_qp$descriptor());
+        rdmaConnect = call(lookup, "rdma_connect", Verbs.rdma_connect$descriptor());
+        rdmaListen = call(lookup, "rdma_listen", Verbs.rdma_listen$descriptor());
+        rdmaAccept = call(lookup, "rdma_accept", Verbs.rdma_accept$descriptor());
+        rdmaReject = call(lookup, "rdma_reject", Verbs.rdma_reject$descriptor());
+        rdmaDisconnect = call(lookup, "rdma_disconnect", Verbs.rdma_disconnect$descriptor());
+        rdmaGetCmEvent = call(lookup, "rdma_get_cm_event", Verbs.rdma_get_cm_event$descriptor());
+        rdmaAckCmEvent = call(lookup, "rdma_ack_cm_event", Verbs.rdma_ack_cm_event$descriptor());
+        ibvFreeDeviceList = call(lookup, "ibv_free_device_list", Verbs.ibv_free_device_list$descriptor());
+        ibvGetDeviceName = call(lookup, "ibv_get_device_name", Verbs.ibv_get_device_name$descriptor());
+        ibvQueryDevice = call(lookup, "ibv_query_device", Verbs.ibv_query_device$descriptor());
+        ibvDeallocPd = call(lookup, "ibv_dealloc_pd", Verbs.ibv_dealloc_pd$descriptor());
+        ibvDeregMr = call(lookup, "ibv_dereg_mr", Verbs.ibv_dereg_mr$descriptor());
+        ibvDestroyCq = call(lookup, "ibv_destroy_cq", Verbs.ibv_destroy_cq$descriptor());
+        ibvDestroyCompChannel = call(lookup, "ibv_destroy_comp_channel", Verbs.ibv_destroy_comp_channel$descriptor());
+        ibvAckCqEvents = call(lookup, "ibv_ack_cq_events", Verbs.ibv_ack_cq_events$descriptor());
+        ibvModifyQp = call(lookup, "ibv_modify_qp", Verbs.ibv_modify_qp$descriptor());
+        rdmaDestroyQp = call(lookup, "rdma_destroy_qp", Verbs.rdma_destroy_qp$descriptor());
+        rdmaDestroyEventChannel = call(lookup, "rdma_destroy_event_channel", Verbs.rdma_destroy_event_channel$descriptor());
+    }
+
+    private static NativeCall call(SymbolLookup lookup, String name, FunctionDescriptor descriptor) {
+        return new NativeCall(name, lookup.findOrThrow(name), descriptor);
+    }
+}

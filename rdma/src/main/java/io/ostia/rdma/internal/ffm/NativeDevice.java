@@ -1,0 +1,96 @@
+package io.ostia.rdma.internal.ffm;
+
+import io.ostia.rdma.CompletionQueue;
+import io.ostia.rdma.DeviceLimits;
+import io.ostia.rdma.ProtectionDomain;
+import io.ostia.rdma.RdmaDevice;
+import io.ostia.rdma.RdmaException;
+import io.ostia.rdma.internal.ffm.gen.ibv_device_attr;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/** An {@code ibv_context} opened and owned by librdmacm. */
+final class NativeDevice implements RdmaDevice {
+    final NativeProvider provider;
+    final MemorySegment context;
+    final Calls calls;
+    private final String name;
+    private volatile boolean removed;
+    private volatile DeviceLimits limits;
+
+    NativeDevice(NativeProvider provider, MemorySegment context, String name) {
+        this.provider = provider;
+        this.context = context;
+        this.calls = provider.calls();
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public DeviceLimits limits() {
+        DeviceLimits known = limits;
+        if (known == null) {
+            try (Arena call = Arena.ofConfined()) {
+                MemorySegment attr = call.allocate(ibv_device_attr.layout());
+                calls.ibvQueryDevice.invokeReturningErrno(context, attr);
+                long maxRegion = ibv_device_attr.max_mr_size(attr);
+                // uint64_t: devices without a limit report all ones, which is negative as a long.
+                known = new DeviceLimits(ibv_device_attr.max_qp_wr(attr), ibv_device_attr.max_sge(attr),
+                        ibv_device_attr.max_cqe(attr), maxRegion < 0 ? Long.MAX_VALUE : maxRegion);
+            }
+            limits = known;
+        }
+        return known;
+    }
+
+    @Override
+    public boolean isRemoved() {
+        return removed;
+    }
+
+    void markRemoved() {
+        removed = true;
+    }
+
+    @Override
+    public ProtectionDomain allocateProtectionDomain() {
+        requirePresent();
+        return new NativeProtectionDomain(this, calls.ibvAllocPd.invokePointer(context));
+    }
+
+    @Override
+    public CompletionQueue createCompletionQueue(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("completion queue capacity must be at least 1, was " + capacity);
+        }
+        requirePresent();
+        MemorySegment channel = calls.ibvCreateCompChannel.invokePointer(context);
+        try {
+            MemorySegment cq = calls.ibvCreateCq.invokePointer(context, capacity, MemorySegment.NULL, channel, 0);
+            return new NativeCompletionQueue(this, cq, channel, capacity);
+        } catch (RuntimeException e) {
+            try {
+                calls.ibvDestroyCompChannel.invokeReturningErrno(channel);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private void requirePresent() {
+        if (removed) {
+            throw new RdmaException("RDMA device " + name + " was removed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RDMA device " + name;
+    }
+}

@@ -1,0 +1,183 @@
+package io.ostia.rdma.internal.ffm;
+
+import io.ostia.rdma.CmEventChannel;
+import io.ostia.rdma.CmEventHandler;
+import io.ostia.rdma.RdmaException;
+import io.ostia.rdma.RdmaProvider;
+import io.ostia.rdma.internal.OpenObjects;
+import io.ostia.rdma.internal.ffm.gen.ibv_context;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * The {@code native} provider: libibverbs and librdmacm through java.lang.foreign. Available
+ * only if native access is enabled, both libraries load, and at least one device exists; the
+ * cause says which of these failed.
+ */
+public final class NativeProvider implements RdmaProvider {
+    private static final System.Logger LOG = System.getLogger(NativeProvider.class.getName());
+    private static final NativeProvider INSTANCE = new NativeProvider(null);
+
+    final OpenObjects openObjects = new OpenObjects();
+    private final Map<Long, NativeDevice> devices = new ConcurrentHashMap<>();
+    /** A stand-in library to use instead of the installed ones (tests); null for the real ones. */
+    private final Path library;
+    private volatile Calls calls;
+    private volatile Throwable unavailabilityCause;
+    private volatile boolean probed;
+
+    private NativeProvider(Path library) {
+        this.library = library;
+    }
+
+    public static NativeProvider instance() {
+        return INSTANCE;
+    }
+
+    /** A provider whose verbs and rdma_cm functions come from {@code library} (for tests). */
+    static NativeProvider withLibrary(Path library) {
+        return new NativeProvider(Objects.requireNonNull(library, "library"));
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return unavailabilityCause() == null;
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        if (!probed) {
+            synchronized (this) {
+                if (!probed) {
+                    unavailabilityCause = probe();
+                    probed = true;
+                    if (unavailabilityCause != null) {
+                        LOG.log(System.Logger.Level.DEBUG, "native RDMA unavailable: " + unavailabilityCause.getMessage());
+                    }
+                }
+            }
+        }
+        return unavailabilityCause;
+    }
+
+    private Throwable probe() {
+        String accessProblem = nativeAccessProblem();
+        if (accessProblem != null) {
+            return new RdmaException(accessProblem);
+        }
+        SymbolLookup lookup;
+        try {
+            lookup = library != null ? NativeAccess.load(library)
+                    : load(NativeAccess.LIBIBVERBS, "libibverbs1").or(load(NativeAccess.LIBRDMACM, "librdmacm1"));
+            calls = new Calls(lookup);
+        } catch (RdmaException e) {
+            return e;
+        } catch (IllegalArgumentException | NoSuchElementException e) {
+            return new RdmaException("cannot use " + (library != null ? library : "the RDMA libraries") + ": " + e.getMessage(), e);
+        }
+        try {
+            if (listDeviceNames().isEmpty()) {
+                return new RdmaException("no RDMA device: ibv_get_device_list found none (no /dev/infiniband, or no "
+                        + "provider for the hardware in ibverbs-providers)");
+            }
+        } catch (RdmaException e) {
+            return new RdmaException("no RDMA device: " + e.getMessage(), e);
+        }
+        return null;
+    }
+
+    private static SymbolLookup load(String soname, String debianPackage) {
+        try {
+            return NativeAccess.load(soname);
+        } catch (IllegalArgumentException e) {
+            throw new RdmaException("library " + soname + " is missing (install " + debianPackage + " and ibverbs-providers)", e);
+        }
+    }
+
+    /**
+     * Why java.lang.foreign cannot be used by this module, or null if it can. Checked before
+     * NativeAccess is loaded: its static initialiser links downcalls, which would fail.
+     */
+    private static String nativeAccessProblem() {
+        Module module = NativeProvider.class.getModule();
+        if (module.isNativeAccessEnabled()) {
+            return null;
+        }
+        String name = module.isNamed() ? module.getName() : "ALL-UNNAMED";
+        return "native access is not enabled for " + (module.isNamed() ? "module " + name : "the class path")
+                + "; start the JVM with --enable-native-access=" + name;
+    }
+
+    /** The linked functions; only once available. */
+    Calls calls() {
+        ensureAvailability();
+        return calls;
+    }
+
+    @Override
+    public List<String> deviceNames() {
+        ensureAvailability();
+        return listDeviceNames();
+    }
+
+    private List<String> listDeviceNames() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(JAVA_INT);
+            MemorySegment list = calls.ibvGetDeviceList.invokePointer(count);
+            try {
+                int n = count.get(JAVA_INT, 0);
+                MemorySegment entries = NativeAccess.struct(list, ADDRESS.byteSize() * n);
+                List<String> names = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    names.add(NativeAccess.cString(calls.ibvGetDeviceName.invokePointer(entries.getAtIndex(ADDRESS, i))));
+                }
+                return names;
+            } finally {
+                calls.ibvFreeDeviceList.invokeUnchecked(list);
+            }
+        }
+    }
+
+    @Override
+    public CmEventChannel createEventChannel(CmEventHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        ensureAvailability();
+        return new NativeEventChannel(this, handler);
+    }
+
+    @Override
+    public List<String> openObjects() {
+        return openObjects.describe();
+    }
+
+    /** The device object for an {@code ibv_context *} that librdmacm opened. */
+    NativeDevice device(MemorySegment contextPointer) {
+        return devices.computeIfAbsent(contextPointer.address(), a -> {
+            MemorySegment context = NativeAccess.struct(contextPointer, ibv_context.layout());
+            String name = NativeAccess.cString(calls.ibvGetDeviceName.invokePointer(ibv_context.device(context)));
+            return new NativeDevice(this, contextPointer, name);
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "native RDMA provider";
+    }
+}

@@ -1,0 +1,83 @@
+package io.ostia.rdma.loopback;
+
+import io.ostia.rdma.CmEventType;
+import io.ostia.rdma.CmId;
+import io.ostia.rdma.RdmaProvider;
+import io.ostia.rdma.internal.loopback.Fabric;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * An in-JVM RDMA fabric (the {@code loopback} provider). Its devices carry IP addresses; ids
+ * resolve a destination to the device owning that address, and connect to ids listening there.
+ * Data moves by copy between registered regions when a work request is posted, with the
+ * verbs rules: rkey and bounds checks, receiver-not-ready, flush on error.
+ *
+ * <p>The fault-injection methods are for tests; all are safe to call from any thread.
+ */
+public interface LoopbackFabric extends RdmaProvider, AutoCloseable {
+    /** Name of the device every new fabric starts with, at 127.0.0.1 and ::1. */
+    String DEFAULT_DEVICE = "lo0";
+
+    /** A new, independent fabric with the {@link #DEFAULT_DEVICE}. */
+    static LoopbackFabric create() {
+        return new Fabric(false);
+    }
+
+    /** The JVM-wide fabric that {@code RdmaProviders.byName("loopback")} returns; never closed. */
+    static LoopbackFabric shared() {
+        return Fabric.shared();
+    }
+
+    /**
+     * Adds a device owning the given addresses.
+     *
+     * @throws IllegalArgumentException if the name or an address is already taken
+     */
+    void addDevice(String name, InetAddress... addresses);
+
+    /**
+     * Removes a device as hot-unplug does: every queue pair on it goes to error, its connected
+     * peers get DISCONNECTED, and every id on it gets DEVICE_REMOVAL. Its objects stay open until
+     * their owners close them; new objects cannot be created on it.
+     *
+     * @throws IllegalArgumentException if there is no such device
+     */
+    void removeDevice(String name);
+
+    /**
+     * Breaks a connection as a link failure does: both queue pairs go to error and both ids get
+     * DISCONNECTED, then TIMEWAIT_EXIT.
+     *
+     * @throws IllegalStateException if the id is not connected
+     */
+    void dropConnection(CmId id);
+
+    /** While set, connects to this address end with UNREACHABLE instead of reaching a listener. */
+    void setUnreachable(InetAddress address, boolean unreachable);
+
+    /** Delays every CM event produced from now on by this much (zero for none). */
+    void setCmEventDelay(Duration delay);
+
+    /** Holds every CM event produced from now on until {@link #releaseCmEvents}. */
+    void holdCmEvents();
+
+    /**
+     * Stops holding and delivers the held events, in production order or reversed.
+     *
+     * @return how many events were released
+     */
+    int releaseCmEvents(boolean reversed);
+
+    /** CM events of these types are dropped and never delivered (empty set to stop). */
+    void discardCmEvents(Set<CmEventType> types);
+
+    /**
+     * Closes the fabric: fails with {@link IllegalStateException} naming what is open unless
+     * every object was closed. Not allowed on the {@link #shared()} fabric.
+     */
+    @Override
+    void close();
+}
