@@ -95,7 +95,6 @@ final class TcpConnection implements TransportConnection {
             negotiated = null;
             parameters = TcpParameters.LOGIN;
             state = State.BOUND;
-            transport.connectionBound(this);
             fresh.startReceiving();
         } finally {
             lock.unlock();
