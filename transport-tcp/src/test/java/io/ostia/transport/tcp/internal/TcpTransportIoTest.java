@@ -119,6 +119,39 @@ class TcpTransportIoTest {
         }
     }
 
+    /**
+     * Stop in the middle of large writes and reads: when stop returns the receive thread, the
+     * only one that touches buffers outside a caller's sendTask, has ended, so the buffers can
+     * be freed at once, and no owner call follows.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stopModes")
+    void stopDuringLargeTransfersLetsGoOfEveryBuffer(io.ostia.api.spi.StopMode mode) throws Exception {
+        int threadsBefore = Leaks.receiveThreads();
+        TestInitiator initiator = new TestInitiator(transport, tgtd.address());
+        initiator.login(tgtd.target.iqn(), TestInitiator.Offer.plain());
+        Arena arena = Arena.ofShared();
+        for (int i = 0; i < 4; i++) {
+            MemorySegment buffer = TestInitiator.pattern(arena, 4 * MIB, i);
+            boolean read = i % 2 == 1;
+            initiator.submit(read ? Cdb.read10(i * 8192L, 8192) : Cdb.write10(i * 8192L, 8192), read, !read, buffer);
+        }
+        initiator.connection.stop(mode);
+        assertEquals(threadsBefore, Leaks.receiveThreads(), "stop returned after the receive thread ended");
+        int calls = initiator.owner.received.size() + initiator.owner.windowUpdates.get();
+        arena.close();
+        Thread.sleep(200);
+        assertEquals(calls, initiator.owner.received.size() + initiator.owner.windowUpdates.get(),
+                "no owner call after stop returned");
+        assertTrue(initiator.owner.failures.isEmpty(), () -> "a stop is no failure: " + initiator.owner.failures);
+        initiator.endpoint.disconnect();
+        initiator.connection.destroy();
+    }
+
+    static Stream<io.ostia.api.spi.StopMode> stopModes() {
+        return Stream.of(io.ostia.api.spi.StopMode.values());
+    }
+
     static Stream<Boolean> digestSwitch() {
         return Stream.of(false, true);
     }
