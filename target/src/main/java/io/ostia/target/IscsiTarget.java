@@ -1,0 +1,211 @@
+package io.ostia.target;
+
+import io.ostia.api.ChapCredentials;
+import io.ostia.target.internal.iscsi.TargetNode;
+import io.ostia.target.internal.iscsi.TargetServer;
+import io.ostia.target.internal.scsi.LogicalUnit;
+import io.ostia.target.internal.store.BackingStore;
+import io.ostia.target.internal.store.FileStore;
+import io.ostia.target.internal.store.RamStore;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * An embedded iSCSI target. Build it, {@link #start()} it, point initiators at {@link #port()},
+ * and {@link #close()} it, which logs initiators out, stops every thread, closes every socket
+ * and frees every LUN's memory:
+ *
+ * <pre>{@code
+ * try (IscsiTarget target = IscsiTarget.builder()
+ *         .portal("127.0.0.1", 0)
+ *         .target("iqn.2026-01.io.ostia:disk", t -> t.ramLun(64 << 20))
+ *         .build()
+ *         .start()) {
+ *     int port = target.port();
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class IscsiTarget implements AutoCloseable {
+
+    private static final Pattern NAME = Pattern.compile(
+            "(iqn\\.\\d{4}-\\d{2}\\.[a-z0-9.-]+(:.*)?|eui\\.[0-9A-Fa-f]{16}|naa\\.[0-9A-Fa-f]{16}([0-9A-Fa-f]{16})?)");
+
+    private final TargetServer server;
+
+    private IscsiTarget(TargetServer server) {
+        this.server = server;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds the portals and starts serving.
+     *
+     * @throws IOException when a portal cannot be bound (the message names it); the target is
+     *                     then closed and its LUNs freed
+     */
+    public IscsiTarget start() throws IOException {
+        server.start();
+        return this;
+    }
+
+    /** The port of the first portal: the one picked when 0 was asked for. */
+    public int port() {
+        return addresses().getFirst().getPort();
+    }
+
+    /** Every portal's bound address. */
+    public List<InetSocketAddress> addresses() {
+        List<InetSocketAddress> addresses = server.addresses();
+        if (addresses.isEmpty()) {
+            throw new IllegalStateException("the target is not started");
+        }
+        return addresses;
+    }
+
+    /** Sessions now logged in (discovery sessions included). */
+    public int sessionCount() {
+        return server.sessionCount();
+    }
+
+    /**
+     * Asks logged-in initiators to log out (waiting at most the logout grace period), then stops
+     * everything and releases LUN memory and files. Idempotent.
+     */
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    /** Collects portals, targets and settings; {@link #build()} opens the LUN stores. */
+    public static final class Builder {
+
+        private final List<TargetServer.PortalSpec> portals = new ArrayList<>();
+        private final Map<String, TargetDefinition> targets = new LinkedHashMap<>();
+        private TargetServer.Settings settings = TargetServer.Settings.defaults();
+
+        private Builder() {
+        }
+
+        /** Listens on {@code host} (name or address) and {@code port}, 0 for any free port. */
+        public Builder portal(String host, int port) {
+            Objects.requireNonNull(host, "host");
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be in 0..65535, not " + port);
+            }
+            portals.add(new TargetServer.PortalSpec(host, port));
+            return this;
+        }
+
+        /** Defines a target node named {@code iqn} (iqn., eui. or naa. form); {@code config} adds its LUNs. */
+        public Builder target(String iqn, Consumer<TargetDefinition> config) {
+            Objects.requireNonNull(iqn, "iqn");
+            if (!NAME.matcher(iqn).matches() || iqn.getBytes(StandardCharsets.UTF_8).length > 223) {
+                throw new IllegalArgumentException("\"" + iqn + "\" is not an iSCSI name (RFC 7143 §4.2.7: "
+                        + "iqn.yyyy-mm.reversed.domain[:name], eui. or naa. followed by hex digits)");
+            }
+            TargetDefinition definition = new TargetDefinition(iqn);
+            config.accept(definition);
+            if (targets.putIfAbsent(iqn, definition) != null) {
+                throw new IllegalArgumentException("target " + iqn + " is defined twice");
+            }
+            return this;
+        }
+
+        /** Requires CHAP for discovery sessions too. */
+        public Builder discoveryChap(ChapCredentials credentials) {
+            settings = settings.withDiscoveryChap(Optional.of(credentials));
+            return this;
+        }
+
+        /**
+         * NOP-In pings: sent after {@code interval} without traffic (zero disables them); a ping
+         * unanswered for {@code timeout} closes the connection.
+         */
+        public Builder nopIn(Duration interval, Duration timeout) {
+            if (interval.isNegative() || timeout.isNegative() || (!interval.isZero() && timeout.isZero())) {
+                throw new IllegalArgumentException("NOP-In interval and timeout must not be negative, and a ping "
+                        + "needs a timeout: " + interval + ", " + timeout);
+            }
+            settings = settings.withNop(interval, timeout);
+            return this;
+        }
+
+        /** How long {@link #close()} waits for initiators to log out after asking them to (zero: not at all). */
+        public Builder logoutGrace(Duration grace) {
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("logout grace must not be negative: " + grace);
+            }
+            settings = settings.withLogoutGrace(grace);
+            return this;
+        }
+
+        /** Opens every LUN's store; nothing listens until {@link IscsiTarget#start()}. */
+        public IscsiTarget build() throws IOException {
+            if (portals.isEmpty()) {
+                throw new IllegalStateException("no portal: call portal(host, port)");
+            }
+            if (targets.isEmpty()) {
+                throw new IllegalStateException("no target: call target(iqn, config)");
+            }
+            List<LogicalUnit> opened = new ArrayList<>();
+            try {
+                List<TargetNode> nodes = new ArrayList<>();
+                for (TargetDefinition definition : targets.values()) {
+                    if (definition.luns().isEmpty()) {
+                        throw new IllegalStateException("target " + definition.name() + " has no LUN");
+                    }
+                    Map<Integer, LogicalUnit> units = new LinkedHashMap<>();
+                    for (Map.Entry<Integer, LunSpec> e : definition.luns().entrySet()) {
+                        LogicalUnit unit = open(definition.name(), e.getKey(), e.getValue());
+                        opened.add(unit);
+                        units.put(e.getKey(), unit);
+                    }
+                    nodes.add(new TargetNode(definition.name(), definition.alias(), units, definition.chapCredentials()));
+                }
+                return new IscsiTarget(new TargetServer(nodes, portals, settings));
+            } catch (IOException | RuntimeException e) {
+                for (LogicalUnit unit : opened) {
+                    try {
+                        unit.close();
+                    } catch (IOException closeFailure) {
+                        e.addSuppressed(closeFailure);
+                    }
+                }
+                throw e;
+            }
+        }
+
+        private static LogicalUnit open(String target, int lun, LunSpec spec) throws IOException {
+            BackingStore store;
+            if (spec.file().isPresent()) {
+                try {
+                    store = new FileStore(spec.file().get(), spec.sizeBytes(), spec.blockSize(), spec.readOnly());
+                } catch (IOException e) {
+                    throw new IOException("LUN " + lun + " of " + target + ": cannot open " + spec.file().get() + ": "
+                            + e.getMessage(), e);
+                }
+            } else {
+                store = new RamStore(spec.sizeBytes(), spec.blockSize(), spec.readOnly());
+            }
+            UUID id = UUID.nameUUIDFromBytes((target + "#" + lun).getBytes(StandardCharsets.UTF_8));
+            String serial = Long.toHexString(id.getMostSignificantBits() & Long.MAX_VALUE).toUpperCase();
+            return new LogicalUnit(lun, store, serial, id.getLeastSignificantBits());
+        }
+    }
+}

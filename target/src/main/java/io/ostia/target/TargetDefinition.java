@@ -1,0 +1,67 @@
+package io.ostia.target;
+
+import io.ostia.api.ChapCredentials;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** One target node being defined in {@link IscsiTarget.Builder#target}: its LUNs, alias and CHAP. */
+public final class TargetDefinition {
+
+    private final String name;
+    private final Map<Integer, LunSpec> luns = new TreeMap<>();
+    private String alias;
+    private ChapCredentials chap;
+
+    TargetDefinition(String name) {
+        this.name = name;
+    }
+
+    /** Adds LUN {@code number} (0..16383). */
+    public TargetDefinition lun(int number, LunSpec spec) {
+        if (number < 0 || number > 16383) {
+            throw new IllegalArgumentException("LUN number must be in 0..16383, not " + number);
+        }
+        if (luns.putIfAbsent(number, spec) != null) {
+            throw new IllegalArgumentException("LUN " + number + " of " + name + " is defined twice");
+        }
+        return this;
+    }
+
+    /** Adds a RAM LUN of {@code sizeBytes} (512-byte blocks) as the next free LUN number. */
+    public TargetDefinition ramLun(long sizeBytes) {
+        return lun(luns.isEmpty() ? 0 : ((TreeMap<Integer, LunSpec>) luns).lastKey() + 1, LunSpec.ram(sizeBytes));
+    }
+
+    /** The TargetAlias sent at login. */
+    public TargetDefinition alias(String value) {
+        this.alias = value;
+        return this;
+    }
+
+    /**
+     * Requires CHAP: the initiator must prove {@code credentials.user()/secret()}; with a target
+     * user and secret, initiators asking for mutual CHAP get the target's proof.
+     */
+    public TargetDefinition chap(ChapCredentials credentials) {
+        this.chap = credentials;
+        return this;
+    }
+
+    String name() {
+        return name;
+    }
+
+    Map<Integer, LunSpec> luns() {
+        return luns;
+    }
+
+    String alias() {
+        return alias;
+    }
+
+    Optional<ChapCredentials> chapCredentials() {
+        return Optional.ofNullable(chap);
+    }
+}

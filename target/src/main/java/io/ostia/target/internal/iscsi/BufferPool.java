@@ -1,0 +1,96 @@
+package io.ostia.target.internal.iscsi;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Off-heap buffers for one connection's write data, reused by power-of-two size class so a
+ * steady stream of writes allocates nothing. Confined to the connection's receive thread; every
+ * buffer has its own arena, so one given back beyond the pool's size is freed at once, and
+ * {@link #close()} frees the rest.
+ */
+final class BufferPool implements AutoCloseable {
+
+    private static final int MIN_CLASS = 12; // 4 KiB
+    private static final int MAX_CLASS = 26; // 64 MiB, the largest transfer a LUN accepts
+    private static final int KEEP_PER_CLASS = 16;
+    /** Write data one connection may hold at once; beyond it commands get TASK SET FULL. */
+    static final long BUDGET = 256L << 20;
+    private long lentBytes;
+
+    private record Block(Arena arena, MemorySegment whole) {
+    }
+
+    private final List<ArrayDeque<Block>> free = new ArrayList<>();
+    /** Buffers handed out, by the slice given to the caller. */
+    private final Map<MemorySegment, Block> lent = new IdentityHashMap<>();
+
+    BufferPool() {
+        for (int c = 0; c <= MAX_CLASS; c++) {
+            free.add(new ArrayDeque<>());
+        }
+    }
+
+    static long maxBuffer() {
+        return 1L << MAX_CLASS;
+    }
+
+    private static int sizeClass(long bytes) {
+        int c = 64 - Long.numberOfLeadingZeros(Math.max(bytes, 1) - 1);
+        return Math.max(c, MIN_CLASS);
+    }
+
+    /** A buffer of exactly {@code bytes}, {@code 0 < bytes <= maxBuffer()}. */
+    MemorySegment take(long bytes) {
+        int c = sizeClass(bytes);
+        if (c > MAX_CLASS) {
+            throw new IllegalArgumentException("buffer of " + bytes + " bytes exceeds the " + maxBuffer() + " byte limit");
+        }
+        Block block = free.get(c).poll();
+        if (block == null) {
+            Arena arena = Arena.ofShared();
+            block = new Block(arena, arena.allocate(1L << c, 4096));
+        }
+        MemorySegment slice = block.whole().asSlice(0, bytes);
+        lent.put(slice, block);
+        lentBytes += block.whole().byteSize();
+        return slice;
+    }
+
+    /** Whether lending {@code bytes} more stays within {@link #BUDGET}. */
+    boolean affords(long bytes) {
+        return bytes <= maxBuffer() && lentBytes + (1L << sizeClass(bytes)) <= BUDGET;
+    }
+
+    /** Gives back a buffer from {@link #take}; unknown segments are ignored. */
+    void give(MemorySegment buffer) {
+        Block block = lent.remove(buffer);
+        if (block == null) {
+            return;
+        }
+        lentBytes -= block.whole().byteSize();
+        int c = sizeClass(block.whole().byteSize());
+        if (free.get(c).size() < KEEP_PER_CLASS) {
+            free.get(c).add(block);
+        } else {
+            block.arena().close();
+        }
+    }
+
+    /** Frees every buffer, pooled or still lent. */
+    @Override
+    public void close() {
+        for (ArrayDeque<Block> queue : free) {
+            queue.forEach(b -> b.arena().close());
+            queue.clear();
+        }
+        lent.values().forEach(b -> b.arena().close());
+        lent.clear();
+        lentBytes = 0;
+    }
+}

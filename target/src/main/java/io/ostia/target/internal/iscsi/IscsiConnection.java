@@ -1,0 +1,770 @@
+package io.ostia.target.internal.iscsi;
+
+import io.ostia.api.pdu.AsyncMessage;
+import io.ostia.api.pdu.DataIn;
+import io.ostia.api.pdu.DataOut;
+import io.ostia.api.pdu.LoginRequest;
+import io.ostia.api.pdu.LogoutRequest;
+import io.ostia.api.pdu.LogoutResponse;
+import io.ostia.api.pdu.NopIn;
+import io.ostia.api.pdu.NopOut;
+import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.PduEncoder;
+import io.ostia.api.pdu.PduFormatException;
+import io.ostia.api.pdu.ReadyToTransfer;
+import io.ostia.api.pdu.Reject;
+import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.pdu.ScsiResponse;
+import io.ostia.api.pdu.SnackRequest;
+import io.ostia.api.pdu.TaskManagementRequest;
+import io.ostia.api.pdu.TaskManagementResponse;
+import io.ostia.api.pdu.TextRequest;
+import io.ostia.api.pdu.TextResponse;
+import io.ostia.api.scsi.AdditionalSense;
+import io.ostia.api.scsi.ScsiOpcode;
+import io.ostia.api.scsi.ScsiStatus;
+import io.ostia.api.scsi.SenseData;
+import io.ostia.api.scsi.SenseKey;
+import io.ostia.target.internal.scsi.LogicalUnit;
+import io.ostia.target.internal.scsi.ScsiTask;
+import io.ostia.target.internal.store.BackingStore;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.IntFunction;
+
+/**
+ * The session layer's side of one connection: login, then the full feature phase (SCSI commands
+ * with their data, task management, text, NOP, logout). Runs on the transport's receive thread;
+ * only {@link #ping}, {@link #requestLogout} and {@link #shutdown} come from other threads.
+ */
+final class IscsiConnection implements PduHandler {
+
+    private static final System.Logger LOG = System.getLogger(IscsiConnection.class.getName());
+    private static final int NO_TAG = Pdu.RESERVED_TAG;
+    private static final int MAX_HELD = 256;
+    /**
+     * Data-In that fits is built here; longer block reads are read from the store one Data-In
+     * PDU at a time (straight from memory for RAM LUNs).
+     */
+    private static final int DATA_IN_BUFFER = 256 << 10;
+
+    enum Phase { LOGIN, FULL_FEATURE, LOGGED_OUT, CLOSED }
+
+    private final TargetServer server;
+    private final PduTransport transport;
+    private final Login login;
+    private volatile Phase phase = Phase.LOGIN;
+    private volatile Session session;
+    private SessionParameters params = SessionParameters.DEFAULTS;
+    private final int connectionId;
+
+    private final Object statLock = new Object();
+    private int statSN = 1;
+
+    // Receive-thread state
+    private final ScsiTask scsiTask = new ScsiTask();
+    private final Map<Integer, WriteTask> writes = new HashMap<>();
+    private final TreeMap<Integer, Pdu> held = new TreeMap<>();
+    private final BufferPool buffers = new BufferPool();
+    private Arena readArena;
+    private MemorySegment readBuffer;
+    private MemorySegment placedImmediate;
+    private boolean placedDataOut;
+    private int nextTargetTransferTag = 1;
+    private final TextExchange text = new TextExchange();
+
+    // Pings (receive thread writes lastReceived; the scheduler reads)
+    private volatile long lastReceivedNanos = System.nanoTime();
+    private volatile long pingSentNanos;
+    private volatile int pingTag = NO_TAG;
+
+    IscsiConnection(TargetServer server, PduTransport transport, int connectionId) {
+        this.server = server;
+        this.transport = transport;
+        this.connectionId = connectionId;
+        this.login = new Login(server, this);
+    }
+
+    PduTransport transport() {
+        return transport;
+    }
+
+    Phase phase() {
+        return phase;
+    }
+
+    Session session() {
+        return session;
+    }
+
+    int connectionId() {
+        return connectionId;
+    }
+
+    // ------------------------------------------------------------------ PduHandler
+
+    @Override
+    public MemorySegment destination(Pdu header, int length) {
+        if (phase != Phase.FULL_FEATURE) {
+            return null;
+        }
+        if (header instanceof DataOut d) {
+            WriteTask task = writes.get(d.initiatorTaskTag());
+            long offset = Integer.toUnsignedLong(d.bufferOffset());
+            if (task != null && offset + length <= task.expectedLength) {
+                placedDataOut = true;
+                return task.buffer.asSlice(offset, length);
+            }
+        } else if (header instanceof ScsiCommand c && c.write() && !c.read()) {
+            long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
+            if (length <= expected && buffers.affords(expected)) {
+                placedImmediate = buffers.take(expected);
+                return placedImmediate.asSlice(0, length);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void received(Pdu pdu) throws IOException {
+        lastReceivedNanos = System.nanoTime();
+        switch (phase) {
+            case LOGIN -> {
+                if (pdu instanceof LoginRequest request) {
+                    login.handle(request);
+                } else {
+                    LOG.log(Level.WARNING, "connection from " + transport.remoteAddress() + ": " + pdu.opcode()
+                            + " before login completed; closing the connection (RFC 7143 §6.3)");
+                    transport.close();
+                }
+            }
+            case FULL_FEATURE -> fullFeature(pdu);
+            case LOGGED_OUT, CLOSED -> LOG.log(Level.DEBUG, "ignoring " + pdu.opcode() + " after logout");
+        }
+    }
+
+    @Override
+    public void malformed(PduFormatException e) {
+        // The transport closes the connection: framing cannot be trusted after a malformed header.
+        LOG.log(Level.DEBUG, "malformed PDU on " + describe() + " (field " + e.field() + ")", e);
+    }
+
+    @Override
+    public void closed(Throwable cause) {
+        Phase was = phase;
+        phase = Phase.CLOSED;
+        Session s = session;
+        if (s != null) {
+            server.connectionClosed(s, this, was == Phase.LOGGED_OUT);
+        } else {
+            login.abandon();
+        }
+        writes.clear();
+        held.clear();
+        buffers.close();
+        if (readArena != null) {
+            readArena.close();
+            readArena = null;
+        }
+        if (cause != null && was != Phase.LOGGED_OUT) {
+            LOG.log(Level.DEBUG, describe() + " ended: " + cause);
+        }
+    }
+
+    private String describe() {
+        Session s = session;
+        return "connection from " + transport.remoteAddress() + (s == null ? "" : " (" + s + ")");
+    }
+
+    // ------------------------------------------------------------------ login hand-over
+
+    /** Called by {@link Login} once the final login response is sent. */
+    void enterFullFeature(Session s, SessionParameters negotiated) {
+        this.session = s;
+        this.params = negotiated;
+        transport.setDigests(negotiated.headerDigest(), negotiated.dataDigest());
+        transport.setMaxRecvDataSegmentLength(negotiated.targetMaxRecvDataSegmentLength());
+        phase = Phase.FULL_FEATURE;
+    }
+
+    /** StatSN for a response: the current one, advanced when the response consumes it. */
+    void sendNumbered(IntFunction<Pdu> build, boolean advance) throws IOException {
+        synchronized (statLock) {
+            int sn = statSN;
+            if (advance) {
+                statSN++;
+            }
+            transport.send(build.apply(sn));
+        }
+    }
+
+    /** Sets the StatSN login starts from: the initiator's ExpStatSN on a new connection is not binding. */
+    void startStatSN(int first) {
+        synchronized (statLock) {
+            statSN = first;
+        }
+    }
+
+    private int expCmdSN() {
+        return session.expCmdSN();
+    }
+
+    private int maxCmdSN() {
+        return session.maxCmdSN();
+    }
+
+    // ------------------------------------------------------------------ full feature phase
+
+    private void fullFeature(Pdu pdu) throws IOException {
+        switch (pdu) {
+            case DataOut d -> dataOut(d);
+            case NopOut n when n.initiatorTaskTag() == NO_TAG -> {
+                if (n.targetTransferTag() == pingTag) {
+                    pingTag = NO_TAG;
+                }
+            }
+            case SnackRequest s -> reject(Reject.Reason.SNACK_REJECT, s);
+            case LoginRequest l -> reject(Reject.Reason.PROTOCOL_ERROR, l);
+            default -> numbered(pdu);
+        }
+    }
+
+    private static int cmdSN(Pdu pdu) {
+        return switch (pdu) {
+            case ScsiCommand c -> c.cmdSN();
+            case TaskManagementRequest t -> t.cmdSN();
+            case TextRequest t -> t.cmdSN();
+            case LogoutRequest l -> l.cmdSN();
+            case NopOut n -> n.cmdSN();
+            default -> throw new IllegalArgumentException("not numbered: " + pdu.opcode());
+        };
+    }
+
+    private void numbered(Pdu pdu) throws IOException {
+        if (pdu.immediate()) {
+            execute(pdu);
+            return;
+        }
+        int sn = cmdSN(pdu);
+        switch (session.admit(sn)) {
+            case ACCEPT -> {
+                execute(pdu);
+                drainHeld();
+            }
+            case HOLD -> {
+                if (held.size() >= MAX_HELD) {
+                    LOG.log(Level.WARNING, describe() + ": too many commands waiting for a CmdSN gap; closing");
+                    transport.close();
+                    return;
+                }
+                held.put(sn - expCmdSN(), pdu);
+            }
+            case DROP -> LOG.log(Level.DEBUG, describe() + ": dropping " + pdu.opcode() + " with CmdSN "
+                    + Integer.toUnsignedString(sn) + " outside the window [" + Integer.toUnsignedString(expCmdSN())
+                    + ", " + Integer.toUnsignedString(maxCmdSN()) + "] (RFC 7143 §4.2.2.1)");
+        }
+    }
+
+    private void drainHeld() throws IOException {
+        while (!held.isEmpty() && phase == Phase.FULL_FEATURE) {
+            // Keys are distances from the ExpCmdSN at hold time; recompute against the current one.
+            Pdu next = null;
+            for (Iterator<Pdu> it = held.values().iterator(); it.hasNext(); ) {
+                Pdu candidate = it.next();
+                if (cmdSN(candidate) == expCmdSN()) {
+                    it.remove();
+                    next = candidate;
+                    break;
+                }
+            }
+            if (next == null || session.admit(cmdSN(next)) != Session.Admission.ACCEPT) {
+                return;
+            }
+            execute(next);
+        }
+    }
+
+    private void execute(Pdu pdu) throws IOException {
+        switch (pdu) {
+            case ScsiCommand c -> scsiCommand(c);
+            case TaskManagementRequest t -> taskManagement(t);
+            case TextRequest t -> text(t);
+            case LogoutRequest l -> logout(l);
+            case NopOut n -> sendNumbered(sn -> new NopIn(n.lun(), n.initiatorTaskTag(), NO_TAG, sn, expCmdSN(),
+                    maxCmdSN(), n.data()), true);
+            default -> reject(Reject.Reason.PROTOCOL_ERROR, pdu);
+        }
+    }
+
+    void reject(Reject.Reason reason, Pdu rejected) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH);
+        new PduEncoder(false, false).encodeHeader(rejected.withData(Pdu.NO_DATA), header);
+        MemorySegment bhs = MemorySegment.ofArray(java.util.Arrays.copyOf(header.array(), PduEncoder.BHS_LENGTH));
+        LOG.log(Level.DEBUG, describe() + ": rejecting " + rejected.opcode() + " (" + reason + ")");
+        sendNumbered(sn -> new Reject(reason, sn, expCmdSN(), maxCmdSN(), 0, bhs), true);
+    }
+
+    // ------------------------------------------------------------------ SCSI commands
+
+    private void scsiCommand(ScsiCommand c) throws IOException {
+        MemorySegment immediateBuffer = placedImmediate;
+        placedImmediate = null;
+        if (session.discovery()) {
+            if (immediateBuffer != null) {
+                buffers.give(immediateBuffer);
+            }
+            reject(Reject.Reason.PROTOCOL_ERROR, c);
+            return;
+        }
+        long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
+        LogicalUnit unit = session.node().unit(c.lun());
+        if (c.write() && c.read()) {
+            respondSense(c, SenseData.illegalRequest(AdditionalSense.INVALID_FIELD_IN_CDB, true, 0, -1), expected);
+            return;
+        }
+        if (!c.write()) {
+            if (c.dataSegmentLength() > 0) {
+                reject(Reject.Reason.PROTOCOL_ERROR, c); // immediate data on a command without the W bit
+                return;
+            }
+            runCommand(c, unit, null, expected);
+            return;
+        }
+        long immediate = c.dataSegmentLength();
+        if (immediate > expected || immediate > params.firstBurstLength()
+                || (immediate > 0 && !params.immediateData())) {
+            if (immediateBuffer != null) {
+                buffers.give(immediateBuffer);
+            }
+            reject(Reject.Reason.PROTOCOL_ERROR, c);
+            return;
+        }
+        if (expected == 0) {
+            runCommand(c, unit, null, 0);
+            return;
+        }
+        if (immediateBuffer == null && !buffers.affords(expected) && expected <= BufferPool.maxBuffer()
+                && unit != null) {
+            // Within the size limit but over this connection's write-buffer budget: try again later.
+            sendNumbered(sn -> new ScsiResponse(false, false, false, true, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
+                    ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
+                    (int) expected, Pdu.NO_DATA), true);
+            return;
+        }
+        if (expected > BufferPool.maxBuffer() || unit == null) {
+            // Too large to buffer, or no LU: answer now; any Data-Out for this tag is dropped as unknown.
+            if (immediateBuffer != null) {
+                buffers.give(immediateBuffer);
+            }
+            if (unit == null) {
+                respondSense(c, SenseData.of(SenseKey.ILLEGAL_REQUEST, AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED),
+                        expected);
+            } else {
+                respondSense(c, SenseData.illegalRequest(AdditionalSense.INVALID_FIELD_IN_CDB, true, 0, -1), expected);
+            }
+            return;
+        }
+        MemorySegment buffer = immediateBuffer;
+        if (buffer == null) {
+            buffer = buffers.take(expected);
+            if (immediate > 0) {
+                MemorySegment.copy(c.data(), 0, buffer, 0, immediate);
+            }
+        }
+        WriteTask task = new WriteTask(c, unit, expected, buffer);
+        task.received = immediate;
+        long unsolicitedEnd = immediate;
+        if (!c.finalFlag()) {
+            if (params.initialR2T()) {
+                buffers.give(buffer);
+                reject(Reject.Reason.PROTOCOL_ERROR, c); // unsolicited Data-Out was not negotiated
+                return;
+            }
+            unsolicitedEnd = Math.min(expected, params.firstBurstLength());
+            if (unsolicitedEnd > immediate) {
+                task.unsolicited = new WriteTask.Burst(NO_TAG, immediate, unsolicitedEnd - immediate);
+            }
+        }
+        task.nextR2TOffset = unsolicitedEnd;
+        if (task.complete()) {
+            finishWrite(task);
+            return;
+        }
+        WriteTask previous = writes.put(c.initiatorTaskTag(), task);
+        if (previous != null) {
+            buffers.give(previous.buffer);
+            LOG.log(Level.WARNING, describe() + ": initiator task tag 0x" + Integer.toHexString(c.initiatorTaskTag())
+                    + " reused while its write was collecting data; the earlier write is dropped");
+        }
+        requestData(task);
+    }
+
+    private void requestData(WriteTask task) throws IOException {
+        while (task.outstanding.size() < params.maxOutstandingR2T() && task.nextR2TOffset < task.expectedLength) {
+            long length = Math.min(params.maxBurstLength(), task.expectedLength - task.nextR2TOffset);
+            int ttt = nextTargetTransferTag++;
+            if (nextTargetTransferTag == NO_TAG) {
+                nextTargetTransferTag = 1;
+            }
+            task.outstanding.put(ttt, new WriteTask.Burst(ttt, task.nextR2TOffset, length));
+            int offset = (int) task.nextR2TOffset;
+            int r2tSN = task.nextR2TSN++;
+            ScsiCommand c = task.command;
+            sendNumbered(sn -> new ReadyToTransfer(c.lun(), c.initiatorTaskTag(), ttt, sn, expCmdSN(), maxCmdSN(),
+                    r2tSN, offset, (int) length), false);
+            task.nextR2TOffset += length;
+        }
+    }
+
+    private void dataOut(DataOut d) throws IOException {
+        boolean placed = placedDataOut;
+        placedDataOut = false;
+        WriteTask task = writes.get(d.initiatorTaskTag());
+        if (task == null) {
+            LOG.log(Level.DEBUG, describe() + ": Data-Out for unknown or finished task 0x"
+                    + Integer.toHexString(d.initiatorTaskTag()) + " dropped");
+            return;
+        }
+        WriteTask.Burst burst = d.targetTransferTag() == NO_TAG ? task.unsolicited
+                : task.outstanding.get(d.targetTransferTag());
+        long offset = Integer.toUnsignedLong(d.bufferOffset());
+        long length = d.dataSegmentLength();
+        String problem = null;
+        if (burst == null) {
+            problem = "Target Transfer Tag 0x" + Integer.toHexString(d.targetTransferTag()) + " names no open burst";
+        } else if (d.dataSN() != burst.nextDataSN) {
+            problem = "DataSN " + Integer.toUnsignedString(d.dataSN()) + " where " + burst.nextDataSN + " was due";
+        } else if (offset != burst.nextOffset || offset + length > burst.end) {
+            problem = "Buffer Offset " + offset + " length " + length + " outside the expected " + burst.nextOffset
+                    + ".." + burst.end;
+        } else if (d.finalFlag() != (offset + length == burst.end)) {
+            problem = "F bit " + d.finalFlag() + " at offset " + (offset + length) + " of a burst ending at " + burst.end;
+        }
+        if (problem != null) {
+            // A data sequence error at ErrorRecoveryLevel 0: the command ends, the connection stays.
+            LOG.log(Level.DEBUG, describe() + ": write 0x" + Integer.toHexString(d.initiatorTaskTag()) + " failed: "
+                    + problem);
+            writes.remove(d.initiatorTaskTag());
+            buffers.give(task.buffer);
+            respondSense(task.command, SenseData.of(SenseKey.ABORTED_COMMAND, AdditionalSense.DATA_PHASE_ERROR),
+                    task.expectedLength);
+            return;
+        }
+        if (!placed && length > 0) {
+            MemorySegment.copy(d.data(), 0, task.buffer, offset, length);
+        }
+        burst.nextOffset += length;
+        burst.nextDataSN++;
+        task.received += length;
+        if (d.finalFlag()) {
+            if (burst == task.unsolicited) {
+                task.unsolicited = null;
+            } else {
+                task.outstanding.remove(burst.targetTransferTag);
+            }
+        }
+        if (task.complete()) {
+            writes.remove(d.initiatorTaskTag());
+            finishWrite(task);
+        } else if (d.finalFlag()) {
+            requestData(task);
+        }
+    }
+
+    private void finishWrite(WriteTask task) throws IOException {
+        try {
+            runCommand(task.command, task.unit, task.buffer, task.expectedLength);
+        } finally {
+            buffers.give(task.buffer);
+        }
+    }
+
+    /** A slice of the connection's Data-In buffer ({@link #DATA_IN_BUFFER} bytes, allocated once). */
+    private MemorySegment readBuffer(long bytes) {
+        if (readBuffer == null) {
+            readArena = Arena.ofShared();
+            readBuffer = readArena.allocate(DATA_IN_BUFFER, 4096);
+        }
+        return readBuffer.asSlice(0, bytes);
+    }
+
+    private void runCommand(ScsiCommand c, LogicalUnit unit, MemorySegment dataOut, long expected) throws IOException {
+        MemorySegment dataIn = c.read() && expected > 0 ? readBuffer(Math.min(expected, DATA_IN_BUFFER)) : null;
+        scsiTask.reset(c.cdb(), session.nexus(), dataOut, dataIn, c.read() ? expected : 0);
+        if ((c.cdb()[0] & 0xff) == ScsiOpcode.REPORT_LUNS) {
+            LogicalUnit.reportLuns(scsiTask, session.node().lunNumbersShared());
+        } else if (unit == null) {
+            LogicalUnit.noSuchLun(scsiTask, session.node().lunNumbersShared());
+        } else {
+            unit.execute(scsiTask);
+        }
+        respond(c, scsiTask, expected);
+    }
+
+    private void respond(ScsiCommand c, ScsiTask t, long expected) throws IOException {
+        long transfer = t.transferLength();
+        boolean overflow = transfer > expected;
+        boolean underflow = transfer < expected;
+        int residual = (int) (overflow ? transfer - expected : expected - transfer);
+        boolean good = t.status() == ScsiStatus.GOOD;
+        long length = t.dataInLength();
+        if (length > 0) {
+            int segment = params.initiatorMaxRecvDataSegmentLength();
+            BackingStore source = t.readSource();
+            int dataSN = 0;
+            for (long offset = 0; offset < length; offset += segment) {
+                int n = (int) Math.min(segment, length - offset);
+                boolean last = offset + n == length;
+                MemorySegment data;
+                if (source == null) {
+                    data = t.dataIn().asSlice(offset, n);
+                } else {
+                    data = source.view(t.readOffset() + offset, n);
+                    if (data == null) {
+                        data = readBuffer(n);
+                        try {
+                            source.read(t.readOffset() + offset, data);
+                        } catch (IOException e) {
+                            // Data-In already sent cannot be taken back: end the command with the error.
+                            LOG.log(Level.ERROR, describe() + ": reading the LUN failed during Data-In", e);
+                            respondSense(c, SenseData.of(SenseKey.MEDIUM_ERROR, AdditionalSense.UNRECOVERED_READ_ERROR),
+                                    expected);
+                            return;
+                        }
+                    }
+                }
+                int sn = dataSN++;
+                int off = (int) offset;
+                MemorySegment payload = data;
+                if (last && good) {
+                    sendNumbered(stat -> new DataIn(true, false, overflow, underflow, true, 0, c.lun(),
+                            c.initiatorTaskTag(), NO_TAG, stat, expCmdSN(), maxCmdSN(), sn, off, residual, payload), true);
+                    return;
+                }
+                transport.send(new DataIn(last, false, false, false, false, 0, c.lun(), c.initiatorTaskTag(),
+                        NO_TAG, 0, expCmdSN(), maxCmdSN(), sn, off, 0, payload));
+            }
+        }
+        SenseData sense = t.sense();
+        MemorySegment senseData = Pdu.NO_DATA;
+        if (sense != null) {
+            senseData = senseSegment(sense);
+        }
+        MemorySegment data = senseData;
+        int dataSNs = length > 0 ? (int) ((length + params.initiatorMaxRecvDataSegmentLength() - 1)
+                / params.initiatorMaxRecvDataSegmentLength()) : 0;
+        sendNumbered(sn -> new ScsiResponse(false, false, overflow, underflow, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
+                t.status().code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), dataSNs, 0, residual, data), true);
+    }
+
+    private static MemorySegment senseSegment(SenseData sense) {
+        byte[] fixed = sense.encodeFixed();
+        byte[] withLength = new byte[2 + fixed.length];
+        withLength[0] = (byte) (fixed.length >>> 8);
+        withLength[1] = (byte) fixed.length;
+        System.arraycopy(fixed, 0, withLength, 2, fixed.length);
+        return MemorySegment.ofArray(withLength);
+    }
+
+    private void respondSense(ScsiCommand c, SenseData sense, long expected) throws IOException {
+        MemorySegment data = senseSegment(sense);
+        boolean underflow = expected > 0;
+        sendNumbered(sn -> new ScsiResponse(false, false, false, underflow, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
+                ScsiStatus.CHECK_CONDITION.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
+                (int) expected, data), true);
+    }
+
+    // ------------------------------------------------------------------ task management
+
+    private void taskManagement(TaskManagementRequest t) throws IOException {
+        TaskManagementResponse.Response response;
+        if (session.discovery()) {
+            reject(Reject.Reason.PROTOCOL_ERROR, t);
+            return;
+        }
+        LogicalUnit unit = session.node().unit(t.lun());
+        response = switch (t.function()) {
+            case ABORT_TASK -> abortTask(t);
+            case ABORT_TASK_SET, CLEAR_TASK_SET -> {
+                if (unit == null) {
+                    yield TaskManagementResponse.Response.LUN_DOES_NOT_EXIST;
+                }
+                abortTasks(t.lun());
+                yield TaskManagementResponse.Response.FUNCTION_COMPLETE;
+            }
+            case LOGICAL_UNIT_RESET -> {
+                if (unit == null) {
+                    yield TaskManagementResponse.Response.LUN_DOES_NOT_EXIST;
+                }
+                abortTasks(t.lun());
+                server.resetUnit(session, unit);
+                yield TaskManagementResponse.Response.FUNCTION_COMPLETE;
+            }
+            case TARGET_WARM_RESET -> {
+                abortTasks(null);
+                for (LogicalUnit u : session.node().units()) {
+                    server.resetUnit(session, u);
+                }
+                yield TaskManagementResponse.Response.FUNCTION_COMPLETE;
+            }
+            case TASK_REASSIGN -> TaskManagementResponse.Response.TASK_ALLEGIANCE_REASSIGNMENT_NOT_SUPPORTED;
+            case CLEAR_ACA, TARGET_COLD_RESET -> TaskManagementResponse.Response.FUNCTION_NOT_SUPPORTED;
+        };
+        TaskManagementResponse.Response r = response;
+        sendNumbered(sn -> new TaskManagementResponse(r, t.initiatorTaskTag(), sn, expCmdSN(), maxCmdSN()), true);
+    }
+
+    private TaskManagementResponse.Response abortTask(TaskManagementRequest t) {
+        WriteTask task = writes.get(t.referencedTaskTag());
+        if (task != null && task.command.lun() == t.lun()) {
+            writes.remove(t.referencedTaskTag());
+            buffers.give(task.buffer);
+            return TaskManagementResponse.Response.FUNCTION_COMPLETE;
+        }
+        for (Iterator<Pdu> it = held.values().iterator(); it.hasNext(); ) {
+            Pdu pdu = it.next();
+            if (pdu.initiatorTaskTag() == t.referencedTaskTag()) {
+                it.remove();
+                return TaskManagementResponse.Response.FUNCTION_COMPLETE;
+            }
+        }
+        // RFC 7143 §11.5.1: a task not seen yet but within the window counts as received and aborted.
+        if (session.notYetReceived(t.refCmdSN()) && io.ostia.api.pdu.SerialNumbers.lessThan(t.refCmdSN(), t.cmdSN())) {
+            return TaskManagementResponse.Response.FUNCTION_COMPLETE;
+        }
+        return TaskManagementResponse.Response.TASK_DOES_NOT_EXIST;
+    }
+
+    /** Drops the writes collecting data and the commands waiting for a CmdSN gap, for one LUN or (null) all. */
+    private void abortTasks(Long lun) {
+        for (Iterator<WriteTask> it = writes.values().iterator(); it.hasNext(); ) {
+            WriteTask task = it.next();
+            if (lun == null || task.command.lun() == lun) {
+                it.remove();
+                buffers.give(task.buffer);
+            }
+        }
+        held.values().removeIf(p -> p instanceof ScsiCommand c && (lun == null || c.lun() == lun));
+    }
+
+    // ------------------------------------------------------------------ text, logout
+
+    private void text(TextRequest t) throws IOException {
+        List<TextResponse> responses = text.respond(t, this);
+        if (responses == null) {
+            reject(Reject.Reason.PROTOCOL_ERROR, t);
+            return;
+        }
+        for (TextResponse r : responses) {
+            sendNumbered(sn -> r.withStatSN(sn, expCmdSN(), maxCmdSN()), true);
+        }
+    }
+
+    /** What SendTargets reports for this connection's session (RFC 7143 appendix C). */
+    String sendTargets(String value) {
+        StringBuilder out = new StringBuilder();
+        String address = transport.localAddress();
+        if (address.contains(":")) {
+            address = "[" + address + "]";
+        }
+        String portal = address + ":" + transport.localPort() + "," + TargetServer.TPGT;
+        Session s = session;
+        for (TargetNode node : server.nodes()) {
+            boolean wanted = switch (value) {
+                case "All" -> s.discovery();
+                case "" -> !s.discovery() && node == s.node();
+                default -> node.name().equals(value);
+            };
+            if (wanted && server.mayDiscover(s.initiatorName(), node)) {
+                out.append("TargetName=").append(node.name()).append('\0');
+                out.append("TargetAddress=").append(portal).append('\0');
+            }
+        }
+        return out.toString();
+    }
+
+    private void logout(LogoutRequest l) throws IOException {
+        LogoutResponse.Response response = switch (l.reason()) {
+            case CLOSE_SESSION -> LogoutResponse.Response.CLOSED_SUCCESSFULLY;
+            case CLOSE_CONNECTION -> l.connectionId() == connectionId ? LogoutResponse.Response.CLOSED_SUCCESSFULLY
+                    : LogoutResponse.Response.CID_NOT_FOUND;
+            case REMOVE_CONNECTION_FOR_RECOVERY -> LogoutResponse.Response.RECOVERY_NOT_SUPPORTED;
+        };
+        if (response == LogoutResponse.Response.CLOSED_SUCCESSFULLY) {
+            phase = Phase.LOGGED_OUT;
+        }
+        sendNumbered(sn -> new LogoutResponse(response, l.initiatorTaskTag(), sn, expCmdSN(), maxCmdSN(), 0, 0), true);
+        if (phase == Phase.LOGGED_OUT) {
+            transport.flush();
+            transport.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ from other threads
+
+    /**
+     * Called periodically by the server's scheduler: sends a NOP-In ping when the initiator has
+     * been quiet for {@code idleNanos}, and closes the connection when a ping stayed unanswered
+     * for {@code timeoutNanos}.
+     */
+    void ping(long idleNanos, long timeoutNanos) {
+        if (phase != Phase.FULL_FEATURE) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (pingTag != NO_TAG) {
+            if (now - pingSentNanos > timeoutNanos && now - lastReceivedNanos > timeoutNanos) {
+                LOG.log(Level.WARNING, describe() + ": no answer to a NOP-In ping in "
+                        + timeoutNanos / 1_000_000 + " ms; closing the connection");
+                transport.close();
+            }
+            return;
+        }
+        if (now - lastReceivedNanos < idleNanos) {
+            return;
+        }
+        int tag = server.nextPingTag();
+        pingSentNanos = now;
+        pingTag = tag;
+        try {
+            sendNumbered(sn -> new NopIn(0, NO_TAG, tag, sn, expCmdSN(), maxCmdSN(), Pdu.NO_DATA), false);
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, describe() + ": NOP-In ping failed: " + e);
+            transport.close();
+        }
+    }
+
+    /** Asks the initiator to log out within {@code seconds} (async event 1, RFC 7143 §11.9.1). */
+    void requestLogout(int seconds) {
+        if (phase != Phase.FULL_FEATURE) {
+            return;
+        }
+        try {
+            sendNumbered(sn -> new AsyncMessage(0, sn, expCmdSN(), maxCmdSN(), AsyncMessage.Event.LOGOUT_REQUESTED, 0,
+                    0, 0, seconds, Pdu.NO_DATA), false);
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, describe() + ": logout request could not be sent: " + e);
+            transport.close();
+        }
+    }
+
+    /** Closes the connection (server shutdown, session reinstatement). */
+    void shutdown() {
+        transport.close();
+    }
+
+    /** Every target-side tag in flight, for tests and diagnostics. */
+    List<Integer> pendingWrites() {
+        return new ArrayList<>(writes.keySet());
+    }
+}

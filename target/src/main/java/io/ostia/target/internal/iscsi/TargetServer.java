@@ -1,0 +1,329 @@
+package io.ostia.target.internal.iscsi;
+
+import io.ostia.api.ChapCredentials;
+import io.ostia.target.internal.scsi.LogicalUnit;
+import io.ostia.target.internal.scsi.Nexus;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The target engine: target nodes, portals, sessions, the NOP-In scheduler. Owns every thread,
+ * socket and logical unit it was given, and releases them all in {@link #close()}.
+ */
+public final class TargetServer implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(TargetServer.class.getName());
+    /** The one portal group every portal belongs to. */
+    public static final int TPGT = 1;
+
+    /** Tunables with sensible defaults. */
+    public record Settings(int commandWindow, Duration nopInterval, Duration nopTimeout, Duration logoutGrace,
+                           int maxRecvDataSegmentLength, int maxBurstLength, int firstBurstLength,
+                           int maxOutstandingR2T, Optional<ChapCredentials> discoveryChap) {
+        public static Settings defaults() {
+            return new Settings(128, Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(2),
+                    262144, 1 << 20, 65536, 4, Optional.empty());
+        }
+
+        public Settings withNop(Duration interval, Duration timeout) {
+            return new Settings(commandWindow, interval, timeout, logoutGrace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap);
+        }
+
+        public Settings withLogoutGrace(Duration grace) {
+            return new Settings(commandWindow, nopInterval, nopTimeout, grace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap);
+        }
+
+        public Settings withDiscoveryChap(Optional<ChapCredentials> chap) {
+            return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, chap);
+        }
+    }
+
+    private final Map<String, TargetNode> nodes;
+    private final Settings settings;
+    private final List<PortalSpec> portalSpecs;
+    private final List<TcpPortal> portals = new ArrayList<>();
+    private final Map<String, Session> sessions = new HashMap<>();
+    private final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger pingTags = new AtomicInteger();
+    private final AtomicInteger connectionIds = new AtomicInteger();
+    private int nextTsih = 1;
+    private ScheduledExecutorService scheduler;
+    private ScheduledFuture<?> pinger;
+    private volatile boolean closed;
+
+    /** Where to listen: host (name or address) and port (0 picks a free one). */
+    public record PortalSpec(String host, int port) {
+    }
+
+    public TargetServer(List<TargetNode> nodes, List<PortalSpec> portals, Settings settings) {
+        if (nodes.isEmpty()) {
+            throw new IllegalArgumentException("a target needs at least one target node");
+        }
+        if (portals.isEmpty()) {
+            throw new IllegalArgumentException("a target needs at least one portal");
+        }
+        this.nodes = new LinkedHashMap<>();
+        for (TargetNode node : nodes) {
+            if (this.nodes.put(node.name(), node) != null) {
+                throw new IllegalArgumentException("target name " + node.name() + " is used twice");
+            }
+        }
+        this.portalSpecs = List.copyOf(portals);
+        this.settings = settings;
+    }
+
+    /** Binds every portal and starts serving; on failure everything started so far is stopped. */
+    public synchronized void start() throws IOException {
+        if (scheduler != null) {
+            throw new IllegalStateException("target already started");
+        }
+        scheduler = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("ostia-target-scheduler").daemon(true).factory());
+        try {
+            for (PortalSpec spec : portalSpecs) {
+                TcpPortal portal = new TcpPortal(spec.host(), spec.port(), this::newConnection);
+                portals.add(portal);
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        portals.forEach(TcpPortal::start);
+        long interval = settings.nopInterval().toMillis();
+        if (interval > 0) {
+            long idle = settings.nopInterval().toNanos();
+            long timeout = settings.nopTimeout().toNanos();
+            long tick = Math.max(50, interval / 4);
+            pinger = scheduler.scheduleWithFixedDelay(() -> {
+                for (IscsiConnection c : connections) {
+                    c.ping(idle, timeout);
+                }
+            }, tick, tick, TimeUnit.MILLISECONDS);
+        }
+        LOG.log(Level.INFO, "iSCSI target serving " + nodes.keySet() + " on " + addresses());
+    }
+
+    private PduHandler newConnection(PduTransport transport) {
+        IscsiConnection connection = new IscsiConnection(this, transport, connectionIds.incrementAndGet());
+        connections.add(connection);
+        return connection;
+    }
+
+    public synchronized List<InetSocketAddress> addresses() {
+        return portals.stream().map(TcpPortal::address).toList();
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    Iterable<TargetNode> nodes() {
+        return nodes.values();
+    }
+
+    TargetNode node(String name) {
+        return nodes.get(name);
+    }
+
+    /** Whether {@code initiator} may see {@code node} in SendTargets: every node is visible. */
+    boolean mayDiscover(String initiator, TargetNode node) {
+        return true;
+    }
+
+    int nextPingTag() {
+        int tag;
+        do {
+            tag = pingTags.incrementAndGet();
+        } while (tag == -1 || tag == 0);
+        return tag;
+    }
+
+    static String sessionKey(String initiatorName, long isid, String targetName) {
+        return initiatorName + '\n' + Long.toHexString(isid) + '\n' + targetName;
+    }
+
+    /**
+     * Registers a new session once login succeeded, reinstating (closing) an older session of
+     * the same initiator port on the same target (RFC 7143 §6.3.5).
+     */
+    Session createSession(TargetNode node, String initiatorName, long isid, int firstCmdSN,
+                          SessionParameters parameters, IscsiConnection connection) throws IOException {
+        Session old;
+        Session session;
+        synchronized (this) {
+            if (closed) {
+                throw new IOException("target is shutting down");
+            }
+            String key = sessionKey(initiatorName, isid, node == null ? "" : node.name());
+            int tsih = allocateTsih();
+            session = new Session(this, node, initiatorName, isid, tsih, firstCmdSN, settings.commandWindow(),
+                    parameters);
+            session.attach(connection);
+            old = sessions.put(key, session);
+        }
+        if (old != null) {
+            LOG.log(Level.INFO, "reinstating " + old + " for a new login with the same ISID");
+            IscsiConnection oldConnection = old.connection();
+            if (oldConnection != null) {
+                oldConnection.shutdown();
+            }
+            nexusEnded(old);
+        }
+        return session;
+    }
+
+    private int allocateTsih() {
+        for (int i = 0; i < 65535; i++) {
+            int candidate = nextTsih;
+            nextTsih = nextTsih == 65535 ? 1 : nextTsih + 1;
+            boolean used = false;
+            for (Session s : sessions.values()) {
+                if (s.tsih() == candidate) {
+                    used = true;
+                    break;
+                }
+            }
+            if (!used) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("all 65535 TSIH values are in use");
+    }
+
+    /** The connection ended; with one connection per session, so did its session. */
+    void connectionClosed(Session session, IscsiConnection connection, boolean loggedOut) {
+        connections.remove(connection);
+        boolean removed;
+        synchronized (this) {
+            removed = sessions.remove(session.reinstatementKey(), session);
+            notifyAll();
+        }
+        if (removed) {
+            nexusEnded(session);
+        }
+    }
+
+    /** A connection that never completed login went away. */
+    void loginAbandoned(IscsiConnection connection) {
+        connections.remove(connection);
+    }
+
+    private void nexusEnded(Session session) {
+        if (session.node() == null) {
+            return;
+        }
+        for (LogicalUnit unit : session.node().units()) {
+            unit.nexusLost(session.nexus());
+        }
+    }
+
+    /** LUN RESET from {@code requester}: every other session on the node gets a unit attention. */
+    void resetUnit(Session requester, LogicalUnit unit) {
+        List<Nexus> nexuses = new ArrayList<>();
+        synchronized (this) {
+            for (Session s : sessions.values()) {
+                if (s.node() == requester.node()) {
+                    nexuses.add(s.nexus());
+                }
+            }
+        }
+        unit.reset(requester.nexus(), nexuses);
+    }
+
+    synchronized boolean hasSession(int tsih) {
+        return sessions.values().stream().anyMatch(s -> s.tsih() == tsih);
+    }
+
+    public synchronized int sessionCount() {
+        return sessions.size();
+    }
+
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /**
+     * Stops: asks every logged-in initiator to log out (async message), waits up to the logout
+     * grace period, then closes portals and connections, waits for their threads (bounded), and
+     * closes every logical unit. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        Duration grace = settings.logoutGrace();
+        if (!grace.isZero()) {
+            for (IscsiConnection c : connections) {
+                c.requestLogout((int) Math.max(1, grace.toSeconds()));
+            }
+            long deadline = System.nanoTime() + grace.toNanos();
+            synchronized (this) {
+                while (!sessions.isEmpty()) {
+                    long left = (deadline - System.nanoTime()) / 1_000_000;
+                    if (left <= 0) {
+                        break;
+                    }
+                    try {
+                        wait(left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
+        if (pinger != null) {
+            pinger.cancel(false);
+        }
+        List<String> stuck = new ArrayList<>();
+        for (TcpPortal portal : portals) {
+            stuck.addAll(portal.close(Duration.ofSeconds(5)));
+        }
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+            try {
+                if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+                    stuck.add("ostia-target-scheduler");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (!stuck.isEmpty()) {
+            LOG.log(Level.ERROR, "iSCSI target threads still running 5 s after close: " + stuck);
+        }
+        for (TargetNode node : nodes.values()) {
+            for (LogicalUnit unit : node.units()) {
+                try {
+                    unit.close();
+                } catch (IOException e) {
+                    LOG.log(Level.ERROR, "closing LUN " + unit.lun() + " of " + node.name() + " failed", e);
+                }
+            }
+        }
+        LOG.log(Level.INFO, "iSCSI target stopped");
+    }
+}

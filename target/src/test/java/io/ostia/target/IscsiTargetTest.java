@@ -1,0 +1,152 @@
+package io.ostia.target;
+
+import io.ostia.api.pdu.LoginResponse;
+import io.ostia.api.scsi.AdditionalSense;
+import io.ostia.api.scsi.Cdb;
+import io.ostia.api.scsi.SenseData;
+import io.ostia.api.scsi.SenseKey;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The public builder API, LUN kinds, several sessions at once, and what close() releases. */
+class IscsiTargetTest {
+
+    private static long openFileDescriptors() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    @Test
+    void builderRejectsBadDefinitionsWithTheReason() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> IscsiTarget.builder().target("disk1", t -> t.ramLun(1 << 20)));
+        assertTrue(e.getMessage().contains("not an iSCSI name"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> LunSpec.ram(1000));
+        assertTrue(e.getMessage().contains("multiple of the block size"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> LunSpec.ram(1 << 20).withBlockSize(1024));
+        assertTrue(e.getMessage().contains("512 or 4096"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> IscsiTarget.builder().target("iqn.2026-01.io.ostia:x", t -> t.ramLun(1 << 20).lun(0, LunSpec.ram(1 << 20))));
+        assertTrue(e.getMessage().contains("defined twice"), e.getMessage());
+        IllegalStateException s = assertThrows(IllegalStateException.class,
+                () -> IscsiTarget.builder().portal("127.0.0.1", 0).target("iqn.2026-01.io.ostia:x", t -> { }).build());
+        assertTrue(s.getMessage().contains("has no LUN"), s.getMessage());
+        s = assertThrows(IllegalStateException.class,
+                () -> IscsiTarget.builder().target("iqn.2026-01.io.ostia:x", t -> t.ramLun(1 << 20)).build());
+        assertTrue(s.getMessage().contains("no portal"), s.getMessage());
+    }
+
+    @Test
+    void aPortalThatCannotBindFailsStartAndLeavesNothingRunning() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            IscsiTarget target = IscsiTarget.builder()
+                    .portal("127.0.0.1", taken.getLocalPort())
+                    .target("iqn.2026-01.io.ostia:busy", t -> t.ramLun(1 << 20))
+                    .build();
+            IOException e = assertThrows(IOException.class, target::start);
+            assertTrue(e.getMessage().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
+            assertTrue(Threads.named("ostia-target").isEmpty(), Threads.named("ostia-target").toString());
+            target.close();
+        }
+    }
+
+    @Test
+    void fileLunPersistsWritesAndReadOnlyLunRefusesThem(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("disk.img");
+        byte[] data = new byte[4096];
+        Arrays.fill(data, (byte) 0x5e);
+        String iqn = "iqn.2026-01.io.ostia:file";
+        try (IscsiTarget target = IscsiTarget.builder()
+                .portal("127.0.0.1", 0)
+                .target(iqn, t -> t.lun(0, LunSpec.file(file, 1 << 20).withBlockSize(4096)))
+                .build().start();
+             TestInitiator i = new TestInitiator(target.port(), 0x500001)) {
+            assertEquals(0, i.login(iqn, Map.of()).statusClass());
+            var write = i.command(Cdb.write10(3, 1), false, true, 4096)
+                    .withImmediateData(java.lang.foreign.MemorySegment.ofArray(data), true);
+            assertEquals(0, i.complete(write).status());
+            assertEquals(0, i.complete(i.command(Cdb.synchronizeCache10(), false, false, 0)).status());
+        }
+        byte[] onDisk = Arrays.copyOfRange(Files.readAllBytes(file), 3 * 4096, 4 * 4096);
+        assertArrayEquals(data, onDisk, "the write reached the file");
+
+        try (IscsiTarget target = IscsiTarget.builder()
+                .portal("127.0.0.1", 0)
+                .target(iqn, t -> t.lun(0, LunSpec.file(file, 0).withBlockSize(4096).withReadOnly(true)))
+                .build().start();
+             TestInitiator i = new TestInitiator(target.port(), 0x500002)) {
+            assertEquals(0, i.login(iqn, Map.of()).statusClass());
+            TestInitiator.Result read = i.complete(i.command(Cdb.read10(3, 1), true, false, 4096));
+            assertArrayEquals(data, read.data());
+            var write = i.command(Cdb.write10(3, 1), false, true, 4096)
+                    .withImmediateData(java.lang.foreign.MemorySegment.ofArray(data), true);
+            TestInitiator.Result refused = i.complete(write);
+            assertEquals(2, refused.status());
+            SenseData sense = SenseData.decode(refused.data(), 0, refused.data().length);
+            assertEquals(SenseKey.DATA_PROTECT, sense.key());
+            assertEquals(AdditionalSense.WRITE_PROTECTED, sense.additional());
+        }
+    }
+
+    @Test
+    void severalTargetsAndSessionsAtOnceThenEverythingIsReleased() throws Exception {
+        long fdsBefore = openFileDescriptors();
+        int threadsBefore = Threads.named("ostia-target").size();
+        String[] names = {"iqn.2026-01.io.ostia:a", "iqn.2026-01.io.ostia:b", "iqn.2026-01.io.ostia:c"};
+        IscsiTarget.Builder builder = IscsiTarget.builder().portal("127.0.0.1", 0).portal("127.0.0.1", 0);
+        for (String name : names) {
+            builder.target(name, t -> t.ramLun(4 << 20).ramLun(4 << 20));
+        }
+        IscsiTarget target = builder.build().start();
+        assertEquals(2, target.addresses().size());
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            Future<?>[] runs = new Future<?>[6];
+            for (int n = 0; n < runs.length; n++) {
+                int which = n;
+                int port = target.addresses().get(n % 2).getPort();
+                runs[n] = pool.submit(() -> {
+                    try (TestInitiator i = new TestInitiator(port, 0x600000 + which)) {
+                        LoginResponse r = i.login(names[which % names.length], Map.of());
+                        assertEquals(0, r.statusClass());
+                        byte[] block = new byte[512];
+                        Arrays.fill(block, (byte) which);
+                        for (int k = 0; k < 50; k++) {
+                            var write = i.command(Cdb.write10(which * 100 + k, 1), false, true, 512)
+                                    .withImmediateData(java.lang.foreign.MemorySegment.ofArray(block), true);
+                            assertEquals(0, i.complete(write).status());
+                            assertArrayEquals(block,
+                                    i.complete(i.command(Cdb.read10(which * 100 + k, 1), true, false, 512)).data());
+                        }
+                        return null;
+                    }
+                });
+            }
+            for (Future<?> run : runs) {
+                run.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        target.close();
+        assertEquals(0, target.sessionCount());
+        assertEquals(threadsBefore, Threads.named("ostia-target").size(), Threads.named("ostia-target").toString());
+        assertTrue(openFileDescriptors() <= fdsBefore, "sockets left open: " + openFileDescriptors() + " > " + fdsBefore);
+    }
+}

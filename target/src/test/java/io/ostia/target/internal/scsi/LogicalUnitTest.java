@@ -1,0 +1,283 @@
+package io.ostia.target.internal.scsi;
+
+import io.ostia.api.scsi.AdditionalSense;
+import io.ostia.api.scsi.ScsiStatus;
+import io.ostia.api.scsi.SenseData;
+import io.ostia.api.scsi.SenseKey;
+import io.ostia.target.internal.store.RamStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+class LogicalUnitTest {
+
+    private static final int BLOCKS = 2048;
+    private static final Nexus A = new Nexus("iqn.2026-01.io.ostia:a", 0x23d000000001L, "iqn.2026-01.io.ostia:t", 1);
+    private static final Nexus B = new Nexus("iqn.2026-01.io.ostia:b", 0x23d000000002L, "iqn.2026-01.io.ostia:t", 1);
+
+    private final LogicalUnit lu = new LogicalUnit(0, new RamStore(BLOCKS * 512L, 512, false), "SN0001", 0x1234);
+    private final ScsiTask task = new ScsiTask();
+
+    @AfterEach
+    void close() throws Exception {
+        lu.close();
+    }
+
+    private static byte[] cdb(int... bytes) {
+        byte[] b = new byte[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            b[i] = (byte) bytes[i];
+        }
+        return b;
+    }
+
+    private ScsiTask run(Nexus nexus, byte[] cdb, byte[] out, int inLength) {
+        task.reset(cdb, nexus, out == null ? null : MemorySegment.ofArray(out),
+                MemorySegment.ofArray(new byte[inLength]));
+        lu.execute(task);
+        return task;
+    }
+
+    private byte[] dataIn() {
+        return task.dataIn().asSlice(0, task.dataInLength()).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    private static void assertSense(ScsiTask t, SenseKey key, AdditionalSense asc) {
+        assertEquals(ScsiStatus.CHECK_CONDITION, t.status());
+        assertEquals(key, t.sense().key(), t.sense().toString());
+        assertEquals(asc, t.sense().additional(), t.sense().toString());
+    }
+
+    private static byte[] rw10(int op, long lba, int blocks) {
+        return cdb(op, 0, (int) (lba >>> 24), (int) (lba >>> 16), (int) (lba >>> 8), (int) lba, 0, blocks >>> 8, blocks, 0);
+    }
+
+    private static byte[] rw16(int op, long lba, int blocks) {
+        byte[] c = new byte[16];
+        c[0] = (byte) op;
+        Bytes.put64(c, 2, lba);
+        Bytes.put32(c, 10, blocks);
+        return c;
+    }
+
+    @Test
+    void writeThenReadReturnsTheData() {
+        byte[] data = new byte[1024];
+        Arrays.fill(data, (byte) 0x5a);
+        assertEquals(ScsiStatus.GOOD, run(A, rw10(0x2a, 10, 2), data, 0).status());
+        assertEquals(1024, task.transferLength());
+        run(A, rw16(0x88, 10, 2), null, 1024);
+        assertEquals(ScsiStatus.GOOD, task.status());
+        assertArrayEquals(data, dataIn());
+        // READ(6): 21-bit LBA, 0 means 256 blocks
+        run(A, cdb(0x08, 0, 0, 10, 2, 0), null, 1024);
+        assertArrayEquals(data, dataIn());
+    }
+
+    @Test
+    void readPastTheEndIsLbaOutOfRange() {
+        assertSense(run(A, rw10(0x28, BLOCKS - 1, 2), null, 1024), SenseKey.ILLEGAL_REQUEST, AdditionalSense.LBA_OUT_OF_RANGE);
+        assertSense(run(A, rw16(0x88, -1L, 1), null, 512), SenseKey.ILLEGAL_REQUEST, AdditionalSense.LBA_OUT_OF_RANGE);
+        assertEquals(ScsiStatus.GOOD, run(A, rw10(0x28, BLOCKS, 0), null, 0).status(), "zero blocks at the end is fine");
+    }
+
+    @Test
+    void protectionFieldsAreInvalidWithAFieldPointer() {
+        byte[] c = rw10(0x28, 0, 1);
+        c[1] = (byte) 0x20;
+        run(A, c, null, 512);
+        assertSense(task, SenseKey.ILLEGAL_REQUEST, AdditionalSense.INVALID_FIELD_IN_CDB);
+        SenseData sense = SenseData.decode(task.sense().encodeFixed(), 0, 18);
+        assertEquals(0x80_0000 | 0x40_0000 | 0x08_0000 | 7 << 16 | 1, sense.keySpecific());
+    }
+
+    @Test
+    void unknownOpcodeIsInvalidCommandOperationCode() {
+        assertSense(run(A, cdb(0xc7, 0, 0, 0, 0, 0), null, 0), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
+    }
+
+    @Test
+    void readCapacityReportsGeometryAndProvisioning() {
+        run(A, cdb(0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0), null, 8);
+        assertEquals(BLOCKS - 1, Bytes.u32(dataIn(), 0));
+        assertEquals(512, Bytes.u32(dataIn(), 4));
+        byte[] c = new byte[16];
+        c[0] = (byte) 0x9e;
+        c[1] = 0x10;
+        c[13] = 32;
+        run(A, c, null, 32);
+        assertEquals(BLOCKS - 1, Bytes.u64(dataIn(), 0));
+        assertEquals(0xc0, dataIn()[14] & 0xc0, "LBPME and LBPRZ");
+    }
+
+    @Test
+    void inquiryServesStandardDataAndEveryVpdPage() {
+        run(A, cdb(0x12, 0, 0, 0, 255, 0), null, 255);
+        assertEquals(ScsiStatus.GOOD, task.status());
+        assertEquals("OSTIA   ", LogicalUnit.ascii(dataIn(), 8, 8));
+        assertEquals(66, task.dataInLength());
+        run(A, cdb(0x12, 1, 0, 0, 255, 0), null, 255);
+        assertArrayEquals(cdb(0, 0, 0, 6, 0, 0x80, 0x83, 0xb0, 0xb1, 0xb2), dataIn());
+        for (int page : Inquiry.PAGES) {
+            run(A, cdb(0x12, 1, page, 0, 255, 0), null, 255);
+            assertEquals(ScsiStatus.GOOD, task.status(), "page " + page);
+            assertEquals(page, dataIn()[1] & 0xff);
+            assertEquals(task.dataInLength() - 4, Bytes.u16(dataIn(), 2));
+        }
+        run(A, cdb(0x12, 1, 0x80, 0, 255, 0), null, 255);
+        assertEquals("SN0001", LogicalUnit.ascii(dataIn(), 4, 6));
+        assertSense(run(A, cdb(0x12, 1, 0x99, 0, 255, 0), null, 255), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.INVALID_FIELD_IN_CDB);
+        run(A, cdb(0x12, 0, 0, 0, 10, 0), null, 255);
+        assertEquals(10, task.dataInLength(), "allocation length truncates");
+    }
+
+    @Test
+    void writeSameUnmapAndCompareAndWrite() {
+        byte[] block = new byte[512];
+        Arrays.fill(block, (byte) 7);
+        assertEquals(ScsiStatus.GOOD, run(A, rw10(0x41, 100, 4), block, 0).status());
+        run(A, rw10(0x28, 100, 4), null, 2048);
+        byte[] four = new byte[2048];
+        Arrays.fill(four, (byte) 7);
+        assertArrayEquals(four, dataIn());
+
+        byte[] unmap = new byte[24];
+        Bytes.put16(unmap, 0, 22);
+        Bytes.put16(unmap, 2, 16);
+        Bytes.put64(unmap, 8, 101);
+        Bytes.put32(unmap, 16, 2);
+        assertEquals(ScsiStatus.GOOD, run(A, cdb(0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0), unmap, 0).status());
+        run(A, rw10(0x28, 100, 4), null, 2048);
+        assertEquals(7, dataIn()[0]);
+        assertEquals(0, dataIn()[512]);
+        assertEquals(0, dataIn()[1535]);
+        assertEquals(7, dataIn()[1536]);
+
+        byte[] caw = new byte[1024];
+        Arrays.fill(caw, 0, 512, (byte) 7);
+        Arrays.fill(caw, 512, 1024, (byte) 9);
+        byte[] c = rw16(0x89, 100, 0);
+        c[13] = 1;
+        assertEquals(ScsiStatus.GOOD, run(A, c, caw, 0).status());
+        assertSense(run(A, c, caw, 0), SenseKey.MISCOMPARE, AdditionalSense.MISCOMPARE_DURING_VERIFY);
+        assertEquals(0L, task.sense().information().getAsLong(), "first differing byte");
+    }
+
+    @Test
+    void verifyWithByteCheckReportsTheMiscompareOffset() {
+        byte[] data = new byte[512];
+        data[300] = 1;
+        byte[] c = rw10(0x2f, 5, 1);
+        c[1] = 0x02;
+        assertSense(run(A, c, data, 0), SenseKey.MISCOMPARE, AdditionalSense.MISCOMPARE_DURING_VERIFY);
+        assertEquals(300L, task.sense().information().getAsLong());
+        data[300] = 0;
+        assertEquals(ScsiStatus.GOOD, run(A, c, data, 0).status());
+    }
+
+    @Test
+    void readOnlyUnitRefusesWritesWithDataProtect() throws Exception {
+        try (LogicalUnit ro = new LogicalUnit(1, new RamStore(1 << 20, 512, true), "RO", 1)) {
+            task.reset(rw10(0x2a, 0, 1), A, MemorySegment.ofArray(new byte[512]), null);
+            ro.execute(task);
+            assertSense(task, SenseKey.DATA_PROTECT, AdditionalSense.WRITE_PROTECTED);
+            task.reset(cdb(0x1a, 0, 0x3f, 0, 255, 0), A, null, MemorySegment.ofArray(new byte[255]));
+            ro.execute(task);
+            assertEquals(0x80, task.dataIn().get(ValueLayout.JAVA_BYTE, 2) & 0x80, "WP bit in MODE SENSE");
+        }
+    }
+
+    @Test
+    void modeSenseSavedValuesAreNotSupported() {
+        assertSense(run(A, cdb(0x1a, 0, 0xff, 0, 255, 0), null, 255), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.SAVING_PARAMETERS_NOT_SUPPORTED);
+        run(A, cdb(0x5a, 0, 0x3f, 0, 0, 0, 0, 1, 0, 0), null, 256);
+        assertEquals(ScsiStatus.GOOD, task.status());
+        assertEquals(task.dataInLength() - 2, Bytes.u16(dataIn(), 0));
+    }
+
+    private ScsiTask prOut(Nexus n, int sa, int type, long key, long saKey) {
+        byte[] p = new byte[24];
+        Bytes.put64(p, 0, key);
+        Bytes.put64(p, 8, saKey);
+        return run(n, cdb(0x5f, sa, type, 0, 0, 0, 0, 0, 24, 0), p, 0);
+    }
+
+    @Test
+    void persistentReservationsAreKeyedByNexus() {
+        assertEquals(ScsiStatus.GOOD, prOut(A, 0, 0, 0, 0xaaL).status());
+        assertEquals(ScsiStatus.GOOD, prOut(B, 0, 0, 0, 0xbbL).status());
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, prOut(B, 1, 3, 0xaaL, 0).status(), "wrong key");
+        assertEquals(ScsiStatus.GOOD, prOut(A, 1, 1, 0xaaL, 0).status()); // Write Exclusive
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, run(B, rw10(0x2a, 0, 1), new byte[512], 0).status());
+        assertEquals(ScsiStatus.GOOD, run(B, rw10(0x28, 0, 1), null, 512).status(), "reads pass Write Exclusive");
+        assertEquals(ScsiStatus.GOOD, run(A, rw10(0x2a, 0, 1), new byte[512], 0).status());
+
+        run(A, cdb(0x5e, 0, 0, 0, 0, 0, 0, 0, 255, 0), null, 255);
+        assertEquals(16, Bytes.u32(dataIn(), 4), "two keys");
+        run(A, cdb(0x5e, 1, 0, 0, 0, 0, 0, 0, 255, 0), null, 255);
+        assertEquals(0xaaL, Bytes.u64(dataIn(), 8));
+        assertEquals(1, dataIn()[21]);
+        run(A, cdb(0x5e, 3, 0, 0, 0, 0, 0, 0, 255, 0), null, 255);
+        assertEquals(ScsiStatus.GOOD, task.status());
+
+        // B preempts A: A's registration goes and A sees REGISTRATIONS PREEMPTED.
+        assertEquals(ScsiStatus.GOOD, prOut(B, 4, 3, 0xbbL, 0xaaL).status());
+        assertSense(run(A, cdb(0, 0, 0, 0, 0, 0), null, 0), SenseKey.UNIT_ATTENTION, AdditionalSense.REGISTRATIONS_PREEMPTED);
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, run(A, rw10(0x28, 0, 1), null, 512).status(), "Exclusive Access now");
+        assertEquals(ScsiStatus.GOOD, prOut(B, 3, 0, 0xbbL, 0).status()); // CLEAR
+        assertEquals(ScsiStatus.GOOD, run(A, rw10(0x28, 0, 1), null, 512).status());
+        assertSense(prOut(A, 7, 0, 0, 0), SenseKey.ILLEGAL_REQUEST, AdditionalSense.INVALID_FIELD_IN_CDB);
+    }
+
+    @Test
+    void reserve6ConflictsForOtherNexusesUntilReleasedOrReset() {
+        assertEquals(ScsiStatus.GOOD, run(A, cdb(0x16, 0, 0, 0, 0, 0), null, 0).status());
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, run(B, cdb(0x16, 0, 0, 0, 0, 0), null, 0).status());
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, run(B, cdb(0x1a, 0, 0x3f, 0, 255, 0), null, 255).status());
+        lu.reset(A, List.of(A, B));
+        assertSense(run(B, cdb(0x1a, 0, 0x3f, 0, 255, 0), null, 255), SenseKey.UNIT_ATTENTION, new AdditionalSense(0x29, 3));
+        assertEquals(ScsiStatus.GOOD, run(B, cdb(0x16, 0, 0, 0, 0, 0), null, 0).status());
+        assertNull(run(B, cdb(0x17, 0, 0, 0, 0, 0), null, 0).sense());
+    }
+
+    @Test
+    void reportLunsAndSupportedOpcodes() {
+        task.reset(cdb(0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0), A, null, MemorySegment.ofArray(new byte[256]));
+        LogicalUnit.reportLuns(task, new int[] {0, 1, 300});
+        byte[] d = dataIn();
+        assertEquals(24, Bytes.u32(d, 0));
+        assertEquals(1, Bytes.u16(d, 16));
+        assertEquals(0x4000 | 300, Bytes.u16(d, 24));
+        // one command, READ(10): supported, 10-byte usage map starting with the opcode
+        run(A, cdb(0xa3, 0x0c, 0x01, 0x28, 0, 0, 0, 0, 1, 0, 0, 0), null, 256);
+        assertEquals(3, dataIn()[1] & 7);
+        assertEquals(10, Bytes.u16(dataIn(), 2));
+        assertEquals(0x28, dataIn()[4] & 0xff);
+        // PERSISTENT RESERVE IN has service actions: option 1 is invalid for it
+        assertSense(run(A, cdb(0xa3, 0x0c, 0x01, 0x5e, 0, 0, 0, 0, 1, 0, 0, 0), null, 256),
+                SenseKey.ILLEGAL_REQUEST, AdditionalSense.INVALID_FIELD_IN_CDB);
+        run(A, cdb(0xa3, 0x0c, 0x00, 0, 0, 0, 0, 0, 4, 0, 0, 0), null, 1024);
+        assertEquals(task.dataInLength() - 4, Bytes.u32(dataIn(), 0));
+    }
+
+    @Test
+    void noSuchLunAnswersInquiryWithQualifierThree() {
+        task.reset(cdb(0x12, 0, 0, 0, 96, 0), A, null, MemorySegment.ofArray(new byte[96]));
+        LogicalUnit.noSuchLun(task, new int[] {0});
+        assertEquals(0x7f, dataIn()[0] & 0xff);
+        task.reset(cdb(0x00, 0, 0, 0, 0, 0), A, null, null);
+        LogicalUnit.noSuchLun(task, new int[] {0});
+        assertSense(task, SenseKey.ILLEGAL_REQUEST, AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED);
+    }
+}
