@@ -109,13 +109,7 @@ class TcpLifecycleTest extends FakeTargetTestBase {
     void headerDigestsStartAfterTheFinalLoginResponseAndABadOneFailsTheConnection() throws Exception {
         FakeSession session = FakeSession.bound(transport, target);
         session.login(target);
-        NegotiatedParameters d = NegotiatedParameters.DEFAULTS;
-        session.start(new NegotiatedParameters(true, true, d.initiatorMaxRecvDataSegmentLength(),
-                d.targetMaxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(), d.initialR2T(),
-                d.immediateData(), d.maxOutstandingR2T(), d.dataPduInOrder(), d.dataSequenceInOrder(),
-                d.errorRecoveryLevel(), d.defaultTime2Wait(), d.defaultTime2Retain(), d.maxConnections(),
-                d.rdmaExtensions(), d.targetRecvDataSegmentLength(), d.initiatorRecvDataSegmentLength(),
-                d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel()));
+        session.start(TestParameters.defaultsWith(true, true, true, true));
         io.ostia.api.pdu.PduEncoder digests = new io.ostia.api.pdu.PduEncoder(true, true);
         NopIn ping = new NopIn(0, -1, 0x77, 1, 2, 20, MemorySegment.ofArray(new byte[] {1, 2, 3}));
         target.writeRaw(digests.encode(ping));

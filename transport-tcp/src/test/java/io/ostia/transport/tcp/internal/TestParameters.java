@@ -31,6 +31,18 @@ final class TestParameters {
                 d.initiatorRecvDataSegmentLength(), d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel());
     }
 
+    /** RFC 7143 defaults with the digests and unsolicited-data keys chosen. */
+    static NegotiatedParameters defaultsWith(boolean headerDigest, boolean dataDigest, boolean immediateData,
+            boolean initialR2T) {
+        NegotiatedParameters d = NegotiatedParameters.DEFAULTS;
+        return new NegotiatedParameters(headerDigest, dataDigest, d.initiatorMaxRecvDataSegmentLength(),
+                d.targetMaxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(), initialR2T,
+                immediateData, d.maxOutstandingR2T(), d.dataPduInOrder(), d.dataSequenceInOrder(),
+                d.errorRecoveryLevel(), d.defaultTime2Wait(), d.defaultTime2Retain(), d.maxConnections(),
+                d.rdmaExtensions(), d.targetRecvDataSegmentLength(), d.initiatorRecvDataSegmentLength(),
+                d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel());
+    }
+
     private static boolean yes(String value) {
         return "Yes".equals(value);
     }
