@@ -240,6 +240,18 @@ class TcpLifecycleTest extends FakeTargetTestBase {
     }
 
     @Test
+    void aConnectionResetIsReportedNamingThePeer() throws Exception {
+        FakeSession session = FakeSession.started(transport, target);
+        target.resetClient();
+        Throwable cause = session.owner.awaitFailure(WAIT);
+        assertInstanceOf(TransportException.class, cause);
+        assertTrue(cause.getMessage().contains("127.0.0.1:") && cause.getMessage().toLowerCase().contains("reset"),
+                cause.getMessage());
+        session.end(StopMode.RECOVER);
+        assertEquals(1, session.owner.failures.size(), "connectionFailed exactly once");
+    }
+
+    @Test
     void aReservedOpcodeFailsTheConnectionNamingTheField() throws Exception {
         FakeSession session = FakeSession.started(transport, target);
         ByteBuffer garbage = ByteBuffer.allocate(48);
