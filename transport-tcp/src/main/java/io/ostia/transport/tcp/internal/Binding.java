@@ -128,6 +128,17 @@ final class Binding {
         receiver.start();
     }
 
+    /** Releases the selectors of a binding whose receive thread never started. */
+    void abandon(Throwable why) {
+        for (AutoCloseable closeable : new AutoCloseable[] {readable, sender}) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                why.addSuppressed(e);
+            }
+        }
+    }
+
     boolean isReceiveThread() {
         return Thread.currentThread() == receiver;
     }

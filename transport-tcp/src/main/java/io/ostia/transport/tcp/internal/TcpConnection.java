@@ -84,10 +84,15 @@ final class TcpConnection implements TransportConnection {
                 default -> throw new IllegalStateException("unknown state " + state);
             }
             tcp.attach(this);
-            Binding fresh;
+            Binding fresh = null;
             try {
                 fresh = new Binding(this, tcp, options);
-            } catch (IOException | RuntimeException e) {
+                fresh.startReceiving();
+            } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                // OutOfMemoryError included: it is what a refused thread start throws.
+                if (fresh != null) {
+                    fresh.abandon(e);
+                }
                 tcp.cancelAttach(this);
                 throw new TransportException("cannot bind to " + tcp + ": " + TcpEndpoint.reason(e), e);
             }
@@ -95,8 +100,6 @@ final class TcpConnection implements TransportConnection {
             negotiated = null;
             parameters = TcpParameters.LOGIN;
             state = State.BOUND;
-            transport.connectionBound(this);
-            fresh.startReceiving();
         } finally {
             lock.unlock();
         }

@@ -205,10 +205,6 @@ public final class TcpTransport implements IscsiTransport {
         }
     }
 
-    void connectionBound(TcpConnection connection) {
-        connections.add(connection);
-    }
-
     void connectionUnbound(TcpConnection connection) {
         signalRelease();
     }

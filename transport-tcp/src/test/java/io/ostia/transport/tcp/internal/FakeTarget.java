@@ -90,6 +90,12 @@ final class FakeTarget implements AutoCloseable {
         }
     }
 
+    /** Resets the current connection (SO_LINGER 0: an RST instead of a FIN), as a crashed stack would. */
+    void resetClient() throws IOException {
+        client.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+        client.close();
+    }
+
     @Override
     public void close() throws IOException {
         try {

@@ -24,7 +24,8 @@ final class RecordingOwner implements ConnectionOwner {
     final BlockingQueue<Pdu> received = new LinkedBlockingQueue<>();
     final List<Throwable> failures = new CopyOnWriteArrayList<>();
     final List<IscsiTransport> leaving = new CopyOnWriteArrayList<>();
-    final List<String> callbackThreads = new CopyOnWriteArrayList<>();
+    /** The names of the threads owner calls came on (a set: a list would grow with every PDU). */
+    final java.util.Set<String> callbackThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
     final AtomicInteger windowUpdates = new AtomicInteger();
     final AtomicInteger maxCmdSN = new AtomicInteger();
     private final AtomicInteger expStatSN = new AtomicInteger();

@@ -109,13 +109,7 @@ class TcpLifecycleTest extends FakeTargetTestBase {
     void headerDigestsStartAfterTheFinalLoginResponseAndABadOneFailsTheConnection() throws Exception {
         FakeSession session = FakeSession.bound(transport, target);
         session.login(target);
-        NegotiatedParameters d = NegotiatedParameters.DEFAULTS;
-        session.start(new NegotiatedParameters(true, true, d.initiatorMaxRecvDataSegmentLength(),
-                d.targetMaxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(), d.initialR2T(),
-                d.immediateData(), d.maxOutstandingR2T(), d.dataPduInOrder(), d.dataSequenceInOrder(),
-                d.errorRecoveryLevel(), d.defaultTime2Wait(), d.defaultTime2Retain(), d.maxConnections(),
-                d.rdmaExtensions(), d.targetRecvDataSegmentLength(), d.initiatorRecvDataSegmentLength(),
-                d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel()));
+        session.start(TestParameters.defaultsWith(true, true, true, true));
         io.ostia.api.pdu.PduEncoder digests = new io.ostia.api.pdu.PduEncoder(true, true);
         NopIn ping = new NopIn(0, -1, 0x77, 1, 2, 20, MemorySegment.ofArray(new byte[] {1, 2, 3}));
         target.writeRaw(digests.encode(ping));
@@ -235,13 +229,26 @@ class TcpLifecycleTest extends FakeTargetTestBase {
         Throwable cause = session.owner.awaitFailure(WAIT);
         assertInstanceOf(TransportException.class, cause);
         assertTrue(cause.getMessage().contains("closed the connection"), cause.getMessage());
-        assertTrue(session.owner.callbackThreads.getLast().startsWith("ostia-tcp-rx-127.0.0.1:"), session.owner.callbackThreads::toString);
+        assertTrue(session.owner.callbackThreads.stream().allMatch(name -> name.startsWith("ostia-tcp-rx-127.0.0.1:")),
+                session.owner.callbackThreads::toString);
         TransportException afterwards = assertThrows(TransportException.class,
                 () -> session.connection.sendTask(readTask(1, MemorySegment.ofArray(new byte[512]))));
         assertTrue(afterwards.getMessage().contains("failed"), afterwards.getMessage());
         Thread.sleep(100);
         assertEquals(1, session.owner.failures.size(), "connectionFailed exactly once");
         session.end(StopMode.RECOVER);
+    }
+
+    @Test
+    void aConnectionResetIsReportedNamingThePeer() throws Exception {
+        FakeSession session = FakeSession.started(transport, target);
+        target.resetClient();
+        Throwable cause = session.owner.awaitFailure(WAIT);
+        assertInstanceOf(TransportException.class, cause);
+        assertTrue(cause.getMessage().contains("127.0.0.1:") && cause.getMessage().toLowerCase().contains("reset"),
+                cause.getMessage());
+        session.end(StopMode.RECOVER);
+        assertEquals(1, session.owner.failures.size(), "connectionFailed exactly once");
     }
 
     @Test

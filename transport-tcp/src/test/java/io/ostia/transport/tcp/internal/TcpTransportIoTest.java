@@ -53,29 +53,32 @@ class TcpTransportIoTest {
 
     static Stream<Arguments> variants() {
         return Stream.of(
-                Arguments.of(false, false, true, true),
-                Arguments.of(false, false, false, true),
-                Arguments.of(false, false, true, false),
-                Arguments.of(false, false, false, false),
-                Arguments.of(true, true, true, true),
-                Arguments.of(true, true, true, false),
-                Arguments.of(true, false, false, true),
-                Arguments.of(false, true, false, false));
+                Arguments.of(false, false, true, true, 1),
+                Arguments.of(false, false, false, true, 1),
+                Arguments.of(false, false, true, false, 1),
+                Arguments.of(false, false, false, false, 1),
+                Arguments.of(true, true, true, true, 1),
+                Arguments.of(true, true, true, false, 4),
+                Arguments.of(true, false, false, true, 1),
+                Arguments.of(false, true, false, false, 1),
+                Arguments.of(false, false, true, true, 8));
     }
 
-    @ParameterizedTest(name = "headerDigest={0} dataDigest={1} immediateData={2} initialR2T={3}")
+    @ParameterizedTest(name = "headerDigest={0} dataDigest={1} immediateData={2} initialR2T={3} maxOutstandingR2T={4}")
     @MethodSource("variants")
     void writesAndReadsMatchTheBackingFile(boolean headerDigest, boolean dataDigest, boolean immediateData,
-            boolean initialR2T) throws Exception {
+            boolean initialR2T, int maxOutstandingR2T) throws Exception {
         TestInitiator.Offer offer = new TestInitiator.Offer(headerDigest, dataDigest, immediateData, initialR2T,
-                65536, 262144, 262144);
-        long seed = (headerDigest ? 8 : 0) + (dataDigest ? 4 : 0) + (immediateData ? 2 : 0) + (initialR2T ? 1 : 0);
-        long lba = seed * (4L * MIB) / TestInitiator.BLOCK;
+                65536, 262144, 262144, maxOutstandingR2T);
+        long seed = (headerDigest ? 8 : 0) + (dataDigest ? 4 : 0) + (immediateData ? 2 : 0) + (initialR2T ? 1 : 0)
+                + (maxOutstandingR2T > 1 ? 16 : 0);
+        long lba = seed % 15 * (4L * MIB) / TestInitiator.BLOCK;
         try (Arena arena = Arena.ofShared(); TestInitiator initiator = new TestInitiator(transport, tgtd.address())) {
             initiator.login(tgtd.target.iqn(), offer);
             assertEquals(headerDigest ? "CRC32C" : "None", initiator.answered.get("HeaderDigest"));
             assertEquals(dataDigest ? "CRC32C" : "None", initiator.answered.get("DataDigest"));
             assertEquals(initialR2T ? "Yes" : "No", initiator.answered.get("InitialR2T"));
+            assertEquals(Integer.toString(maxOutstandingR2T), initiator.answered.get("MaxOutstandingR2T"));
             MemorySegment written = TestInitiator.pattern(arena, 4 * MIB, seed);
             // One 4 MiB command (many R2Ts), then 3 MiB in 512 KiB commands, 4 in flight.
             initiator.write(lba, written.asSlice(0, 4 * MIB), 4 * MIB, 1);
@@ -102,7 +105,7 @@ class TcpTransportIoTest {
     void statusArrivesOnlyAfterDataIsInTheBuffer(boolean dataDigest) throws Exception {
         try (Arena arena = Arena.ofShared(); TestInitiator initiator = new TestInitiator(transport, tgtd.address())) {
             initiator.login(tgtd.target.iqn(), new TestInitiator.Offer(dataDigest, dataDigest, true, true, 65536,
-                    262144, 262144));
+                    262144, 262144, 1));
             MemorySegment inquiry = arena.allocate(96);
             int itt = initiator.submit(Cdb.inquiry(-1, 96), true, false, inquiry);
             Pdu status = initiator.await(itt);
@@ -114,6 +117,39 @@ class TcpTransportIoTest {
             String vendor = new String(inquiry.asSlice(8, 8).toArray(ValueLayout.JAVA_BYTE)).trim();
             assertTrue(!vendor.isEmpty(), "vendor id present");
         }
+    }
+
+    /**
+     * Stop in the middle of large writes and reads: when stop returns the receive thread, the
+     * only one that touches buffers outside a caller's sendTask, has ended, so the buffers can
+     * be freed at once, and no owner call follows.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stopModes")
+    void stopDuringLargeTransfersLetsGoOfEveryBuffer(io.ostia.api.spi.StopMode mode) throws Exception {
+        int threadsBefore = Leaks.receiveThreads();
+        TestInitiator initiator = new TestInitiator(transport, tgtd.address());
+        initiator.login(tgtd.target.iqn(), TestInitiator.Offer.plain());
+        Arena arena = Arena.ofShared();
+        for (int i = 0; i < 4; i++) {
+            MemorySegment buffer = TestInitiator.pattern(arena, 4 * MIB, i);
+            boolean read = i % 2 == 1;
+            initiator.submit(read ? Cdb.read10(i * 8192L, 8192) : Cdb.write10(i * 8192L, 8192), read, !read, buffer);
+        }
+        initiator.connection.stop(mode);
+        assertEquals(threadsBefore, Leaks.receiveThreads(), "stop returned after the receive thread ended");
+        int calls = initiator.owner.received.size() + initiator.owner.windowUpdates.get();
+        arena.close();
+        Thread.sleep(200);
+        assertEquals(calls, initiator.owner.received.size() + initiator.owner.windowUpdates.get(),
+                "no owner call after stop returned");
+        assertTrue(initiator.owner.failures.isEmpty(), () -> "a stop is no failure: " + initiator.owner.failures);
+        initiator.endpoint.disconnect();
+        initiator.connection.destroy();
+    }
+
+    static Stream<io.ostia.api.spi.StopMode> stopModes() {
+        return Stream.of(io.ostia.api.spi.StopMode.values());
     }
 
     static Stream<Boolean> digestSwitch() {

@@ -38,9 +38,9 @@ final class TestInitiator implements AutoCloseable {
 
     /** What the test offers in the operational stage. */
     record Offer(boolean headerDigest, boolean dataDigest, boolean immediateData, boolean initialR2T,
-            int firstBurstLength, int maxBurstLength, int maxRecvDataSegmentLength) {
+            int firstBurstLength, int maxBurstLength, int maxRecvDataSegmentLength, int maxOutstandingR2T) {
         static Offer plain() {
-            return new Offer(false, false, true, true, 65536, 262144, 262144);
+            return new Offer(false, false, true, true, 65536, 262144, 262144, 1);
         }
     }
 
@@ -83,7 +83,7 @@ final class TestInitiator implements AutoCloseable {
         operational.put("InitialR2T", offer.initialR2T() ? "Yes" : "No");
         operational.put("FirstBurstLength", Integer.toString(offer.firstBurstLength()));
         operational.put("MaxBurstLength", Integer.toString(offer.maxBurstLength()));
-        operational.put("MaxOutstandingR2T", "1");
+        operational.put("MaxOutstandingR2T", Integer.toString(offer.maxOutstandingR2T()));
         operational.put("ErrorRecoveryLevel", "0");
         operational.put("MaxConnections", "1");
         operational.put("DataPDUInOrder", "Yes");

@@ -23,12 +23,24 @@ final class TestParameters {
         int maxBurst = Math.min(offer.maxBurstLength(), number(answered, "MaxBurstLength", 262144));
         int firstBurst = Math.min(Math.min(offer.firstBurstLength(), number(answered, "FirstBurstLength", 65536)),
                 maxBurst);
-        int outstanding = Math.min(1, number(answered, "MaxOutstandingR2T", 1));
+        int outstanding = Math.min(offer.maxOutstandingR2T(), number(answered, "MaxOutstandingR2T", 1));
         int targetMrdsl = number(answered, "MaxRecvDataSegmentLength", 8192);
         return new NegotiatedParameters(headerDigest, dataDigest, offer.maxRecvDataSegmentLength(), targetMrdsl,
                 maxBurst, firstBurst, initialR2T, immediateData, outstanding, d.dataPduInOrder(),
                 d.dataSequenceInOrder(), 0, 0, 0, 1, false, d.targetRecvDataSegmentLength(),
                 d.initiatorRecvDataSegmentLength(), d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel());
+    }
+
+    /** RFC 7143 defaults with the digests and unsolicited-data keys chosen. */
+    static NegotiatedParameters defaultsWith(boolean headerDigest, boolean dataDigest, boolean immediateData,
+            boolean initialR2T) {
+        NegotiatedParameters d = NegotiatedParameters.DEFAULTS;
+        return new NegotiatedParameters(headerDigest, dataDigest, d.initiatorMaxRecvDataSegmentLength(),
+                d.targetMaxRecvDataSegmentLength(), d.maxBurstLength(), d.firstBurstLength(), initialR2T,
+                immediateData, d.maxOutstandingR2T(), d.dataPduInOrder(), d.dataSequenceInOrder(),
+                d.errorRecoveryLevel(), d.defaultTime2Wait(), d.defaultTime2Retain(), d.maxConnections(),
+                d.rdmaExtensions(), d.targetRecvDataSegmentLength(), d.initiatorRecvDataSegmentLength(),
+                d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel());
     }
 
     private static boolean yes(String value) {

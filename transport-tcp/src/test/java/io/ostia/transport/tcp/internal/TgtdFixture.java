@@ -38,6 +38,9 @@ final class TgtdFixture implements AutoCloseable {
             // InitialR2T=No lets tests that offer No send unsolicited Data-Out (RFC 7143: an OR).
             server.tgtadm("--mode", "target", "--op", "update", "--tid", Integer.toString(target.tid()),
                     "--name", "InitialR2T", "--value", "No");
+            // Several R2Ts outstanding per task, for tests that offer more than one.
+            server.tgtadm("--mode", "target", "--op", "update", "--tid", Integer.toString(target.tid()),
+                    "--name", "MaxOutstandingR2T", "--value", "8");
             return new TgtdFixture(server, target, file);
         } catch (RuntimeException e) {
             server.close();

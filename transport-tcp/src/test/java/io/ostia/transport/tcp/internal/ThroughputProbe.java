@@ -66,8 +66,10 @@ class ThroughputProbe {
             if (System.nanoTime() < end) {
                 try {
                     long at = rnd.nextLong(blocks) * (size / 512);
-                    slots.put(initiator.peekItt(), slot);
-                    initiator.submit(Cdb.read10(at, size / 512), true, false, slot);
+                    synchronized (initiator) {
+                        slots.put(initiator.peekItt(), slot);
+                        initiator.submit(Cdb.read10(at, size / 512), true, false, slot);
+                    }
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
