@@ -103,6 +103,8 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     private volatile Throwable failure;
     private volatile long lastReceiveNanos = System.nanoTime();
     private volatile int pingTag = RESERVED_TAG;
+    /** When commands started waiting on a closed CmdSN window, 0 while they do not; sweeper only. */
+    private long windowClosedSince;
     private volatile long pingSentNanos;
 
     IscsiSession(SessionOptions options, Connector connector, long isid, LoginResult first,
@@ -777,6 +779,20 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             SessionConnection conn = current;
             if (conn == null) {
                 return;
+            }
+            // A target that keeps MaxCmdSN shut with commands waiting would hold them forever:
+            // after the command timeout that is a connection failure, and recovery opens a new window.
+            if (!pending.isEmpty() && !window.isOpen()) {
+                if (windowClosedSince == 0) {
+                    windowClosedSince = now;
+                } else if (now - windowClosedSince > options.commandTimeout().toNanos()) {
+                    windowClosedSince = 0;
+                    connectionFailed(conn, new IscsiTimeoutException(targetName + " kept its command window closed ("
+                            + window + ") for " + options.commandTimeout().toMillis() + " ms with commands waiting"));
+                    return;
+                }
+            } else {
+                windowClosedSince = 0;
             }
             if (pingTag != RESERVED_TAG && now - pingSentNanos > options.nopTimeout().toNanos()) {
                 pingTag = RESERVED_TAG;
