@@ -1,6 +1,5 @@
 package io.ostia.initiator;
 
-import io.ostia.api.Initiator;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.initiator.internal.IscsiInitiator;
 import java.util.List;

@@ -46,7 +46,7 @@ final class Discovery {
         int ttt = Pdu.RESERVED_TAG;
         var request = TextCodec.formatSegment(List.of(new KeyValue("SendTargets", "All")));
         while (true) {
-            Pdu answer = conn.exchange(new TextRequest(true, true, false, 0, itt, ttt, login.firstCmdSN(),
+            Pdu answer = conn.exchange(new TextRequest(true, true, false, 0, itt, ttt, login.expCmdSN(),
                     conn.expStatSN(), request), options.loginTimeout());
             if (!(answer instanceof TextResponse text)) {
                 throw new ProtocolException("Opcode", "expected a Text Response to SendTargets, got " + answer.opcode());
@@ -80,7 +80,7 @@ final class Discovery {
     }
 
     private static void logout(SessionConnection conn, LoginResult login, SessionOptions options) throws IscsiException {
-        Pdu answer = conn.exchange(new LogoutRequest(true, LogoutRequest.Reason.CLOSE_SESSION, 2, 0, login.firstCmdSN(),
+        Pdu answer = conn.exchange(new LogoutRequest(true, LogoutRequest.Reason.CLOSE_SESSION, 2, 0, login.expCmdSN(),
                 conn.expStatSN()), options.loginTimeout());
         if (!(answer instanceof LogoutResponse r) || r.response() != LogoutResponse.Response.CLOSED_SUCCESSFULLY) {
             throw new LoginException("discovery logout answered " + answer);

@@ -60,10 +60,8 @@ public class IscsiInitiator implements ClosableInitiator {
                 "a normal session needs a target name; use discover() to list targets"));
         long isid = newIsid();
         LoginResult first = connect(options, isid, Set.of(), false);
-        IscsiSession[] holder = new IscsiSession[1];
         IscsiSession session = new IscsiSession(options, (o, i, excluded) -> connect(o, i, excluded, false), isid, first,
-                timer, () -> sessions.remove(holder[0]));
-        holder[0] = session;
+                timer, sessions::remove);
         sessions.add(session);
         return session;
     }

@@ -50,6 +50,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * A normal session with one connection at ErrorRecoveryLevel 0 (Linux libiscsi's session
@@ -84,7 +85,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     private final Connector connector;
     private final long isid;
     private final String targetName;
-    private final Runnable onClosed;
+    private final Consumer<IscsiSession> onClosed;
 
     private final ReentrantLock sendLock = new ReentrantLock();
     private final CommandWindow window = new CommandWindow();
@@ -108,7 +109,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     private volatile long pingSentNanos;
 
     IscsiSession(SessionOptions options, Connector connector, long isid, LoginResult first,
-                 ScheduledExecutorService timer, Runnable onClosed) throws TransportException {
+                 ScheduledExecutorService timer, Consumer<IscsiSession> onClosed) throws TransportException {
         this.options = options;
         this.connector = connector;
         this.isid = isid;
@@ -116,7 +117,14 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         this.onClosed = onClosed;
         this.worker = Executors.newSingleThreadExecutor(
                 Thread.ofVirtual().name("ostia-session-" + Long.toHexString(isid)).factory());
-        adopt(first);
+        try {
+            adopt(first);
+        } catch (TransportException | RuntimeException e) {
+            // The session never existed: release what it was given and what it started.
+            first.connection().release(StopMode.TERMINATE);
+            worker.shutdown();
+            throw e;
+        }
         this.state = State.LOGGED_IN;
         this.sweeper = timer.scheduleWithFixedDelay(this::sweep, SWEEP_PERIOD.toMillis(), SWEEP_PERIOD.toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -124,7 +132,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     /** Takes a freshly logged-in connection as the session's own and starts it. */
     private void adopt(LoginResult result) throws TransportException {
-        window.reset(result.firstCmdSN(), result.expCmdSN(), result.maxCmdSN());
+        window.reset(result.expCmdSN(), result.expCmdSN(), result.maxCmdSN());
         login = result;
         current = result.connection();
         lastReceiveNanos = System.nanoTime();
@@ -407,24 +415,12 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             task.future.completeExceptionally(new ProtocolException("Status", task + ": " + e.getMessage()));
             return;
         }
-        Optional<SenseData> sense = Optional.empty();
-        if (data.byteSize() >= 2) {
-            int senseLength = Short.toUnsignedInt(data.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(
-                    java.nio.ByteOrder.BIG_ENDIAN), 0));
-            if (senseLength > 0) {
-                if (senseLength > data.byteSize() - 2) {
-                    task.future.completeExceptionally(new ProtocolException("SenseLength", task + ": SenseLength "
-                            + senseLength + " exceeds the " + (data.byteSize() - 2) + " bytes of sense data sent"));
-                    return;
-                }
-                byte[] bytes = data.asSlice(2, senseLength).toArray(ValueLayout.JAVA_BYTE);
-                try {
-                    sense = Optional.of(SenseData.decode(bytes, 0, bytes.length));
-                } catch (IllegalArgumentException e) {
-                    task.future.completeExceptionally(new ProtocolException("SenseData", task + ": " + e.getMessage()));
-                    return;
-                }
-            }
+        Optional<SenseData> sense;
+        try {
+            sense = senseIn(data);
+        } catch (ProtocolException e) {
+            task.future.completeExceptionally(new ProtocolException(e.field(), task + ": " + e.getMessage()));
+            return;
         }
         task.future.complete(new ScsiResult(scsiStatus, sense, residual));
     }
@@ -487,18 +483,31 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     }
 
     private static String describeSense(MemorySegment data) {
-        if (data.byteSize() < 4) {
-            return "";
+        try {
+            return senseIn(data).map(sense -> ": " + sense).orElse("");
+        } catch (ProtocolException e) {
+            return " (undecodable sense: " + e.getMessage() + ")";
+        }
+    }
+
+    /** The sense data of a SCSI Response or Async Message data segment: SenseLength, then the sense bytes. */
+    private static Optional<SenseData> senseIn(MemorySegment data) throws ProtocolException {
+        if (data.byteSize() < 2) {
+            return Optional.empty();
         }
         int length = Short.toUnsignedInt(data.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0));
-        if (length == 0 || length > data.byteSize() - 2) {
-            return "";
+        if (length == 0) {
+            return Optional.empty();
+        }
+        if (length > data.byteSize() - 2) {
+            throw new ProtocolException("SenseLength", "SenseLength " + length + " exceeds the "
+                    + (data.byteSize() - 2) + " bytes of sense data sent");
         }
         byte[] bytes = data.asSlice(2, length).toArray(ValueLayout.JAVA_BYTE);
         try {
-            return ": " + SenseData.decode(bytes, 0, length);
+            return Optional.of(SenseData.decode(bytes, 0, length));
         } catch (IllegalArgumentException e) {
-            return " (undecodable sense: " + e.getMessage() + ")";
+            throw new ProtocolException("SenseData", e.getMessage(), e);
         }
     }
 
@@ -718,7 +727,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         failOutstanding(error);
         sweeper.cancel(false);
         worker.shutdown();
-        onClosed.run();
+        onClosed.accept(this);
     }
 
     /** Logout on the worker: let outstanding commands finish, then Logout and release. */
@@ -905,14 +914,6 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    int inFlight() {
-        return tasks.size();
-    }
-
-    SessionOptions options() {
-        return options;
     }
 
     @Override

@@ -128,8 +128,8 @@ final class LoginProcess {
             keys.put(Keys.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(parameters.initiatorMaxRecvDataSegmentLength()));
             keys.put("TargetMaxRecvDataSegmentLength", Integer.toString(parameters.targetMaxRecvDataSegmentLength()));
             done = true;
-            return new LoginResult(connection, parameters, Map.copyOf(keys), last.tsih(), last.expCmdSN(), expStatSN,
-                    last.expCmdSN(), last.maxCmdSN());
+            return new LoginResult(connection, parameters, Map.copyOf(keys), last.tsih(), expStatSN, last.expCmdSN(),
+                    last.maxCmdSN());
         } finally {
             if (!done) {
                 connection.release(StopMode.TERMINATE);

@@ -11,7 +11,8 @@ import java.util.Map;
  * @param keys        the negotiated keys and values as the target answered them, for display
  * @param tsih        the target-assigned session handle
  * @param expStatSN   the StatSN the initiator expects next
+ * @param expCmdSN    the CmdSN the target expects next: the first command's
  */
 record LoginResult(SessionConnection connection, NegotiatedParameters parameters, Map<String, String> keys,
-                   int tsih, int firstCmdSN, int expStatSN, int expCmdSN, int maxCmdSN) {
+                   int tsih, int expStatSN, int expCmdSN, int maxCmdSN) {
 }
