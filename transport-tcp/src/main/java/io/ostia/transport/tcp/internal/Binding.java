@@ -49,7 +49,7 @@ final class Binding {
     /** A Data-Out with this TargetTransferTag is unsolicited (RFC 7143 §11.7.4). */
     private static final int UNSOLICITED_TTT = 0xffffffff;
     /** The read-ahead buffer: a few small PDUs (a 4 KiB Data-In, its status, NOP-Ins). */
-    private static final int STAGING = 16 * 1024;
+    private static final int STAGING = 64 * 1024;
     /** Data segments at least this long are read into their destination directly. */
     private static final int DIRECT_READ = 8 * 1024;
     /**
@@ -122,6 +122,7 @@ final class Binding {
         this.readable = selector;
         this.sender = created;
         this.receiver = Thread.ofPlatform().daemon(true).name("ostia-tcp-rx-" + peer).unstarted(this::receive);
+        this.sender.batchFrom(receiver);
     }
 
     void startReceiving() {
@@ -166,7 +167,9 @@ final class Binding {
     // ------------------------------------------------------------------ send path
 
     void send(Pdu pdu) throws TransportException {
-        requireHealthy("send a " + pdu.opcode() + " PDU");
+        if (failure.get() != null || !endpoint.isUp()) {
+            requireHealthy("send a " + pdu.opcode() + " PDU"); // throws, saying why
+        }
         try {
             sender.send(pdu);
         } catch (IOException | RuntimeException e) {
@@ -287,6 +290,7 @@ final class Binding {
             while (!stopping) {
                 ByteBuffer target = decoder.readTarget();
                 if (!staged.hasRemaining()) {
+                    flushBatch();
                     int count = target.remaining() >= DIRECT_READ ? channel.read(target) : stage();
                     if (count < 0) {
                         throw new TransportException("the target " + peer + " closed the connection");
@@ -328,6 +332,21 @@ final class Binding {
             closeSelector();
         }
         finishReceiving(ended);
+    }
+
+    /**
+     * Before reading again, sends what this thread batched while it handled what it read last
+     * (the commands reissued from their predecessors' completions).
+     */
+    private void flushBatch() throws TransportException {
+        try {
+            sender.flush();
+        } catch (IOException | RuntimeException e) {
+            TransportException failed = new TransportException("sending batched commands to " + peer + " failed: "
+                    + TcpEndpoint.reason(e), e);
+            fail(failed);
+            throw failed;
+        }
     }
 
     /** Reads what the socket has into the staging buffer, which is empty. */

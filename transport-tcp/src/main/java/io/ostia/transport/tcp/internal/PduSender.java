@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -17,12 +18,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * reused direct buffer and gather-written with the data segment as it lies in the caller's
  * memory (a slice of the task buffer, never copied) and the padding and data digest.
  *
+ * <p>PDUs without a data segment that the {@linkplain #batchFrom batching thread} sends (the
+ * receive thread, reissuing commands as responses complete them) wait in a batch until that
+ * thread {@linkplain #flush flushes} before its next read, or until any other PDU goes out,
+ * whichever comes first: the commands issued for one read's worth of responses then leave in
+ * one system call and reach the target as one segment instead of one each. Nothing waits longer
+ * than the batching thread takes to handle what it has already read. PDUs with data are never
+ * held back, so a task buffer is not read after its send returns.
+ *
  * <p>One lock serialises senders. A sender whose socket buffer is full waits on a selector of
  * its own for room, and gives up (an {@link IOException}) when the socket takes no byte within
  * the progress timeout: a PDU half written cannot be taken back, so the caller must fail the
  * connection on any exception from here.
  */
 final class PduSender implements AutoCloseable {
+
+    /** Room for about a hundred command headers: more than any read's worth of responses completes. */
+    private static final int BATCH_BYTES = 8 * 1024;
 
     private final SocketChannel channel;
     private final Selector writable;
@@ -31,7 +43,10 @@ final class PduSender implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final ByteBuffer header = ByteBuffer.allocateDirect(PduEncoder.MAX_HEADER_LENGTH);
     private final ByteBuffer trailer = ByteBuffer.allocateDirect(3 + Digests.LENGTH);
-    private final ByteBuffer[] gather = new ByteBuffer[3];
+    private final ByteBuffer[] gather = new ByteBuffer[4];
+    /** Encoded header-only PDUs of the batching thread not yet written; in write mode. */
+    private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES);
+    private volatile Thread batchingThread;
     private volatile PduEncoder encoder = new PduEncoder(false, false);
 
     PduSender(SocketChannel channel, long progressTimeoutNanos, String peer) throws IOException {
@@ -56,25 +71,31 @@ final class PduSender implements AutoCloseable {
         encoder = new PduEncoder(headerDigest, dataDigest);
     }
 
-    /** Lets a caller keep several PDUs together (a command and its unsolicited Data-Out). */
-    void lock() {
-        lock.lock();
-    }
-
-    void unlock() {
-        lock.unlock();
+    /** Header-only PDUs that {@code thread} sends are batched until it calls {@link #flush}. */
+    void batchFrom(Thread thread) {
+        batchingThread = thread;
     }
 
     void send(Pdu pdu) throws IOException {
         lock.lock();
         try {
             PduEncoder current = encoder;
+            int dataLength = pdu.dataSegmentLength();
+            if (dataLength == 0 && Thread.currentThread() == batchingThread) {
+                if (batch.remaining() < current.headerLength(pdu)) {
+                    flushLocked();
+                }
+                current.encodeHeader(pdu, batch);
+                return;
+            }
             header.clear();
             current.encodeHeader(pdu, header);
             header.flip();
-            int dataLength = pdu.dataSegmentLength();
-            int count = 1;
-            gather[0] = header;
+            int count = 0;
+            if (batch.position() > 0) {
+                gather[count++] = batch.flip();
+            }
+            gather[count++] = header;
             if (dataLength > 0) {
                 trailer.clear();
                 current.encodeTrailer(pdu, trailer);
@@ -85,11 +106,35 @@ final class PduSender implements AutoCloseable {
             try {
                 writeFully(count);
             } finally {
+                batch.clear();
                 // Do not keep a task buffer reachable from the sender after the write.
-                gather[1] = null;
+                Arrays.fill(gather, null);
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Writes what the batching thread has batched; a no-op when nothing waits. */
+    void flush() throws IOException {
+        lock.lock();
+        try {
+            flushLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void flushLocked() throws IOException {
+        if (batch.position() == 0) {
+            return;
+        }
+        gather[0] = batch.flip();
+        try {
+            writeFully(1);
+        } finally {
+            batch.clear();
+            gather[0] = null;
         }
     }
 

@@ -52,7 +52,8 @@ final class TcpEndpoint implements TransportEndpoint {
     /** One poller at a time drives finishConnect; others wait for it (bounded by their timeout). */
     private final ReentrantLock pollLock = new ReentrantLock();
 
-    private State state;
+    /** Written under {@link #lock}; volatile so that the per-PDU health check reads it without the lock. */
+    private volatile State state;
     private Selector connectSelector;
     private TransportException connectFailure;
     private InetSocketAddress local;
@@ -338,12 +339,7 @@ final class TcpEndpoint implements TransportEndpoint {
     }
 
     boolean isUp() {
-        lock.lock();
-        try {
-            return state == State.UP;
-        } finally {
-            lock.unlock();
-        }
+        return state == State.UP;
     }
 
     boolean disconnectRequested() {
@@ -356,12 +352,7 @@ final class TcpEndpoint implements TransportEndpoint {
     }
 
     State state() {
-        lock.lock();
-        try {
-            return state;
-        } finally {
-            lock.unlock();
-        }
+        return state;
     }
 
     TcpConnection boundConnection() {

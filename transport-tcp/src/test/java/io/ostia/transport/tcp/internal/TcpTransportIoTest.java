@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ostia.api.pdu.DataIn;
 import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.scsi.Cdb;
 import io.ostia.transport.tcp.TcpTransportOptions;
 import java.io.RandomAccessFile;
@@ -13,9 +14,18 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -116,6 +126,104 @@ class TcpTransportIoTest {
             assertEquals(0, inquiry.get(ValueLayout.JAVA_BYTE, 0) & 0x1f);
             String vendor = new String(inquiry.asSlice(8, 8).toArray(ValueLayout.JAVA_BYTE)).trim();
             assertTrue(!vendor.isEmpty(), "vendor id present");
+        }
+    }
+
+    /**
+     * A session reissues commands from the completion of their predecessors, on the receive
+     * thread, as libiscsi's event loop does; the transport batches those header-only commands
+     * until the thread reads again. Every one must still go out, in order with the writes (PDUs
+     * with data, never held back) that the same thread sends among them, and every read must
+     * see what was written.
+     */
+    @Test
+    void commandsSentFromTheReceiveThreadAllGoOut() throws Exception {
+        int blocksPerCommand = 8;
+        int slots = 16;
+        int total = 3000;
+        int span = 256; // distinct 4 KiB extents the chain reads and rewrites
+        try (Arena arena = Arena.ofShared(); TestInitiator initiator = new TestInitiator(transport, tgtd.address())) {
+            initiator.login(tgtd.target.iqn(), TestInitiator.Offer.plain());
+            int extent = blocksPerCommand * TestInitiator.BLOCK;
+            MemorySegment pattern = TestInitiator.pattern(arena, span * extent, 4242);
+            long firstLba = 60L * MIB / TestInitiator.BLOCK;
+            initiator.write(firstLba, pattern, 64 * 1024, 4);
+
+            MemorySegment[] buffers = new MemorySegment[slots];
+            Map<Integer, int[]> inFlight = new ConcurrentHashMap<>(); // ITT -> {slot, extent, write?1:0}
+            AtomicInteger issued = new AtomicInteger();
+            AtomicInteger writes = new AtomicInteger();
+            CountDownLatch finished = new CountDownLatch(total);
+            List<String> problems = new CopyOnWriteArrayList<>();
+            Set<String> submitters = ConcurrentHashMap.newKeySet();
+            java.util.function.IntConsumer[] next = new java.util.function.IntConsumer[1];
+            next[0] = slot -> {
+                int n = issued.getAndIncrement();
+                if (n >= total) {
+                    return;
+                }
+                int at = Math.floorMod(n * 37, span);
+                // Writes in the first half only: the second half's reads leave only through the flush.
+                boolean write = n % 8 == 7 && n < total / 2;
+                MemorySegment buffer = buffers[slot];
+                if (write) {
+                    buffer.copyFrom(pattern.asSlice((long) at * extent, extent));
+                    writes.incrementAndGet();
+                }
+                long lba = firstLba + (long) at * blocksPerCommand;
+                submitters.add(Thread.currentThread().getName());
+                try {
+                    int itt = initiator.peekItt();
+                    inFlight.put(itt, new int[] {slot, at, write ? 1 : 0});
+                    initiator.submit(write ? Cdb.write10(lba, blocksPerCommand) : Cdb.read10(lba, blocksPerCommand),
+                            !write, write, buffer);
+                } catch (Exception e) {
+                    problems.add("submit " + n + " failed: " + e);
+                }
+            };
+            initiator.owner.onPdu = pdu -> {
+                int itt;
+                int status;
+                if (pdu instanceof DataIn dataIn && dataIn.statusPresent()) {
+                    itt = dataIn.initiatorTaskTag();
+                    status = dataIn.status();
+                } else if (pdu instanceof ScsiResponse response) {
+                    itt = response.initiatorTaskTag();
+                    status = response.response() == 0 ? response.status() : -1;
+                } else {
+                    return false;
+                }
+                int[] task = inFlight.remove(itt);
+                if (task == null) {
+                    problems.add("status for unknown task " + Integer.toHexString(itt));
+                } else if (status != 0) {
+                    problems.add("task " + Integer.toHexString(itt) + " ended with status " + status);
+                } else if (task[2] == 0) {
+                    long mismatch = buffers[task[0]].mismatch(pattern.asSlice((long) task[1] * extent, extent));
+                    if (mismatch >= 0) {
+                        problems.add("read of extent " + task[1] + " differs at byte " + mismatch);
+                    }
+                }
+                finished.countDown();
+                if (task != null) {
+                    next[0].accept(task[0]);
+                }
+                return true;
+            };
+            synchronized (initiator) { // the first commands go out together; the chain takes over from there
+                for (int slot = 0; slot < slots; slot++) {
+                    buffers[slot] = arena.allocate(extent, 4096);
+                    next[0].accept(slot);
+                }
+            }
+            assertTrue(finished.await(TestInitiator.TIMEOUT.toSeconds(), TimeUnit.SECONDS),
+                    () -> finished.getCount() + " of " + total + " commands never completed; problems: " + problems
+                            + (initiator.owner.failures.isEmpty() ? "" : "; failures: " + initiator.owner.failures));
+            assertEquals(List.of(), problems);
+            assertTrue(initiator.owner.failures.isEmpty(), () -> "no failure: " + initiator.owner.failures);
+            assertTrue(writes.get() > total / 20, "writes with data were mixed in: " + writes.get());
+            assertTrue(submitters.stream().anyMatch(name -> name.startsWith("ostia-tcp-rx-")),
+                    () -> "commands were sent from the receive thread: " + submitters);
         }
     }
 
