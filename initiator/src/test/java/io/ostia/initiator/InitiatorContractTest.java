@@ -106,6 +106,42 @@ abstract class InitiatorContractTest {
         }
     }
 
+    /**
+     * More commands than the queue depth, from several threads and from completions on the
+     * receive thread: those that wait are pumped as room frees up, including a command queued
+     * just as the last one in flight completes (a wake-up that must not be lost).
+     */
+    @Test
+    void commandsBeyondTheQueueDepthAllComplete() throws Exception {
+        try (Peer f = start(Peer.Config.of(LUN_BYTES));
+             Session session = f.initiator.login(f.options().queueDepth(2).build());
+             Arena arena = Arena.ofShared()) {
+            BlockDevice lun = session.open(f.lun());
+            int threads = 4;
+            int perThread = 400;
+            List<CompletableFuture<Void>> all = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Thread> callers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                MemorySegment buffer = arena.allocate(4096, 4096);
+                long base = t * 1024L;
+                callers.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        long lba = base + i % 128 * 8;
+                        // Every other command reissues one more from its completion, as a workload does.
+                        CompletableFuture<Void> read = lun.readAsync(lba, buffer);
+                        all.add(i % 2 == 0 ? read : read.thenCompose(v -> lun.readAsync(lba, buffer)));
+                    }
+                }));
+            }
+            for (Thread caller : callers) {
+                caller.join(30_000);
+                assertFalse(caller.isAlive(), "caller finished submitting");
+            }
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            assertEquals(threads * perThread, all.size());
+        }
+    }
+
     @Test
     void smallUnalignedMixOfCommandsAndASingleBlock() throws Exception {
         try (Peer f = start(Peer.Config.of(LUN_BYTES));

@@ -4,13 +4,14 @@ import io.ostia.api.pdu.SerialNumbers;
 
 /**
  * The session's CmdSN window (RFC 7143 4.2.2.1): the next CmdSN to assign, and the ExpCmdSN and
- * MaxCmdSN the target last advertised. Not thread-safe: the session guards it with its send lock,
- * except {@link #update}, which the receive path calls under the window's own monitor.
+ * MaxCmdSN the target last advertised. {@link #take} is called under the session's send lock
+ * only; {@link #update} and {@link #reset} change the target's values under the window's own
+ * monitor; the fields are volatile so the per-command reads take no lock.
  */
 final class CommandWindow {
-    private int nextCmdSN;
-    private int expCmdSN;
-    private int maxCmdSN;
+    private volatile int nextCmdSN;
+    private volatile int expCmdSN;
+    private volatile int maxCmdSN;
 
     /** Starts a window from a login response's ExpCmdSN and MaxCmdSN. */
     synchronized void reset(int firstCmdSN, int expCmdSN, int maxCmdSN) {
@@ -41,25 +42,25 @@ final class CommandWindow {
     }
 
     /** True when a non-immediate command may be sent now. */
-    synchronized boolean isOpen() {
+    boolean isOpen() {
         return !SerialNumbers.greaterThan(nextCmdSN, maxCmdSN);
     }
 
-    /** Takes the next CmdSN for a non-immediate command; call only when {@link #isOpen()}. */
-    synchronized int take() {
+    /** Takes the next CmdSN for a non-immediate command; call only when {@link #isOpen()}, under the send lock. */
+    int take() {
         return nextCmdSN++;
     }
 
     /** The CmdSN an immediate PDU carries: the next one, not advanced. */
-    synchronized int peek() {
+    int peek() {
         return nextCmdSN;
     }
 
-    synchronized int expCmdSN() {
+    int expCmdSN() {
         return expCmdSN;
     }
 
-    synchronized int maxCmdSN() {
+    int maxCmdSN() {
         return maxCmdSN;
     }
 

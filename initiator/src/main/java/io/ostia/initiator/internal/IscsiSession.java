@@ -20,6 +20,7 @@ import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.pdu.TaskManagementRequest;
 import io.ostia.api.pdu.TaskManagementResponse;
+import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.pdu.TextResponse;
 import io.ostia.api.scsi.Cdb;
 import io.ostia.api.scsi.Luns;
@@ -31,7 +32,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.List;
@@ -89,8 +89,15 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     private final ReentrantLock sendLock = new ReentrantLock();
     private final CommandWindow window = new CommandWindow();
+    /** Commands waiting for the window or the queue depth; guarded by sendLock. */
     private final ArrayDeque<Task> pending = new ArrayDeque<>();
-    private final ConcurrentHashMap<Integer, Task> tasks = new ConcurrentHashMap<>();
+    /**
+     * pending's size, written under sendLock after every change, read without it by the paths
+     * that free room (a completion, a window update) to decide whether a pump is needed.
+     */
+    private volatile int waiting;
+    /** Sent commands by ITT. */
+    private final TaskTagTable<Task> tasks = new TaskTagTable<>(128);
     /** Immediate requests waiting for their answer (NOP ping, task management, logout), by ITT. */
     private final ConcurrentHashMap<Integer, CompletableFuture<Pdu>> requests = new ConcurrentHashMap<>();
     private final AtomicInteger nextTag = new AtomicInteger(1);
@@ -187,6 +194,12 @@ final class IscsiSession implements Session, SessionConnection.Listener {
                 sendNow(task);
             } else {
                 pending.addLast(task);
+                waiting = pending.size();
+                // A completion or window update between canSendNow and the enqueue saw nothing
+                // waiting and scheduled no pump; with waiting written, look again (one side sees the other).
+                if (s == State.LOGGED_IN && canSendNow()) {
+                    pump();
+                }
             }
         } finally {
             sendLock.unlock();
@@ -278,6 +291,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         try {
             while ((state == State.LOGGED_IN || state == State.LOGGING_OUT) && !pending.isEmpty() && canSendNow()) {
                 sendNow(pending.pollFirst());
+                waiting = pending.size();
             }
         } finally {
             sendLock.unlock();
@@ -285,7 +299,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     }
 
     private void schedulePump() {
-        if (!pending.isEmpty() && pumpScheduled.compareAndSet(false, true)) {
+        if (waiting > 0 && pumpScheduled.compareAndSet(false, true)) {
             runOnWorker(this::pump);
         }
     }
@@ -662,8 +676,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     private void requeueInFlight(Throwable cause) {
         sendLock.lock();
         try {
-            List<Task> inFlight = new ArrayList<>(tasks.values());
-            tasks.clear();
+            List<Task> inFlight = tasks.removeAll();
             inFlight.sort(Comparator.comparingLong(t -> Integer.toUnsignedLong(t.command().cmdSN())));
             for (int i = inFlight.size() - 1; i >= 0; i--) {
                 Task t = inFlight.get(i);
@@ -677,6 +690,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
                     pending.addFirst(t);
                 }
             }
+            waiting = pending.size();
         } finally {
             sendLock.unlock();
         }
@@ -694,13 +708,13 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     private void failOutstanding(IscsiException error) {
         sendLock.lock();
         try {
-            for (Task t : tasks.values()) {
+            for (Task t : tasks.removeAll()) {
                 t.future.completeExceptionally(error);
             }
-            tasks.clear();
             for (Task t; (t = pending.pollFirst()) != null; ) {
                 t.future.completeExceptionally(error);
             }
+            waiting = 0;
         } finally {
             sendLock.unlock();
         }
@@ -733,7 +747,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     /** Logout on the worker: let outstanding commands finish, then Logout and release. */
     private Void logout() throws IscsiException {
         long deadline = System.nanoTime() + options.commandTimeout().toNanos();
-        while ((!tasks.isEmpty() || !pending.isEmpty()) && System.nanoTime() < deadline && current != null) {
+        while ((!tasks.isEmpty() || waiting > 0) && System.nanoTime() < deadline && current != null) {
             pump();
             sleepQuietly(Duration.ofMillis(2));
         }
@@ -741,7 +755,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         if (conn == null) {
             return null; // recovery never came back: nothing to log out of
         }
-        int left = tasks.size() + pending.size();
+        int left = tasks.size() + waiting;
         try {
             logoutConnection(conn);
         } finally {
@@ -791,7 +805,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             }
             // A target that keeps MaxCmdSN shut with commands waiting would hold them forever:
             // after the command timeout that is a connection failure, and recovery opens a new window.
-            if (!pending.isEmpty() && !window.isOpen()) {
+            if (waiting > 0 && !window.isOpen()) {
                 if (windowClosedSince == 0) {
                     windowClosedSince = now;
                 } else if (now - windowClosedSince > options.commandTimeout().toNanos()) {
@@ -856,7 +870,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             TaskManagementResponse.Response r = taskManagement(conn, TaskManagementRequest.Function.LOGICAL_UNIT_RESET, task);
             if (r == TaskManagementResponse.Response.FUNCTION_COMPLETE) {
                 int lun = task.request.lun();
-                for (Task t : List.copyOf(tasks.values())) {
+                for (Task t : tasks.values()) {
                     if (t.request.lun() == lun && tasks.remove(t.itt(), t)) {
                         conn.cleanup(t);
                         t.future.completeExceptionally(t == task ? timeout

@@ -14,6 +14,7 @@ import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.pdu.Side;
+import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.spi.ConnectionOwner;
 import io.ostia.api.spi.TransportTask;
 import io.ostia.transport.tcp.TcpTransportOptions;
@@ -26,8 +27,6 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -77,7 +76,7 @@ final class Binding {
     private final PduDecoder decoder;
     private final Selector readable;
     private final Thread receiver;
-    private final Map<Integer, TaskState> tasks = new ConcurrentHashMap<>();
+    private final TaskTagTable<TaskState> tasks = new TaskTagTable<>(64);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicBoolean failureReported = new AtomicBoolean();
     /** A Logout Response went by: the target closes the connection next, which is no failure. */
@@ -589,10 +588,9 @@ final class Binding {
             if (!isReceiveThread()) {
                 awaitReceiveThread();
             }
-            for (TaskState state : tasks.values()) {
+            for (TaskState state : tasks.removeAll()) {
                 finish(state, "connection stop");
             }
-            tasks.clear();
             try {
                 sender.close();
             } catch (IOException e) {
