@@ -76,9 +76,15 @@ public final class PduEncoder {
         if (dst.remaining() < headerLength) {
             throw new java.nio.BufferOverflowException();
         }
-        ByteBuffer out = dst.slice(dst.position(), headerLength).order(ByteOrder.BIG_ENDIAN);
         int ahsLength = ahsLength(pdu);
-        writeBhs(pdu, out, ahsLength);
+        if (ahsLength == 0 && !headerDigest && dst.order() == ByteOrder.BIG_ENDIAN) {
+            // The common case, written in place: a slice per PDU is garbage at every command.
+            writeBhs(pdu, dst, dst.position(), 0);
+            dst.position(dst.position() + headerLength);
+            return headerLength;
+        }
+        ByteBuffer out = dst.slice(dst.position(), headerLength).order(ByteOrder.BIG_ENDIAN);
+        writeBhs(pdu, out, 0, ahsLength);
         if (ahsLength > 0) {
             writeAhs((ScsiCommand) pdu, out.position(BHS_LENGTH));
         }
@@ -168,172 +174,172 @@ public final class PduEncoder {
         return flag ? mask : 0;
     }
 
-    private static void putSequenceNumbers(ByteBuffer b, int statSN, int expCmdSN, int maxCmdSN) {
-        b.putInt(24, statSN);
-        b.putInt(28, expCmdSN);
-        b.putInt(32, maxCmdSN);
+    private static void putSequenceNumbers(ByteBuffer b, int at, int statSN, int expCmdSN, int maxCmdSN) {
+        b.putInt(at + 24, statSN);
+        b.putInt(at + 28, expCmdSN);
+        b.putInt(at + 32, maxCmdSN);
     }
 
-    private static void putLoginFlags(ByteBuffer b, boolean transit, boolean continueFlag, LoginStage current,
+    private static void putLoginFlags(ByteBuffer b, int at, boolean transit, boolean continueFlag, LoginStage current,
             LoginStage next) {
-        b.put(1, (byte) (bit(transit, 0x80) | bit(continueFlag, 0x40) | current.code() << 2 | next.code()));
+        b.put(at + 1, (byte) (bit(transit, 0x80) | bit(continueFlag, 0x40) | current.code() << 2 | next.code()));
     }
 
-    private static void writeBhs(Pdu pdu, ByteBuffer b, int ahsLength) {
+    private static void writeBhs(Pdu pdu, ByteBuffer b, int at, int ahsLength) {
         for (int i = 0; i < BHS_LENGTH; i += 8) {
-            b.putLong(i, 0);
+            b.putLong(at + i, 0);
         }
-        b.put(0, (byte) (bit(pdu.immediate(), 0x40) | pdu.opcode().code()));
-        b.put(4, (byte) (ahsLength / 4));
+        b.put(at, (byte) (bit(pdu.immediate(), 0x40) | pdu.opcode().code()));
+        b.put(at + 4, (byte) (ahsLength / 4));
         int dataSegmentLength = pdu.dataSegmentLength();
-        b.put(5, (byte) (dataSegmentLength >>> 16));
-        b.putShort(6, (short) dataSegmentLength);
-        b.putInt(16, pdu.initiatorTaskTag());
+        b.put(at + 5, (byte) (dataSegmentLength >>> 16));
+        b.putShort(at + 6, (short) dataSegmentLength);
+        b.putInt(at + 16, pdu.initiatorTaskTag());
         switch (pdu) {
             case NopOut p -> {
-                b.put(1, (byte) 0x80);
-                b.putLong(8, p.lun());
-                b.putInt(20, p.targetTransferTag());
-                b.putInt(24, p.cmdSN());
-                b.putInt(28, p.expStatSN());
+                b.put(at + 1, (byte) 0x80);
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.targetTransferTag());
+                b.putInt(at + 24, p.cmdSN());
+                b.putInt(at + 28, p.expStatSN());
             }
             case ScsiCommand p -> {
-                b.put(1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.read(), 0x40) | bit(p.write(), 0x20)
+                b.put(at + 1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.read(), 0x40) | bit(p.write(), 0x20)
                         | p.attribute().code()));
-                b.putLong(8, p.lun());
-                b.putInt(20, p.expectedDataTransferLength());
-                b.putInt(24, p.cmdSN());
-                b.putInt(28, p.expStatSN());
-                b.put(32, p.cdb(), 0, Math.min(p.cdb().length, ScsiCommand.BHS_CDB_LENGTH));
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.expectedDataTransferLength());
+                b.putInt(at + 24, p.cmdSN());
+                b.putInt(at + 28, p.expStatSN());
+                b.put(at + 32, p.cdb(), 0, Math.min(p.cdb().length, ScsiCommand.BHS_CDB_LENGTH));
             }
             case TaskManagementRequest p -> {
-                b.put(1, (byte) (0x80 | p.function().code()));
-                b.putLong(8, p.lun());
-                b.putInt(20, p.referencedTaskTag());
-                b.putInt(24, p.cmdSN());
-                b.putInt(28, p.expStatSN());
-                b.putInt(32, p.refCmdSN());
-                b.putInt(36, p.expDataSN());
+                b.put(at + 1, (byte) (0x80 | p.function().code()));
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.referencedTaskTag());
+                b.putInt(at + 24, p.cmdSN());
+                b.putInt(at + 28, p.expStatSN());
+                b.putInt(at + 32, p.refCmdSN());
+                b.putInt(at + 36, p.expDataSN());
             }
             case LoginRequest p -> {
-                putLoginFlags(b, p.transit(), p.continueFlag(), p.currentStage(), p.nextStage());
-                b.put(2, (byte) p.versionMax());
-                b.put(3, (byte) p.versionMin());
-                b.putLong(8, p.isid() << 16 | p.tsih());
-                b.putShort(20, (short) p.connectionId());
-                b.putInt(24, p.cmdSN());
-                b.putInt(28, p.expStatSN());
+                putLoginFlags(b, at, p.transit(), p.continueFlag(), p.currentStage(), p.nextStage());
+                b.put(at + 2, (byte) p.versionMax());
+                b.put(at + 3, (byte) p.versionMin());
+                b.putLong(at + 8, p.isid() << 16 | p.tsih());
+                b.putShort(at + 20, (short) p.connectionId());
+                b.putInt(at + 24, p.cmdSN());
+                b.putInt(at + 28, p.expStatSN());
             }
             case TextRequest p -> {
-                b.put(1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.continueFlag(), 0x40)));
-                b.putLong(8, p.lun());
-                b.putInt(20, p.targetTransferTag());
-                b.putInt(24, p.cmdSN());
-                b.putInt(28, p.expStatSN());
+                b.put(at + 1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.continueFlag(), 0x40)));
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.targetTransferTag());
+                b.putInt(at + 24, p.cmdSN());
+                b.putInt(at + 28, p.expStatSN());
             }
             case DataOut p -> {
-                b.put(1, (byte) bit(p.finalFlag(), 0x80));
-                b.putLong(8, p.lun());
-                b.putInt(20, p.targetTransferTag());
-                b.putInt(28, p.expStatSN());
-                b.putInt(36, p.dataSN());
-                b.putInt(40, p.bufferOffset());
+                b.put(at + 1, (byte) bit(p.finalFlag(), 0x80));
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.targetTransferTag());
+                b.putInt(at + 28, p.expStatSN());
+                b.putInt(at + 36, p.dataSN());
+                b.putInt(at + 40, p.bufferOffset());
             }
             case LogoutRequest p -> {
-                b.put(1, (byte) (0x80 | p.reason().code()));
-                b.putShort(20, (short) p.connectionId());
-                b.putInt(24, p.cmdSN());
-                b.putInt(28, p.expStatSN());
+                b.put(at + 1, (byte) (0x80 | p.reason().code()));
+                b.putShort(at + 20, (short) p.connectionId());
+                b.putInt(at + 24, p.cmdSN());
+                b.putInt(at + 28, p.expStatSN());
             }
             case SnackRequest p -> {
-                b.put(1, (byte) (0x80 | p.type().code()));
-                b.putLong(8, p.lun());
-                b.putInt(20, p.targetTransferTag());
-                b.putInt(28, p.expStatSN());
-                b.putInt(40, p.begRun());
-                b.putInt(44, p.runLength());
+                b.put(at + 1, (byte) (0x80 | p.type().code()));
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.targetTransferTag());
+                b.putInt(at + 28, p.expStatSN());
+                b.putInt(at + 40, p.begRun());
+                b.putInt(at + 44, p.runLength());
             }
             case NopIn p -> {
-                b.put(1, (byte) 0x80);
-                b.putLong(8, p.lun());
-                b.putInt(20, p.targetTransferTag());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.put(at + 1, (byte) 0x80);
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.targetTransferTag());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
             }
             case ScsiResponse p -> {
-                b.put(1, (byte) (0x80 | bit(p.bidirectionalReadResidualOverflow(), 0x10)
+                b.put(at + 1, (byte) (0x80 | bit(p.bidirectionalReadResidualOverflow(), 0x10)
                         | bit(p.bidirectionalReadResidualUnderflow(), 0x08) | bit(p.residualOverflow(), 0x04)
                         | bit(p.residualUnderflow(), 0x02)));
-                b.put(2, (byte) p.response());
-                b.put(3, (byte) p.status());
-                b.putInt(20, p.snackTag());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
-                b.putInt(36, p.expDataSN());
-                b.putInt(40, p.bidirectionalReadResidualCount());
-                b.putInt(44, p.residualCount());
+                b.put(at + 2, (byte) p.response());
+                b.put(at + 3, (byte) p.status());
+                b.putInt(at + 20, p.snackTag());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putInt(at + 36, p.expDataSN());
+                b.putInt(at + 40, p.bidirectionalReadResidualCount());
+                b.putInt(at + 44, p.residualCount());
             }
             case TaskManagementResponse p -> {
-                b.put(1, (byte) 0x80);
-                b.put(2, (byte) p.response().code());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.put(at + 1, (byte) 0x80);
+                b.put(at + 2, (byte) p.response().code());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
             }
             case LoginResponse p -> {
-                putLoginFlags(b, p.transit(), p.continueFlag(), p.currentStage(), p.nextStage());
-                b.put(2, (byte) p.versionMax());
-                b.put(3, (byte) p.versionActive());
-                b.putLong(8, p.isid() << 16 | p.tsih());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
-                b.put(36, (byte) p.statusClass());
-                b.put(37, (byte) p.statusDetail());
+                putLoginFlags(b, at, p.transit(), p.continueFlag(), p.currentStage(), p.nextStage());
+                b.put(at + 2, (byte) p.versionMax());
+                b.put(at + 3, (byte) p.versionActive());
+                b.putLong(at + 8, p.isid() << 16 | p.tsih());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.put(at + 36, (byte) p.statusClass());
+                b.put(at + 37, (byte) p.statusDetail());
             }
             case TextResponse p -> {
-                b.put(1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.continueFlag(), 0x40)));
-                b.putLong(8, p.lun());
-                b.putInt(20, p.targetTransferTag());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.put(at + 1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.continueFlag(), 0x40)));
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.targetTransferTag());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
             }
             case DataIn p -> {
-                b.put(1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.acknowledge(), 0x40)
+                b.put(at + 1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.acknowledge(), 0x40)
                         | bit(p.residualOverflow(), 0x04) | bit(p.residualUnderflow(), 0x02)
                         | bit(p.statusPresent(), 0x01)));
-                b.put(3, (byte) p.status());
-                b.putLong(8, p.lun());
-                b.putInt(20, p.targetTransferTag());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
-                b.putInt(36, p.dataSN());
-                b.putInt(40, p.bufferOffset());
-                b.putInt(44, p.residualCount());
+                b.put(at + 3, (byte) p.status());
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.targetTransferTag());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putInt(at + 36, p.dataSN());
+                b.putInt(at + 40, p.bufferOffset());
+                b.putInt(at + 44, p.residualCount());
             }
             case LogoutResponse p -> {
-                b.put(1, (byte) 0x80);
-                b.put(2, (byte) p.response().code());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
-                b.putShort(40, (short) p.time2Wait());
-                b.putShort(42, (short) p.time2Retain());
+                b.put(at + 1, (byte) 0x80);
+                b.put(at + 2, (byte) p.response().code());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putShort(at + 40, (short) p.time2Wait());
+                b.putShort(at + 42, (short) p.time2Retain());
             }
             case ReadyToTransfer p -> {
-                b.put(1, (byte) 0x80);
-                b.putLong(8, p.lun());
-                b.putInt(20, p.targetTransferTag());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
-                b.putInt(36, p.r2tSN());
-                b.putInt(40, p.bufferOffset());
-                b.putInt(44, p.desiredDataTransferLength());
+                b.put(at + 1, (byte) 0x80);
+                b.putLong(at + 8, p.lun());
+                b.putInt(at + 20, p.targetTransferTag());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putInt(at + 36, p.r2tSN());
+                b.putInt(at + 40, p.bufferOffset());
+                b.putInt(at + 44, p.desiredDataTransferLength());
             }
             case AsyncMessage p -> {
-                b.put(1, (byte) 0x80);
-                b.putLong(8, p.lun());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
-                b.put(36, (byte) p.event().code());
-                b.put(37, (byte) p.vendorCode());
-                b.putShort(38, (short) p.parameter1());
-                b.putShort(40, (short) p.parameter2());
-                b.putShort(42, (short) p.parameter3());
+                b.put(at + 1, (byte) 0x80);
+                b.putLong(at + 8, p.lun());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.put(at + 36, (byte) p.event().code());
+                b.put(at + 37, (byte) p.vendorCode());
+                b.putShort(at + 38, (short) p.parameter1());
+                b.putShort(at + 40, (short) p.parameter2());
+                b.putShort(at + 42, (short) p.parameter3());
             }
             case Reject p -> {
-                b.put(1, (byte) 0x80);
-                b.put(2, (byte) p.reason().code());
-                putSequenceNumbers(b, p.statSN(), p.expCmdSN(), p.maxCmdSN());
-                b.putInt(36, p.dataSN());
+                b.put(at + 1, (byte) 0x80);
+                b.put(at + 2, (byte) p.reason().code());
+                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
+                b.putInt(at + 36, p.dataSN());
             }
         }
     }

@@ -111,6 +111,9 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
 
     /** Immediate data with the F bit: false when unsolicited Data-Out PDUs follow. */
     public ScsiCommand withImmediateData(MemorySegment data, boolean finalFlag) {
+        if (finalFlag == this.finalFlag && data.byteSize() == 0 && this.data.byteSize() == 0) {
+            return this; // a read, or a write without unsolicited data: nothing changes
+        }
         return new ScsiCommand(immediate, finalFlag, read, write, attribute, lun, initiatorTaskTag,
                 expectedDataTransferLength, cmdSN, expStatSN, cdb, expectedBidirectionalReadDataLength, data);
     }

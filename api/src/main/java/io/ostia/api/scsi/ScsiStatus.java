@@ -23,6 +23,9 @@ public enum ScsiStatus {
 
     /** @throws IllegalArgumentException for a value SAM-5 does not define */
     public static ScsiStatus of(int code) {
+        if ((code & 0xff) == GOOD.code) {
+            return GOOD; // nearly every response: skip the copy values() makes
+        }
         for (ScsiStatus s : values()) {
             if (s.code == (code & 0xff)) {
                 return s;

@@ -38,6 +38,30 @@ class PduCodecTest {
         return cases.stream();
     }
 
+    /**
+     * Headers written one after another into one buffer (a sender's batch), at any position,
+     * into heap or direct buffers, are the same bytes as each written alone.
+     */
+    @ParameterizedTest(name = "{0} with digests={2}")
+    @MethodSource("everyPduWithAndWithoutDigests")
+    void headersEncodeTheSameAtAnyPosition(Pdu pdu, Side receiver, boolean digests) {
+        PduEncoder encoder = new PduEncoder(digests, digests);
+        ByteBuffer alone = ByteBuffer.allocate(encoder.headerLength(pdu));
+        encoder.encodeHeader(pdu, alone);
+        for (ByteBuffer batch : new ByteBuffer[] {ByteBuffer.allocate(1024), ByteBuffer.allocateDirect(1024)}) {
+            batch.position(13);
+            encoder.encodeHeader(pdu, batch);
+            int second = batch.position();
+            encoder.encodeHeader(pdu, batch);
+            assertEquals(13 + 2 * alone.capacity(), batch.position());
+            for (int start : new int[] {13, second}) {
+                byte[] written = new byte[alone.capacity()];
+                batch.get(start, written);
+                assertArrayEquals(alone.array(), written, () -> "header at position " + start);
+            }
+        }
+    }
+
     static PduDecoder decoder(Side side, boolean digests) {
         PduDecoder decoder = new PduDecoder(side, 65536);
         decoder.setHeaderDigest(digests);

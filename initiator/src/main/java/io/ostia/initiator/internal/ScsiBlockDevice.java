@@ -17,7 +17,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
@@ -156,30 +155,44 @@ final class ScsiBlockDevice implements BlockDevice {
      * capacity: the command itself was not executed), as a disk driver does; other errors fail.
      */
     private CompletableFuture<Void> checked(ScsiRequest request, Supplier<String> what) {
-        return attempt(request, what, 1);
+        CompletableFuture<Void> outcome = new CompletableFuture<>();
+        attempt(request, what, 1, outcome);
+        return outcome;
     }
 
-    private CompletableFuture<Void> attempt(ScsiRequest request, Supplier<String> what, int attempt) {
-        return session.execute(request).thenCompose(r -> {
+    /** One execution of the command; completes {@code outcome} unless it reissues (one future per command, not per stage). */
+    private void attempt(ScsiRequest request, Supplier<String> what, int attempt, CompletableFuture<Void> outcome) {
+        session.execute(request).whenComplete((r, error) -> {
+            if (error != null) {
+                outcome.completeExceptionally(error);
+                return;
+            }
             boolean unitAttention = r.status() == ScsiStatus.CHECK_CONDITION
                     && r.sense().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
             if (unitAttention && attempt < MAX_UNIT_ATTENTION_RETRIES) {
                 LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
                         + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what.get());
-                return attempt(request, what, attempt + 1);
+                attempt(request, what, attempt + 1, outcome);
+                return;
             }
-            return CompletableFuture.completedFuture(check(r, what));
+            IscsiException failure = check(r, what);
+            if (failure == null) {
+                outcome.complete(null);
+            } else {
+                outcome.completeExceptionally(failure);
+            }
         });
     }
 
-    private static Void check(ScsiResult r, Supplier<String> what) {
+    /** Why a finished command failed, or null when it moved exactly its buffer with GOOD status. */
+    private static IscsiException check(ScsiResult r, Supplier<String> what) {
         if (!r.isGood()) {
-            throw new CompletionException(new ScsiException(what.get(), r.status(), r.sense().orElse(null)));
+            return new ScsiException(what.get(), r.status(), r.sense().orElse(null));
         }
         if (r.residual() != 0) {
-            throw new CompletionException(new IscsiException(what.get() + " moved "
+            return new IscsiException(what.get() + " moved "
                     + (r.residual() > 0 ? r.residual() + " bytes less" : -r.residual() + " bytes more")
-                    + " than the buffer holds"));
+                    + " than the buffer holds");
         }
         return null;
     }

@@ -215,8 +215,11 @@ final class Binding {
                     + "connection to " + peer);
         }
         // The task holds its own lock while its data goes out, so a response or cleanup that
-        // comes meanwhile waits until the buffer is no longer read.
-        state.lock.lock();
+        // comes meanwhile waits until the buffer is no longer read; a read sends none.
+        boolean dataLeaves = immediate > 0 || dataOutFollows;
+        if (dataLeaves) {
+            state.lock.lock();
+        }
         try {
             try {
                 send(wire);
@@ -229,7 +232,9 @@ final class Binding {
                         parameters);
             }
         } finally {
-            state.lock.unlock();
+            if (dataLeaves) {
+                state.lock.unlock();
+            }
         }
     }
 
