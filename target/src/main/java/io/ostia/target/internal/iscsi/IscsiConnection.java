@@ -34,7 +34,6 @@ import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -816,10 +815,5 @@ final class IscsiConnection implements PduHandler {
     /** Closes the connection (server shutdown, session reinstatement). */
     void shutdown() {
         transport.close();
-    }
-
-    /** Every target-side tag in flight, for tests and diagnostics. */
-    List<Integer> pendingWrites() {
-        return new ArrayList<>(writes.keySet());
     }
 }
