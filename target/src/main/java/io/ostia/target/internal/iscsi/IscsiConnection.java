@@ -1,7 +1,6 @@
 package io.ostia.target.internal.iscsi;
 
 import io.ostia.api.pdu.AsyncMessage;
-import io.ostia.api.pdu.DataIn;
 import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.LoginRequest;
 import io.ostia.api.pdu.LogoutRequest;
@@ -11,7 +10,6 @@ import io.ostia.api.pdu.NopOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
-import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
@@ -20,44 +18,33 @@ import io.ostia.api.pdu.TaskManagementRequest;
 import io.ostia.api.pdu.TaskManagementResponse;
 import io.ostia.api.pdu.TextRequest;
 import io.ostia.api.pdu.TextResponse;
-import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.ScsiOpcode;
 import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.scsi.SenseData;
-import io.ostia.api.scsi.SenseKey;
 import io.ostia.target.internal.scsi.LogicalUnit;
 import io.ostia.target.internal.scsi.ScsiTask;
-import io.ostia.target.internal.store.BackingStore;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.IntFunction;
 
 /**
- * The session layer's side of one connection: login, then the full feature phase (SCSI commands
- * with their data, task management, text, NOP, logout). Runs on the transport's receive thread;
- * only {@link #ping}, {@link #requestLogout} and {@link #shutdown} come from other threads.
+ * The session layer's side of one connection: login, then the full feature phase (SCSI commands,
+ * task management, text, NOP, logout). Commands' data moves through a {@link DataMover}. Runs on
+ * the transport's receive thread; only {@link #housekeeping}, {@link #requestLogout},
+ * {@link #abortFromElsewhere} and {@link #shutdown} come from other threads.
  */
 final class IscsiConnection implements PduHandler {
 
     private static final System.Logger LOG = System.getLogger(IscsiConnection.class.getName());
     private static final int NO_TAG = Pdu.RESERVED_TAG;
     private static final int MAX_HELD = 256;
-    /**
-     * Data-In that fits is built here; longer block reads are read from the store one Data-In
-     * PDU at a time (straight from memory for RAM LUNs).
-     */
-    private static final int DATA_IN_BUFFER = 256 << 10;
 
     enum Phase { LOGIN, FULL_FEATURE, LOGGED_OUT, CLOSED }
 
@@ -74,14 +61,8 @@ final class IscsiConnection implements PduHandler {
 
     // Receive-thread state
     private final ScsiTask scsiTask = new ScsiTask();
-    private final Map<Integer, WriteTask> writes = new HashMap<>();
     private final TreeMap<Integer, Pdu> held = new TreeMap<>();
-    private final BufferPool buffers;
-    private Arena readArena;
-    private MemorySegment readBuffer;
-    private MemorySegment placedImmediate;
-    private boolean placedDataOut;
-    private int nextTargetTransferTag = 1;
+    private final DataMover mover;
     private final TextExchange text = new TextExchange();
     private final java.util.Queue<Optional<LogicalUnit>> abortRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -96,7 +77,7 @@ final class IscsiConnection implements PduHandler {
         this.transport = transport;
         this.connectionId = connectionId;
         this.login = new Login(server, this);
-        this.buffers = new BufferPool(server.writeBytes());
+        this.mover = new PduDataMover(this, transport, server.writeBytes());
     }
 
     PduTransport transport() {
@@ -119,24 +100,11 @@ final class IscsiConnection implements PduHandler {
 
     @Override
     public MemorySegment destination(Pdu header, int length) {
-        if (phase != Phase.FULL_FEATURE) {
+        // Discovery sessions run no SCSI commands: their data is rejected, so needs no buffer.
+        if (phase != Phase.FULL_FEATURE || session.discovery()) {
             return null;
         }
-        if (header instanceof DataOut d) {
-            WriteTask task = writes.get(d.initiatorTaskTag());
-            long offset = Integer.toUnsignedLong(d.bufferOffset());
-            if (task != null && offset + length <= task.expectedLength) {
-                placedDataOut = true;
-                return task.buffer.asSlice(offset, length);
-            }
-        } else if (header instanceof ScsiCommand c && c.write() && !c.read()) {
-            long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
-            if (length <= expected && buffers.affords(expected)) {
-                placedImmediate = buffers.take(expected);
-                return placedImmediate.asSlice(0, length);
-            }
-        }
-        return null;
+        return mover.destination(header, length);
     }
 
     @Override
@@ -176,19 +144,14 @@ final class IscsiConnection implements PduHandler {
         } else {
             login.abandon();
         }
-        writes.clear();
+        mover.close();
         held.clear();
-        buffers.close();
-        if (readArena != null) {
-            readArena.close();
-            readArena = null;
-        }
         if (cause != null && was != Phase.LOGGED_OUT) {
             LOG.log(Level.DEBUG, describe() + " ended: " + cause);
         }
     }
 
-    private String describe() {
+    String describe() {
         Session s = session;
         return "connection from " + transport.remoteAddress() + (s == null ? "" : " (" + s + ")");
     }
@@ -236,11 +199,11 @@ final class IscsiConnection implements PduHandler {
         }
     }
 
-    private int expCmdSN() {
+    int expCmdSN() {
         return session.expCmdSN();
     }
 
-    private int maxCmdSN() {
+    int maxCmdSN() {
         return session.maxCmdSN();
     }
 
@@ -248,7 +211,7 @@ final class IscsiConnection implements PduHandler {
 
     private void fullFeature(Pdu pdu) throws IOException {
         switch (pdu) {
-            case DataOut d -> dataOut(d);
+            case DataOut d -> mover.dataOut(d);
             case NopOut n when n.initiatorTaskTag() == NO_TAG -> {
                 if (n.targetTransferTag() == pingTag) {
                     pingTag = NO_TAG;
@@ -338,189 +301,16 @@ final class IscsiConnection implements PduHandler {
     // ------------------------------------------------------------------ SCSI commands
 
     private void scsiCommand(ScsiCommand c) throws IOException {
-        MemorySegment immediateBuffer = placedImmediate;
-        placedImmediate = null;
         if (session.discovery()) {
-            if (immediateBuffer != null) {
-                buffers.give(immediateBuffer);
-            }
             reject(Reject.Reason.PROTOCOL_ERROR, c);
             return;
         }
-        long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
-        LogicalUnit unit = session.node().unit(c.lun());
-        if (c.write() && c.read()) {
-            respondSense(c, SenseData.illegalRequest(AdditionalSense.INVALID_FIELD_IN_CDB, true, 0, -1), expected);
-            return;
-        }
-        if (!c.write()) {
-            if (c.dataSegmentLength() > 0) {
-                reject(Reject.Reason.PROTOCOL_ERROR, c); // immediate data on a command without the W bit
-                return;
-            }
-            runCommand(c, unit, null, expected);
-            return;
-        }
-        long immediate = c.dataSegmentLength();
-        if (immediate > expected || immediate > params.firstBurstLength()
-                || (immediate > 0 && !params.immediateData())) {
-            if (immediateBuffer != null) {
-                buffers.give(immediateBuffer);
-            }
-            reject(Reject.Reason.PROTOCOL_ERROR, c);
-            return;
-        }
-        if (expected == 0) {
-            runCommand(c, unit, null, 0);
-            return;
-        }
-        if (immediateBuffer == null && !buffers.affords(expected) && expected <= BufferPool.maxBuffer()
-                && unit != null) {
-            // Within the size limit but over the target's write-buffer budget: try again later.
-            sendNumbered(sn -> new ScsiResponse(false, false, false, true, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
-                    ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
-                    (int) expected, Pdu.NO_DATA), true);
-            return;
-        }
-        if (expected > BufferPool.maxBuffer() || unit == null) {
-            // Too large to buffer, or no LU: answer now; any Data-Out for this tag is dropped as unknown.
-            if (immediateBuffer != null) {
-                buffers.give(immediateBuffer);
-            }
-            if (unit == null) {
-                respondSense(c, SenseData.of(SenseKey.ILLEGAL_REQUEST, AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED),
-                        expected);
-            } else {
-                respondSense(c, SenseData.illegalRequest(AdditionalSense.INVALID_FIELD_IN_CDB, true, 0, -1), expected);
-            }
-            return;
-        }
-        MemorySegment buffer = immediateBuffer;
-        if (buffer == null) {
-            buffer = buffers.take(expected);
-            if (immediate > 0) {
-                MemorySegment.copy(c.data(), 0, buffer, 0, immediate);
-            }
-        }
-        WriteTask task = new WriteTask(c, unit, expected, buffer);
-        task.received = immediate;
-        long unsolicitedEnd = immediate;
-        if (!c.finalFlag()) {
-            if (params.initialR2T()) {
-                buffers.give(buffer);
-                reject(Reject.Reason.PROTOCOL_ERROR, c); // unsolicited Data-Out was not negotiated
-                return;
-            }
-            unsolicitedEnd = Math.min(expected, params.firstBurstLength());
-            if (unsolicitedEnd > immediate) {
-                task.unsolicited = new WriteTask.Burst(NO_TAG, immediate, unsolicitedEnd - immediate);
-            }
-        }
-        task.nextR2TOffset = unsolicitedEnd;
-        if (task.complete()) {
-            finishWrite(task);
-            return;
-        }
-        WriteTask previous = writes.put(c.initiatorTaskTag(), task);
-        if (previous != null) {
-            buffers.give(previous.buffer);
-            LOG.log(Level.WARNING, describe() + ": initiator task tag 0x" + Integer.toHexString(c.initiatorTaskTag())
-                    + " reused while its write was collecting data; the earlier write is dropped");
-        }
-        requestData(task);
+        mover.command(c, session.node().unit(c.lun()));
     }
 
-    private void requestData(WriteTask task) throws IOException {
-        while (task.outstanding.size() < params.maxOutstandingR2T() && task.nextR2TOffset < task.expectedLength) {
-            long length = Math.min(params.maxBurstLength(), task.expectedLength - task.nextR2TOffset);
-            int ttt = nextTargetTransferTag++;
-            if (nextTargetTransferTag == NO_TAG) {
-                nextTargetTransferTag = 1;
-            }
-            task.outstanding.put(ttt, new WriteTask.Burst(ttt, task.nextR2TOffset, length));
-            int offset = (int) task.nextR2TOffset;
-            int r2tSN = task.nextR2TSN++;
-            ScsiCommand c = task.command;
-            sendNumbered(sn -> new ReadyToTransfer(c.lun(), c.initiatorTaskTag(), ttt, sn, expCmdSN(), maxCmdSN(),
-                    r2tSN, offset, (int) length), false);
-            task.nextR2TOffset += length;
-        }
-    }
-
-    private void dataOut(DataOut d) throws IOException {
-        boolean placed = placedDataOut;
-        placedDataOut = false;
-        WriteTask task = writes.get(d.initiatorTaskTag());
-        if (task == null) {
-            LOG.log(Level.DEBUG, describe() + ": Data-Out for unknown or finished task 0x"
-                    + Integer.toHexString(d.initiatorTaskTag()) + " dropped");
-            return;
-        }
-        WriteTask.Burst burst = d.targetTransferTag() == NO_TAG ? task.unsolicited
-                : task.outstanding.get(d.targetTransferTag());
-        long offset = Integer.toUnsignedLong(d.bufferOffset());
-        long length = d.dataSegmentLength();
-        String problem = null;
-        if (burst == null) {
-            problem = "Target Transfer Tag 0x" + Integer.toHexString(d.targetTransferTag()) + " names no open burst";
-        } else if (d.dataSN() != burst.nextDataSN) {
-            problem = "DataSN " + Integer.toUnsignedString(d.dataSN()) + " where " + burst.nextDataSN + " was due";
-        } else if (offset != burst.nextOffset || offset + length > burst.end) {
-            problem = "Buffer Offset " + offset + " length " + length + " outside the expected " + burst.nextOffset
-                    + ".." + burst.end;
-        } else if (d.finalFlag() != (offset + length == burst.end)) {
-            problem = "F bit " + d.finalFlag() + " at offset " + (offset + length) + " of a burst ending at " + burst.end;
-        }
-        if (problem != null) {
-            // A data sequence error at ErrorRecoveryLevel 0: the command ends, the connection stays.
-            LOG.log(Level.DEBUG, describe() + ": write 0x" + Integer.toHexString(d.initiatorTaskTag()) + " failed: "
-                    + problem);
-            writes.remove(d.initiatorTaskTag());
-            buffers.give(task.buffer);
-            respondSense(task.command, SenseData.of(SenseKey.ABORTED_COMMAND, AdditionalSense.DATA_PHASE_ERROR),
-                    task.expectedLength);
-            return;
-        }
-        if (!placed && length > 0) {
-            MemorySegment.copy(d.data(), 0, task.buffer, offset, length);
-        }
-        burst.nextOffset += length;
-        burst.nextDataSN++;
-        task.received += length;
-        if (d.finalFlag()) {
-            if (burst == task.unsolicited) {
-                task.unsolicited = null;
-            } else {
-                task.outstanding.remove(burst.targetTransferTag);
-            }
-        }
-        if (task.complete()) {
-            writes.remove(d.initiatorTaskTag());
-            finishWrite(task);
-        } else if (d.finalFlag()) {
-            requestData(task);
-        }
-    }
-
-    private void finishWrite(WriteTask task) throws IOException {
-        try {
-            runCommand(task.command, task.unit, task.buffer, task.expectedLength);
-        } finally {
-            buffers.give(task.buffer);
-        }
-    }
-
-    /** A slice of the connection's Data-In buffer ({@link #DATA_IN_BUFFER} bytes, allocated once). */
-    private MemorySegment readBuffer(long bytes) {
-        if (readBuffer == null) {
-            readArena = Arena.ofShared();
-            readBuffer = readArena.allocate(DATA_IN_BUFFER, 4096);
-        }
-        return readBuffer.asSlice(0, bytes);
-    }
-
-    private void runCommand(ScsiCommand c, LogicalUnit unit, MemorySegment dataOut, long expected) throws IOException {
-        MemorySegment dataIn = c.read() && expected > 0 ? readBuffer(Math.min(expected, DATA_IN_BUFFER)) : null;
+    /** Executes a command whose write data, if any, is all in {@code dataOut}, and responds. */
+    void runCommand(ScsiCommand c, LogicalUnit unit, MemorySegment dataOut, long expected) throws IOException {
+        MemorySegment dataIn = c.read() && expected > 0 ? mover.dataInBuffer(expected) : null;
         scsiTask.reset(c.cdb(), session.nexus(), dataOut, dataIn, c.read() ? expected : 0);
         if ((c.cdb()[0] & 0xff) == ScsiOpcode.REPORT_LUNS) {
             LogicalUnit.reportLuns(scsiTask, session.node().lunNumbersShared());
@@ -529,68 +319,11 @@ final class IscsiConnection implements PduHandler {
         } else {
             unit.execute(scsiTask);
         }
-        respond(c, scsiTask, expected);
+        mover.respond(c, scsiTask, expected);
     }
 
-    private void respond(ScsiCommand c, ScsiTask t, long expected) throws IOException {
-        long transfer = t.transferLength();
-        boolean overflow = transfer > expected;
-        boolean underflow = transfer < expected;
-        int residual = (int) (overflow ? transfer - expected : expected - transfer);
-        boolean good = t.status() == ScsiStatus.GOOD;
-        long length = t.dataInLength();
-        if (length > 0) {
-            // Data-In PDUs of the initiator's MaxRecvDataSegmentLength, but never beyond the buffer
-            // a file LUN's data passes through.
-            int segment = Math.min(params.initiatorMaxRecvDataSegmentLength(), DATA_IN_BUFFER);
-            BackingStore source = t.readSource();
-            int dataSN = 0;
-            for (long offset = 0; offset < length; offset += segment) {
-                int n = (int) Math.min(segment, length - offset);
-                boolean last = offset + n == length;
-                MemorySegment data;
-                if (source == null) {
-                    data = t.dataIn().asSlice(offset, n);
-                } else {
-                    data = source.view(t.readOffset() + offset, n);
-                    if (data == null) {
-                        data = readBuffer(n);
-                        try {
-                            source.read(t.readOffset() + offset, data);
-                        } catch (IOException e) {
-                            // Data-In already sent cannot be taken back: end the command with the error.
-                            LOG.log(Level.ERROR, describe() + ": reading the LUN failed during Data-In", e);
-                            respondSense(c, SenseData.of(SenseKey.MEDIUM_ERROR, AdditionalSense.UNRECOVERED_READ_ERROR),
-                                    expected);
-                            return;
-                        }
-                    }
-                }
-                int sn = dataSN++;
-                int off = (int) offset;
-                MemorySegment payload = data;
-                if (last && good) {
-                    sendNumbered(stat -> new DataIn(true, false, overflow, underflow, true, 0, c.lun(),
-                            c.initiatorTaskTag(), NO_TAG, stat, expCmdSN(), maxCmdSN(), sn, off, residual, payload), true);
-                    return;
-                }
-                transport.send(new DataIn(last, false, false, false, false, 0, c.lun(), c.initiatorTaskTag(),
-                        NO_TAG, 0, expCmdSN(), maxCmdSN(), sn, off, 0, payload));
-            }
-        }
-        SenseData sense = t.sense();
-        MemorySegment senseData = Pdu.NO_DATA;
-        if (sense != null) {
-            senseData = senseSegment(sense);
-        }
-        MemorySegment data = senseData;
-        int segment = Math.min(params.initiatorMaxRecvDataSegmentLength(), DATA_IN_BUFFER);
-        int dataSNs = length > 0 ? (int) ((length + segment - 1) / segment) : 0;
-        sendNumbered(sn -> new ScsiResponse(false, false, overflow, underflow, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
-                t.status().code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), dataSNs, 0, residual, data), true);
-    }
-
-    private static MemorySegment senseSegment(SenseData sense) {
+    /** Sense data as a response's data segment: SenseLength, then the fixed format (RFC 7143 §11.4.7). */
+    static MemorySegment senseSegment(SenseData sense) {
         byte[] fixed = sense.encodeFixed();
         byte[] withLength = new byte[2 + fixed.length];
         withLength[0] = (byte) (fixed.length >>> 8);
@@ -599,7 +332,8 @@ final class IscsiConnection implements PduHandler {
         return MemorySegment.ofArray(withLength);
     }
 
-    private void respondSense(ScsiCommand c, SenseData sense, long expected) throws IOException {
+    /** CHECK CONDITION without data, for a command that ends before or instead of its data transfer. */
+    void respondSense(ScsiCommand c, SenseData sense, long expected) throws IOException {
         MemorySegment data = senseSegment(sense);
         boolean underflow = expected > 0;
         sendNumbered(sn -> new ScsiResponse(false, false, false, underflow, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
@@ -648,10 +382,7 @@ final class IscsiConnection implements PduHandler {
     }
 
     private TaskManagementResponse.Response abortTask(TaskManagementRequest t) {
-        WriteTask task = writes.get(t.referencedTaskTag());
-        if (task != null && task.command.lun() == t.lun()) {
-            writes.remove(t.referencedTaskTag());
-            buffers.give(task.buffer);
+        if (mover.abort(t.referencedTaskTag(), t.lun())) {
             return TaskManagementResponse.Response.FUNCTION_COMPLETE;
         }
         for (Iterator<Pdu> it = held.values().iterator(); it.hasNext(); ) {
@@ -673,13 +404,7 @@ final class IscsiConnection implements PduHandler {
      * (null) all; aborted tasks get no response (TAS is 0 in the Control mode page).
      */
     private void abortTasks(LogicalUnit unit) {
-        for (Iterator<WriteTask> it = writes.values().iterator(); it.hasNext(); ) {
-            WriteTask task = it.next();
-            if (unit == null || task.unit == unit) {
-                it.remove();
-                buffers.give(task.buffer);
-            }
-        }
+        mover.abort(unit);
         held.values().removeIf(p -> p instanceof ScsiCommand c && (unit == null || session.node().unit(c.lun()) == unit));
     }
 
@@ -816,10 +541,5 @@ final class IscsiConnection implements PduHandler {
     /** Closes the connection (server shutdown, session reinstatement). */
     void shutdown() {
         transport.close();
-    }
-
-    /** Every target-side tag in flight, for tests and diagnostics. */
-    List<Integer> pendingWrites() {
-        return new ArrayList<>(writes.keySet());
     }
 }

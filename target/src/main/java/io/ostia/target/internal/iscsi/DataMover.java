@@ -1,0 +1,71 @@
+package io.ostia.target.internal.iscsi;
+
+import io.ostia.api.pdu.DataOut;
+import io.ostia.api.pdu.DataPlacement;
+import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.target.internal.scsi.LogicalUnit;
+import io.ostia.target.internal.scsi.ScsiTask;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Moves one connection's SCSI data between the initiator and the target's buffers: write data in
+ * (immediate, unsolicited, solicited), read data and status out. {@link IscsiConnection} keeps
+ * CmdSN ordering, task management and the execution of commands on their LU; what depends on how
+ * data travels (Data-Out, R2T and Data-In PDUs over TCP; RDMA over iSER) lives behind this
+ * interface, with the checks of a command's data fields against its direction and the negotiated
+ * limits.
+ *
+ * <p><b>Threads.</b> Every method is called on the connection's receive thread: {@link #destination}
+ * by the transport's decoder, the rest by {@link IscsiConnection} while it handles a PDU or the end
+ * of the connection. Implementations need no locking.
+ *
+ * <p><b>Order.</b> {@link #destination} for a PDU comes before that PDU reaches {@link #command}
+ * or {@link #dataOut}. The connection calls {@link #command} in CmdSN order and {@link #dataOut}
+ * in arrival order. Once a command's data is in (at once for a read) the mover runs it through
+ * {@link IscsiConnection#runCommand}, which calls {@link #respond} before it returns. Nothing is
+ * called after {@link #close}.
+ *
+ * <p><b>Buffers.</b> The mover owns every data buffer: what {@link #destination} returns (the
+ * decoder fills it), the write data it passes to {@code runCommand} (valid until that returns),
+ * and the {@link #dataInBuffer} a read's data is produced in (valid until {@link #respond}
+ * returns). {@link #close} frees them all.
+ */
+interface DataMover extends DataPlacement {
+
+    /**
+     * Where immediate data or Data-Out data goes, or null to let the decoder allocate. Called only
+     * in the full feature phase of a normal (not discovery) session.
+     */
+    @Override
+    MemorySegment destination(Pdu header, int dataSegmentLength);
+
+    /**
+     * A SCSI command of a normal session: checks its data fields against its direction and the
+     * negotiated limits, collects any write data, then runs it; or answers it at once when its
+     * data cannot be taken (limits, budget, no such LU).
+     *
+     * @param unit the addressed LU, or null when there is none
+     */
+    void command(ScsiCommand command, LogicalUnit unit) throws IOException;
+
+    /** Data-Out for a write collecting its data; unknown tasks' data is dropped. */
+    void dataOut(DataOut dataOut) throws IOException;
+
+    /** Where a read of {@code expectedLength > 0} bytes puts its data; may be shorter (the LU defers the rest). */
+    MemorySegment dataInBuffer(long expectedLength);
+
+    /** Sends the outcome of {@code task}: its Data-In, if any, and the command's status. */
+    void respond(ScsiCommand command, ScsiTask task, long expectedLength) throws IOException;
+
+    /** Drops the write collecting data under this tag on this LUN, without a response; false if none. */
+    boolean abort(int initiatorTaskTag, long lun);
+
+    /** Drops the writes collecting data for {@code unit} (null: every LU), without responses. */
+    void abort(LogicalUnit unit);
+
+    /** The connection ended: drops every task and frees every buffer. */
+    void close();
+}
