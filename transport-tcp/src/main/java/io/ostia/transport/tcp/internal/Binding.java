@@ -55,12 +55,22 @@ final class Binding {
      * Reads retried before sleeping in the selector while one or two commands await their
      * response: at queue depth 1 the wake-up from epoll costs more than the target's work (it
      * halves IOPS here), while at higher depths responses arrive in bursts and spinning would take
-     * the CPU the target needs. About a hundred microseconds of polling;
+     * the CPU the target needs. At most about a hundred microseconds of polling;
      * {@code -Dostia.tcp.spinReads=0} turns it off.
      */
     private static final int SPIN_READS = Integer.getInteger("ostia.tcp.spinReads", 200);
     private static final int SPIN_MAX_IN_FLIGHT = 2;
+    /** Sleeps without polling after which polling is tried again (see {@link #spinLimit}). */
+    private static final int SPIN_PROBE_INTERVAL = 64;
+    /**
+     * Polling adapts to whether it pays: halved each time it ends in sleep anyway (on a busy
+     * machine the target may need this very CPU to answer), doubled back up to {@link
+     * #SPIN_READS} each time it finds the response; from zero it is tried again every
+     * {@link #SPIN_PROBE_INTERVAL} sleeps. Receive thread only.
+     */
+    private int spinLimit = SPIN_READS;
     private int idleReads;
+    private int sleepsWithoutPolling;
 
     final TcpEndpoint endpoint;
     final PduSender sender;
@@ -300,16 +310,17 @@ final class Binding {
                         throw new TransportException("the target " + peer + " closed the connection");
                     }
                     if (count == 0) {
-                        if (++idleReads < SPIN_READS && awaitingFewResponses()) {
+                        if (idleReads < spinLimit && awaitingFewResponses()) {
+                            idleReads++;
                             Thread.onSpinWait();
                             continue;
                         }
-                        idleReads = 0;
+                        adaptPolling(false);
                         readable.select();
                         readable.selectedKeys().clear();
                         continue;
                     }
-                    idleReads = 0;
+                    adaptPolling(true);
                 }
                 if (staged.hasRemaining()) {
                     int count = Math.min(staged.remaining(), target.remaining());
@@ -359,6 +370,17 @@ final class Binding {
         int count = channel.read(staged);
         staged.flip();
         return count;
+    }
+
+    /** After a read that found data ({@code found}) or before sleeping: see {@link #spinLimit}. */
+    private void adaptPolling(boolean found) {
+        if (idleReads > 0) {
+            spinLimit = found ? Math.min(SPIN_READS, Math.max(1, spinLimit * 2)) : spinLimit / 2;
+        } else if (!found && spinLimit == 0 && SPIN_READS > 0 && ++sleepsWithoutPolling >= SPIN_PROBE_INTERVAL) {
+            sleepsWithoutPolling = 0;
+            spinLimit = Math.max(1, SPIN_READS / 4);
+        }
+        idleReads = 0;
     }
 
     private boolean awaitingFewResponses() {
