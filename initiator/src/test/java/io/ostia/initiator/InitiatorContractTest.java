@@ -142,6 +142,44 @@ abstract class InitiatorContractTest {
         }
     }
 
+    /**
+     * Closing a session with commands in flight and more waiting beyond the queue depth lets
+     * them all finish first, then logs out: every write lands, and the close does not wait
+     * longer than the commands take (completions wake the drain; it does not sleep in steps).
+     */
+    @Test
+    void closeLetsCommandsInFlightAndWaitingFinish() throws Exception {
+        try (Peer f = start(Peer.Config.of(LUN_BYTES)); Arena arena = Arena.ofShared()) {
+            Session session = f.initiator.login(f.options().queueDepth(4).build());
+            BlockDevice lun = session.open(f.lun());
+            int chunk = 256 * 1024;
+            int commands = 48;
+            MemorySegment pattern = arena.allocate((long) chunk * commands, 4096);
+            fill(pattern, 4711);
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int i = 0; i < commands; i++) {
+                writes.add(lun.writeAsync((long) i * chunk / 512, pattern.asSlice((long) i * chunk, chunk)));
+            }
+            long start = System.nanoTime();
+            session.close();
+            long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            for (CompletableFuture<Void> w : writes) {
+                assertTrue(w.isDone(), "close returned with a write still open");
+                w.get(); // throws if the write failed rather than finished
+            }
+            assertFalse(session.isOpen());
+            assertTrue(closeMillis < 10_000, "close took " + closeMillis + " ms");
+            MemorySegment onDisk = arena.allocate(pattern.byteSize(), 4096);
+            try (FileChannel channel = FileChannel.open(f.lunFile(), StandardOpenOption.READ)) {
+                ByteBuffer into = onDisk.asByteBuffer();
+                while (into.hasRemaining() && channel.read(into, into.position()) >= 0) {
+                    // a file read may return less than asked
+                }
+            }
+            assertEquals(-1L, pattern.mismatch(onDisk), "the target holds every write made before close");
+        }
+    }
+
     @Test
     void smallUnalignedMixOfCommandsAndASingleBlock() throws Exception {
         try (Peer f = start(Peer.Config.of(LUN_BYTES));

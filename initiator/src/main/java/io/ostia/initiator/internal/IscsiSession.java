@@ -75,6 +75,8 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     private static final System.Logger LOG = System.getLogger(IscsiSession.class.getName());
     private static final Duration SWEEP_PERIOD = Duration.ofMillis(250);
+    /** The longest a drain sleeps without looking again (see {@link #awaitSettled}). */
+    private static final Duration SETTLE_SLICE = Duration.ofMillis(50);
     private static final int RESERVED_TAG = Pdu.RESERVED_TAG;
     /** A command that was in flight on this many lost connections fails rather than going again. */
     private static final int MAX_ATTEMPTS = 5;
@@ -96,6 +98,9 @@ final class IscsiSession implements Session, SessionConnection.Listener {
      * that free room (a completion, a window update) to decide whether a pump is needed.
      */
     private volatile int waiting;
+    /** Notified when a sent command leaves the table or the connection changes, while a drain waits. */
+    private final Object settled = new Object();
+    private volatile boolean draining;
     /** Sent commands by ITT. */
     private final TaskTagTable<Task> tasks = new TaskTagTable<>(128);
     /** Immediate requests waiting for their answer (NOP ping, task management, logout), by ITT. */
@@ -411,6 +416,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     private void completeTask(int itt, int response, int status, MemorySegment data, long residual) {
         Task task = tasks.remove(itt);
+        settle();
         if (task == null) {
             // An aborted or cleaned-up task's response may still cross the wire.
             LOG.log(System.Logger.Level.DEBUG, () -> String.format("response for unknown ITT 0x%08x ignored", itt));
@@ -537,6 +543,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
                 String.format("%s rejected the PDU with ITT 0x%08x: %s", targetName, itt, r.reason()));
         Task task = tasks.remove(itt);
         if (task != null) {
+            settle();
             task.future.completeExceptionally(error);
             schedulePump();
             return;
@@ -560,6 +567,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
                 return;
             }
             current = null;
+            settle();
             if (state == State.LOGGING_OUT) {
                 failOutstanding(new TransportException("connection to " + targetName + " failed during logout: "
                         + cause.getMessage(), cause));
@@ -595,10 +603,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         } finally {
             sendLock.unlock();
         }
-        long deadline = System.nanoTime() + options.commandTimeout().toNanos();
-        while (!tasks.isEmpty() && System.nanoTime() < deadline && conn == current) {
-            sleepQuietly(Duration.ofMillis(5));
-        }
+        awaitSettled(conn, false, System.nanoTime() + options.commandTimeout().toNanos());
         if (conn != current) {
             return; // the connection failed while draining: recovery took over
         }
@@ -747,9 +752,9 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     /** Logout on the worker: let outstanding commands finish, then Logout and release. */
     private Void logout() throws IscsiException {
         long deadline = System.nanoTime() + options.commandTimeout().toNanos();
-        while ((!tasks.isEmpty() || waiting > 0) && System.nanoTime() < deadline && current != null) {
-            pump();
-            sleepQuietly(Duration.ofMillis(2));
+        // Recovery may replace the connection meanwhile: drain whichever is current.
+        for (SessionConnection c; (c = current) != null && !settled(true) && System.nanoTime() < deadline; ) {
+            awaitSettled(c, true, deadline);
         }
         SessionConnection conn = current;
         if (conn == null) {
@@ -855,6 +860,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             if (r == TaskManagementResponse.Response.FUNCTION_COMPLETE
                     || r == TaskManagementResponse.Response.TASK_DOES_NOT_EXIST) {
                 if (tasks.remove(task.itt(), task)) {
+                    settle();
                     conn.cleanup(task);
                     task.future.completeExceptionally(timeout);
                     schedulePump();
@@ -872,6 +878,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
                 int lun = task.request.lun();
                 for (Task t : tasks.values()) {
                     if (t.request.lun() == lun && tasks.remove(t.itt(), t)) {
+                        settle();
                         conn.cleanup(t);
                         t.future.completeExceptionally(t == task ? timeout
                                 : new IscsiException(t + " was aborted by a LUN reset after " + task + " timed out"));
@@ -927,6 +934,49 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             Thread.sleep(d);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean settled(boolean withWaiting) {
+        return tasks.isEmpty() && (!withWaiting || waiting == 0);
+    }
+
+    /** Wakes a drain, if one waits, after a sent command left the table or the connection changed. */
+    private void settle() {
+        if (draining) {
+            synchronized (settled) {
+                settled.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Waits, on the worker, until no sent command is left on {@code conn} (with {@code
+     * withWaiting}, none waits either: it sends what the window allows as it goes), until the
+     * deadline, or until {@code conn} is no longer current. Completions wake it; the slice
+     * bounds a wake-up missed by a path that does not {@link #settle}.
+     */
+    private void awaitSettled(SessionConnection conn, boolean withWaiting, long deadline) {
+        draining = true;
+        try {
+            while (conn == current && !settled(withWaiting)) {
+                if (withWaiting) {
+                    pump();
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                synchronized (settled) {
+                    if (conn == current && !settled(withWaiting)) {
+                        settled.wait(Math.min(SETTLE_SLICE.toMillis(), TimeUnit.NANOSECONDS.toMillis(left) + 1));
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            draining = false;
         }
     }
 
