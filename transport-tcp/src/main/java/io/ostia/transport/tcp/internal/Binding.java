@@ -100,6 +100,12 @@ final class Binding {
      */
     private final ByteBuffer staged = ByteBuffer.allocateDirect(STAGING).limit(0);
 
+    /**
+     * Whether the last PDU carried a large data segment. The next one likely does too (a
+     * sequential read), so its header is read alone rather than staged: staging would pull
+     * most of the data segment in as well and copy it a second time. Receive thread only.
+     */
+    private boolean lastSegmentLarge;
     /** The task whose Data-In segment the decoder is reading now; its lock is held. Receive thread only. */
     private TaskState placing;
     /** Whether the login switch point has passed: from then on limit changes reach the decoder. */
@@ -305,7 +311,7 @@ final class Binding {
                 ByteBuffer target = decoder.readTarget();
                 if (!staged.hasRemaining()) {
                     flushBatch();
-                    int count = target.remaining() >= DIRECT_READ ? channel.read(target) : stage();
+                    int count = target.remaining() >= DIRECT_READ || lastSegmentLarge ? channel.read(target) : stage();
                     if (count < 0) {
                         throw new TransportException("the target " + peer + " closed the connection");
                     }
@@ -337,6 +343,7 @@ final class Binding {
                     throw refused.problem;
                 }
                 if (pdu != null) {
+                    lastSegmentLarge = pdu.dataSegmentLength() >= DIRECT_READ;
                     handle(pdu);
                 }
             }
