@@ -63,10 +63,11 @@ final class Binding {
     /** Sleeps without polling after which polling is tried again (see {@link #spinLimit}). */
     private static final int SPIN_PROBE_INTERVAL = 64;
     /**
-     * Polling adapts to whether it pays: halved each time it ends in sleep anyway (on a busy
-     * machine the target may need this very CPU to answer), doubled back up to {@link
-     * #SPIN_READS} each time it finds the response; from zero it is tried again every
-     * {@link #SPIN_PROBE_INTERVAL} sleeps. Receive thread only.
+     * Polling adapts to whether it pays: cut by a quarter each time it ends in sleep anyway (on
+     * a busy machine the target may need this very CPU to answer), doubled back up to {@link
+     * #SPIN_READS} each time it finds the response, so it lasts while about a third of the polls
+     * succeed; from zero it is tried again in full every {@link #SPIN_PROBE_INTERVAL} sleeps.
+     * Receive thread only.
      */
     private int spinLimit = SPIN_READS;
     private int idleReads;
@@ -106,6 +107,8 @@ final class Binding {
      * most of the data segment in as well and copy it a second time. Receive thread only.
      */
     private boolean lastSegmentLarge;
+    /** The last staging read took less than it had room for: the socket was empty after it. Receive thread only. */
+    private boolean socketDrained;
     /** The task whose Data-In segment the decoder is reading now; its lock is held. Receive thread only. */
     private TaskState placing;
     /** Whether the login switch point has passed: from then on limit changes reach the decoder. */
@@ -311,6 +314,14 @@ final class Binding {
                 ByteBuffer target = decoder.readTarget();
                 if (!staged.hasRemaining()) {
                     flushBatch();
+                    if (socketDrained && !awaitingFewResponses()) {
+                        // The last read emptied the socket, and with many commands out the next
+                        // answer rarely comes while one read's worth is handled: wait for it
+                        // rather than make a read that finds nothing.
+                        socketDrained = false;
+                        readable.select();
+                        readable.selectedKeys().clear();
+                    }
                     int count = target.remaining() >= DIRECT_READ || lastSegmentLarge ? channel.read(target) : stage();
                     if (count < 0) {
                         throw new TransportException("the target " + peer + " closed the connection");
@@ -376,16 +387,17 @@ final class Binding {
         staged.clear();
         int count = channel.read(staged);
         staged.flip();
+        socketDrained = count > 0 && count < staged.capacity();
         return count;
     }
 
     /** After a read that found data ({@code found}) or before sleeping: see {@link #spinLimit}. */
     private void adaptPolling(boolean found) {
         if (idleReads > 0) {
-            spinLimit = found ? Math.min(SPIN_READS, Math.max(1, spinLimit * 2)) : spinLimit / 2;
+            spinLimit = found ? Math.min(SPIN_READS, Math.max(1, spinLimit * 2)) : spinLimit - (spinLimit + 3) / 4;
         } else if (!found && spinLimit == 0 && SPIN_READS > 0 && ++sleepsWithoutPolling >= SPIN_PROBE_INTERVAL) {
             sleepsWithoutPolling = 0;
-            spinLimit = Math.max(1, SPIN_READS / 4);
+            spinLimit = SPIN_READS; // a probe shorter than the target's answer time would never succeed
         }
         idleReads = 0;
     }
