@@ -461,6 +461,11 @@ final class IscsiConnection implements PduHandler {
         };
         if (response == LogoutResponse.Response.CLOSED_SUCCESSFULLY) {
             phase = Phase.LOGGED_OUT;
+            // The initiator may log in again and carry on as soon as it has the response, before
+            // this connection is closed: its tasks and its nexus's hold on the LUs go first.
+            mover.abort(null);
+            held.clear();
+            server.nexusEnded(session);
         }
         sendNumbered(sn -> new LogoutResponse(response, l.initiatorTaskTag(), sn, expCmdSN(), maxCmdSN(), 0, 0), true);
         if (phase == Phase.LOGGED_OUT) {
