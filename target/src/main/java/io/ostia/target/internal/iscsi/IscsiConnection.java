@@ -104,7 +104,20 @@ final class IscsiConnection implements PduHandler {
         if (phase != Phase.FULL_FEATURE || session.discovery()) {
             return null;
         }
+        // A command held for a CmdSN gap, or dropped, keeps its immediate data in a segment of
+        // its own: a write buffer is lent only to a command that runs as soon as it arrives.
+        if (header instanceof ScsiCommand c && !runsOnArrival(c)) {
+            return null;
+        }
         return mover.destination(header, length);
+    }
+
+    /**
+     * Whether {@link #numbered} executes {@code c} at once: it is immediate, or carries the CmdSN
+     * {@link Session#admit} takes now.
+     */
+    private boolean runsOnArrival(ScsiCommand c) {
+        return c.immediate() || c.cmdSN() == expCmdSN();
     }
 
     @Override
