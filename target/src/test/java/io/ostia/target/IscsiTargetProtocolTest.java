@@ -435,6 +435,75 @@ class IscsiTargetProtocolTest {
     }
 
     @Test
+    void aCommandHeldForACmdSnGapKeepsItsImmediateData() throws IOException {
+        try (TestInitiator i = loggedIn(0x400019, ops("InitialR2T", "Yes", "ImmediateData", "Yes"))) {
+            byte[] first = filled(4096, 0x11);
+            byte[] held = filled(4096, 0x22);
+            byte[] between = filled(2048, 0x33);
+            int gap = i.cmdSN++;
+            ScsiCommand heldWrite = withData(i.command(Cdb.write10(200, 8), false, true, held.length), held);
+            i.send(heldWrite);
+            // Runs at once (immediate delivery) while the held write waits; its data comes by R2T.
+            ScsiCommand immediate = new ScsiCommand(true, true, false, true, ScsiCommand.TaskAttribute.SIMPLE, 0,
+                    i.itt++, between.length, i.cmdSN, i.expStatSN, Cdb.write10(300, 4), OptionalInt.empty(),
+                    Pdu.NO_DATA);
+            i.send(immediate);
+            ReadyToTransfer r2t = assertInstanceOf(ReadyToTransfer.class, i.receive());
+            i.send(new DataOut(true, 0, immediate.initiatorTaskTag(), r2t.targetTransferTag(), i.expStatSN, 0, 0,
+                    MemorySegment.ofArray(between)));
+            assertEquals(0, i.collect(immediate.initiatorTaskTag()).status());
+            int cmdSN = i.cmdSN;
+            i.cmdSN = gap;
+            ScsiCommand firstWrite = withData(i.command(Cdb.write10(100, 8), false, true, first.length), first);
+            i.cmdSN = cmdSN;
+            i.send(firstWrite);
+            assertEquals(0, i.collect(firstWrite.initiatorTaskTag()).status());
+            assertEquals(0, i.collect(heldWrite.initiatorTaskTag()).status());
+
+            assertArrayEquals(first, i.complete(i.command(Cdb.read10(100, 8), true, false, 4096)).data());
+            assertArrayEquals(held, i.complete(i.command(Cdb.read10(200, 8), true, false, 4096)).data());
+            assertArrayEquals(between, i.complete(i.command(Cdb.read10(300, 4), true, false, 2048)).data());
+        }
+    }
+
+    @Test
+    void aDroppedCommandsImmediateDataDisturbsNoLaterWrite() throws IOException {
+        try (TestInitiator i = loggedIn(0x40001a, ops("InitialR2T", "Yes", "ImmediateData", "Yes"))) {
+            byte[] written = filled(4096, 0x44);
+            ScsiCommand first = withData(i.command(Cdb.write10(400, 8), false, true, written.length), written);
+            assertEquals(0, i.complete(first).status());
+            // The same CmdSN again: outside the window, dropped without an answer.
+            int cmdSN = i.cmdSN;
+            i.cmdSN = first.cmdSN();
+            i.send(withData(i.command(Cdb.write10(500, 8), false, true, 4096), filled(4096, 0x55)));
+            i.cmdSN = cmdSN;
+            // A larger write whose data comes by R2T, in one Data-Out.
+            byte[] later = filled(8192, 0x66);
+            ScsiCommand write = i.command(Cdb.write10(600, 16), false, true, later.length);
+            i.send(write);
+            ReadyToTransfer r2t = assertInstanceOf(ReadyToTransfer.class, i.receive());
+            assertEquals(later.length, r2t.desiredDataTransferLength());
+            i.send(new DataOut(true, 0, write.initiatorTaskTag(), r2t.targetTransferTag(), i.expStatSN, 0, 0,
+                    MemorySegment.ofArray(later)));
+            assertEquals(0, i.collect(write.initiatorTaskTag()).status());
+
+            assertArrayEquals(later, i.complete(i.command(Cdb.read10(600, 16), true, false, later.length)).data());
+            assertArrayEquals(new byte[4096], i.complete(i.command(Cdb.read10(500, 8), true, false, 4096)).data(),
+                    "the dropped write wrote nothing");
+        }
+    }
+
+    private static ScsiCommand withData(ScsiCommand command, byte[] data) {
+        return (ScsiCommand) command.withData(MemorySegment.ofArray(data));
+    }
+
+    private static byte[] filled(int length, int value) {
+        byte[] b = new byte[length];
+        Arrays.fill(b, (byte) value);
+        return b;
+    }
+
+    @Test
     void closeAsksInitiatorsToLogOutThenReleasesPortAndThreads() throws Exception {
         TestInitiator i = loggedIn(0x400015, ops());
         Thread closer = Thread.ofPlatform().start(target::close);

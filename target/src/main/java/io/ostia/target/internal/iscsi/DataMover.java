@@ -23,10 +23,13 @@ import java.lang.foreign.MemorySegment;
  * of the connection. Implementations need no locking.
  *
  * <p><b>Order.</b> {@link #destination} for a PDU comes before that PDU reaches {@link #command}
- * or {@link #dataOut}. The connection calls {@link #command} in CmdSN order and {@link #dataOut}
- * in arrival order. Once a command's data is in (at once for a read) the mover runs it through
- * {@link IscsiConnection#runCommand}, which calls {@link #respond} before it returns. Nothing is
- * called after {@link #close}.
+ * or {@link #dataOut}. The connection asks {@link #destination} about a SCSI command only when
+ * {@link #command} for that same command follows (it is immediate or carries the next CmdSN); a
+ * command held for a CmdSN gap brings its immediate data in its own segment when it runs, and a
+ * dropped one never reaches the mover. The connection calls {@link #command} in CmdSN order and
+ * {@link #dataOut} in arrival order. Once a command's data is in (at once for a read) the mover
+ * runs it through {@link IscsiConnection#runCommand}, which calls {@link #respond} before it
+ * returns. Nothing is called after {@link #close}.
  *
  * <p><b>Buffers.</b> The mover owns every data buffer: what {@link #destination} returns (the
  * decoder fills it), the write data it passes to {@code runCommand} (valid until that returns),
@@ -37,7 +40,8 @@ interface DataMover extends DataPlacement {
 
     /**
      * Where immediate data or Data-Out data goes, or null to let the decoder allocate. Called only
-     * in the full feature phase of a normal (not discovery) session.
+     * in the full feature phase of a normal (not discovery) session, and for a SCSI command only
+     * when {@link #command} for it comes next.
      */
     @Override
     MemorySegment destination(Pdu header, int dataSegmentLength);

@@ -104,7 +104,20 @@ final class IscsiConnection implements PduHandler {
         if (phase != Phase.FULL_FEATURE || session.discovery()) {
             return null;
         }
+        // A command held for a CmdSN gap, or dropped, keeps its immediate data in a segment of
+        // its own: a write buffer is lent only to a command that runs as soon as it arrives.
+        if (header instanceof ScsiCommand c && !runsOnArrival(c)) {
+            return null;
+        }
         return mover.destination(header, length);
+    }
+
+    /**
+     * Whether {@link #numbered} executes {@code c} at once: it is immediate, or carries the CmdSN
+     * {@link Session#admit} takes now.
+     */
+    private boolean runsOnArrival(ScsiCommand c) {
+        return c.immediate() || c.cmdSN() == expCmdSN();
     }
 
     @Override
@@ -461,6 +474,11 @@ final class IscsiConnection implements PduHandler {
         };
         if (response == LogoutResponse.Response.CLOSED_SUCCESSFULLY) {
             phase = Phase.LOGGED_OUT;
+            // The initiator may log in again and carry on as soon as it has the response, before
+            // this connection is closed: its tasks and its nexus's hold on the LUs go first.
+            mover.abort(null);
+            held.clear();
+            server.nexusEnded(session);
         }
         sendNumbered(sn -> new LogoutResponse(response, l.initiatorTaskTag(), sn, expCmdSN(), maxCmdSN(), 0, 0), true);
         if (phase == Phase.LOGGED_OUT) {

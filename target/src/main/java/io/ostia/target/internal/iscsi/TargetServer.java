@@ -248,7 +248,11 @@ public final class TargetServer implements AutoCloseable {
         connections.remove(connection);
     }
 
-    private void nexusEnded(Session session) {
+    /**
+     * Releases what {@code session}'s I_T nexus holds on its LUs (a RESERVE(6) reservation, unit
+     * attentions); on logout, connection loss or reinstatement, so possibly twice.
+     */
+    void nexusEnded(Session session) {
         if (session.node() == null) {
             return;
         }
