@@ -4,7 +4,8 @@
 # Starts its own tgtd on loopback (a free port, its own control port, a 1 GiB sparse LUN on
 # tmpfs so the disk is not what is measured), then for each case runs both tools for
 # BENCH_SECONDS, BENCH_ROUNDS times, alternating which goes first, and prints both IOPS,
-# MiB/s and the ratio ostia/libiscsi (of the medians). Stops tgtd cleanly at the end.
+# MiB/s and the ratio ostia/libiscsi (of the medians), and each tool's CPU time per I/O.
+# Stops tgtd cleanly at the end.
 #
 # Builds nothing: run `./mvnw -B -DskipTests package` first. Needs root (tgtd), the Debian
 # packages tgt and libiscsi-bin, and JDK 25.
@@ -16,6 +17,7 @@ root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 seconds="${BENCH_SECONDS:-10}"
 rounds="${BENCH_ROUNDS:-3}"
 warmup="${BENCH_WARMUP:-2}"
+[ "$seconds" -ge 3 ] || { echo "perf-vs-libiscsi: BENCH_SECONDS must be at least 3 (CPU is sampled from 1 s in to 1 s before the end)" >&2; exit 1; }
 target_iqn="iqn.2026-11.io.ostia.bench:perf"
 
 die() { echo "perf-vs-libiscsi: $*" >&2; exit 1; }
@@ -88,18 +90,46 @@ log "tgtd $port (control $control), LUN 1: 1 GiB sparse file on $(df --output=fs
 log "$rounds rounds of $seconds s per tool and case after $warmup s of warm-up, alternating which tool runs first"
 
 # --- runs ---
-ostia_iops() {  # args: perf options; prints IOPS from "result: N IOPS"
-  local out
-  out=$("$root/bin/ostia" perf "$@" --warmup "$warmup" -s "$seconds" "$url" 2>&1) || { echo "ostia perf $* failed:" >&2; echo "$out" >&2; return 1; }
-  tr '\r' '\n' <<<"$out" | sed -n 's/^result: \([0-9][0-9]*\) IOPS.*/\1/p' | tail -1
+# Besides IOPS, each run reports CPU per I/O of the tool and of tgtd, sampled from /proc over
+# the middle of the measured period (from 1 s after the warm-up to 1 s before the end): with
+# tgtd the bottleneck on a small machine, what the initiator leaves to the target counts.
+clk=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sample_cpu() {  # args: pid or "child-of:PID"; prints "tool_ticks tgtd_ticks window_s"
+  local who=$1 pid a b c d window=$((seconds - 2))
+  sleep "$((warmup + 1))"
+  pid=$who
+  [[ $who == child-of:* ]] && pid=$(pgrep -n -P "${who#child-of:}")
+  a=$(cpu_ticks "$pid"); c=$(cpu_ticks "$tgtd_pid")
+  sleep "$window"
+  b=$(cpu_ticks "$pid"); d=$(cpu_ticks "$tgtd_pid")
+  echo "$((b - a)) $((d - c)) $window"
 }
-libiscsi_iops() {  # args: perf options; prints the mean of iscsi-perf's per-second "iops current" after the warm-up
-  local out
-  out=$(timeout -s INT "$((seconds + warmup))" iscsi-perf "$@" "$url" 2>&1) || true
-  tr '\r' '\n' <<<"$out" | sed -n 's/.*iops current \([0-9][0-9]*\).*/\1/p' \
-    | awk -v skip="$warmup" 'NR > skip { sum += $1; n++ } END { if (n) printf "%d\n", sum / n }'
+per_io() {  # args: ticks iops window_s; prints microseconds of CPU per I/O
+  awk -v t="$1" -v i="$2" -v w="$3" -v clk="$clk" 'BEGIN { printf "%.1f", (i > 0 && w > 0) ? t / clk * 1e6 / (i * w) : 0 }'
 }
-median() { tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2))}'; }
+ostia_run() {  # args: perf options; prints "IOPS tool_us_per_io tgtd_us_per_io"
+  local out="$work/ostia.out" pid cpu iops
+  "$root/bin/ostia" perf "$@" --warmup "$warmup" -s "$seconds" "$url" >"$out" 2>&1 &
+  pid=$!
+  cpu=$(sample_cpu "$pid")
+  wait "$pid" || { echo "ostia perf $* failed:" >&2; cat "$out" >&2; return 1; }
+  iops=$(tr '\r' '\n' <"$out" | sed -n 's/^result: \([0-9][0-9]*\) IOPS.*/\1/p' | tail -1)
+  read -r tool target window <<<"$cpu"
+  echo "$iops $(per_io "$tool" "$iops" "$window") $(per_io "$target" "$iops" "$window")"
+}
+libiscsi_run() {  # args: perf options; IOPS is the mean of iscsi-perf's per-second "iops current" after the warm-up
+  local out="$work/libiscsi.out" pid cpu iops
+  timeout -s INT "$((seconds + warmup))" iscsi-perf "$@" "$url" >"$out" 2>&1 &
+  pid=$!
+  cpu=$(sample_cpu "child-of:$pid")
+  wait "$pid" || true
+  iops=$(tr '\r' '\n' <"$out" | sed -n 's/.*iops current \([0-9][0-9]*\).*/\1/p' \
+    | awk -v skip="$warmup" 'NR > skip { sum += $1; n++ } END { if (n) printf "%d\n", sum / n }')
+  read -r tool target window <<<"$cpu"
+  echo "$iops $(per_io "$tool" "$iops" "$window") $(per_io "$target" "$iops" "$window")"
+}
+median() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
 names=("sequential 64 KiB, depth 32" "random 4 KiB, depth 32" "random 4 KiB, depth 1")
 options=("-b 128 -m 32" "-b 8 -m 32 -r" "-b 8 -m 1 -r")
@@ -107,27 +137,31 @@ blocks=(128 8 8)
 summary=()
 for i in "${!names[@]}"; do
   read -r -a opts <<<"${options[$i]}"
-  ours=() theirs=()
+  ours=() theirs=() our_cpu=() their_cpu=() tgtd_ours=() tgtd_theirs=()
   for r in $(seq "$rounds"); do
     if [ $((r % 2)) -eq 1 ]; then
-      o=$(ostia_iops "${opts[@]}"); l=$(libiscsi_iops "${opts[@]}")
+      o=$(ostia_run "${opts[@]}"); l=$(libiscsi_run "${opts[@]}")
     else
-      l=$(libiscsi_iops "${opts[@]}"); o=$(ostia_iops "${opts[@]}")
+      l=$(libiscsi_run "${opts[@]}"); o=$(ostia_run "${opts[@]}")
     fi
-    [ -n "$o" ] || die "no result line from ostia perf ${options[$i]}"
-    [ -n "$l" ] || die "no per-second figures from iscsi-perf ${options[$i]}"
-    ours+=("$o"); theirs+=("$l")
-    log "${names[$i]} (${options[$i]}), round $r: ostia $o IOPS, libiscsi $l IOPS"
+    read -r o_iops o_cpu o_tgtd <<<"$o"
+    read -r l_iops l_cpu l_tgtd <<<"$l"
+    [ -n "$o_iops" ] || die "no result line from ostia perf ${options[$i]}"
+    [ -n "$l_iops" ] || die "no per-second figures from iscsi-perf ${options[$i]}"
+    ours+=("$o_iops"); theirs+=("$l_iops"); our_cpu+=("$o_cpu"); their_cpu+=("$l_cpu")
+    tgtd_ours+=("$o_tgtd"); tgtd_theirs+=("$l_tgtd")
+    log "${names[$i]} (${options[$i]}), round $r: ostia $o_iops IOPS ($o_cpu us CPU/IO, tgtd $o_tgtd), libiscsi $l_iops IOPS ($l_cpu us CPU/IO, tgtd $l_tgtd)"
   done
-  summary+=("$i $(echo "${ours[*]}" | median) $(echo "${theirs[*]}" | median)")
+  summary+=("$i $(echo "${ours[*]}" | median) $(echo "${theirs[*]}" | median) $(echo "${our_cpu[*]}" | median) $(echo "${their_cpu[*]}" | median)")
 done
 
 echo
-printf '%-30s %-16s %12s %10s %12s %10s %8s\n' "case" "options" "ostia IOPS" "MiB/s" "libiscsi" "MiB/s" "ratio"
+printf '%-30s %-16s %11s %9s %11s %9s %7s %14s\n' "case" "options" "ostia IOPS" "MiB/s" "libiscsi" "MiB/s" "ratio" "CPU us/IO o/l"
 for line in "${summary[@]}"; do
-  read -r i o l <<<"$line"
-  awk -v name="${names[$i]}" -v opts="${options[$i]}" -v o="$o" -v l="$l" -v b="${blocks[$i]}" 'BEGIN {
-    printf "%-30s %-16s %12d %10.1f %12d %10.1f %8.2f\n", name, opts, o, o*b*512/1048576, l, l*b*512/1048576, (l > 0 ? o/l : 0) }'
+  read -r i o l oc lc <<<"$line"
+  awk -v name="${names[$i]}" -v opts="${options[$i]}" -v o="$o" -v l="$l" -v b="${blocks[$i]}" -v oc="$oc" -v lc="$lc" 'BEGIN {
+    printf "%-30s %-16s %11d %9.1f %11d %9.1f %7.2f %14s\n", name, opts, o, o*b*512/1048576, l, l*b*512/1048576, (l > 0 ? o/l : 0), oc " / " lc }'
 done
-echo "(medians of $rounds rounds of $seconds s after $warmup s of warm-up; iscsi-perf's \"MB/s\" is MiB/s; ratio = ostia / libiscsi)"
+echo "(medians of $rounds rounds of $seconds s after $warmup s of warm-up; iscsi-perf's \"MB/s\" is MiB/s; ratio = ostia / libiscsi;"
+echo " CPU us/IO: each tool's own CPU time per I/O, ostia / libiscsi, over the middle of each run)"
 log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
