@@ -53,25 +53,19 @@ final class Binding {
     private static final int DIRECT_READ = 8 * 1024;
     /**
      * Reads retried before sleeping in the selector while one or two commands await their
-     * response: at queue depth 1 the wake-up from epoll costs more than the target's work (it
-     * halves IOPS here), while at higher depths responses arrive in bursts and spinning would take
-     * the CPU the target needs. At most about a hundred microseconds of polling;
-     * {@code -Dostia.tcp.spinReads=0} turns it off.
+     * response (at higher depths answers come in bursts and polling would take the CPU the
+     * target needs): at most about a hundred microseconds. Whether to poll at all is measured
+     * as the connection runs, see {@link ReadPolling}; {@code -Dostia.tcp.spinReads=0} turns
+     * polling off.
      */
     private static final int SPIN_READS = Integer.getInteger("ostia.tcp.spinReads", 200);
     private static final int SPIN_MAX_IN_FLIGHT = 2;
-    /** Sleeps without polling after which polling is tried again (see {@link #spinLimit}). */
-    private static final int SPIN_PROBE_INTERVAL = 64;
-    /**
-     * Polling adapts to whether it pays: cut by a quarter each time it ends in sleep anyway (on
-     * a busy machine the target may need this very CPU to answer), doubled back up to {@link
-     * #SPIN_READS} each time it finds the response, so it lasts while about a third of the polls
-     * succeed; from zero it is tried again in full every {@link #SPIN_PROBE_INTERVAL} sleeps.
-     * Receive thread only.
-     */
-    private int spinLimit = SPIN_READS;
+    private static final long POLLING_PERIOD_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
+    private static final int POLLING_KEPT_PERIODS = 20;
+    /** Receive thread only. */
+    private final ReadPolling polling = new ReadPolling(SPIN_READS, POLLING_PERIOD_NANOS, POLLING_KEPT_PERIODS,
+            System.nanoTime());
     private int idleReads;
-    private int sleepsWithoutPolling;
 
     final TcpEndpoint endpoint;
     final PduSender sender;
@@ -314,9 +308,9 @@ final class Binding {
                 ByteBuffer target = decoder.readTarget();
                 if (!staged.hasRemaining()) {
                     flushBatch();
-                    if (socketDrained && !awaitingFewResponses()) {
-                        // The last read emptied the socket, and with many commands out the next
-                        // answer rarely comes while one read's worth is handled: wait for it
+                    if (socketDrained && (polling.pollsPerWait() == 0 || !awaitingFewResponses())) {
+                        // The last read emptied the socket, and the next answer rarely comes
+                        // while one read's worth is handled: unless polling for it, wait for it
                         // rather than make a read that finds nothing.
                         socketDrained = false;
                         readable.select();
@@ -327,17 +321,17 @@ final class Binding {
                         throw new TransportException("the target " + peer + " closed the connection");
                     }
                     if (count == 0) {
-                        if (idleReads < spinLimit && awaitingFewResponses()) {
+                        if (idleReads < polling.pollsPerWait() && awaitingFewResponses()) {
                             idleReads++;
                             Thread.onSpinWait();
                             continue;
                         }
-                        adaptPolling(false);
+                        idleReads = 0;
                         readable.select();
                         readable.selectedKeys().clear();
                         continue;
                     }
-                    adaptPolling(true);
+                    idleReads = 0;
                 }
                 if (staged.hasRemaining()) {
                     int count = Math.min(staged.remaining(), target.remaining());
@@ -354,6 +348,7 @@ final class Binding {
                     throw refused.problem;
                 }
                 if (pdu != null) {
+                    polling.handled(System.nanoTime());
                     lastSegmentLarge = pdu.dataSegmentLength() >= DIRECT_READ;
                     handle(pdu);
                 }
@@ -389,17 +384,6 @@ final class Binding {
         staged.flip();
         socketDrained = count > 0 && count < staged.capacity();
         return count;
-    }
-
-    /** After a read that found data ({@code found}) or before sleeping: see {@link #spinLimit}. */
-    private void adaptPolling(boolean found) {
-        if (idleReads > 0) {
-            spinLimit = found ? Math.min(SPIN_READS, Math.max(1, spinLimit * 2)) : spinLimit - (spinLimit + 3) / 4;
-        } else if (!found && spinLimit == 0 && SPIN_READS > 0 && ++sleepsWithoutPolling >= SPIN_PROBE_INTERVAL) {
-            sleepsWithoutPolling = 0;
-            spinLimit = SPIN_READS; // a probe shorter than the target's answer time would never succeed
-        }
-        idleReads = 0;
     }
 
     private boolean awaitingFewResponses() {
