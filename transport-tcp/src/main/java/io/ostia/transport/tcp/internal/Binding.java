@@ -101,7 +101,7 @@ final class Binding {
      * most of the data segment in as well and copy it a second time. Receive thread only.
      */
     private boolean lastSegmentLarge;
-    /** The last staging read took less than it had room for: the socket was empty after it. Receive thread only. */
+    /** The last read took less than it had room for: the socket was empty after it. Receive thread only. */
     private boolean socketDrained;
     /** The task whose Data-In segment the decoder is reading now; its lock is held. Receive thread only. */
     private TaskState placing;
@@ -316,7 +316,7 @@ final class Binding {
                         readable.select();
                         readable.selectedKeys().clear();
                     }
-                    int count = target.remaining() >= DIRECT_READ || lastSegmentLarge ? channel.read(target) : stage();
+                    int count = target.remaining() >= DIRECT_READ || lastSegmentLarge ? readDirect(target) : stage();
                     if (count < 0) {
                         throw new TransportException("the target " + peer + " closed the connection");
                     }
@@ -375,6 +375,14 @@ final class Binding {
             fail(failed);
             throw failed;
         }
+    }
+
+    /** Reads straight into the decoder's target (a large data segment, or a header after one). */
+    private int readDirect(ByteBuffer target) throws IOException {
+        int wanted = target.remaining();
+        int count = channel.read(target);
+        socketDrained = count > 0 && count < wanted;
+        return count;
     }
 
     /** Reads what the socket has into the staging buffer, which is empty. */
