@@ -47,7 +47,7 @@ final class Binding {
     private static final System.Logger LOG = System.getLogger(Binding.class.getName());
     /** A Data-Out with this TargetTransferTag is unsolicited (RFC 7143 §11.7.4). */
     private static final int UNSOLICITED_TTT = 0xffffffff;
-    /** The read-ahead buffer: a few small PDUs (a 4 KiB Data-In, its status, NOP-Ins). */
+    /** The read-ahead buffer: a burst of small PDUs (a dozen and more 4 KiB Data-Ins with status). */
     private static final int STAGING = 64 * 1024;
     /** Data segments at least this long are read into their destination directly. */
     private static final int DIRECT_READ = 8 * 1024;
@@ -60,7 +60,7 @@ final class Binding {
      */
     private static final int SPIN_READS = Integer.getInteger("ostia.tcp.spinReads", 200);
     private static final int SPIN_MAX_IN_FLIGHT = 2;
-    private static final long POLLING_PERIOD_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long POLLING_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final int POLLING_KEPT_PERIODS = 20;
     /** Receive thread only. */
     private final ReadPolling polling = new ReadPolling(SPIN_READS, POLLING_PERIOD_NANOS, POLLING_KEPT_PERIODS,
