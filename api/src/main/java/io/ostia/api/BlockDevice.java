@@ -11,7 +11,10 @@ import org.osgi.annotation.versioning.ProviderType;
  *
  * <p>Buffers are native memory segments whose size is a whole number of blocks; the device
  * reads into or writes from them without copying. Asynchronous calls complete their future on
- * a transport thread: keep dependent actions short, or hand them to an executor. A future fails
+ * a transport thread: keep dependent actions short, or hand them to an executor. Issuing the next
+ * asynchronous command from there is the fastest path (the transport sends such commands together
+ * once the responses at hand are handled); waiting there for a command's result, with a blocking
+ * call or {@code join}, never ends, as that thread is the one that delivers results. A future fails
  * with {@link ScsiException} (status and sense), {@link IscsiTimeoutException} or
  * {@link TransportException}; the blocking forms throw the same exceptions.
  */
