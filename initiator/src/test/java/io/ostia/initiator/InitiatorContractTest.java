@@ -180,6 +180,42 @@ abstract class InitiatorContractTest {
         }
     }
 
+    /**
+     * A blocking call made on the thread that delivers the session's answers would wait for
+     * itself until the command timeout and recovery: it fails at once, naming the mistake, and
+     * the session goes on working.
+     */
+    @Test
+    void aBlockingCallFromACompletionFailsAtOnce() throws Exception {
+        try (Peer f = start(Peer.Config.of(LUN_BYTES));
+             Session session = f.initiator.login(f.options().build());
+             Arena arena = Arena.ofShared()) {
+            BlockDevice lun = session.open(f.lun());
+            MemorySegment buffer = arena.allocate(4096, 4096);
+            String outcome = null;
+            for (int attempt = 0; attempt < 20 && outcome == null; attempt++) {
+                Thread caller = Thread.currentThread();
+                outcome = lun.readAsync(0, buffer).thenApply(v -> {
+                    if (Thread.currentThread() == caller) {
+                        return null; // completed before the callback was attached: try again
+                    }
+                    try {
+                        lun.read(8, buffer);
+                        return "the blocking read returned";
+                    } catch (IllegalStateException e) {
+                        return e.getMessage();
+                    } catch (IscsiException e) {
+                        return "the blocking read failed otherwise: " + e;
+                    }
+                }).get(10, TimeUnit.SECONDS);
+            }
+            String seen = outcome;
+            assertTrue(seen != null && seen.contains("transport thread"), () -> "outcome: " + seen);
+            lun.read(8, buffer); // from this thread, as before
+            assertTrue(session.isOpen());
+        }
+    }
+
     @Test
     void smallUnalignedMixOfCommandsAndASingleBlock() throws Exception {
         try (Peer f = start(Peer.Config.of(LUN_BYTES));

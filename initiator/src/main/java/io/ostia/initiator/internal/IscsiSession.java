@@ -101,6 +101,8 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     /** Notified when a sent command leaves the table or the connection changes, while a drain waits. */
     private final Object settled = new Object();
     private volatile boolean draining;
+    /** The transport thread that delivered the last PDU; see {@link #requireMayBlock}. */
+    private Thread deliveringThread;
     /** Sent commands by ITT. */
     private final TaskTagTable<Task> tasks = new TaskTagTable<>(128);
     /** Immediate requests waiting for their answer (NOP ping, task management, logout), by ITT. */
@@ -230,7 +232,14 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     }
 
     @Override
+    public ScsiResult executeOrThrow(ScsiRequest request) throws IscsiException {
+        requireMayBlock("a blocking " + request.describe());
+        return Session.super.executeOrThrow(request);
+    }
+
+    @Override
     public long ping() throws IscsiException {
+        requireMayBlock("a NOP-Out ping");
         int itt = nextTag();
         CompletableFuture<Pdu> answer = new CompletableFuture<>();
         long start = System.nanoTime();
@@ -242,6 +251,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     @Override
     public void close() throws IscsiException {
+        requireMayBlock("closing the session (a logout that waits for the commands in flight)");
         sendLock.lock();
         try {
             if (state == State.CLOSED || state == State.LOGGING_OUT || state == State.FAILED) {
@@ -359,6 +369,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     @Override
     public void pduReceived(SessionConnection conn, Pdu pdu) {
+        deliveringThread = Thread.currentThread();
         if (conn != current) {
             return;
         }
@@ -927,6 +938,19 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             return new IscsiException("session to " + targetName + " is closed: " + iscsi.getMessage(), iscsi);
         }
         return new IscsiException("session to " + targetName + " is closed");
+    }
+
+    /**
+     * Refuses a blocking call on the transport thread that delivers this session's answers:
+     * it would wait for itself until the command timeout and recovery. That thread recorded
+     * itself in {@link #deliveringThread}; a plain field suffices, as only it can match itself.
+     */
+    void requireMayBlock(String what) {
+        if (Thread.currentThread() == deliveringThread) {
+            throw new IllegalStateException(what + " was called on the transport thread that delivers the answers of "
+                    + targetName + ", so it would wait for itself: chain an asynchronous call instead, or hand the"
+                    + " blocking call to another thread");
+        }
     }
 
     private static void sleepQuietly(Duration d) {

@@ -26,12 +26,12 @@ final class ScsiBlockDevice implements BlockDevice {
     /** Unit attentions queue up (reset, then capacity change...): a few reissues clear them. */
     private static final int MAX_UNIT_ATTENTION_RETRIES = 5;
 
-    private final Session session;
+    private final IscsiSession session;
     private final int lun;
     private final Capacity capacity;
     private final InquiryData inquiry;
 
-    private ScsiBlockDevice(Session session, int lun, Capacity capacity, InquiryData inquiry) {
+    private ScsiBlockDevice(IscsiSession session, int lun, Capacity capacity, InquiryData inquiry) {
         this.session = session;
         this.lun = lun;
         this.capacity = capacity;
@@ -42,7 +42,7 @@ final class ScsiBlockDevice implements BlockDevice {
      * Waits for the unit to be ready (a fresh I_T nexus starts with a unit attention, which
      * TEST UNIT READY consumes), then reads INQUIRY and the capacity.
      */
-    static ScsiBlockDevice open(Session session, int lun, Duration readyTimeout) throws IscsiException {
+    static ScsiBlockDevice open(IscsiSession session, int lun, Duration readyTimeout) throws IscsiException {
         awaitReady(session, lun, readyTimeout);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment inq = arena.allocate(96);
@@ -110,6 +110,24 @@ final class ScsiBlockDevice implements BlockDevice {
     @Override
     public InquiryData inquiry() {
         return inquiry;
+    }
+
+    @Override
+    public void read(long lba, MemorySegment buffer) throws IscsiException {
+        session.requireMayBlock("a blocking READ");
+        BlockDevice.super.read(lba, buffer);
+    }
+
+    @Override
+    public void write(long lba, MemorySegment buffer) throws IscsiException {
+        session.requireMayBlock("a blocking WRITE");
+        BlockDevice.super.write(lba, buffer);
+    }
+
+    @Override
+    public void flush() throws IscsiException {
+        session.requireMayBlock("a blocking SYNCHRONIZE CACHE");
+        BlockDevice.super.flush();
     }
 
     @Override
