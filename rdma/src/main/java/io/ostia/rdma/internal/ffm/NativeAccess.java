@@ -131,29 +131,42 @@ public final class NativeAccess {
     }
 
     /**
-     * Waits until {@code fd} is readable.
-     *
-     * @return true if readable, false on timeout (also when a signal cut the wait short)
+     * A poll(2) for one descriptor's readability. Its pollfd and errno capture are allocated
+     * once, in the owner's arena, so that a thread that waits in slices for its whole life
+     * does not grow that arena with every slice.
      */
-    static boolean awaitReadable(int fd, int timeoutMillis, Arena arena) {
-        MemorySegment pollfd = arena.allocate(POLLFD);
-        pollfd.set(JAVA_INT, 0, fd);
-        pollfd.set(JAVA_SHORT, 4, POLLIN);
-        MemorySegment capture = allocateCapture(arena);
-        int rc;
-        try {
-            rc = (int) POLL.invokeExact(capture, pollfd, 1L, timeoutMillis);
-        } catch (Throwable t) {
-            throw new IllegalStateException("poll downcall failed", t);
+    static final class ReadableWait {
+        private final MemorySegment pollfd;
+        private final MemorySegment capture;
+
+        ReadableWait(int fd, Arena arena) {
+            pollfd = arena.allocate(POLLFD);
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, POLLIN);
+            capture = allocateCapture(arena);
         }
-        if (rc < 0) {
-            int errno = errno(capture);
-            if (errno == EINTR) {
-                return false;
+
+        /**
+         * Waits until the descriptor is readable.
+         *
+         * @return true if readable, false on timeout (also when a signal cut the wait short)
+         */
+        boolean await(int timeoutMillis) {
+            int rc;
+            try {
+                rc = (int) POLL.invokeExact(capture, pollfd, 1L, timeoutMillis);
+            } catch (Throwable t) {
+                throw new IllegalStateException("poll downcall failed", t);
             }
-            throw failure("poll", errno);
+            if (rc < 0) {
+                int errno = errno(capture);
+                if (errno == EINTR) {
+                    return false;
+                }
+                throw failure("poll", errno);
+            }
+            return rc > 0;
         }
-        return rc > 0;
     }
 
     // ---- the static inline verbs, through ibv_context.ops ----

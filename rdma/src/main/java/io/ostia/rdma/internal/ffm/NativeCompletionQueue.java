@@ -99,7 +99,9 @@ final class NativeCompletionQueue implements CompletionQueue {
             return false;
         }
         try (Arena call = Arena.ofConfined()) {
-            int fd = ibv_comp_channel.fd(channel);
+            NativeAccess.ReadableWait readable = new NativeAccess.ReadableWait(ibv_comp_channel.fd(channel), call);
+            MemorySegment cqOut = call.allocate(ADDRESS);
+            MemorySegment contextOut = call.allocate(ADDRESS);
             while (true) {
                 requireOpen();
                 if (Thread.interrupted()) {
@@ -109,9 +111,7 @@ final class NativeCompletionQueue implements CompletionQueue {
                 if (leftMillis <= 0) {
                     return false;
                 }
-                if (NativeAccess.awaitReadable(fd, (int) Math.min(leftMillis, WAIT_SLICE_MILLIS), call)) {
-                    MemorySegment cqOut = call.allocate(ADDRESS);
-                    MemorySegment contextOut = call.allocate(ADDRESS);
+                if (readable.await((int) Math.min(leftMillis, WAIT_SLICE_MILLIS))) {
                     calls.ibvGetCqEvent.invokeInt(channel, cqOut, contextOut);
                     calls.ibvAckCqEvents.invokeUnchecked(cq, 1);
                     return true;

@@ -80,9 +80,9 @@ final class NativeEventChannel implements CmEventChannel {
     private void run() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment eventOut = arena.allocate(ADDRESS);
-            int fd = rdma_event_channel.fd(channel);
+            NativeAccess.ReadableWait readable = new NativeAccess.ReadableWait(rdma_event_channel.fd(channel), arena);
             while (!stopping) {
-                if (NativeAccess.awaitReadable(fd, WAIT_SLICE_MILLIS, arena) && !stopping) {
+                if (readable.await(WAIT_SLICE_MILLIS) && !stopping) {
                     calls.rdmaGetCmEvent.invokeInt(channel, eventOut);
                     CmEvent event = copyAndAck(eventOut.get(ADDRESS, 0));
                     if (event == null) {

@@ -166,13 +166,14 @@ class DataPathThroughFakeProviderTest {
         int fd = fake.intCall("fake_pipe_read_fd");
         assertTrue(fd >= 0, "pipe");
         try (Arena call = Arena.ofConfined()) {
+            NativeAccess.ReadableWait readable = new NativeAccess.ReadableWait(fd, call); // one, reused by every wait
             long start = System.nanoTime();
-            assertFalse(NativeAccess.awaitReadable(fd, 50, call), "nothing written yet");
+            assertFalse(readable.await(50), "nothing written yet");
             assertTrue(System.nanoTime() - start >= 40_000_000L, "the wait lasted its timeout");
             assertEquals(1, fake.intCall("fake_pipe_write"));
-            assertTrue(NativeAccess.awaitReadable(fd, 1000, call));
+            assertTrue(readable.await(1000));
             assertEquals(1, fake.intCall("fake_pipe_drain"));
-            assertFalse(NativeAccess.awaitReadable(fd, 0, call));
+            assertFalse(readable.await(0));
         }
     }
 

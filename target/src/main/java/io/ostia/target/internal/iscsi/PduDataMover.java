@@ -7,6 +7,7 @@ import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
+import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.scsi.SenseData;
@@ -19,9 +20,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -42,7 +40,7 @@ final class PduDataMover implements DataMover {
     private final IscsiConnection connection;
     private final PduTransport transport;
     private final BufferPool buffers;
-    private final Map<Integer, WriteTask> writes = new HashMap<>();
+    private final TaskTagTable<WriteTask> writes = new TaskTagTable<>(64);
     private Arena readArena;
     private MemorySegment readBuffer;
     private MemorySegment placedImmediate;
@@ -262,10 +260,8 @@ final class PduDataMover implements DataMover {
 
     @Override
     public void abort(LogicalUnit unit) {
-        for (Iterator<WriteTask> it = writes.values().iterator(); it.hasNext(); ) {
-            WriteTask task = it.next();
-            if (unit == null || task.unit == unit) {
-                it.remove();
+        for (WriteTask task : writes.values()) {
+            if ((unit == null || task.unit == unit) && writes.remove(task.command.initiatorTaskTag(), task)) {
                 buffers.give(task.buffer);
             }
         }
@@ -346,7 +342,7 @@ final class PduDataMover implements DataMover {
 
     @Override
     public void close() {
-        writes.clear();
+        writes.removeAll();
         buffers.close();
         if (readArena != null) {
             readArena.close();

@@ -156,6 +156,11 @@ final class Binding {
         return Thread.currentThread() == receiver;
     }
 
+    /** Neither failed nor disconnected; the check every send makes before it says why not. */
+    private boolean healthy() {
+        return failure.get() == null && endpoint.isUp();
+    }
+
     void requireHealthy(String what) throws TransportException {
         Throwable cause = failure.get();
         if (cause != null) {
@@ -179,7 +184,7 @@ final class Binding {
     // ------------------------------------------------------------------ send path
 
     void send(Pdu pdu) throws TransportException {
-        if (failure.get() != null || !endpoint.isUp()) {
+        if (!healthy()) {
             requireHealthy("send a " + pdu.opcode() + " PDU"); // throws, saying why
         }
         try {
