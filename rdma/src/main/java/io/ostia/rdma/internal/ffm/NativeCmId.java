@@ -156,7 +156,16 @@ final class NativeCmId implements CmId {
                 ibv_qp_init_attr.qp_type(init, Verbs.IBV_QPT_RC());
                 calls.rdmaCreateQp.invokeInt(id, npd.pd, init);
             }
-            return new NativeQueuePair(this, npd, attributes, sendCq, recvCq, rdma_cm_id.qp(id));
+            try {
+                return new NativeQueuePair(this, npd, attributes, sendCq, recvCq, rdma_cm_id.qp(id));
+            } catch (RuntimeException e) {
+                try {
+                    calls.rdmaDestroyQp.invokeUnchecked(id); // nobody else owns it yet
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            }
         })));
         return queuePair;
     }

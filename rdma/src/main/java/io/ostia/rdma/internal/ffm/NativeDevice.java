@@ -70,11 +70,16 @@ final class NativeDevice implements RdmaDevice {
         }
         requirePresent();
         MemorySegment channel = calls.ibvCreateCompChannel.invokePointer(context);
+        MemorySegment cq = MemorySegment.NULL;
         try {
-            MemorySegment cq = calls.ibvCreateCq.invokePointer(context, capacity, MemorySegment.NULL, channel, 0);
+            cq = calls.ibvCreateCq.invokePointer(context, capacity, MemorySegment.NULL, channel, 0);
             return new NativeCompletionQueue(this, cq, channel, capacity);
         } catch (RuntimeException e) {
+            // The queue first: a channel with a queue still on it cannot be destroyed (EBUSY).
             try {
+                if (!cq.equals(MemorySegment.NULL)) {
+                    calls.ibvDestroyCq.invokeReturningErrno(cq);
+                }
                 calls.ibvDestroyCompChannel.invokeReturningErrno(channel);
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);

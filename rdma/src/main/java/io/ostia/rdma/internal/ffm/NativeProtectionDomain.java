@@ -43,7 +43,17 @@ final class NativeProtectionDomain implements ProtectionDomain {
         requireOpen();
         MemorySegment mrPointer = calls.ibvRegMr.invokePointer(pd, MemorySegment.ofAddress(segment.address()), segment.byteSize(), MemoryAccess.toVerbsFlags(access));
         MemorySegment mr = NativeAccess.struct(mrPointer, ibv_mr.layout());
-        NativeMemoryRegion region = new NativeMemoryRegion(this, mr, segment, Set.copyOf(access), ibv_mr.lkey(mr), ibv_mr.rkey(mr));
+        NativeMemoryRegion region;
+        try {
+            region = new NativeMemoryRegion(this, mr, segment, access, ibv_mr.lkey(mr), ibv_mr.rkey(mr));
+        } catch (RuntimeException e) {
+            try {
+                calls.ibvDeregMr.invokeReturningErrno(mr); // nobody else owns it yet
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
         regions.add(region);
         return region;
     }

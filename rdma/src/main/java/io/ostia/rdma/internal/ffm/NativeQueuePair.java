@@ -55,13 +55,18 @@ final class NativeQueuePair implements QueuePair {
         return number;
     }
 
+    /** The QP's state as libibverbs caches it; a value it does not define reads as ERROR. */
+    private QueuePairState decodeState() {
+        int s = ibv_qp.state(qp);
+        return s >= 0 && s < STATES.length ? STATES[s] : QueuePairState.ERROR;
+    }
+
     @Override
     public QueuePairState state() {
         sendLock.lock();
         try {
             requireOpen();
-            int s = ibv_qp.state(qp);
-            return s >= 0 && s < STATES.length ? STATES[s] : QueuePairState.ERROR;
+            return decodeState();
         } finally {
             sendLock.unlock();
         }
@@ -78,10 +83,10 @@ final class NativeQueuePair implements QueuePair {
         sendLock.lock();
         try {
             requireOpen();
-            int state = ibv_qp.state(qp);
-            if (state == Verbs.IBV_QPS_RESET() || state == Verbs.IBV_QPS_INIT() || state == Verbs.IBV_QPS_RTR()) {
+            QueuePairState state = decodeState();
+            if (state == QueuePairState.RESET || state == QueuePairState.INIT || state == QueuePairState.READY_TO_RECEIVE) {
                 throw new IllegalStateException("cannot post a send on " + this + ": it is not connected (state "
-                        + STATES[state] + ")");
+                        + state + ")");
             }
             int rc = poster.postSend(request);
             if (rc != 0) {
