@@ -32,9 +32,10 @@ final class InqCommand implements Main.Command {
         url.requireTarget();
         int lun = url.lun().orElseThrow(() -> new IllegalArgumentException("the URL names no LUN: " + url));
         int page = args.flag("e") ? args.intValue("c", 0, 0, 255) : -1;
-        try (ClosableInitiator initiator = Initiators.create();
-             Session session = initiator.login(Connection.options(args, url).build());
-             Arena arena = Arena.ofShared()) {
+        // The arena first, so it closes last, after the session no longer uses its buffer.
+        try (Arena arena = Arena.ofShared();
+             ClosableInitiator initiator = Initiators.create();
+             Session session = initiator.login(Connection.options(args, url).build())) {
             MemorySegment buffer = arena.allocate(ALLOCATION);
             ScsiResult r = session.executeOrThrow(ScsiRequest.read(lun, Cdb.inquiry(page, ALLOCATION), buffer));
             int length = (int) (ALLOCATION - Math.max(0, r.residual()));

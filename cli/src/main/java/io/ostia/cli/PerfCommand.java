@@ -34,10 +34,12 @@ final class PerfCommand implements Main.Command {
         int warmup = args.intValue("warmup", 0, 0, 600);
         boolean random = args.flag("r");
         boolean write = args.flag("w");
-        try (ClosableInitiator initiator = Initiators.create();
-             Session session = initiator.login(Connection.options(args, url).queueDepth(Math.max(depth, 1))
-                     .commandTimeout(Duration.ofSeconds(timeout)).build());
-             Arena arena = Arena.ofShared()) {
+        // The arena first, so it closes last: the session's close waits for commands still
+        // in flight, and only then may their buffers go.
+        try (Arena arena = Arena.ofShared();
+             ClosableInitiator initiator = Initiators.create();
+             Session session = initiator.login(Connection.options(args, url).queueDepth(depth)
+                     .commandTimeout(Duration.ofSeconds(timeout)).build())) {
             BlockDevice device = session.open(lun);
             if (device.blockCount() < blocks) {
                 throw new IllegalArgumentException("LUN " + lun + " has " + device.blockCount() + " blocks, fewer than -b " + blocks);
