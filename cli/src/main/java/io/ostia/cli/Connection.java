@@ -2,7 +2,6 @@ package io.ostia.cli;
 
 import io.ostia.api.IscsiUrl;
 import io.ostia.api.SessionOptions;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,10 +16,9 @@ final class Connection {
     }
 
     static SessionOptions.Builder options(Args args, IscsiUrl url) {
-        SessionOptions.Builder b = SessionOptions.fromUrl(url)
+        return SessionOptions.fromUrl(url)
                 .initiatorName(args.value("i", SessionOptions.DEFAULT_INITIATOR_PREFIX))
                 .transports(List.of(args.value("transport", "tcp").split(",")));
-        return b.loginTimeout(Duration.ofSeconds(15));
     }
 
     static Set<String> union(Set<String> a, Set<String> b) {

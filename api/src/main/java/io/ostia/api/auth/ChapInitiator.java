@@ -28,7 +28,6 @@ public final class ChapInitiator {
     private final List<ChapAlgorithm> acceptable;
     private final SecureRandom random;
     private ChapAlgorithm algorithm;
-    private byte[] receivedChallenge;
     private int mutualIdentifier;
     private byte[] mutualChallenge;
 
@@ -63,7 +62,7 @@ public final class ChapInitiator {
                         + ", which was not offered (" + ChapAlgorithm.offer(acceptable) + ")"));
         try {
             int identifier = Chap.parseIdentifier(chapI);
-            receivedChallenge = Chap.parseBinary(Keys.CHAP_C, chapC);
+            byte[] receivedChallenge = Chap.parseBinary(Keys.CHAP_C, chapC);
             List<KeyValue> answer = new ArrayList<>();
             answer.add(new KeyValue(Keys.CHAP_N, credentials.name()));
             answer.add(new KeyValue(Keys.CHAP_R,

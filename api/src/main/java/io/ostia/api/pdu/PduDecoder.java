@@ -54,8 +54,6 @@ public final class PduDecoder {
         FAILED
     }
 
-    private static final int AHS_TYPE_EXTENDED_CDB = 1;
-    private static final int AHS_TYPE_BIDIRECTIONAL_READ_LENGTH = 2;
     private static final int BHS_LENGTH = PduEncoder.BHS_LENGTH;
 
     private final Side localSide;
@@ -522,7 +520,7 @@ public final class PduDecoder {
                         + " does not fit the " + (end - offset) + " bytes left of TotalAHSLength");
             }
             switch (type) {
-                case AHS_TYPE_EXTENDED_CDB -> {
+                case PduEncoder.AHS_TYPE_EXTENDED_CDB -> {
                     if (cdb != null) {
                         throw new PduFormatException("AHSType", "two Extended CDB AHS in one SCSI Command");
                     }
@@ -530,7 +528,7 @@ public final class PduDecoder {
                     header.get(32, cdb, 0, ScsiCommand.BHS_CDB_LENGTH);
                     header.get(offset + 4, cdb, ScsiCommand.BHS_CDB_LENGTH, length - 1);
                 }
-                case AHS_TYPE_BIDIRECTIONAL_READ_LENGTH -> {
+                case PduEncoder.AHS_TYPE_BIDIRECTIONAL_READ_LENGTH -> {
                     if (length != 5) {
                         throw new PduFormatException("AHSLength", "AHSLength " + length
                                 + " of a Bidirectional Expected Read-Data Length AHS, which must be 5");

@@ -17,8 +17,9 @@ public final class PduEncoder {
     /** The largest header: BHS, 255 words of AHS and a header digest. */
     public static final int MAX_HEADER_LENGTH = BHS_LENGTH + 255 * 4 + Digests.LENGTH;
 
-    private static final int AHS_TYPE_EXTENDED_CDB = 1;
-    private static final int AHS_TYPE_BIDIRECTIONAL_READ_LENGTH = 2;
+    /** AHS types of RFC 7143 §11.2.2; the decoder reads the same. */
+    static final int AHS_TYPE_EXTENDED_CDB = 1;
+    static final int AHS_TYPE_BIDIRECTIONAL_READ_LENGTH = 2;
 
     private final boolean headerDigest;
     private final boolean dataDigest;
@@ -72,11 +73,11 @@ public final class PduEncoder {
      * @throws java.nio.BufferOverflowException if {@code dst} has less room than that
      */
     public int encodeHeader(Pdu pdu, ByteBuffer dst) {
-        int headerLength = headerLength(pdu);
+        int ahsLength = ahsLength(pdu);
+        int headerLength = BHS_LENGTH + ahsLength + (headerDigest ? Digests.LENGTH : 0);
         if (dst.remaining() < headerLength) {
             throw new java.nio.BufferOverflowException();
         }
-        int ahsLength = ahsLength(pdu);
         if (ahsLength == 0 && !headerDigest && dst.order() == ByteOrder.BIG_ENDIAN) {
             // The common case, written in place: a slice per PDU is garbage at every command.
             writeBhs(pdu, dst, dst.position(), 0);

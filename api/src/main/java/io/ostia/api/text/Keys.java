@@ -4,7 +4,6 @@ import io.ostia.api.text.KeyDefinition.Kind;
 import io.ostia.api.text.KeyDefinition.Scope;
 import io.ostia.api.text.KeyDefinition.Senders;
 import io.ostia.api.text.KeyDefinition.Use;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,11 +142,6 @@ public final class Keys {
     /** The definition of a registered key. */
     public static Optional<KeyDefinition> lookup(String key) {
         return Optional.ofNullable(DEFINITIONS.get(key));
-    }
-
-    /** Every registered key, in RFC order. */
-    public static Collection<KeyDefinition> all() {
-        return DEFINITIONS.values();
     }
 
     /** Whether {@code key} is a private or public extension key (X-..., X#...), never understood here. */

@@ -364,8 +364,8 @@ public final class Negotiator {
      * @throws NegotiationException when the results contradict each other (FirstBurstLength &gt; MaxBurstLength)
      */
     public NegotiatedParameters parameters() throws NegotiationException {
-        int localRecv = (int) declared(localDeclarations.get(Keys.MAX_RECV_DATA_SEGMENT_LENGTH));
-        int peerRecv = (int) declared(peerValue(Keys.MAX_RECV_DATA_SEGMENT_LENGTH).orElse(null));
+        int localRecv = (int) declared(Keys.MAX_RECV_DATA_SEGMENT_LENGTH, localDeclarations.get(Keys.MAX_RECV_DATA_SEGMENT_LENGTH));
+        int peerRecv = (int) declared(Keys.MAX_RECV_DATA_SEGMENT_LENGTH, peerValue(Keys.MAX_RECV_DATA_SEGMENT_LENGTH).orElse(null));
         boolean initiator = localSide == Side.INITIATOR;
         String initiatorIser = initiator ? localDeclarations.get(Keys.INITIATOR_RECV_DATA_SEGMENT_LENGTH)
                 : peerValue(Keys.INITIATOR_RECV_DATA_SEGMENT_LENGTH).orElse(null);
@@ -379,7 +379,8 @@ public final class Negotiator {
                 bool(Keys.DATA_PDU_IN_ORDER), bool(Keys.DATA_SEQUENCE_IN_ORDER),
                 (int) number(results, Keys.ERROR_RECOVERY_LEVEL), (int) number(results, Keys.DEFAULT_TIME_2_WAIT),
                 (int) number(results, Keys.DEFAULT_TIME_2_RETAIN), (int) number(results, Keys.MAX_CONNECTIONS),
-                bool(Keys.RDMA_EXTENSIONS), (int) declared(targetIser), (int) declared(initiatorIser),
+                bool(Keys.RDMA_EXTENSIONS), (int) declared(Keys.TARGET_RECV_DATA_SEGMENT_LENGTH, targetIser),
+                (int) declared(Keys.INITIATOR_RECV_DATA_SEGMENT_LENGTH, initiatorIser),
                 number(results, Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS),
                 (int) number(results, Keys.ISCSI_PROTOCOL_LEVEL));
         if (!discovery && parameters.firstBurstLength() > parameters.maxBurstLength()) {
@@ -393,8 +394,10 @@ public final class Negotiator {
         return results.getOrDefault(key, Keys.lookup(key).orElseThrow().defaultValue()).equals(Keys.YES);
     }
 
-    private static long declared(String value) {
-        return value == null ? 8192 : TextCodec.parseNumber(value).orElse(8192);
+    /** A declarative key's value as declared, or its default when not declared (or not a number). */
+    private static long declared(String key, String value) {
+        long byDefault = TextCodec.parseNumber(Keys.lookup(key).orElseThrow().defaultValue()).orElseThrow();
+        return value == null ? byDefault : TextCodec.parseNumber(value).orElse(byDefault);
     }
 
     private static long number(Map<String, String> values, String key) {

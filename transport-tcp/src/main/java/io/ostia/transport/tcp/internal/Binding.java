@@ -116,7 +116,7 @@ final class Binding {
         this.options = options;
         this.channel = endpoint.channel();
         this.peer = TcpEndpoint.describe(endpoint.remoteAddress());
-        this.decoder = new PduDecoder(Side.INITIATOR, TcpParameters.LOGIN_DATA_SEGMENT_LENGTH);
+        this.decoder = new PduDecoder(Side.INITIATOR, TcpParameters.LOGIN.maxRecvDataSegmentLength());
         this.decoder.setDataPlacement(this::placeData);
         Selector selector = Selector.open();
         PduSender created = null;

@@ -264,7 +264,6 @@ final class TcpEndpoint implements TransportEndpoint {
             // report; the release finishes in the connection's stop (Linux queues release work
             // for it).
             connection.endpointDisconnected(this);
-            transport.releasePending(this);
         }
     }
 
@@ -346,19 +345,6 @@ final class TcpEndpoint implements TransportEndpoint {
         lock.lock();
         try {
             return disconnectRequested;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    State state() {
-        return state;
-    }
-
-    TcpConnection boundConnection() {
-        lock.lock();
-        try {
-            return bound;
         } finally {
             lock.unlock();
         }

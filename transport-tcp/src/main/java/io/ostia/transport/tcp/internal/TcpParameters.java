@@ -1,5 +1,7 @@
 package io.ostia.transport.tcp.internal;
 
+import io.ostia.api.text.NegotiatedParameters;
+
 /**
  * The negotiated values the TCP transport acts on, taken from the session's parameters once per
  * {@code setParameters} so the data path reads plain fields.
@@ -19,12 +21,16 @@ record TcpParameters(boolean headerDigest, boolean dataDigest, int maxRecvDataSe
         int targetMaxRecvDataSegmentLength, int firstBurstLength, int maxBurstLength, boolean immediateData,
         boolean initialR2T, int maxOutstandingR2T) {
 
-    /** RFC 7143's MaxRecvDataSegmentLength during login and before any negotiation. */
-    static final int LOGIN_DATA_SEGMENT_LENGTH = 8192;
+    /**
+     * What holds during login: RFC 7143's defaults (NegotiatedParameters.DEFAULTS, which has no
+     * digests), but no immediate data, as login PDUs carry no SCSI data.
+     */
+    static final TcpParameters LOGIN = ParameterMapping.of(NegotiatedParameters.DEFAULTS).withoutImmediateData();
 
-    /** What holds during login: RFC 7143 defaults, no digests, nothing unsolicited. */
-    static final TcpParameters LOGIN = new TcpParameters(false, false, LOGIN_DATA_SEGMENT_LENGTH,
-            LOGIN_DATA_SEGMENT_LENGTH, 65536, 262144, false, true, 1);
+    private TcpParameters withoutImmediateData() {
+        return new TcpParameters(headerDigest, dataDigest, maxRecvDataSegmentLength, targetMaxRecvDataSegmentLength,
+                firstBurstLength, maxBurstLength, false, initialR2T, maxOutstandingR2T);
+    }
 
     TcpParameters {
         positive("MaxRecvDataSegmentLength", maxRecvDataSegmentLength);

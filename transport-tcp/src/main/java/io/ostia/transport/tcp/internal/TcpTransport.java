@@ -219,23 +219,15 @@ public final class TcpTransport implements IscsiTransport {
         signalRelease();
     }
 
-    void releasePending(TcpEndpoint endpoint) {
-        LOG.log(Level.DEBUG, () -> "release of " + endpoint + " queued until its connection stops");
-    }
-
     private void signalRelease() {
         synchronized (releases) {
             releases.notifyAll();
         }
     }
 
-    /** For tests: endpoints not yet released and connections not yet destroyed. */
+    /** For tests: endpoints not yet released. */
     int openEndpoints() {
         return endpoints.size();
-    }
-
-    int liveConnections() {
-        return connections.size();
     }
 
     @Override
