@@ -34,6 +34,10 @@ final class NativeCompletionQueue implements CompletionQueue {
     private final ReentrantLock pollLock = new ReentrantLock();
     private final ReentrantLock waitLock = new ReentrantLock();
     private volatile boolean closed;
+    /** The native queue, its channel and the arena are freed; set under {@link #waitLock}. */
+    private volatile boolean released;
+    /** Guarded by {@link #waitLock}. */
+    private boolean cqDestroyed;
 
     NativeCompletionQueue(NativeDevice device, MemorySegment cq, MemorySegment channel, int capacity) {
         this.device = device;
@@ -139,27 +143,40 @@ final class NativeCompletionQueue implements CompletionQueue {
         }
     }
 
+    /**
+     * Closes in two steps, each done once: refuse further use, then free the queue, its channel
+     * and the arena. A native destroy that fails leaves the rest for the next close to retry.
+     */
     @Override
     public void close() {
         pollLock.lock();
         try {
-            if (closed) {
+            if (released) {
                 return;
             }
-            OpenObjects.requireNoneOpen(this, queuePairs);
-            closed = true;
+            if (!closed) {
+                OpenObjects.requireNoneOpen(this, queuePairs);
+                closed = true;
+            }
         } finally {
             pollLock.unlock();
         }
         // A waiter notices closed within one wait slice; the channel must outlive its poll(2).
         waitLock.lock();
         try {
-            calls.ibvDestroyCq.invokeReturningErrno(cq);
+            if (released) {
+                return;
+            }
+            if (!cqDestroyed) {
+                calls.ibvDestroyCq.invokeReturningErrno(cq);
+                cqDestroyed = true;
+            }
             calls.ibvDestroyCompChannel.invokeReturningErrno(channel);
-        } finally {
-            waitLock.unlock();
+            released = true;
             arena.close();
             device.provider.openObjects.closed(this);
+        } finally {
+            waitLock.unlock();
         }
     }
 

@@ -85,20 +85,34 @@ final class NativeEventChannel implements CmEventChannel {
                 if (readable.await(WAIT_SLICE_MILLIS) && !stopping) {
                     calls.rdmaGetCmEvent.invokeInt(channel, eventOut);
                     CmEvent event = copyAndAck(eventOut.get(ADDRESS, 0));
-                    if (event == null) {
-                        continue;
-                    }
-                    if (event.type() == CmEventType.CONNECT_REQUEST && (event.listenId() == null || event.listenId().isClosed())) {
-                        // Nobody will own the new id: refuse the connection and drop it.
-                        event.id().reject(null);
-                        event.id().close();
-                    } else if (!event.id().isClosed()) {
-                        CmEventDelivery.deliver(handler, event);
+                    if (event != null) {
+                        dispatch(event);
                     }
                 }
             }
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, this + ": event thread failed; no more events will be delivered", e);
+        }
+    }
+
+    /**
+     * Hands one event on. A failure here concerns that event's id only: it is logged and the
+     * thread goes on delivering the others.
+     */
+    private void dispatch(CmEvent event) {
+        try {
+            if (event.type() == CmEventType.CONNECT_REQUEST && (event.listenId() == null || event.listenId().isClosed())) {
+                // Nobody will own the new id: refuse the connection and drop it.
+                try {
+                    event.id().reject(null);
+                } finally {
+                    event.id().close();
+                }
+            } else if (!event.id().isClosed()) {
+                CmEventDelivery.deliver(handler, event);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, this + ": handling " + event.type() + " for " + event.id() + " failed", e);
         }
     }
 
