@@ -65,8 +65,6 @@ public final class Negotiator {
                 .orElseThrow(() -> new IllegalArgumentException("unknown key " + key + " in the local settings"));
         boolean valid = switch (definition.kind()) {
             case LIST -> Arrays.stream(value.split(",", -1)).allMatch(definition::accepts);
-            case DECLARATIVE, AUTHENTICATION, REQUEST -> definition.values().isEmpty()
-                    || definition.values().contains(value);
             default -> definition.accepts(value);
         };
         if (!valid) {
