@@ -105,8 +105,16 @@ public final class TargetServer implements AutoCloseable {
         this.settings = settings;
     }
 
-    /** Binds every portal and starts serving; on failure everything started so far is stopped. */
+    /**
+     * Binds every portal and starts serving; on failure everything started so far is stopped.
+     *
+     * @throws IllegalStateException if already started, or closed: nothing would stop what a
+     *                               start after {@link #close()} binds and runs
+     */
     public synchronized void start() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("target " + nodes.keySet() + " is closed");
+        }
         if (scheduler != null) {
             throw new IllegalStateException("target already started");
         }
