@@ -71,7 +71,7 @@ public final class LogicalUnit implements AutoCloseable {
         Bytes.put64(naa, 0, 0x6000_0000_0000_0000L | (naaId >>> 36 & 0xf_ffff_fffL));
         Bytes.put64(naa, 8, naaId);
         this.reservations = new Reservations(this::addUnitAttention);
-        this.modePages = new ModePages(store.readOnly(), !(store instanceof io.ostia.target.internal.store.RamStore));
+        this.modePages = new ModePages(store.readOnly(), store.volatileWriteCache());
     }
 
     public int lun() {
