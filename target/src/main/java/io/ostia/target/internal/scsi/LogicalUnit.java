@@ -52,14 +52,15 @@ public final class LogicalUnit implements AutoCloseable {
     private final ModePages modePages;
 
     /**
-     * @param lun    the LUN number (0..16383)
+     * @param lun    the LUN number (0..{@link Luns#MAX_FLAT_LUN})
      * @param store  the backing store; closed with this unit
      * @param serial unit serial number (VPD 0x80), printable ASCII
      * @param naaId  the 64 low bits of the NAA IEEE Registered Extended designator, unique per LU
      */
     public LogicalUnit(int lun, BackingStore store, String serial, long naaId) {
-        if (lun < 0 || lun > 16383) {
-            throw new IllegalArgumentException("LUN must be in 0..16383 (flat addressing), not " + lun);
+        if (lun < 0 || lun > Luns.MAX_FLAT_LUN) {
+            throw new IllegalArgumentException(
+                    "LUN must be in 0.." + Luns.MAX_FLAT_LUN + " (flat addressing), not " + lun);
         }
         this.lun = lun;
         this.store = store;
