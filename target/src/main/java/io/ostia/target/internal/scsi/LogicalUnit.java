@@ -34,7 +34,6 @@ public final class LogicalUnit implements AutoCloseable {
     public static final int MAX_TRANSFER_BYTES = 256 << 20;
     static final int MAX_COMPARE_AND_WRITE_BLOCKS = 64;
     static final int MAX_UNMAP_DESCRIPTORS = 256;
-    private static final AdditionalSense WRITE_PROTECTED = AdditionalSense.WRITE_PROTECTED;
     private static final AdditionalSense INVALID_FIELD_IN_INFORMATION_UNIT = new AdditionalSense(0x0e, 0x03);
     private static final AdditionalSense LUN_RESET_OCCURRED = new AdditionalSense(0x29, 0x03);
 
@@ -85,10 +84,6 @@ public final class LogicalUnit implements AutoCloseable {
 
     public int blockSize() {
         return blockSize;
-    }
-
-    public BackingStore store() {
-        return store;
     }
 
     @Override
@@ -184,8 +179,8 @@ public final class LogicalUnit implements AutoCloseable {
             case ScsiOpcode.VERIFY_12 -> verify(t, Bytes.u32(cdb, 2), Bytes.u32(cdb, 6));
             case ScsiOpcode.VERIFY_16 -> verify(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
             case ScsiOpcode.COMPARE_AND_WRITE -> compareAndWrite(t);
-            case ScsiOpcode.SYNCHRONIZE_CACHE_10 -> synchronizeCache(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7));
-            case ScsiOpcode.SYNCHRONIZE_CACHE_16 -> synchronizeCache(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
+            case ScsiOpcode.SYNCHRONIZE_CACHE_10 -> synchronizeCache(Bytes.u32(cdb, 2), Bytes.u16(cdb, 7));
+            case ScsiOpcode.SYNCHRONIZE_CACHE_16 -> synchronizeCache(Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
             case ScsiOpcode.MAINTENANCE_IN -> reportSupportedOperationCodes(t);
             case ScsiOpcode.PERSISTENT_RESERVE_IN -> persistentReserveIn(t);
             case ScsiOpcode.PERSISTENT_RESERVE_OUT -> persistentReserveOut(t);
@@ -275,7 +270,7 @@ public final class LogicalUnit implements AutoCloseable {
 
     private void checkWritable() throws ScsiException {
         if (store.readOnly()) {
-            throw ScsiException.check(SenseKey.DATA_PROTECT, WRITE_PROTECTED);
+            throw ScsiException.check(SenseKey.DATA_PROTECT, AdditionalSense.WRITE_PROTECTED);
         }
     }
 
@@ -338,7 +333,6 @@ public final class LogicalUnit implements AutoCloseable {
         if ((cdb[1] & 0x10) != 0) {
             throw ScsiException.invalidCdb(1, 4); // ANCHOR: anchored state not supported
         }
-        boolean unmap = (cdb[1] & 0x08) != 0;
         boolean noDataOut = sixteen && (cdb[1] & 0x01) != 0;
         if (count == 0) {
             throw ScsiException.invalidCdb(sixteen ? 10 : 7, -1); // WSNZ is set in the Block Limits page
@@ -361,10 +355,9 @@ public final class LogicalUnit implements AutoCloseable {
         boolean zeros = pattern == null || isZero(pattern);
         atomicity.readLock().lock();
         try {
-            if (zeros && unmap) {
+            if (zeros) {
+                // Writing zeros and deallocating (the UNMAP bit) read back alike: both deallocate.
                 store.unmap(lba * blockSize, count * blockSize);
-            } else if (zeros) {
-                store.unmap(lba * blockSize, count * blockSize); // writing zeros and deallocating read alike
             } else {
                 for (long i = 0; i < count; i++) {
                     store.write((lba + i) * blockSize, pattern);
@@ -507,7 +500,7 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    private void synchronizeCache(ScsiTask t, long lba, long count) throws ScsiException, IOException {
+    private void synchronizeCache(long lba, long count) throws ScsiException, IOException {
         checkRange(lba, count);
         store.flush();
     }
