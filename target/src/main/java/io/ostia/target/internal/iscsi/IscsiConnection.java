@@ -86,16 +86,8 @@ final class IscsiConnection implements PduHandler {
         return transport;
     }
 
-    Phase phase() {
-        return phase;
-    }
-
     Session session() {
         return session;
-    }
-
-    int connectionId() {
-        return connectionId;
     }
 
     // ------------------------------------------------------------------ PduHandler
@@ -155,7 +147,7 @@ final class IscsiConnection implements PduHandler {
         phase = Phase.CLOSED;
         Session s = session;
         if (s != null) {
-            server.connectionClosed(s, this, was == Phase.LOGGED_OUT);
+            server.connectionClosed(s, this);
         } else {
             login.abandon();
         }
@@ -450,7 +442,7 @@ final class IscsiConnection implements PduHandler {
                 case "" -> !s.discovery() && node == s.node();
                 default -> node.name().equals(value);
             };
-            if (wanted && server.mayDiscover(s.initiatorName(), node)) {
+            if (wanted) {
                 out.append("TargetName=").append(node.name()).append('\0');
                 out.append("TargetAddress=").append(portal).append('\0');
             }
