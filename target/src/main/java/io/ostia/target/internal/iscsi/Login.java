@@ -97,12 +97,9 @@ final class Login {
         }
         if (request.currentStage() != stage && !(request.currentStage() == LoginStage.LOGIN_OPERATIONAL_NEGOTIATION
                 && stage == LoginStage.SECURITY_NEGOTIATION && authenticated)) {
-            if (first && request.currentStage() == LoginStage.LOGIN_OPERATIONAL_NEGOTIATION) {
-                stage = LoginStage.LOGIN_OPERATIONAL_NEGOTIATION;
-            } else {
-                throw new LoginFailure(LoginStatus.INITIATOR_ERROR, "login request in stage " + request.currentStage()
-                        + " while the login is in stage " + stage);
-            }
+            // Not on the first request: start() took the stage from it.
+            throw new LoginFailure(LoginStatus.INITIATOR_ERROR, "login request in stage " + request.currentStage()
+                    + " while the login is in stage " + stage);
         }
         stage = request.currentStage();
         if (request.currentStage() == LoginStage.FULL_FEATURE_PHASE) {
