@@ -1,6 +1,7 @@
 package io.ostia.target;
 
 import io.ostia.api.ChapCredentials;
+import io.ostia.api.IscsiUrl;
 import io.ostia.target.internal.iscsi.TargetNode;
 import io.ostia.target.internal.iscsi.TargetServer;
 import io.ostia.target.internal.scsi.LogicalUnit;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -84,11 +86,8 @@ public final class IscsiTarget implements AutoCloseable {
      */
     public String url(String targetName, int lun) {
         InetSocketAddress address = addresses().getFirst();
-        String host = address.getAddress().getHostAddress();
-        if (host.contains(":")) {
-            host = "[" + host + "]";
-        }
-        return "iscsi://" + host + ":" + address.getPort() + "/" + targetName + "/" + lun;
+        return new IscsiUrl(address.getAddress().getHostAddress(), address.getPort(), Optional.of(targetName),
+                OptionalInt.of(lun), Optional.empty()).toString();
     }
 
     /** Sessions now logged in (discovery sessions included). */

@@ -1,6 +1,7 @@
 package io.ostia.target;
 
 import io.ostia.api.ChapCredentials;
+import io.ostia.api.scsi.Luns;
 
 import java.util.Map;
 import java.util.Optional;
@@ -18,10 +19,10 @@ public final class TargetDefinition {
         this.name = name;
     }
 
-    /** Adds LUN {@code number} (0..16383). */
+    /** Adds LUN {@code number} (0..{@link Luns#MAX_FLAT_LUN}, flat addressing). */
     public TargetDefinition lun(int number, LunSpec spec) {
-        if (number < 0 || number > 16383) {
-            throw new IllegalArgumentException("LUN number must be in 0..16383, not " + number);
+        if (number < 0 || number > Luns.MAX_FLAT_LUN) {
+            throw new IllegalArgumentException("LUN number must be in 0.." + Luns.MAX_FLAT_LUN + ", not " + number);
         }
         if (luns.putIfAbsent(number, spec) != null) {
             throw new IllegalArgumentException("LUN " + number + " of " + name + " is defined twice");

@@ -26,7 +26,6 @@ final class BufferPool implements AutoCloseable {
     static final long BUDGET = 1L << 30;
     /** Bytes lent by every pool of the target (shared). */
     private final AtomicLong targetLent;
-    private long lentBytes;
 
     private record Block(Arena arena, MemorySegment whole) {
     }
@@ -65,7 +64,6 @@ final class BufferPool implements AutoCloseable {
         }
         MemorySegment slice = block.whole().asSlice(0, bytes);
         lent.put(slice, block);
-        lentBytes += block.whole().byteSize();
         targetLent.addAndGet(block.whole().byteSize());
         return slice;
     }
@@ -81,7 +79,6 @@ final class BufferPool implements AutoCloseable {
         if (block == null) {
             return;
         }
-        lentBytes -= block.whole().byteSize();
         targetLent.addAndGet(-block.whole().byteSize());
         int c = sizeClass(block.whole().byteSize());
         if (c <= MAX_POOLED_CLASS && free.get(c).size() < KEEP_PER_CLASS) {
@@ -98,9 +95,12 @@ final class BufferPool implements AutoCloseable {
             queue.forEach(b -> b.arena().close());
             queue.clear();
         }
-        lent.values().forEach(b -> b.arena().close());
+        long lentBytes = 0;
+        for (Block b : lent.values()) {
+            lentBytes += b.whole().byteSize();
+            b.arena().close();
+        }
         lent.clear();
         targetLent.addAndGet(-lentBytes);
-        lentBytes = 0;
     }
 }

@@ -28,10 +28,11 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.IntFunction;
 
 /**
@@ -61,7 +62,8 @@ final class IscsiConnection implements PduHandler {
 
     // Receive-thread state
     private final ScsiTask scsiTask = new ScsiTask();
-    private final TreeMap<Integer, Pdu> held = new TreeMap<>();
+    /** Commands waiting for a CmdSN gap to fill, by CmdSN. */
+    private final Map<Integer, Pdu> held = new HashMap<>();
     private final DataMover mover;
     private final TextExchange text = new TextExchange();
     private final java.util.Queue<Optional<LogicalUnit>> abortRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -84,16 +86,8 @@ final class IscsiConnection implements PduHandler {
         return transport;
     }
 
-    Phase phase() {
-        return phase;
-    }
-
     Session session() {
         return session;
-    }
-
-    int connectionId() {
-        return connectionId;
     }
 
     // ------------------------------------------------------------------ PduHandler
@@ -153,7 +147,7 @@ final class IscsiConnection implements PduHandler {
         phase = Phase.CLOSED;
         Session s = session;
         if (s != null) {
-            server.connectionClosed(s, this, was == Phase.LOGGED_OUT);
+            server.connectionClosed(s, this);
         } else {
             login.abandon();
         }
@@ -264,7 +258,7 @@ final class IscsiConnection implements PduHandler {
                     transport.close();
                     return;
                 }
-                held.put(sn - expCmdSN(), pdu);
+                held.put(sn, pdu);
             }
             case DROP -> LOG.log(Level.DEBUG, describe() + ": dropping " + pdu.opcode() + " with CmdSN "
                     + Integer.toUnsignedString(sn) + " outside the window [" + Integer.toUnsignedString(expCmdSN())
@@ -274,16 +268,7 @@ final class IscsiConnection implements PduHandler {
 
     private void drainHeld() throws IOException {
         while (!held.isEmpty() && phase == Phase.FULL_FEATURE) {
-            // Keys are distances from the ExpCmdSN at hold time; recompute against the current one.
-            Pdu next = null;
-            for (Iterator<Pdu> it = held.values().iterator(); it.hasNext(); ) {
-                Pdu candidate = it.next();
-                if (cmdSN(candidate) == expCmdSN()) {
-                    it.remove();
-                    next = candidate;
-                    break;
-                }
-            }
+            Pdu next = held.remove(session.expCmdSN());
             if (next == null || session.admit(cmdSN(next)) != Session.Admission.ACCEPT) {
                 return;
             }
@@ -457,7 +442,7 @@ final class IscsiConnection implements PduHandler {
                 case "" -> !s.discovery() && node == s.node();
                 default -> node.name().equals(value);
             };
-            if (wanted && server.mayDiscover(s.initiatorName(), node)) {
+            if (wanted) {
                 out.append("TargetName=").append(node.name()).append('\0');
                 out.append("TargetAddress=").append(portal).append('\0');
             }

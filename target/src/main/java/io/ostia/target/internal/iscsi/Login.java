@@ -97,12 +97,9 @@ final class Login {
         }
         if (request.currentStage() != stage && !(request.currentStage() == LoginStage.LOGIN_OPERATIONAL_NEGOTIATION
                 && stage == LoginStage.SECURITY_NEGOTIATION && authenticated)) {
-            if (first && request.currentStage() == LoginStage.LOGIN_OPERATIONAL_NEGOTIATION) {
-                stage = LoginStage.LOGIN_OPERATIONAL_NEGOTIATION;
-            } else {
-                throw new LoginFailure(LoginStatus.INITIATOR_ERROR, "login request in stage " + request.currentStage()
-                        + " while the login is in stage " + stage);
-            }
+            // Not on the first request: start() took the stage from it.
+            throw new LoginFailure(LoginStatus.INITIATOR_ERROR, "login request in stage " + request.currentStage()
+                    + " while the login is in stage " + stage);
         }
         stage = request.currentStage();
         if (request.currentStage() == LoginStage.FULL_FEATURE_PHASE) {
@@ -279,7 +276,7 @@ final class Login {
                 negotiated.immediateData(), negotiated.initialR2T(), negotiated.maxOutstandingR2T(),
                 negotiated.headerDigest(), negotiated.dataDigest(), negotiated.defaultTime2Wait(),
                 negotiated.defaultTime2Retain());
-        Session session = server.createSession(node, initiatorName, isid, request.cmdSN(), parameters, connection);
+        Session session = server.createSession(node, initiatorName, isid, request.cmdSN(), connection);
         tsih = session.tsih();
         respond(request, true, LoginStage.FULL_FEATURE_PHASE, LoginStatus.SUCCESS, TextCodec.formatSegment(answers),
                 session.tsih());

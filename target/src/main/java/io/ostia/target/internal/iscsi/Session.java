@@ -11,32 +11,23 @@ final class Session {
 
     enum Admission { ACCEPT, HOLD, DROP }
 
-    private final TargetServer server;
     private final TargetNode node;
     private final String initiatorName;
     private final long isid;
     private final int tsih;
     private final Nexus nexus;
     private final int window;
-    private final SessionParameters parameters;
     private volatile IscsiConnection connection;
     private int expCmdSN;
 
-    Session(TargetServer server, TargetNode node, String initiatorName, long isid, int tsih, int firstCmdSN,
-            int window, SessionParameters parameters) {
-        this.server = server;
+    Session(TargetNode node, String initiatorName, long isid, int tsih, int firstCmdSN, int window) {
         this.node = node;
         this.initiatorName = initiatorName;
         this.isid = isid;
         this.tsih = tsih;
         this.window = window;
-        this.parameters = parameters;
         this.expCmdSN = firstCmdSN;
         this.nexus = node == null ? null : new Nexus(initiatorName, isid, node.name(), TargetServer.TPGT);
-    }
-
-    TargetServer server() {
-        return server;
     }
 
     /** The target node, or null for a discovery session. */
@@ -48,24 +39,12 @@ final class Session {
         return node == null;
     }
 
-    String initiatorName() {
-        return initiatorName;
-    }
-
-    long isid() {
-        return isid;
-    }
-
     int tsih() {
         return tsih;
     }
 
     Nexus nexus() {
         return nexus;
-    }
-
-    SessionParameters parameters() {
-        return parameters;
     }
 
     IscsiConnection connection() {

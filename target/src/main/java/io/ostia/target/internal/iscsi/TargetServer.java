@@ -105,8 +105,16 @@ public final class TargetServer implements AutoCloseable {
         this.settings = settings;
     }
 
-    /** Binds every portal and starts serving; on failure everything started so far is stopped. */
+    /**
+     * Binds every portal and starts serving; on failure everything started so far is stopped.
+     *
+     * @throws IllegalStateException if already started, or closed: nothing would stop what a
+     *                               start after {@link #close()} binds and runs
+     */
     public synchronized void start() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("target " + nodes.keySet() + " is closed");
+        }
         if (scheduler != null) {
             throw new IllegalStateException("target already started");
         }
@@ -161,11 +169,6 @@ public final class TargetServer implements AutoCloseable {
         return nodes.get(name);
     }
 
-    /** Whether {@code initiator} may see {@code node} in SendTargets: every node is visible. */
-    boolean mayDiscover(String initiator, TargetNode node) {
-        return true;
-    }
-
     AtomicLong writeBytes() {
         return writeBytes;
     }
@@ -187,7 +190,7 @@ public final class TargetServer implements AutoCloseable {
      * the same initiator port on the same target (RFC 7143 §6.3.5).
      */
     Session createSession(TargetNode node, String initiatorName, long isid, int firstCmdSN,
-                          SessionParameters parameters, IscsiConnection connection) throws IOException {
+                          IscsiConnection connection) throws IOException {
         Session old;
         Session session;
         synchronized (this) {
@@ -196,8 +199,7 @@ public final class TargetServer implements AutoCloseable {
             }
             String key = sessionKey(initiatorName, isid, node == null ? "" : node.name());
             int tsih = allocateTsih();
-            session = new Session(this, node, initiatorName, isid, tsih, firstCmdSN, settings.commandWindow(),
-                    parameters);
+            session = new Session(node, initiatorName, isid, tsih, firstCmdSN, settings.commandWindow());
             session.attach(connection);
             old = sessions.put(key, session);
         }
@@ -231,7 +233,7 @@ public final class TargetServer implements AutoCloseable {
     }
 
     /** The connection ended; with one connection per session, so did its session. */
-    void connectionClosed(Session session, IscsiConnection connection, boolean loggedOut) {
+    void connectionClosed(Session session, IscsiConnection connection) {
         connections.remove(connection);
         boolean removed;
         synchronized (this) {

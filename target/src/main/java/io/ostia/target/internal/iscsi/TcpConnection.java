@@ -241,8 +241,4 @@ final class TcpConnection implements PduTransport {
             LOG.log(Level.DEBUG, "closing the connection from " + remote + " failed", e);
         }
     }
-
-    boolean isClosed() {
-        return closed;
-    }
 }

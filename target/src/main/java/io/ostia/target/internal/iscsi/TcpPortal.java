@@ -62,10 +62,6 @@ final class TcpPortal implements AutoCloseable {
         return bound;
     }
 
-    int connectionCount() {
-        return connections.size();
-    }
-
     private void acceptLoop() {
         while (!closed) {
             SocketChannel channel;

@@ -34,7 +34,6 @@ public final class LogicalUnit implements AutoCloseable {
     public static final int MAX_TRANSFER_BYTES = 256 << 20;
     static final int MAX_COMPARE_AND_WRITE_BLOCKS = 64;
     static final int MAX_UNMAP_DESCRIPTORS = 256;
-    private static final AdditionalSense WRITE_PROTECTED = AdditionalSense.WRITE_PROTECTED;
     private static final AdditionalSense INVALID_FIELD_IN_INFORMATION_UNIT = new AdditionalSense(0x0e, 0x03);
     private static final AdditionalSense LUN_RESET_OCCURRED = new AdditionalSense(0x29, 0x03);
 
@@ -52,14 +51,15 @@ public final class LogicalUnit implements AutoCloseable {
     private final ModePages modePages;
 
     /**
-     * @param lun    the LUN number (0..16383)
+     * @param lun    the LUN number (0..{@link Luns#MAX_FLAT_LUN})
      * @param store  the backing store; closed with this unit
      * @param serial unit serial number (VPD 0x80), printable ASCII
      * @param naaId  the 64 low bits of the NAA IEEE Registered Extended designator, unique per LU
      */
     public LogicalUnit(int lun, BackingStore store, String serial, long naaId) {
-        if (lun < 0 || lun > 16383) {
-            throw new IllegalArgumentException("LUN must be in 0..16383 (flat addressing), not " + lun);
+        if (lun < 0 || lun > Luns.MAX_FLAT_LUN) {
+            throw new IllegalArgumentException(
+                    "LUN must be in 0.." + Luns.MAX_FLAT_LUN + " (flat addressing), not " + lun);
         }
         this.lun = lun;
         this.store = store;
@@ -71,7 +71,7 @@ public final class LogicalUnit implements AutoCloseable {
         Bytes.put64(naa, 0, 0x6000_0000_0000_0000L | (naaId >>> 36 & 0xf_ffff_fffL));
         Bytes.put64(naa, 8, naaId);
         this.reservations = new Reservations(this::addUnitAttention);
-        this.modePages = new ModePages(store.readOnly(), !(store instanceof io.ostia.target.internal.store.RamStore));
+        this.modePages = new ModePages(store.readOnly(), store.volatileWriteCache());
     }
 
     public int lun() {
@@ -84,10 +84,6 @@ public final class LogicalUnit implements AutoCloseable {
 
     public int blockSize() {
         return blockSize;
-    }
-
-    public BackingStore store() {
-        return store;
     }
 
     @Override
@@ -183,8 +179,8 @@ public final class LogicalUnit implements AutoCloseable {
             case ScsiOpcode.VERIFY_12 -> verify(t, Bytes.u32(cdb, 2), Bytes.u32(cdb, 6));
             case ScsiOpcode.VERIFY_16 -> verify(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
             case ScsiOpcode.COMPARE_AND_WRITE -> compareAndWrite(t);
-            case ScsiOpcode.SYNCHRONIZE_CACHE_10 -> synchronizeCache(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7));
-            case ScsiOpcode.SYNCHRONIZE_CACHE_16 -> synchronizeCache(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
+            case ScsiOpcode.SYNCHRONIZE_CACHE_10 -> synchronizeCache(Bytes.u32(cdb, 2), Bytes.u16(cdb, 7));
+            case ScsiOpcode.SYNCHRONIZE_CACHE_16 -> synchronizeCache(Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
             case ScsiOpcode.MAINTENANCE_IN -> reportSupportedOperationCodes(t);
             case ScsiOpcode.PERSISTENT_RESERVE_IN -> persistentReserveIn(t);
             case ScsiOpcode.PERSISTENT_RESERVE_OUT -> persistentReserveOut(t);
@@ -274,7 +270,7 @@ public final class LogicalUnit implements AutoCloseable {
 
     private void checkWritable() throws ScsiException {
         if (store.readOnly()) {
-            throw ScsiException.check(SenseKey.DATA_PROTECT, WRITE_PROTECTED);
+            throw ScsiException.check(SenseKey.DATA_PROTECT, AdditionalSense.WRITE_PROTECTED);
         }
     }
 
@@ -337,7 +333,6 @@ public final class LogicalUnit implements AutoCloseable {
         if ((cdb[1] & 0x10) != 0) {
             throw ScsiException.invalidCdb(1, 4); // ANCHOR: anchored state not supported
         }
-        boolean unmap = (cdb[1] & 0x08) != 0;
         boolean noDataOut = sixteen && (cdb[1] & 0x01) != 0;
         if (count == 0) {
             throw ScsiException.invalidCdb(sixteen ? 10 : 7, -1); // WSNZ is set in the Block Limits page
@@ -360,10 +355,9 @@ public final class LogicalUnit implements AutoCloseable {
         boolean zeros = pattern == null || isZero(pattern);
         atomicity.readLock().lock();
         try {
-            if (zeros && unmap) {
+            if (zeros) {
+                // Writing zeros and deallocating (the UNMAP bit) read back alike: both deallocate.
                 store.unmap(lba * blockSize, count * blockSize);
-            } else if (zeros) {
-                store.unmap(lba * blockSize, count * blockSize); // writing zeros and deallocating read alike
             } else {
                 for (long i = 0; i < count; i++) {
                     store.write((lba + i) * blockSize, pattern);
@@ -506,7 +500,7 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    private void synchronizeCache(ScsiTask t, long lba, long count) throws ScsiException, IOException {
+    private void synchronizeCache(long lba, long count) throws ScsiException, IOException {
         checkRange(lba, count);
         store.flush();
     }

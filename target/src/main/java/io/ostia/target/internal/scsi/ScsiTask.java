@@ -18,7 +18,6 @@ public final class ScsiTask {
 
     // Inputs
     private final byte[] cdb = new byte[16];
-    private int cdbLength;
     private Nexus nexus;
     private MemorySegment dataOut = NO_DATA;
     private MemorySegment dataIn = NO_DATA;
@@ -53,7 +52,6 @@ public final class ScsiTask {
         int n = Math.min(cdbBytes.length, 16);
         System.arraycopy(cdbBytes, 0, cdb, 0, n);
         java.util.Arrays.fill(cdb, n, 16, (byte) 0);
-        this.cdbLength = cdbBytes.length;
         this.nexus = nexus;
         this.dataOut = dataOut == null ? NO_DATA : dataOut;
         this.dataIn = dataIn == null ? NO_DATA : dataIn;
@@ -68,10 +66,6 @@ public final class ScsiTask {
 
     public byte[] cdb() {
         return cdb;
-    }
-
-    public int cdbLength() {
-        return cdbLength;
     }
 
     public int opcode() {

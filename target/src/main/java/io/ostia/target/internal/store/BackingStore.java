@@ -41,6 +41,15 @@ public interface BackingStore extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether completed writes may sit in a volatile cache until {@link #flush()}: the LU then
+     * reports WCE in the Caching mode page, so initiators know to send SYNCHRONIZE CACHE. A store
+     * whose memory is all there is (nothing more durable to flush to) answers false.
+     */
+    default boolean volatileWriteCache() {
+        return true;
+    }
+
     /** Makes every completed write durable (SYNCHRONIZE CACHE). */
     void flush() throws IOException;
 

@@ -17,6 +17,8 @@ import java.util.Set;
 public final class FileStore extends AbstractStore {
 
     private static final int ZERO_CHUNK = 1 << 20;
+    /** Zeros {@link #unmap} writes from, shared read-only: each call writes a duplicate's slices. */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ZERO_CHUNK).asReadOnlyBuffer();
 
     private final Path path;
     private final FileChannel channel;
@@ -96,11 +98,10 @@ public final class FileStore extends AbstractStore {
     @Override
     public void unmap(long offset, long length) throws IOException {
         // FileChannel cannot punch holes; zero-fill keeps the "reads back as zeros" promise.
-        ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(ZERO_CHUNK, length));
         long position = offset;
         long end = offset + length;
         while (position < end) {
-            zeros.clear().limit((int) Math.min(zeros.capacity(), end - position));
+            ByteBuffer zeros = ZEROS.duplicate().limit((int) Math.min(ZERO_CHUNK, end - position));
             while (zeros.hasRemaining()) {
                 position += channel.write(zeros, position);
             }

@@ -45,6 +45,12 @@ public final class RamStore extends AbstractStore {
         memory.asSlice(offset, length).fill((byte) 0);
     }
 
+    /** Memory is the store itself: no more durable medium lies behind a cache. */
+    @Override
+    public boolean volatileWriteCache() {
+        return false;
+    }
+
     @Override
     public void flush() {
         // Memory is as durable as it gets.

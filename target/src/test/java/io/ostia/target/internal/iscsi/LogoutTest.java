@@ -19,13 +19,11 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -103,49 +101,6 @@ class LogoutTest {
                 }
             }
             throw new AssertionError("no response to task " + tag + " in " + transport.sent);
-        }
-    }
-
-    /** Keeps what the connection sends, and lets the test act at the moment a PDU is sent. */
-    private static final class RecordingTransport implements PduTransport {
-        final List<Pdu> sent = new ArrayList<>();
-        Consumer<Pdu> onSend = pdu -> { };
-
-        @Override
-        public void send(Pdu pdu) {
-            sent.add(pdu);
-            onSend.accept(pdu);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void setDigests(boolean header, boolean data) {
-        }
-
-        @Override
-        public void setMaxRecvDataSegmentLength(int bytes) {
-        }
-
-        @Override
-        public String remoteAddress() {
-            return "test:0";
-        }
-
-        @Override
-        public String localAddress() {
-            return "127.0.0.1";
-        }
-
-        @Override
-        public int localPort() {
-            return 3260;
-        }
-
-        @Override
-        public void close() {
         }
     }
 }
