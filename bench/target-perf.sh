@@ -44,11 +44,11 @@ cleanup() {
 trap cleanup EXIT
 
 # --- Ostia's target
-if ! ls "$ROOT"/target/target/ostia-target-*.jar >/dev/null 2>&1 || ! ls "$ROOT"/api/target/ostia-api-*.jar >/dev/null 2>&1; then
+if ! ls "$ROOT"/embedded-target/target/ostia-target-*.jar >/dev/null 2>&1 || ! ls "$ROOT"/api/target/ostia-api-*.jar >/dev/null 2>&1; then
     (cd "$ROOT" && JAVA_HOME=$JAVA_HOME MAVEN_OPTS=--sun-misc-unsafe-memory-access=allow \
         ./mvnw -B -q -pl target -am package -DskipTests)
 fi
-CP=$(ls "$ROOT"/api/target/ostia-api-*.jar | grep -v sources | head -1):$(ls "$ROOT"/target/target/ostia-target-*.jar | grep -v sources | head -1)
+CP=$(ls "$ROOT"/api/target/ostia-api-*.jar | grep -v sources | head -1):$(ls "$ROOT"/embedded-target/target/ostia-target-*.jar | grep -v sources | head -1)
 OSTIA_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$CP" io.ostia.target.internal.Main \
     --portal "127.0.0.1:$OSTIA_PORT" --target "$IQN" --lun "$LUN_BYTES" > "$WORK/ostia.log" 2>&1 &

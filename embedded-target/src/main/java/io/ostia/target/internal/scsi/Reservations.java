@@ -77,16 +77,16 @@ final class Reservations {
 
     // ---- SPC-2 RESERVE(6) / RELEASE(6)
 
-    void reserve6(Nexus nexus) throws ScsiException {
+    void reserve6(Nexus nexus) throws ScsiStatusException {
         if (holder != null || (legacyHolder != null && !legacyHolder.equals(nexus))) {
-            throw ScsiException.reservationConflict();
+            throw ScsiStatusException.reservationConflict();
         }
         legacyHolder = nexus;
     }
 
-    void release6(Nexus nexus) throws ScsiException {
+    void release6(Nexus nexus) throws ScsiStatusException {
         if (holder != null && !isHolder(nexus)) {
-            throw ScsiException.reservationConflict();
+            throw ScsiStatusException.reservationConflict();
         }
         if (nexus.equals(legacyHolder)) {
             legacyHolder = null;
@@ -191,15 +191,15 @@ final class Reservations {
      * @param scopeType     CDB byte 2
      * @param params        the 24-byte basic parameter list
      */
-    void out(Nexus nexus, int serviceAction, int scopeType, byte[] params) throws ScsiException {
+    void out(Nexus nexus, int serviceAction, int scopeType, byte[] params) throws ScsiStatusException {
         long key = Bytes.u64(params, 0);
         long serviceKey = Bytes.u64(params, 8);
         int flags = params[20] & 0xff;
         if ((flags & 0x08) != 0) {
-            throw ScsiException.invalidParameter(20, 3); // SPEC_I_PT: not supported
+            throw ScsiStatusException.invalidParameter(20, 3); // SPEC_I_PT: not supported
         }
         if ((flags & 0x01) != 0) {
-            throw ScsiException.invalidParameter(20, 0); // APTPL: nothing persists through power loss
+            throw ScsiStatusException.invalidParameter(20, 0); // APTPL: nothing persists through power loss
         }
         Long registered = registrations.get(nexus);
         switch (serviceAction) {
@@ -209,15 +209,15 @@ final class Reservations {
             case 0x02 -> release(nexus, registered, key, scopeType);
             case 0x03 -> clear(nexus, registered, key);
             case 0x04, 0x05 -> preempt(nexus, registered, key, serviceKey, scopeType);
-            default -> throw ScsiException.invalidCdb(1, 4);
+            default -> throw ScsiStatusException.invalidCdb(1, 4);
         }
     }
 
     private void register(Nexus nexus, Long registered, long key, long serviceKey, boolean ignoreExisting)
-            throws ScsiException {
+            throws ScsiStatusException {
         if (registered == null) {
             if (!ignoreExisting && key != 0) {
-                throw ScsiException.reservationConflict();
+                throw ScsiStatusException.reservationConflict();
             }
             if (serviceKey != 0) {
                 registrations.put(nexus, serviceKey);
@@ -226,7 +226,7 @@ final class Reservations {
             return;
         }
         if (!ignoreExisting && registered != key) {
-            throw ScsiException.reservationConflict();
+            throw ScsiStatusException.reservationConflict();
         }
         if (serviceKey != 0) {
             registrations.put(nexus, serviceKey);
@@ -257,37 +257,37 @@ final class Reservations {
         }
     }
 
-    private void reserve(Nexus nexus, Long registered, long key, int scopeType) throws ScsiException {
+    private void reserve(Nexus nexus, Long registered, long key, int scopeType) throws ScsiStatusException {
         checkKey(registered, key);
         int scope = scopeType >>> 4;
         int requested = scopeType & 0x0f;
         if (scope != 0) {
-            throw ScsiException.invalidCdb(2, 4);
+            throw ScsiStatusException.invalidCdb(2, 4);
         }
         checkType(requested);
         if (holder == null) {
             if (legacyHolder != null && !legacyHolder.equals(nexus)) {
-                throw ScsiException.reservationConflict();
+                throw ScsiStatusException.reservationConflict();
             }
             holder = nexus;
             type = requested;
             return;
         }
         if (!isHolder(nexus) || type != requested) {
-            throw ScsiException.reservationConflict();
+            throw ScsiStatusException.reservationConflict();
         }
     }
 
-    private void release(Nexus nexus, Long registered, long key, int scopeType) throws ScsiException {
+    private void release(Nexus nexus, Long registered, long key, int scopeType) throws ScsiStatusException {
         checkKey(registered, key);
         if (holder == null || !isHolder(nexus)) {
             return;
         }
         if ((scopeType >>> 4) != 0) {
-            throw ScsiException.invalidCdb(2, 4);
+            throw ScsiStatusException.invalidCdb(2, 4);
         }
         if ((scopeType & 0x0f) != type) {
-            throw ScsiException.illegal(INVALID_RELEASE);
+            throw ScsiStatusException.illegal(INVALID_RELEASE);
         }
         int releasedType = type;
         holder = null;
@@ -296,7 +296,7 @@ final class Reservations {
         }
     }
 
-    private void clear(Nexus nexus, Long registered, long key) throws ScsiException {
+    private void clear(Nexus nexus, Long registered, long key) throws ScsiStatusException {
         checkKey(registered, key);
         notifyRegistrants(nexus, AdditionalSense.RESERVATIONS_PREEMPTED);
         registrations.clear();
@@ -305,22 +305,22 @@ final class Reservations {
     }
 
     private void preempt(Nexus nexus, Long registered, long key, long serviceKey, int scopeType)
-            throws ScsiException {
+            throws ScsiStatusException {
         checkKey(registered, key);
         int requested = scopeType & 0x0f;
         if (holder == null || (!allRegistrants(type) && registrations.getOrDefault(holder, 0L) != serviceKey)) {
             // No reservation to take over, or the key is not the holder's: only registrations go.
             if (serviceKey == 0) {
-                throw ScsiException.invalidParameter(8, -1);
+                throw ScsiStatusException.invalidParameter(8, -1);
             }
             if (!removeRegistrations(nexus, serviceKey)) {
-                throw ScsiException.reservationConflict();
+                throw ScsiStatusException.reservationConflict();
             }
             generation++;
             return;
         }
         if ((scopeType >>> 4) != 0) {
-            throw ScsiException.invalidCdb(2, 4);
+            throw ScsiStatusException.invalidCdb(2, 4);
         }
         checkType(requested);
         if (allRegistrants(type) && serviceKey != 0) {
@@ -370,19 +370,19 @@ final class Reservations {
         }
     }
 
-    private static void checkKey(Long registered, long key) throws ScsiException {
+    private static void checkKey(Long registered, long key) throws ScsiStatusException {
         if (registered == null || registered != key) {
-            throw ScsiException.reservationConflict();
+            throw ScsiStatusException.reservationConflict();
         }
     }
 
-    private static void checkType(int requested) throws ScsiException {
+    private static void checkType(int requested) throws ScsiStatusException {
         switch (requested) {
             case WRITE_EXCLUSIVE, EXCLUSIVE_ACCESS, WRITE_EXCLUSIVE_REGISTRANTS_ONLY,
                  EXCLUSIVE_ACCESS_REGISTRANTS_ONLY, WRITE_EXCLUSIVE_ALL_REGISTRANTS,
                  EXCLUSIVE_ACCESS_ALL_REGISTRANTS -> {
             }
-            default -> throw ScsiException.invalidCdb(2, 3);
+            default -> throw ScsiStatusException.invalidCdb(2, 3);
         }
     }
 }

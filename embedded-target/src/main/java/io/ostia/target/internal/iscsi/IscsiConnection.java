@@ -53,7 +53,7 @@ final class IscsiConnection implements PduHandler {
     private final PduTransport transport;
     private final Login login;
     private volatile Phase phase = Phase.LOGIN;
-    private volatile Session session;
+    private volatile TargetSession session;
     private SessionParameters params = SessionParameters.DEFAULTS;
     private final int connectionId;
 
@@ -86,7 +86,7 @@ final class IscsiConnection implements PduHandler {
         return transport;
     }
 
-    Session session() {
+    TargetSession session() {
         return session;
     }
 
@@ -108,7 +108,7 @@ final class IscsiConnection implements PduHandler {
 
     /**
      * Whether {@link #numbered} executes {@code c} at once: it is immediate, or carries the CmdSN
-     * {@link Session#admit} takes now.
+     * {@link TargetSession#admit} takes now.
      */
     private boolean runsOnArrival(ScsiCommand c) {
         return c.immediate() || c.cmdSN() == expCmdSN();
@@ -145,7 +145,7 @@ final class IscsiConnection implements PduHandler {
     public void closed(Throwable cause) {
         Phase was = phase;
         phase = Phase.CLOSED;
-        Session s = session;
+        TargetSession s = session;
         if (s != null) {
             server.connectionClosed(s, this);
         } else {
@@ -159,14 +159,14 @@ final class IscsiConnection implements PduHandler {
     }
 
     String describe() {
-        Session s = session;
+        TargetSession s = session;
         return "connection from " + transport.remoteAddress() + (s == null ? "" : " (" + s + ")");
     }
 
     // ------------------------------------------------------------------ login hand-over
 
     /** Called by {@link Login} once the final login response is sent. */
-    void enterFullFeature(Session s, SessionParameters negotiated) {
+    void enterFullFeature(TargetSession s, SessionParameters negotiated) {
         this.session = s;
         this.params = negotiated;
         transport.setDigests(negotiated.headerDigest(), negotiated.dataDigest());
@@ -269,7 +269,7 @@ final class IscsiConnection implements PduHandler {
     private void drainHeld() throws IOException {
         while (!held.isEmpty() && phase == Phase.FULL_FEATURE) {
             Pdu next = held.remove(session.expCmdSN());
-            if (next == null || session.admit(cmdSN(next)) != Session.Admission.ACCEPT) {
+            if (next == null || session.admit(cmdSN(next)) != TargetSession.Admission.ACCEPT) {
                 return;
             }
             execute(next);
@@ -435,7 +435,7 @@ final class IscsiConnection implements PduHandler {
             address = "[" + address + "]";
         }
         String portal = address + ":" + transport.localPort() + "," + TargetServer.TPGT;
-        Session s = session;
+        TargetSession s = session;
         for (TargetNode node : server.nodes()) {
             boolean wanted = switch (value) {
                 case "All" -> s.discovery();

@@ -26,7 +26,7 @@ final class TcpPortal implements AutoCloseable {
     private final InetSocketAddress bound;
     private final Function<PduTransport, PduHandler> handlers;
     private final BooleanSupplier admits;
-    private final Set<TcpConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<TcpPortalConnection> connections = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private final int id = PORTAL_IDS.incrementAndGet();
     private final AtomicInteger connectionIds = new AtomicInteger();
@@ -88,8 +88,8 @@ final class TcpPortal implements AutoCloseable {
             }
             try {
                 String name = "ostia-target-portal-" + id + "-conn-" + connectionIds.incrementAndGet();
-                TcpConnection[] holder = new TcpConnection[1];
-                TcpConnection connection = new TcpConnection(channel, name, handlers,
+                TcpPortalConnection[] holder = new TcpPortalConnection[1];
+                TcpPortalConnection connection = new TcpPortalConnection(channel, name, handlers,
                         () -> connections.remove(holder[0]));
                 holder[0] = connection;
                 connections.add(connection);
@@ -130,7 +130,7 @@ final class TcpPortal implements AutoCloseable {
         }
         List<Thread> threads = new ArrayList<>();
         threads.add(acceptor);
-        for (TcpConnection connection : List.copyOf(connections)) {
+        for (TcpPortalConnection connection : List.copyOf(connections)) {
             connection.close();
             threads.add(connection.thread());
         }

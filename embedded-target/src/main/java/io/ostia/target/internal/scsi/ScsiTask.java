@@ -110,7 +110,7 @@ public final class ScsiTask {
         return transferLength;
     }
 
-    void fail(ScsiException e) {
+    void fail(ScsiStatusException e) {
         fail(e.status(), e.sense());
     }
 

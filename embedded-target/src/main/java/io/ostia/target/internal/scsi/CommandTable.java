@@ -119,7 +119,7 @@ final class CommandTable {
     }
 
     /** REPORT SUPPORTED OPERATION CODES parameter data (SPC-4 6.35). */
-    static byte[] report(byte[] cdb) throws ScsiException {
+    static byte[] report(byte[] cdb) throws ScsiStatusException {
         boolean timeouts = (cdb[2] & 0x80) != 0;
         int options = cdb[2] & 0x07;
         int opcode = cdb[3] & 0xff;
@@ -146,18 +146,18 @@ final class CommandTable {
         switch (options) {
             case 1 -> {
                 if (HAS_SERVICE_ACTIONS[opcode]) {
-                    throw ScsiException.invalidCdb(2, 2);
+                    throw ScsiStatusException.invalidCdb(2, 2);
                 }
                 entry = find(opcode, -1);
             }
             case 2 -> {
                 if (BY_OPCODE[opcode] != null && !HAS_SERVICE_ACTIONS[opcode]) {
-                    throw ScsiException.invalidCdb(2, 2);
+                    throw ScsiStatusException.invalidCdb(2, 2);
                 }
                 entry = find(opcode, serviceAction);
             }
             case 3 -> entry = HAS_SERVICE_ACTIONS[opcode] ? find(opcode, serviceAction) : find(opcode, -1);
-            default -> throw ScsiException.invalidCdb(2, 2);
+            default -> throw ScsiStatusException.invalidCdb(2, 2);
         }
         if (entry == null) {
             byte[] out = new byte[4];

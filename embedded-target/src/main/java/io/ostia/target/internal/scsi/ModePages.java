@@ -24,18 +24,18 @@ final class ModePages {
         this.writeCache = writeCache;
     }
 
-    byte[] sense(byte[] cdb, boolean ten, long blocks, int blockSize) throws ScsiException {
+    byte[] sense(byte[] cdb, boolean ten, long blocks, int blockSize) throws ScsiStatusException {
         boolean dbd = (cdb[1] & 0x08) != 0;
         boolean longLba = ten && (cdb[1] & 0x10) != 0;
         int pageControl = (cdb[2] & 0xc0) >>> 6;
         int page = cdb[2] & 0x3f;
         int subpage = cdb[3] & 0xff;
         if (pageControl == 3) {
-            throw ScsiException.illegal(AdditionalSense.SAVING_PARAMETERS_NOT_SUPPORTED);
+            throw ScsiStatusException.illegal(AdditionalSense.SAVING_PARAMETERS_NOT_SUPPORTED);
         }
         boolean changeable = pageControl == 1;
         if (subpage != 0 && !(page == ALL_PAGES && subpage == 0xff)) {
-            throw ScsiException.invalidCdb(3, -1);
+            throw ScsiStatusException.invalidCdb(3, -1);
         }
         ByteArrayOutputStream pages = new ByteArrayOutputStream();
         switch (page) {
@@ -47,7 +47,7 @@ final class ModePages {
                 pages.writeBytes(control(changeable));
                 pages.writeBytes(informationalExceptions());
             }
-            default -> throw ScsiException.invalidCdb(2, 5);
+            default -> throw ScsiStatusException.invalidCdb(2, 5);
         }
         byte[] descriptor = dbd ? new byte[0] : blockDescriptor(longLba, blocks, blockSize);
         int header = ten ? 8 : 4;

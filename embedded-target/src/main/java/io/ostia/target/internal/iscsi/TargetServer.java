@@ -73,7 +73,7 @@ public final class TargetServer implements AutoCloseable {
     private final Settings settings;
     private final List<PortalSpec> portalSpecs;
     private final List<TcpPortal> portals = new ArrayList<>();
-    private final Map<String, Session> sessions = new HashMap<>();
+    private final Map<String, TargetSession> sessions = new HashMap<>();
     private final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger pingTags = new AtomicInteger();
     /** Write data buffered by all connections, bounded by {@link BufferPool#BUDGET}. */
@@ -189,17 +189,17 @@ public final class TargetServer implements AutoCloseable {
      * Registers a new session once login succeeded, reinstating (closing) an older session of
      * the same initiator port on the same target (RFC 7143 §6.3.5).
      */
-    Session createSession(TargetNode node, String initiatorName, long isid, int firstCmdSN,
+    TargetSession createSession(TargetNode node, String initiatorName, long isid, int firstCmdSN,
                           IscsiConnection connection) throws IOException {
-        Session old;
-        Session session;
+        TargetSession old;
+        TargetSession session;
         synchronized (this) {
             if (closed) {
                 throw new IOException("target is shutting down");
             }
             String key = sessionKey(initiatorName, isid, node == null ? "" : node.name());
             int tsih = allocateTsih();
-            session = new Session(node, initiatorName, isid, tsih, firstCmdSN, settings.commandWindow());
+            session = new TargetSession(node, initiatorName, isid, tsih, firstCmdSN, settings.commandWindow());
             session.attach(connection);
             old = sessions.put(key, session);
         }
@@ -219,7 +219,7 @@ public final class TargetServer implements AutoCloseable {
             int candidate = nextTsih;
             nextTsih = nextTsih == 65535 ? 1 : nextTsih + 1;
             boolean used = false;
-            for (Session s : sessions.values()) {
+            for (TargetSession s : sessions.values()) {
                 if (s.tsih() == candidate) {
                     used = true;
                     break;
@@ -233,7 +233,7 @@ public final class TargetServer implements AutoCloseable {
     }
 
     /** The connection ended; with one connection per session, so did its session. */
-    void connectionClosed(Session session, IscsiConnection connection) {
+    void connectionClosed(TargetSession session, IscsiConnection connection) {
         connections.remove(connection);
         boolean removed;
         synchronized (this) {
@@ -254,7 +254,7 @@ public final class TargetServer implements AutoCloseable {
      * Releases what {@code session}'s I_T nexus holds on its LUs (a RESERVE(6) reservation, unit
      * attentions); on logout, connection loss or reinstatement, so possibly twice.
      */
-    void nexusEnded(Session session) {
+    void nexusEnded(TargetSession session) {
         if (session.node() == null) {
             return;
         }
@@ -267,10 +267,10 @@ public final class TargetServer implements AutoCloseable {
      * LUN RESET from {@code requester}: the other sessions' tasks on the LU are aborted and
      * every other session on the node gets a unit attention.
      */
-    void resetUnit(Session requester, LogicalUnit unit) {
+    void resetUnit(TargetSession requester, LogicalUnit unit) {
         List<Nexus> nexuses = new ArrayList<>();
         synchronized (this) {
-            for (Session s : sessions.values()) {
+            for (TargetSession s : sessions.values()) {
                 if (s.node() == requester.node()) {
                     nexuses.add(s.nexus());
                     IscsiConnection connection = s.connection();

@@ -276,7 +276,7 @@ final class Login {
                 negotiated.immediateData(), negotiated.initialR2T(), negotiated.maxOutstandingR2T(),
                 negotiated.headerDigest(), negotiated.dataDigest(), negotiated.defaultTime2Wait(),
                 negotiated.defaultTime2Retain());
-        Session session = server.createSession(node, initiatorName, isid, request.cmdSN(), connection);
+        TargetSession session = server.createSession(node, initiatorName, isid, request.cmdSN(), connection);
         tsih = session.tsih();
         respond(request, true, LoginStage.FULL_FEATURE_PHASE, LoginStatus.SUCCESS, TextCodec.formatSegment(answers),
                 session.tsih());

@@ -102,18 +102,18 @@ public final class LogicalUnit implements AutoCloseable {
                     && op != ScsiOpcode.REQUEST_SENSE) {
                 AdditionalSense ua = takeUnitAttention(nexus);
                 if (ua != null) {
-                    throw ScsiException.check(SenseKey.UNIT_ATTENTION, ua);
+                    throw ScsiStatusException.check(SenseKey.UNIT_ATTENTION, ua);
                 }
             }
             CommandTable.Entry entry = CommandTable.find(task.cdb());
             if (entry == null) {
-                throw ScsiException.illegal(AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
+                throw ScsiStatusException.illegal(AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
             }
             if (entry.reservationClass() != CommandTable.ALLOWED && reservationConflict(nexus, entry)) {
-                throw ScsiException.reservationConflict();
+                throw ScsiStatusException.reservationConflict();
             }
             dispatch(task, op);
-        } catch (ScsiException e) {
+        } catch (ScsiStatusException e) {
             task.fail(e);
         } catch (IOException e) {
             boolean write = CommandTable.writes(task.opcode());
@@ -135,7 +135,7 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    private void dispatch(ScsiTask t, int op) throws ScsiException, IOException {
+    private void dispatch(ScsiTask t, int op) throws ScsiStatusException, IOException {
         byte[] cdb = t.cdb();
         switch (op) {
             case ScsiOpcode.TEST_UNIT_READY -> { }
@@ -194,7 +194,7 @@ public final class LogicalUnit implements AutoCloseable {
                     reservations.release6(t.nexus());
                 }
             }
-            default -> throw ScsiException.illegal(AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
+            default -> throw ScsiStatusException.illegal(AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
         }
     }
 
@@ -250,27 +250,27 @@ public final class LogicalUnit implements AutoCloseable {
 
     // ---------------------------------------------------------------- block I/O
 
-    private void checkRange(long lba, long count) throws ScsiException {
+    private void checkRange(long lba, long count) throws ScsiStatusException {
         if (lba < 0 || count < 0 || lba > blocks || count > blocks - lba) {
-            throw ScsiException.lbaOutOfRange();
+            throw ScsiStatusException.lbaOutOfRange();
         }
     }
 
-    private void checkTransfer(long count, int lengthByte) throws ScsiException {
+    private void checkTransfer(long count, int lengthByte) throws ScsiStatusException {
         if (count * blockSize > MAX_TRANSFER_BYTES) {
-            throw ScsiException.invalidCdb(lengthByte, -1);
+            throw ScsiStatusException.invalidCdb(lengthByte, -1);
         }
     }
 
-    private static void checkProtect(byte[] cdb) throws ScsiException {
+    private static void checkProtect(byte[] cdb) throws ScsiStatusException {
         if ((cdb[1] & 0xe0) != 0) {
-            throw ScsiException.invalidCdb(1, 7); // RDPROTECT/WRPROTECT/VRPROTECT: no protection information
+            throw ScsiStatusException.invalidCdb(1, 7); // RDPROTECT/WRPROTECT/VRPROTECT: no protection information
         }
     }
 
-    private void checkWritable() throws ScsiException {
+    private void checkWritable() throws ScsiStatusException {
         if (store.readOnly()) {
-            throw ScsiException.check(SenseKey.DATA_PROTECT, AdditionalSense.WRITE_PROTECTED);
+            throw ScsiStatusException.check(SenseKey.DATA_PROTECT, AdditionalSense.WRITE_PROTECTED);
         }
     }
 
@@ -284,7 +284,7 @@ public final class LogicalUnit implements AutoCloseable {
         };
     }
 
-    private void read(ScsiTask t, long lba, long count, boolean hasFlags) throws ScsiException, IOException {
+    private void read(ScsiTask t, long lba, long count, boolean hasFlags) throws ScsiStatusException, IOException {
         if (hasFlags) {
             checkProtect(t.cdb());
         }
@@ -303,7 +303,7 @@ public final class LogicalUnit implements AutoCloseable {
         t.returnedBlocks(wanted, length);
     }
 
-    private void write(ScsiTask t, long lba, long count, boolean hasFlags) throws ScsiException, IOException {
+    private void write(ScsiTask t, long lba, long count, boolean hasFlags) throws ScsiStatusException, IOException {
         if (hasFlags) {
             checkProtect(t.cdb());
         }
@@ -327,18 +327,18 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    private void writeSame(ScsiTask t, long lba, long count, boolean sixteen) throws ScsiException, IOException {
+    private void writeSame(ScsiTask t, long lba, long count, boolean sixteen) throws ScsiStatusException, IOException {
         byte[] cdb = t.cdb();
         checkProtect(cdb);
         if ((cdb[1] & 0x10) != 0) {
-            throw ScsiException.invalidCdb(1, 4); // ANCHOR: anchored state not supported
+            throw ScsiStatusException.invalidCdb(1, 4); // ANCHOR: anchored state not supported
         }
         boolean noDataOut = sixteen && (cdb[1] & 0x01) != 0;
         if (count == 0) {
-            throw ScsiException.invalidCdb(sixteen ? 10 : 7, -1); // WSNZ is set in the Block Limits page
+            throw ScsiStatusException.invalidCdb(sixteen ? 10 : 7, -1); // WSNZ is set in the Block Limits page
         }
         if (count > CommandTable.MAX_WRITE_SAME_BLOCKS) {
-            throw ScsiException.invalidCdb(sixteen ? 10 : 7, -1);
+            throw ScsiStatusException.invalidCdb(sixteen ? 10 : 7, -1);
         }
         checkRange(lba, count);
         checkWritable();
@@ -348,7 +348,7 @@ public final class LogicalUnit implements AutoCloseable {
             pattern = null;
         } else {
             if (t.dataOut().byteSize() != blockSize) {
-                throw ScsiException.illegal(INVALID_FIELD_IN_INFORMATION_UNIT);
+                throw ScsiStatusException.illegal(INVALID_FIELD_IN_INFORMATION_UNIT);
             }
             pattern = t.dataOut();
         }
@@ -384,10 +384,10 @@ public final class LogicalUnit implements AutoCloseable {
         return true;
     }
 
-    private void unmap(ScsiTask t) throws ScsiException, IOException {
+    private void unmap(ScsiTask t) throws ScsiStatusException, IOException {
         byte[] cdb = t.cdb();
         if ((cdb[1] & 0x01) != 0) {
-            throw ScsiException.invalidCdb(1, 0); // ANCHOR
+            throw ScsiStatusException.invalidCdb(1, 0); // ANCHOR
         }
         int listLength = Bytes.u16(cdb, 7);
         t.transferLength(listLength);
@@ -396,18 +396,18 @@ public final class LogicalUnit implements AutoCloseable {
             return;
         }
         if (listLength < 8 || t.dataOut().byteSize() < listLength) {
-            throw ScsiException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+            throw ScsiStatusException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
         }
         byte[] params = t.dataOut().asSlice(0, listLength).toArray(ValueLayout.JAVA_BYTE);
         int descriptorBytes = Math.min(Bytes.u16(params, 2), listLength - 8) & ~15;
         if (descriptorBytes / 16 > MAX_UNMAP_DESCRIPTORS) {
-            throw ScsiException.invalidParameter(2, -1);
+            throw ScsiStatusException.invalidParameter(2, -1);
         }
         for (int off = 8; off < 8 + descriptorBytes; off += 16) {
             long lba = Bytes.u64(params, off);
             long count = Bytes.u32(params, off + 8);
             if (count > CommandTable.MAX_UNMAP_BLOCKS) {
-                throw ScsiException.invalidParameter(off + 8, -1);
+                throw ScsiStatusException.invalidParameter(off + 8, -1);
             }
             checkRange(lba, count);
         }
@@ -425,12 +425,12 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    private void verify(ScsiTask t, long lba, long count) throws ScsiException, IOException {
+    private void verify(ScsiTask t, long lba, long count) throws ScsiStatusException, IOException {
         byte[] cdb = t.cdb();
         checkProtect(cdb);
         int byteCheck = (cdb[1] >>> 1) & 0x03;
         if (byteCheck == 0x02) {
-            throw ScsiException.invalidCdb(1, 2);
+            throw ScsiStatusException.invalidCdb(1, 2);
         }
         checkRange(lba, count);
         checkTransfer(count, lengthByte(t.opcode()));
@@ -440,7 +440,7 @@ public final class LogicalUnit implements AutoCloseable {
         long compareBytes = byteCheck == 0x01 ? count * blockSize : blockSize;
         t.transferLength(compareBytes);
         if (t.dataOut().byteSize() < compareBytes) {
-            throw ScsiException.illegal(INVALID_FIELD_IN_INFORMATION_UNIT);
+            throw ScsiStatusException.illegal(INVALID_FIELD_IN_INFORMATION_UNIT);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment medium = arena.allocate(count * blockSize);
@@ -457,18 +457,18 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    private static ScsiException miscompare(long offset) {
-        return ScsiException.check(new SenseData(true, SenseKey.MISCOMPARE,
+    private static ScsiStatusException miscompare(long offset) {
+        return ScsiStatusException.check(new SenseData(true, SenseKey.MISCOMPARE,
                 AdditionalSense.MISCOMPARE_DURING_VERIFY, java.util.OptionalLong.of(offset), -1));
     }
 
-    private void compareAndWrite(ScsiTask t) throws ScsiException, IOException {
+    private void compareAndWrite(ScsiTask t) throws ScsiStatusException, IOException {
         byte[] cdb = t.cdb();
         checkProtect(cdb);
         long lba = Bytes.u64(cdb, 2);
         int count = Bytes.u8(cdb, 13);
         if (count > MAX_COMPARE_AND_WRITE_BLOCKS) {
-            throw ScsiException.invalidCdb(13, -1);
+            throw ScsiStatusException.invalidCdb(13, -1);
         }
         checkRange(lba, count);
         checkWritable();
@@ -476,12 +476,12 @@ public final class LogicalUnit implements AutoCloseable {
         t.transferLength(2 * half);
         if (count == 0) {
             if (t.dataOut().byteSize() > 0) {
-                throw ScsiException.invalidCdb(13, -1); // data for zero blocks: the length field is wrong
+                throw ScsiStatusException.invalidCdb(13, -1); // data for zero blocks: the length field is wrong
             }
             return;
         }
         if (t.dataOut().byteSize() != 2 * half) {
-            throw ScsiException.illegal(INVALID_FIELD_IN_INFORMATION_UNIT);
+            throw ScsiStatusException.illegal(INVALID_FIELD_IN_INFORMATION_UNIT);
         }
         atomicity.writeLock().lock();
         try (Arena arena = Arena.ofConfined()) {
@@ -500,7 +500,7 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    private void synchronizeCache(long lba, long count) throws ScsiException, IOException {
+    private void synchronizeCache(long lba, long count) throws ScsiStatusException, IOException {
         checkRange(lba, count);
         store.flush();
     }
@@ -514,10 +514,10 @@ public final class LogicalUnit implements AutoCloseable {
         t.returnData(out, 8, 8);
     }
 
-    private void readCapacity16(ScsiTask t) throws ScsiException {
+    private void readCapacity16(ScsiTask t) throws ScsiStatusException {
         byte[] cdb = t.cdb();
         if ((cdb[1] & 0x1f) != ScsiOpcode.SA_READ_CAPACITY_16) {
-            throw ScsiException.invalidCdb(1, 4);
+            throw ScsiStatusException.invalidCdb(1, 4);
         }
         byte[] out = new byte[32];
         Bytes.put64(out, 0, blocks - 1);
@@ -526,7 +526,7 @@ public final class LogicalUnit implements AutoCloseable {
         t.returnData(out, 32, Bytes.u32(cdb, 10));
     }
 
-    private void requestSense(ScsiTask t) throws ScsiException {
+    private void requestSense(ScsiTask t) throws ScsiStatusException {
         byte[] cdb = t.cdb();
         boolean descriptor = (cdb[1] & 0x01) != 0;
         AdditionalSense ua = attentionsPending ? takeUnitAttention(t.nexus()) : null;
@@ -545,17 +545,17 @@ public final class LogicalUnit implements AutoCloseable {
         t.returnData(out, out.length, Bytes.u8(cdb, 4));
     }
 
-    private void inquiry(ScsiTask t) throws ScsiException {
+    private void inquiry(ScsiTask t) throws ScsiStatusException {
         byte[] cdb = t.cdb();
         if ((cdb[1] & 0x02) != 0) {
-            throw ScsiException.invalidCdb(1, 1); // CMDDT is obsolete
+            throw ScsiStatusException.invalidCdb(1, 1); // CMDDT is obsolete
         }
         long allocation = Bytes.u16(cdb, 3);
         boolean evpd = (cdb[1] & 0x01) != 0;
         int page = Bytes.u8(cdb, 2);
         if (!evpd) {
             if (page != 0) {
-                throw ScsiException.invalidCdb(2, -1);
+                throw ScsiStatusException.invalidCdb(2, -1);
             }
             byte[] out = Inquiry.standard(0x00);
             t.returnData(out, out.length, allocation);
@@ -568,7 +568,7 @@ public final class LogicalUnit implements AutoCloseable {
             case 0xb0 -> Inquiry.blockLimits(blockSize);
             case 0xb1 -> Inquiry.blockDeviceCharacteristics();
             case 0xb2 -> Inquiry.logicalBlockProvisioning();
-            default -> throw ScsiException.invalidCdb(2, -1);
+            default -> throw ScsiStatusException.invalidCdb(2, -1);
         };
         t.returnData(out, out.length, allocation);
     }
@@ -606,11 +606,11 @@ public final class LogicalUnit implements AutoCloseable {
         int select = Bytes.u8(cdb, 2);
         long allocation = Bytes.u32(cdb, 6);
         if (select > 2) {
-            t.fail(ScsiException.invalidCdb(2, -1));
+            t.fail(ScsiStatusException.invalidCdb(2, -1));
             return;
         }
         if (allocation < 16) {
-            t.fail(ScsiException.invalidCdb(6, -1));
+            t.fail(ScsiStatusException.invalidCdb(6, -1));
             return;
         }
         byte[] out = new byte[8 + 8 * luns.length];
@@ -623,16 +623,16 @@ public final class LogicalUnit implements AutoCloseable {
 
     // ---------------------------------------------------------------- opcodes, reservations
 
-    private void reportSupportedOperationCodes(ScsiTask t) throws ScsiException {
+    private void reportSupportedOperationCodes(ScsiTask t) throws ScsiStatusException {
         byte[] cdb = t.cdb();
         if ((cdb[1] & 0x1f) != ScsiOpcode.SA_REPORT_SUPPORTED_OPERATION_CODES) {
-            throw ScsiException.invalidCdb(1, 4);
+            throw ScsiStatusException.invalidCdb(1, 4);
         }
         byte[] out = CommandTable.report(cdb);
         t.returnData(out, out.length, Bytes.u32(cdb, 6));
     }
 
-    private void persistentReserveIn(ScsiTask t) throws ScsiException {
+    private void persistentReserveIn(ScsiTask t) throws ScsiStatusException {
         byte[] cdb = t.cdb();
         byte[] out;
         synchronized (reservations) {
@@ -641,25 +641,25 @@ public final class LogicalUnit implements AutoCloseable {
                 case 0x01 -> reservations.readReservation();
                 case 0x02 -> Reservations.reportCapabilities();
                 case 0x03 -> reservations.readFullStatus();
-                default -> throw ScsiException.invalidCdb(1, 4);
+                default -> throw ScsiStatusException.invalidCdb(1, 4);
             };
         }
         t.returnData(out, out.length, Bytes.u16(cdb, 7));
     }
 
-    private void persistentReserveOut(ScsiTask t) throws ScsiException {
+    private void persistentReserveOut(ScsiTask t) throws ScsiStatusException {
         byte[] cdb = t.cdb();
         long listLength = Bytes.u32(cdb, 5);
         t.transferLength(listLength);
         int serviceAction = cdb[1] & 0x1f;
         if (serviceAction > 0x06) {
-            throw ScsiException.invalidCdb(1, 4); // REGISTER AND MOVE and reserved actions
+            throw ScsiStatusException.invalidCdb(1, 4); // REGISTER AND MOVE and reserved actions
         }
         if (listLength != 24) {
-            throw ScsiException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+            throw ScsiStatusException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
         }
         if (t.dataOut().byteSize() < 24) {
-            throw ScsiException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+            throw ScsiStatusException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
         }
         byte[] params = t.dataOut().asSlice(0, 24).toArray(ValueLayout.JAVA_BYTE);
         synchronized (reservations) {
