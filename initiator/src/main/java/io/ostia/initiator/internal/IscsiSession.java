@@ -11,6 +11,7 @@ import io.ostia.api.SessionOptions;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.AsyncMessage;
 import io.ostia.api.pdu.DataIn;
+import io.ostia.api.pdu.FullFeatureTargetPdu;
 import io.ostia.api.pdu.LogoutRequest;
 import io.ostia.api.pdu.LogoutResponse;
 import io.ostia.api.pdu.NopIn;
@@ -374,38 +375,19 @@ final class IscsiSession implements Session, SessionConnection.Listener {
             return;
         }
         lastReceiveNanos = System.nanoTime();
+        if (pdu instanceof FullFeatureTargetPdu status && status.statusPresent()) {
+            // Before the completion: a dependent command issued from it must see the new window.
+            statusReceived(conn, status);
+        }
         switch (pdu) {
-            case ScsiResponse r -> {
-                statusReceived(conn, r.statSN(), r.expCmdSN(), r.maxCmdSN());
-                completeTask(r.initiatorTaskTag(), r.response(), r.status(), r.data(),
-                        r.residualUnderflow() ? r.residualCount() : r.residualOverflow() ? -r.residualCount() : 0);
-            }
-            case DataIn d when d.statusPresent() -> {
-                statusReceived(conn, d.statSN(), d.expCmdSN(), d.maxCmdSN());
-                completeTask(d.initiatorTaskTag(), 0, d.status(), Pdu.NO_DATA,
-                        d.residualUnderflow() ? d.residualCount() : d.residualOverflow() ? -d.residualCount() : 0);
-            }
+            case ScsiResponse r -> completeTask(r.initiatorTaskTag(), r.response(), r.status(), r.data(),
+                    r.residualUnderflow() ? r.residualCount() : r.residualOverflow() ? -r.residualCount() : 0);
+            case DataIn d when d.statusPresent() -> completeTask(d.initiatorTaskTag(), 0, d.status(), Pdu.NO_DATA,
+                    d.residualUnderflow() ? d.residualCount() : d.residualOverflow() ? -d.residualCount() : 0);
             case NopIn n -> nopIn(conn, n);
-            case TaskManagementResponse r -> {
-                statusReceived(conn, r.statSN(), r.expCmdSN(), r.maxCmdSN());
-                answer(r.initiatorTaskTag(), r);
-            }
-            case LogoutResponse r -> {
-                statusReceived(conn, r.statSN(), r.expCmdSN(), r.maxCmdSN());
-                answer(r.initiatorTaskTag(), r);
-            }
-            case TextResponse r -> {
-                statusReceived(conn, r.statSN(), r.expCmdSN(), r.maxCmdSN());
-                answer(r.initiatorTaskTag(), r);
-            }
-            case AsyncMessage m -> {
-                statusReceived(conn, m.statSN(), m.expCmdSN(), m.maxCmdSN());
-                asyncMessage(conn, m);
-            }
-            case Reject r -> {
-                statusReceived(conn, r.statSN(), r.expCmdSN(), r.maxCmdSN());
-                reject(conn, r);
-            }
+            case TaskManagementResponse _, LogoutResponse _, TextResponse _ -> answer(pdu.initiatorTaskTag(), pdu);
+            case AsyncMessage m -> asyncMessage(conn, m);
+            case Reject r -> reject(conn, r);
             default -> connectionFailed(conn, new ProtocolException("Opcode",
                     pdu.opcode() + " is not expected in full-feature phase of a normal session"));
         }
@@ -418,9 +400,9 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         }
     }
 
-    private void statusReceived(SessionConnection conn, int statSN, int expCmdSN, int maxCmdSN) {
-        conn.statSNReceived(statSN);
-        if (window.update(expCmdSN, maxCmdSN)) {
+    private void statusReceived(SessionConnection conn, FullFeatureTargetPdu status) {
+        conn.statSNReceived(status.statSN());
+        if (window.update(status.expCmdSN(), status.maxCmdSN())) {
             schedulePump();
         }
     }
