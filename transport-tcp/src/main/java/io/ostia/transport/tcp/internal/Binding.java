@@ -533,7 +533,7 @@ final class Binding implements ConnectionBinding {
             }
             case LoginResponse response -> {
                 deliver(response);
-                if (isFinalLoginResponse(response)) {
+                if (response.isFinal()) {
                     switchToFullFeature();
                 }
             }
@@ -756,11 +756,6 @@ final class Binding implements ConnectionBinding {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "closing the receive selector of the connection to " + peer + " failed", e);
         }
-    }
-
-    private static boolean isFinalLoginResponse(LoginResponse response) {
-        return response.transit() && response.nextStage() == io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE
-                && response.statusClass() == 0;
     }
 
     /** Carries a refused placement out of the decoder, whose callback cannot throw checked exceptions. */
