@@ -173,27 +173,26 @@ public abstract class VerbsContract {
 
     @Test
     void disconnectIsAnsweredByThePeersDisconnectThenBothReachTimewaitExit() throws Exception {
-        ConnectedPair p = connect();
-        p.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(5).add(p.serverSide.mr, 0, 64));
-        disconnectInTurn(p.client, p.clientEvents, p.server, p.serverEvents);
-        WorkCompletion flushed = p.serverSide.next();
-        assertEquals(5, flushed.wrId());
-        assertEquals(WorkCompletionStatus.FLUSH_ERROR, flushed.status());
+        disconnectInTurn(true);
     }
 
     @Test
     void thePassiveSideCanDisconnectFirst() throws Exception {
-        ConnectedPair p = connect();
-        p.clientSide.qp.postReceive(new ReceiveWorkRequest().wrId(6).add(p.clientSide.mr, 0, 64));
-        disconnectInTurn(p.server, p.serverEvents, p.client, p.clientEvents);
-        WorkCompletion flushed = p.clientSide.next();
-        assertEquals(6, flushed.wrId());
-        assertEquals(WorkCompletionStatus.FLUSH_ERROR, flushed.status());
+        disconnectInTurn(false);
     }
 
-    /** {@code first} disconnects; the peer is told and answers; then both are through. */
-    private static void disconnectInTurn(CmId first, CmEventRecorder firstEvents, CmId peer, CmEventRecorder peerEvents)
-            throws InterruptedException {
+    /**
+     * One side disconnects; the peer is told at once and answers with its own disconnect; then
+     * both are through, and a receive the peer had posted is flushed.
+     */
+    private void disconnectInTurn(boolean clientFirst) throws InterruptedException {
+        ConnectedPair p = connect();
+        CmId first = clientFirst ? p.client : p.server;
+        CmId peer = clientFirst ? p.server : p.client;
+        CmEventRecorder firstEvents = clientFirst ? p.clientEvents : p.serverEvents;
+        CmEventRecorder peerEvents = clientFirst ? p.serverEvents : p.clientEvents;
+        ConnectedPair.Side peerSide = clientFirst ? p.serverSide : p.clientSide;
+        peerSide.qp.postReceive(new ReceiveWorkRequest().wrId(5).add(peerSide.mr, 0, 64));
         first.disconnect();
         peerEvents.expect(CmEventType.DISCONNECTED);
         firstEvents.expectNone(CmEventRecorder.QUIET); // told only once the peer answers
@@ -201,6 +200,9 @@ public abstract class VerbsContract {
         firstEvents.expect(CmEventType.DISCONNECTED);
         firstEvents.expect(CmEventType.TIMEWAIT_EXIT);
         peerEvents.expect(CmEventType.TIMEWAIT_EXIT);
+        WorkCompletion flushed = peerSide.next();
+        assertEquals(5, flushed.wrId());
+        assertEquals(WorkCompletionStatus.FLUSH_ERROR, flushed.status());
         first.disconnect(); // idempotent
         peer.disconnect();
         firstEvents.expectNone(CmEventRecorder.QUIET);
