@@ -181,6 +181,17 @@ public abstract class VerbsContract {
         disconnectInTurn(false);
     }
 
+    @Test
+    void closingTheToldSideAnswersTheDisconnect() throws Exception {
+        ConnectedPair p = connect();
+        p.client.disconnect();
+        p.serverEvents.expect(CmEventType.DISCONNECTED);
+        p.serverSide.qp.close();
+        p.server.close(); // as rdma_destroy_id does, sends the answer the server owed
+        p.clientEvents.expect(CmEventType.DISCONNECTED);
+        p.clientEvents.expect(CmEventType.TIMEWAIT_EXIT);
+    }
+
     /**
      * One side disconnects; the peer is told at once and answers with its own disconnect; then
      * both are through, and a receive the peer had posted is flushed.
