@@ -13,7 +13,7 @@ public final class Main {
             Commands:
               demo [-s seconds] [--size 256M] [-m depth]
                    start the embedded target on loopback and run the initiator against it
-              target [-a address] [-p port] [-n iqn] [-s size] [-f file] [-b 512|4096] [-r] [--chap user%secret]
+              target [-a address] [-p port] [-n iqn] [-s size] [-f file] [-b 512|4096] [-r] [--chap user%secret [--mutual-chap user%secret]]
                    serve one LUN (RAM, or a file with -f) from the embedded target until Ctrl-C
               ls   [-i iqn] [-s] iscsi://host[:port]
                    discover targets with SendTargets; -s also lists each target's LUNs

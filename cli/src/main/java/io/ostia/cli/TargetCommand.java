@@ -18,7 +18,7 @@ final class TargetCommand implements Main.Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
-        Args args = Args.parse(argv, 1, Set.of("r"), Set.of("a", "p", "n", "s", "f", "b", "chap"),
+        Args args = Args.parse(argv, 1, Set.of("r"), Set.of("a", "p", "n", "s", "f", "b", "chap", "mutual-chap"),
                 Map.of("address", "a", "port", "p", "name", "n", "size", "s", "file", "f", "block-size", "b",
                         "read-only", "r"));
         String address = args.value("a", "127.0.0.1");
@@ -31,7 +31,7 @@ final class TargetCommand implements Main.Command {
         }
         LunSpec spec = (args.value("f", null) == null ? LunSpec.ram(size) : LunSpec.file(Path.of(args.value("f", null)), size))
                 .withBlockSize(blockSize).withReadOnly(args.flag("r"));
-        ChapCredentials chap = args.value("chap", null) == null ? null : parseChap(args.value("chap", null));
+        ChapCredentials chap = chap(args);
         CountDownLatch stopped = new CountDownLatch(1);
         try {
             IscsiTarget target = IscsiTarget.builder().portal(address, port)
@@ -59,11 +59,33 @@ final class TargetCommand implements Main.Command {
         }
     }
 
-    private static ChapCredentials parseChap(String value) throws Args.UsageException {
+    /**
+     * {@code --chap user%secret}: what initiators must answer; {@code --mutual-chap user%secret}
+     * adds the target's own name and secret for initiators that ask it to authenticate too.
+     */
+    private static ChapCredentials chap(Args args) throws Args.UsageException {
+        String initiator = args.value("chap", null);
+        String target = args.value("mutual-chap", null);
+        if (initiator == null) {
+            if (target != null) {
+                throw new Args.UsageException("--mutual-chap needs --chap user%secret too: in mutual CHAP the"
+                        + " initiator authenticates first");
+            }
+            return null;
+        }
+        String[] user = userAndSecret("--chap", initiator);
+        if (target == null) {
+            return ChapCredentials.oneWay(user[0], user[1]);
+        }
+        String[] own = userAndSecret("--mutual-chap", target);
+        return ChapCredentials.mutual(user[0], user[1], own[0], own[1]);
+    }
+
+    private static String[] userAndSecret(String option, String value) throws Args.UsageException {
         int pct = value.indexOf('%');
         if (pct <= 0 || pct == value.length() - 1) {
-            throw new Args.UsageException("--chap takes user%secret");
+            throw new Args.UsageException(option + " takes user%secret, not '" + value + "'");
         }
-        return ChapCredentials.oneWay(value.substring(0, pct), value.substring(pct + 1));
+        return new String[] {value.substring(0, pct), value.substring(pct + 1)};
     }
 }
