@@ -25,6 +25,16 @@ import java.util.Set;
 final class LsCommand implements Main.Command {
 
     @Override
+    public String usage() {
+        return """
+                Usage: ostia ls [-s] [options] iscsi://[user[%password]@]host[:port]
+                  Discovers targets with SendTargets and lists them, as iscsi-ls does.
+                  -s, --show-luns   also log in to each target and list its LUNs; a target whose LUNs
+                                    cannot be shown is named on stderr with the reason (exit status 1)
+                """ + Connection.USAGE;
+    }
+
+    @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Connection.union(Connection.FLAGS, Set.of("s")), Connection.VALUES,
                 Connection.union(Connection.ALIASES, Map.of("show-luns", "s")));
