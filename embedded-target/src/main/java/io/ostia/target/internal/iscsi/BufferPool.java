@@ -1,5 +1,8 @@
 package io.ostia.target.internal.iscsi;
 
+import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ScsiCommand;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -66,6 +69,21 @@ final class BufferPool implements AutoCloseable {
         lent.put(slice, block);
         targetLent.addAndGet(block.whole().byteSize());
         return slice;
+    }
+
+    /**
+     * The whole write buffer for {@code header} when it is a write (not bidirectional) whose
+     * {@code length} bytes of immediate data fit its expected length and the budget allows it;
+     * otherwise null, and the decoder allocates (the command is refused later).
+     */
+    MemorySegment forImmediateData(Pdu header, int length) {
+        if (header instanceof ScsiCommand c && c.write() && !c.read()) {
+            long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
+            if (length <= expected && affords(expected)) {
+                return take(expected);
+            }
+        }
+        return null;
     }
 
     /** Whether lending {@code bytes} more keeps the target within {@link #BUDGET}. */

@@ -8,7 +8,6 @@ import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.scsi.AdditionalSense;
-import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.scsi.SenseData;
 import io.ostia.api.scsi.SenseKey;
 import io.ostia.rdma.MemoryAccess;
@@ -84,14 +83,8 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
 
     @Override
     public MemorySegment destination(Pdu header, int length) {
-        if (header instanceof ScsiCommand c && c.write() && !c.read()) {
-            long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
-            if (length <= expected && buffers.affords(expected)) {
-                placedImmediate = buffers.take(expected);
-                return placedImmediate.asSlice(0, length);
-            }
-        }
-        return null;
+        placedImmediate = buffers.forImmediateData(header, length);
+        return placedImmediate == null ? null : placedImmediate.asSlice(0, length);
     }
 
     @Override
@@ -195,9 +188,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             return false;
         }
         if (!lent && !buffers.affords(expected)) {
-            connection.sendNumbered(sn -> new ScsiResponse(false, false, false, true,
-                    ScsiResponse.COMMAND_COMPLETED_AT_TARGET, ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0,
-                    sn, connection.expCmdSN(), connection.maxCmdSN(), 0, 0, (int) expected, Pdu.NO_DATA), true);
+            connection.respondTaskSetFull(c, expected);
             return false;
         }
         return true;
