@@ -164,6 +164,23 @@ class IserPortalTest {
     }
 
     @Test
+    void removingTheDeviceUnderIoFreesEverything() throws Exception {
+        try (IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_0008L)) {
+            assertEquals(0, client.login(IQN, IserTestInitiator.iserKeys()).statusClass());
+            fill(client.data, 5);
+            for (int i = 0; i < 8; i++) {
+                client.write((long) i * BLOCKS, BLOCKS, (long) i * BLOCKS * 512, 0);
+            }
+            fabric.removeDevice(LoopbackFabric.DEFAULT_DEVICE);
+            client.expect(CmEventType.DEVICE_REMOVAL);
+            client.close();
+            awaitTrue("the target frees the connection on DEVICE_REMOVAL",
+                    () -> fabric.openObjects().size() == listening.size());
+            awaitTrue("the session ends", () -> target.sessionCount() == 0);
+        }
+    }
+
+    @Test
     void aCompletionErrorUnderIoClosesTheConnectionAndFreesEverything() throws Exception {
         try (IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_0003L)) {
             assertEquals(0, client.login(IQN, IserTestInitiator.iserKeys()).statusClass());
