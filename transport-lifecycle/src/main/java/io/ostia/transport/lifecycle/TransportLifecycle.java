@@ -146,7 +146,7 @@ public final class TransportLifecycle {
             return;
         }
         try {
-            LOG.log(Level.DEBUG, displayName + " transport leaving: new connects are refused");
+            LOG.log(Level.INFO, displayName + " transport leaving: new connects are refused");
             notifyOwners();
             drain();
             forceRelease();
