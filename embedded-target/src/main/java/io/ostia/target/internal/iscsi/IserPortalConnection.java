@@ -58,10 +58,12 @@ import java.util.function.Function;
  * too) and send buffers. The thread frees them all, and the CM id, when it ends.
  *
  * <p><b>Teardown.</b> {@link #close()} (any thread) disconnects: the queue pair goes to error and
- * everything posted flushes. Every work request is signaled, so the thread knows when the last
- * one is back; it waits for that (bounded by {@link #FLUSH_WAIT}, a timeout logged), destroys the
- * queue pair, lets the session layer close its tasks and the mover free its buffers, and frees
- * the rest, child first.
+ * everything posted flushes. Every send and RDMA operation is signaled, so the thread knows when
+ * the last one is back; it waits for that (bounded by {@link #FLUSH_WAIT}, a timeout logged),
+ * destroys the queue pair, lets the session layer close its tasks and the mover free its buffers,
+ * and frees the rest, child first. Receives are not waited for: one reposted after the queue pair
+ * went to error (a dropped connection) may never complete (Soft-RoCE leaves it queued), and they
+ * use only the connection's own receive buffers, which outlive the queue pair.
  */
 final class IserPortalConnection implements PduTransport {
 
@@ -122,7 +124,7 @@ final class IserPortalConnection implements PduTransport {
     private final Condition slotFreed = lock.newCondition();
     private final ArrayDeque<Integer> freeSendSlots = new ArrayDeque<>();
     private final SendWorkRequest send = new SendWorkRequest();
-    /** Work requests posted whose completion has not been polled (lock). */
+    /** Sends and RDMA operations posted whose completion has not been polled (lock); receives are not counted. */
     private int outstanding;
     private RdmaCompletions rdma;
     private volatile boolean closing;
@@ -276,6 +278,9 @@ final class IserPortalConnection implements PduTransport {
 
     /** Accounts for one completion; a send's slot is free again. */
     private void countCompletion(long wrId) {
+        if ((wrId & KIND) == RECEIVE) {
+            return;
+        }
         lock.lock();
         try {
             outstanding--;
@@ -327,13 +332,12 @@ final class IserPortalConnection implements PduTransport {
         lock.lock();
         try {
             qp.postReceive(receive.reset().wrId(RECEIVE | slot).add(receiveRegion, (long) slot * RECV_SLOT, RECV_SLOT));
-            outstanding++;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Polls until every posted work request has come back (flushed), bounded. */
+    /** Polls until every posted send and RDMA operation has come back (flushed), bounded. */
     private void awaitFlush(WorkCompletion[] batch) {
         long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
         try {
