@@ -59,7 +59,7 @@ import java.util.function.Function;
  *
  * <p><b>Teardown.</b> {@link #close()} (any thread) disconnects: the queue pair goes to error and
  * everything posted flushes. Every work request is signaled, so the thread knows when the last
- * one is back; it waits for that (bounded by {@link #FLUSH_WAIT}, a timeout logged), destroys the
+ * one is back; it waits for that (bounded, see {@link #awaitFlush}), destroys the
  * queue pair, lets the session layer close its tasks and the mover free its buffers, and frees
  * the rest, child first.
  */
@@ -78,6 +78,7 @@ final class IserPortalConnection implements PduTransport {
     static final Duration FLUSH_WAIT = Duration.ofSeconds(5);
     private static final Duration SEND_SLOT_WAIT = Duration.ofSeconds(5);
     private static final Duration POLL_WAIT = Duration.ofMillis(100);
+    private static final Duration RECEIVE_GRACE = Duration.ofMillis(200);
 
     // Work request ids: the kind in the top byte, a slot or the mover's token below.
     private static final long RECEIVE = 1L << 56;
@@ -122,8 +123,9 @@ final class IserPortalConnection implements PduTransport {
     private final Condition slotFreed = lock.newCondition();
     private final ArrayDeque<Integer> freeSendSlots = new ArrayDeque<>();
     private final SendWorkRequest send = new SendWorkRequest();
-    /** Work requests posted whose completion has not been polled (lock). */
-    private int outstanding;
+    /** Work requests posted whose completion has not been polled, by queue (lock). */
+    private int outstandingSends;
+    private int outstandingReceives;
     private RdmaCompletions rdma;
     private volatile boolean closing;
 
@@ -278,7 +280,11 @@ final class IserPortalConnection implements PduTransport {
     private void countCompletion(long wrId) {
         lock.lock();
         try {
-            outstanding--;
+            if ((wrId & KIND) == RECEIVE) {
+                outstandingReceives--;
+            } else {
+                outstandingSends--;
+            }
             if ((wrId & KIND) == SEND) {
                 freeSendSlots.add((int) (wrId & ~KIND));
                 slotFreed.signalAll();
@@ -327,28 +333,42 @@ final class IserPortalConnection implements PduTransport {
         lock.lock();
         try {
             qp.postReceive(receive.reset().wrId(RECEIVE | slot).add(receiveRegion, (long) slot * RECV_SLOT, RECV_SLOT));
-            outstanding++;
+            outstandingReceives++;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Polls until every posted work request has come back (flushed), bounded. */
+    /**
+     * Polls until every posted work request has come back (flushed), bounded by
+     * {@link #FLUSH_WAIT}. Sends and RDMA operations always flush; a receive reposted just as
+     * the queue pair went to error may never complete (rxe), so once the sends are back the
+     * receives get only {@link #RECEIVE_GRACE}: destroying the queue pair ends their DMA anyway.
+     */
     private void awaitFlush(WorkCompletion[] batch) {
         long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
+        long receiveDeadline = Long.MAX_VALUE;
         try {
-            while (outstandingNow() > 0 && System.nanoTime() - deadline < 0) {
-                int n = cq.poll(batch);
-                for (int i = 0; i < n; i++) {
-                    countCompletion(batch[i].wrId());
-                }
+            while (true) {
+                int n = pollAndCount(batch);
                 if (n == 0) {
                     cq.requestNotification(false);
-                    if (cq.poll(batch) == 0) {
-                        cq.awaitNotification(Duration.ofMillis(20));
-                    } else {
-                        cq.requestNotification(false);
-                    }
+                    n = pollAndCount(batch);
+                }
+                long now = System.nanoTime();
+                int[] left = outstandingNow();
+                if ((left[0] == 0 && left[1] == 0) || now - deadline >= 0) {
+                    break;
+                }
+                if (left[0] == 0 && receiveDeadline == Long.MAX_VALUE) {
+                    receiveDeadline = now + RECEIVE_GRACE.toNanos();
+                } else if (left[0] == 0 && now - receiveDeadline >= 0) {
+                    LOG.log(Level.DEBUG, "iSER connection from " + remote + ": " + left[1]
+                            + " receives did not flush; destroying the queue pair");
+                    return;
+                }
+                if (n == 0) {
+                    cq.awaitNotification(Duration.ofMillis(20));
                 }
             }
         } catch (InterruptedException e) {
@@ -356,17 +376,26 @@ final class IserPortalConnection implements PduTransport {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "iSER connection from " + remote + ": polling the flush failed", e);
         }
-        int left = outstandingNow();
-        if (left > 0) {
-            LOG.log(Level.WARNING, "iSER connection from " + remote + ": " + left + " work requests not flushed within "
-                    + FLUSH_WAIT.toMillis() + " ms; destroying the queue pair anyway");
+        int[] left = outstandingNow();
+        if (left[0] > 0) {
+            LOG.log(Level.WARNING, "iSER connection from " + remote + ": " + left[0] + " sends and RDMA operations"
+                    + " not flushed within " + FLUSH_WAIT.toMillis() + " ms; destroying the queue pair anyway");
         }
     }
 
-    private int outstandingNow() {
+    private int pollAndCount(WorkCompletion[] batch) {
+        int n = cq.poll(batch);
+        for (int i = 0; i < n; i++) {
+            countCompletion(batch[i].wrId());
+        }
+        return n;
+    }
+
+    /** Work requests posted and not yet polled: send queue, receive queue. */
+    private int[] outstandingNow() {
         lock.lock();
         try {
-            return outstanding;
+            return new int[] {outstandingSends, outstandingReceives};
         } finally {
             lock.unlock();
         }
@@ -444,7 +473,7 @@ final class IserPortalConnection implements PduTransport {
         try {
             requireOpen();
             qp.postSend(send.reset().wrId(wrId).opcode(opcode).remote(remoteAddress, stag).add(region, offset, length));
-            outstanding++;
+            outstandingSends++;
         } finally {
             lock.unlock();
         }
@@ -468,7 +497,7 @@ final class IserPortalConnection implements PduTransport {
             encoder.encode(pdu, buffer.asSlice(IserMessage.LENGTH).asByteBuffer());
             qp.postSend(send.reset().wrId(SEND | slot).add(sendRegion, (long) slot * SEND_SLOT,
                     IserMessage.LENGTH + length));
-            outstanding++;
+            outstandingSends++;
         } finally {
             lock.unlock();
         }
