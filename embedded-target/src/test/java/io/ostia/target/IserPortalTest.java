@@ -5,8 +5,13 @@ import io.ostia.api.pdu.LoginResponse;
 import io.ostia.api.pdu.LogoutResponse;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.ScsiResponse;
+import io.ostia.api.pdu.TaskManagementRequest;
+import io.ostia.api.pdu.TaskManagementResponse;
 import io.ostia.rdma.CmEventType;
+import io.ostia.rdma.WorkCompletionOpcode;
+import io.ostia.rdma.WorkCompletionStatus;
 import io.ostia.rdma.loopback.LoopbackFabric;
+import io.ostia.rdma.loopback.WorkMatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,6 +20,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -137,8 +143,8 @@ class IserPortalTest {
             for (int i = 0; i < IN_FLIGHT; i++) {
                 int length = (i % 3 == 2 ? 16 : BLOCKS) * 512;
                 byte[] got = client.data.asSlice((long) i * bytes, length).toArray(ValueLayout.JAVA_BYTE);
-                byte[] want = java.util.Arrays.copyOfRange(expected, i * bytes, i * bytes + length);
-                assertTrue(java.util.Arrays.equals(want, got), "bytes of command " + i + " read back as written");
+                byte[] want = Arrays.copyOfRange(expected, i * bytes, i * bytes + length);
+                assertTrue(Arrays.equals(want, got), "bytes of command " + i + " read back as written");
             }
 
             LogoutResponse logout = client.logout();
@@ -185,10 +191,34 @@ class IserPortalTest {
         try (IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_0003L)) {
             assertEquals(0, client.login(IQN, IserTestInitiator.iserKeys()).statusClass());
             // The target's next RDMA Read fails as a bad remote key would make it.
-            fabric.failWorkRequests(io.ostia.rdma.loopback.WorkMatch.any()
-                    .kind(io.ostia.rdma.WorkCompletionOpcode.RDMA_READ).count(1),
-                    io.ostia.rdma.WorkCompletionStatus.REMOTE_ACCESS_ERROR);
+            fabric.failWorkRequests(WorkMatch.any().kind(WorkCompletionOpcode.RDMA_READ).count(1),
+                    WorkCompletionStatus.REMOTE_ACCESS_ERROR);
             client.write(0, BLOCKS, 0, 0);
+            client.expect(CmEventType.DISCONNECTED);
+            awaitTargetSideFreed(client);
+        }
+    }
+
+    @Test
+    void aWriteAbortedWhileItsRdmaReadIsOutNeverReachesTheLun() throws Exception {
+        try (IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_0009L)) {
+            assertEquals(0, client.login(IQN, IserTestInitiator.iserKeys()).statusClass());
+            fill(client.data.asSlice(0, BLOCKS * 512), 11);
+            // The target's RDMA Read moves the data, but it does not learn so until the release.
+            fabric.holdCompletions(WorkMatch.any().kind(WorkCompletionOpcode.RDMA_READ));
+            int write = client.write(0, BLOCKS, 0, 0);
+            client.send(new TaskManagementRequest(true, TaskManagementRequest.Function.ABORT_TASK, 0, client.itt++,
+                    write, client.cmdSN, client.expStatSN, client.cmdSN - 1, 0), IserHeader.PLAIN);
+            TaskManagementResponse aborted = (TaskManagementResponse) client.receive();
+            assertEquals(TaskManagementResponse.Response.FUNCTION_COMPLETE, aborted.response());
+            client.expStatSN = aborted.statSN() + 1;
+            assertEquals(1, fabric.releaseCompletions(false));
+
+            client.data.asSlice(0, BLOCKS * 512).fill((byte) 0x77);
+            collectGood(client, Set.of(client.read(0, BLOCKS, 0)));
+            assertTrue(Arrays.equals(new byte[BLOCKS * 512], client.data.asSlice(0, BLOCKS * 512)
+                    .toArray(ValueLayout.JAVA_BYTE)), "the aborted write left the blocks as they were (zero)");
+            assertEquals(LogoutResponse.Response.CLOSED_SUCCESSFULLY, client.logout().response());
             client.expect(CmEventType.DISCONNECTED);
             awaitTargetSideFreed(client);
         }

@@ -150,25 +150,25 @@ final class IserPortal implements Portal {
     @Override
     public List<String> close(Duration wait) {
         closed = true;
-        List<IserPortalConnection> open = List.copyOf(connections.values());
-        for (IserPortalConnection connection : open) {
-            connection.close();
-        }
         long deadline = System.nanoTime() + wait.toNanos();
         List<String> stuck = new ArrayList<>();
-        for (IserPortalConnection connection : open) {
-            try {
-                if (!connection.thread().join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
-                    stuck.add(connection.thread().getName());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                stuck.add(connection.thread().getName());
-            }
-        }
         try {
+            // First, so that no connect request comes in while the connections close.
             listener.close();
+            // A request handled as the portal closed may have added a connection: look twice.
+            for (int pass = 0; pass < 2 && stuck.isEmpty() && !connections.isEmpty(); pass++) {
+                List<IserPortalConnection> open = List.copyOf(connections.values());
+                open.forEach(IserPortalConnection::close);
+                for (IserPortalConnection connection : open) {
+                    if (!connection.thread().join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+                        stuck.add(connection.thread().getName());
+                    }
+                }
+            }
             channel.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stuck.add(channel.threadName());
         } catch (RuntimeException e) {
             // An id of a connection whose thread is stuck is still open: say what stays.
             LOG.log(Level.ERROR, "iSER portal " + bound + " on " + rdma.name() + " RDMA: not everything closed", e);
