@@ -114,7 +114,7 @@ public final class TcpTransport implements IscsiTransport {
             return;
         }
         try {
-            LOG.log(Level.DEBUG, "TCP transport leaving: new connects are refused");
+            LOG.log(Level.INFO, "TCP transport leaving: new connects are refused");
             notifyOwners();
             drain();
             forceRelease();
