@@ -2,6 +2,8 @@ package io.ostia.cli;
 
 import io.ostia.api.ChapCredentials;
 import io.ostia.api.IscsiException;
+import io.ostia.rdma.RdmaProvider;
+import io.ostia.rdma.RdmaProviders;
 import io.ostia.target.IscsiTarget;
 import io.ostia.target.LunSpec;
 import java.io.IOException;
@@ -21,7 +23,7 @@ final class TargetCommand implements Main.Command {
     public String usage() {
         return """
                 Usage: ostia target [-a address] [-p port] [-n iqn] [-z size] [-f file] [-b 512|4096] [-r]
-                                    [--chap user%secret [--mutual-chap user%secret]]
+                                    [--chap user%secret [--mutual-chap user%secret]] [--iser native|loopback]
                   Serves one LUN from the embedded target until Ctrl-C.
                   -a, --address host     address or host name to listen on (127.0.0.1)
                   -p, --port n           TCP port (3260; 0 picks a free one)
@@ -36,13 +38,15 @@ final class TargetCommand implements Main.Command {
                   --physical-block-exponent n   report 2^n logical blocks per physical block (0)
                   --chap user%secret     require CHAP with this initiator user and secret
                   --mutual-chap user%secret   the target's own name and secret for mutual CHAP
+                  --iser native|loopback serve iSER on that RDMA provider (native: RDMA devices,
+                                         Soft-RoCE included; loopback: this JVM only) instead of TCP
                 """;
     }
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Set.of("r", "removable"), Set.of("a", "p", "n", "z", "f", "b", "chap",
-                        "mutual-chap", "physical-block-exponent"),
+                        "mutual-chap", "physical-block-exponent", "iser"),
                 Map.of("address", "a", "port", "p", "name", "n", "size", "z", "file", "f", "block-size", "b",
                         "read-only", "r"));
         String address = args.value("a", "127.0.0.1");
@@ -59,9 +63,17 @@ final class TargetCommand implements Main.Command {
                 .withBlockSize(blockSize).withReadOnly(args.flag("r")).withRemovableMedium(args.flag("removable"))
                 .withPhysicalBlockExponent(args.intValue("physical-block-exponent", 0, 0, 15));
         ChapCredentials chap = chap(args);
+        String iser = args.value("iser", null);
+        RdmaProvider rdma = iser == null ? null : rdmaProvider(iser);
         IscsiTarget target;
         try {
-            target = IscsiTarget.builder().portal(address, port)
+            IscsiTarget.Builder builder = IscsiTarget.builder();
+            if (rdma == null) {
+                builder.portal(address, port);
+            } else {
+                builder.iserPortal(address, port, rdma);
+            }
+            target = builder
                     .target(iqn, t -> {
                         t.lun(0, spec);
                         if (chap != null) {
@@ -80,9 +92,9 @@ final class TargetCommand implements Main.Command {
             }, "ostia-target-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
-                out.printf("serving iscsi://%s:%d/%s/0 (%s, %d-byte blocks%s); Ctrl-C stops%n", address, target.port(),
-                        iqn, LsCommand.humanSize(size > 0 ? size : Files.size(Path.of(file))), blockSize,
-                        args.flag("r") ? ", read-only" : "");
+                out.printf("serving iscsi://%s:%d/%s/0 (%s, %d-byte blocks%s%s); Ctrl-C stops%n", address,
+                        target.port(), iqn, LsCommand.humanSize(size > 0 ? size : Files.size(Path.of(file))), blockSize,
+                        args.flag("r") ? ", read-only" : "", rdma == null ? "" : ", iSER on " + rdma.name() + " RDMA");
                 out.flush();
                 stopped.await();
                 return 0;
@@ -95,6 +107,18 @@ final class TargetCommand implements Main.Command {
         } catch (IOException e) {
             throw new IscsiException("cannot start the target on " + address + ":" + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The RDMA provider --iser names: native (RDMA hardware, Soft-RoCE) or loopback (this JVM only). */
+    private static RdmaProvider rdmaProvider(String name) throws Args.UsageException {
+        if (!name.equals("native") && !name.equals("loopback")) {
+            throw new Args.UsageException("--iser takes native or loopback, not " + name);
+        }
+        RdmaProvider provider = RdmaProviders.byName(name);
+        if (!provider.isAvailable()) {
+            throw new Args.UsageException("--iser " + name + ": " + provider.unavailabilityCause().getMessage());
+        }
+        return provider;
     }
 
     /** An unresolvable address fails here with its name, not later as a bind error without a message. */

@@ -34,6 +34,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 
 /**
@@ -75,12 +76,19 @@ final class IscsiConnection implements PduHandler {
     private volatile long pingSentNanos;
     private volatile int pingTag = NO_TAG;
 
+    /** A connection whose data moves in PDUs (TCP). */
     IscsiConnection(TargetServer server, PduTransport transport, int connectionId) {
+        this(server, transport, connectionId, c -> new PduDataMover(c, transport, server.writeBytes()));
+    }
+
+    /** @param movers makes the data mover of this connection's transport */
+    IscsiConnection(TargetServer server, PduTransport transport, int connectionId,
+                    Function<IscsiConnection, DataMover> movers) {
         this.server = server;
         this.transport = transport;
         this.connectionId = connectionId;
         this.login = new Login(server, this);
-        this.mover = new PduDataMover(this, transport, server.writeBytes());
+        this.mover = movers.apply(this);
     }
 
     PduTransport transport() {
@@ -329,6 +337,13 @@ final class IscsiConnection implements PduHandler {
         withLength[1] = (byte) fixed.length;
         System.arraycopy(fixed, 0, withLength, 2, fixed.length);
         return MemorySegment.ofArray(withLength);
+    }
+
+    /** TASK SET FULL: the target's buffer budget cannot take the command's data now; the initiator retries. */
+    void respondTaskSetFull(ScsiCommand c, long expected) throws IOException {
+        sendNumbered(sn -> new ScsiResponse(false, false, false, true, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
+                ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
+                (int) expected, Pdu.NO_DATA), true);
     }
 
     /** CHECK CONDITION without data, for a command that ends before or instead of its data transfer. */

@@ -121,4 +121,17 @@ final class TaskState {
     static String hex(int tag) {
         return String.format("0x%08x", tag);
     }
+
+    static MemorySegment slice(MemorySegment buffer, long offset, long length) {
+        return length == 0 ? io.ostia.api.pdu.Pdu.NO_DATA : buffer.asSlice(offset, length);
+    }
+
+    /** What a task must be for the TCP transport to carry it: the PDU model's checks, and not bidirectional. */
+    static void checkTask(ScsiCommand command, MemorySegment buffer) throws io.ostia.api.TransportException {
+        if (command.read() && command.write() || command.expectedBidirectionalReadDataLength().isPresent()) {
+            throw new io.ostia.api.TransportException("task " + hex(command.initiatorTaskTag())
+                    + " is bidirectional, which the TCP transport does not support");
+        }
+        command.checkTaskBuffer(buffer);
+    }
 }
