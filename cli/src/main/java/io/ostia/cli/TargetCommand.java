@@ -34,6 +34,8 @@ final class TargetCommand implements Main.Command {
                                          grown or cut to -z only when -z is given
                   -b, --block-size n     512 or 4096 (512)
                   -r, --read-only        refuse writes
+                  --removable            report a removable medium (START STOP UNIT ejects it)
+                  --physical-block-exponent n   report 2^n logical blocks per physical block (0)
                   --chap user%secret     require CHAP with this initiator user and secret
                   --mutual-chap user%secret   the target's own name and secret for mutual CHAP
                   --iser native|loopback serve iSER on that RDMA provider (native: RDMA devices,
@@ -43,7 +45,8 @@ final class TargetCommand implements Main.Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
-        Args args = Args.parse(argv, 1, Set.of("r"), Set.of("a", "p", "n", "z", "f", "b", "chap", "mutual-chap", "iser"),
+        Args args = Args.parse(argv, 1, Set.of("r", "removable"), Set.of("a", "p", "n", "z", "f", "b", "chap",
+                        "mutual-chap", "physical-block-exponent", "iser"),
                 Map.of("address", "a", "port", "p", "name", "n", "size", "z", "file", "f", "block-size", "b",
                         "read-only", "r"));
         String address = args.value("a", "127.0.0.1");
@@ -57,7 +60,8 @@ final class TargetCommand implements Main.Command {
         String file = args.value("f", null);
         long size = file == null ? Sizes.parse("-z", args.value("z", "256M")) : fileSize(Path.of(file), args);
         LunSpec spec = (file == null ? LunSpec.ram(size) : LunSpec.file(Path.of(file), size))
-                .withBlockSize(blockSize).withReadOnly(args.flag("r"));
+                .withBlockSize(blockSize).withReadOnly(args.flag("r")).withRemovableMedium(args.flag("removable"))
+                .withPhysicalBlockExponent(args.intValue("physical-block-exponent", 0, 0, 15));
         ChapCredentials chap = chap(args);
         String iser = args.value("iser", null);
         RdmaProvider rdma = iser == null ? null : rdmaProvider(iser);

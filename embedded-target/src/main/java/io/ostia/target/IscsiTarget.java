@@ -259,7 +259,8 @@ public final class IscsiTarget implements AutoCloseable {
             }
             UUID id = UUID.nameUUIDFromBytes((target + "#" + lun).getBytes(StandardCharsets.UTF_8));
             String serial = Long.toHexString(id.getMostSignificantBits() & Long.MAX_VALUE).toUpperCase();
-            return new LogicalUnit(lun, store, serial, id.getLeastSignificantBits());
+            return new LogicalUnit(lun, store, serial, id.getLeastSignificantBits(), spec.physicalBlockExponent(),
+                    spec.removable());
         }
     }
 }

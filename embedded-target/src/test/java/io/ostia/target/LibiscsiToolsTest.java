@@ -93,14 +93,19 @@ class LibiscsiToolsTest {
         assertTrue(out.contains("Total size:" + (64L << 20)), out);
     }
 
-    @Test
-    void chapLoginThroughTheUrl() throws IOException {
-        requireTool("iscsi-inq");
-        try (IscsiTarget secured = IscsiTarget.builder()
+    /** A target whose one target node wants CHAP as tooluser / tool-secret-123. */
+    private static IscsiTarget chapProtected() throws IOException {
+        return IscsiTarget.builder()
                 .portal("127.0.0.1", 0)
                 .target(SECURE, t -> t.ramLun(4 << 20).chap(ChapCredentials.oneWay("tooluser", "tool-secret-123")))
                 .build()
-                .start()) {
+                .start();
+    }
+
+    @Test
+    void chapLoginThroughTheUrl() throws IOException {
+        requireTool("iscsi-inq");
+        try (IscsiTarget secured = chapProtected()) {
             chapLogins("127.0.0.1:" + secured.port());
         }
     }
@@ -109,11 +114,7 @@ class LibiscsiToolsTest {
     void iscsiLsListsAChapProtectedTarget() throws IOException {
         // iscsi-ls offers AuthMethod=CHAP,None for discovery and, given None, repeats InitiatorName.
         requireTool("iscsi-ls");
-        try (IscsiTarget secured = IscsiTarget.builder()
-                .portal("127.0.0.1", 0)
-                .target(SECURE, t -> t.ramLun(4 << 20).chap(ChapCredentials.oneWay("tooluser", "tool-secret-123")))
-                .build()
-                .start()) {
+        try (IscsiTarget secured = chapProtected()) {
             String out = run("iscsi-ls", "-s", "iscsi://tooluser%tool-secret-123@127.0.0.1:" + secured.port());
             assertTrue(out.contains("Target:" + SECURE), out);
             assertTrue(out.matches("(?s).*Lun:0\\s+Type:DIRECT_ACCESS.*"), out);

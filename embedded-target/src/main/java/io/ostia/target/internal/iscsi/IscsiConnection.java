@@ -22,6 +22,7 @@ import io.ostia.api.scsi.ScsiOpcode;
 import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.scsi.SenseData;
 import io.ostia.target.internal.scsi.LogicalUnit;
+import io.ostia.target.internal.scsi.LunlessCommands;
 import io.ostia.target.internal.scsi.ScsiTask;
 
 import java.io.IOException;
@@ -319,9 +320,9 @@ final class IscsiConnection implements PduHandler {
         MemorySegment dataIn = c.read() && expected > 0 ? mover.dataInBuffer(expected) : null;
         scsiTask.reset(c.cdb(), session.nexus(), dataOut, dataIn, c.read() ? expected : 0);
         if ((c.cdb()[0] & 0xff) == ScsiOpcode.REPORT_LUNS) {
-            LogicalUnit.reportLuns(scsiTask, session.node().lunNumbersShared());
+            LunlessCommands.reportLuns(scsiTask, session.node().lunNumbersShared());
         } else if (unit == null) {
-            LogicalUnit.noSuchLun(scsiTask, session.node().lunNumbersShared());
+            LunlessCommands.noSuchLun(scsiTask, session.node().lunNumbersShared());
         } else {
             unit.execute(scsiTask);
         }
@@ -377,21 +378,28 @@ final class IscsiConnection implements PduHandler {
                     yield TaskManagementResponse.Response.LUN_DOES_NOT_EXIST;
                 }
                 abortTasks(unit);
-                server.resetUnit(session, unit);
+                server.resetUnit(session, unit, true);
                 yield TaskManagementResponse.Response.FUNCTION_COMPLETE;
             }
-            case TARGET_WARM_RESET -> {
+            case TARGET_WARM_RESET, TARGET_COLD_RESET -> {
                 abortTasks(null);
                 for (LogicalUnit u : session.node().units()) {
-                    server.resetUnit(session, u);
+                    server.resetUnit(session, u, false);
                 }
                 yield TaskManagementResponse.Response.FUNCTION_COMPLETE;
             }
             case TASK_REASSIGN -> TaskManagementResponse.Response.TASK_ALLEGIANCE_REASSIGNMENT_NOT_SUPPORTED;
-            case CLEAR_ACA, TARGET_COLD_RESET -> TaskManagementResponse.Response.FUNCTION_NOT_SUPPORTED;
+            case CLEAR_ACA -> TaskManagementResponse.Response.FUNCTION_NOT_SUPPORTED;
         };
         TaskManagementResponse.Response r = response;
         sendNumbered(sn -> new TaskManagementResponse(r, t.initiatorTaskTag(), sn, expCmdSN(), maxCmdSN()), true);
+        if (t.function() == TaskManagementRequest.Function.TARGET_COLD_RESET) {
+            // RFC 7143 §11.5.1: a cold reset is a warm reset that also ends the connection, after
+            // the response. The other initiators' sessions see the reset's unit attention but keep
+            // their connections: an embedded target has no power cycle to emulate beyond that.
+            transport.flush();
+            transport.close();
+        }
     }
 
     private TaskManagementResponse.Response abortTask(TaskManagementRequest t) {

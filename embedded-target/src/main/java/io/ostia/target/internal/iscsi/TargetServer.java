@@ -293,15 +293,19 @@ public final class TargetServer implements AutoCloseable {
     }
 
     /**
-     * LUN RESET from {@code requester}: the other sessions' tasks on the LU are aborted and
-     * every other session on the node gets a unit attention.
+     * A reset of {@code unit} asked for by {@code requester}: the other sessions' tasks on the LU
+     * are aborted and the sessions on the node get a unit attention, the requester's too when
+     * {@code alsoRequester}: SAM-5 gives LOGICAL UNIT RESET's to every I_T nexus, while after a
+     * target reset the requester already knows (tgtd does the same; libiscsi's suite relies on both).
      */
-    void resetUnit(TargetSession requester, LogicalUnit unit) {
+    void resetUnit(TargetSession requester, LogicalUnit unit, boolean alsoRequester) {
         List<Nexus> nexuses = new ArrayList<>();
         synchronized (this) {
             for (TargetSession s : sessions.values()) {
                 if (s.node() == requester.node()) {
-                    nexuses.add(s.nexus());
+                    if (s != requester || alsoRequester) {
+                        nexuses.add(s.nexus());
+                    }
                     IscsiConnection connection = s.connection();
                     if (s != requester && connection != null) {
                         connection.abortFromElsewhere(unit);

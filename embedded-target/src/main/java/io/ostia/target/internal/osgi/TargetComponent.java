@@ -58,6 +58,14 @@ public final class TargetComponent {
         @AttributeDefinition(name = "Read-only")
         boolean readOnly() default false;
 
+        @AttributeDefinition(name = "Removable medium", description = "START STOP UNIT can eject and load it.")
+        boolean removable() default false;
+
+        @AttributeDefinition(name = "Physical block exponent",
+                description = "2^n logical blocks per physical block, as READ CAPACITY (16) reports.", min = "0",
+                max = "15")
+        int physicalBlockExponent() default 0;
+
         @AttributeDefinition(name = "CHAP user", description = "Empty: no CHAP.", required = false)
         String chapUser() default "";
 
@@ -81,7 +89,8 @@ public final class TargetComponent {
         LunSpec lun = config.lunFile().isEmpty()
                 ? LunSpec.ram(config.lunSizeMiB() << 20)
                 : LunSpec.file(Path.of(config.lunFile()), config.lunSizeMiB() << 20);
-        LunSpec spec = lun.withBlockSize(config.blockSize()).withReadOnly(config.readOnly());
+        LunSpec spec = lun.withBlockSize(config.blockSize()).withReadOnly(config.readOnly())
+                .withRemovableMedium(config.removable()).withPhysicalBlockExponent(config.physicalBlockExponent());
         IscsiTarget.Builder builder = IscsiTarget.builder()
                 .portal(config.host(), config.port())
                 .nopIn(Duration.ofSeconds(config.nopIntervalSeconds()), Duration.ofSeconds(3L * config.nopIntervalSeconds()))

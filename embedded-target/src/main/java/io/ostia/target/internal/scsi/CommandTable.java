@@ -44,12 +44,15 @@ final class CommandTable {
             e(ScsiOpcode.RESERVE_6, -1, ALLOWED, "ff 00 00 00 00 00"),
             e(ScsiOpcode.RELEASE_6, -1, ALLOWED, "ff 00 00 00 00 00"),
             e(ScsiOpcode.MODE_SENSE_6, -1, READ_CLASS, "ff 08 ff ff ff 00"),
+            e(ScsiOpcode.START_STOP_UNIT, -1, ALLOWED, "ff 01 00 0f f7 00"),
+            e(ScsiOpcode.PREVENT_ALLOW_MEDIUM_REMOVAL, -1, ALLOWED, "ff 00 00 00 03 00"),
             e(ScsiOpcode.READ_CAPACITY_10, -1, ALLOWED, "ff 00 00 00 00 00 00 00 00 00"),
             e(ScsiOpcode.READ_10, -1, READ_CLASS, "ff f8 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.WRITE_10, -1, WRITE_CLASS, "ff f8 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.WRITE_AND_VERIFY_10, -1, WRITE_CLASS, "ff f2 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.VERIFY_10, -1, READ_CLASS, "ff f6 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.PRE_FETCH_10, -1, READ_CLASS, "ff 02 ff ff ff ff 00 ff ff 00"),
+            e(ScsiOpcode.READ_DEFECT_DATA_10, -1, READ_CLASS, "ff 00 1f 00 00 00 00 ff ff 00"),
             e(ScsiOpcode.SYNCHRONIZE_CACHE_10, -1, WRITE_CLASS, "ff 00 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.WRITE_SAME_10, -1, WRITE_CLASS, "ff f8 ff ff ff ff 00 ff ff 00"),
             e(ScsiOpcode.UNMAP, -1, WRITE_CLASS, "ff 01 00 00 00 00 00 ff ff 00"),
@@ -68,6 +71,8 @@ final class CommandTable {
             e(ScsiOpcode.READ_16, -1, READ_CLASS, "ff f8 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.COMPARE_AND_WRITE, -1, WRITE_CLASS, "ff f8 ff ff ff ff ff ff ff ff 00 00 00 ff 00 00"),
             e(ScsiOpcode.WRITE_16, -1, WRITE_CLASS, "ff f8 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
+            e(ScsiOpcode.ORWRITE_16, -1, WRITE_CLASS, "ff f8 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
+            e(ScsiOpcode.WRITE_ATOMIC_16, -1, WRITE_CLASS, "ff f8 ff ff ff ff ff ff ff ff 00 00 ff ff 00 00"),
             e(ScsiOpcode.WRITE_AND_VERIFY_16, -1, WRITE_CLASS, "ff f2 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.VERIFY_16, -1, READ_CLASS, "ff f6 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.PRE_FETCH_16, -1, READ_CLASS, "ff 02 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
@@ -75,13 +80,16 @@ final class CommandTable {
             e(ScsiOpcode.WRITE_SAME_16, -1, WRITE_CLASS, "ff f9 ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.SERVICE_ACTION_IN_16, ScsiOpcode.SA_READ_CAPACITY_16, ALLOWED,
                     "ff 1f 00 00 00 00 00 00 00 00 ff ff ff ff 00 00"),
+            e(ScsiOpcode.SERVICE_ACTION_IN_16, ScsiOpcode.SA_GET_LBA_STATUS, READ_CLASS,
+                    "ff 1f ff ff ff ff ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.REPORT_LUNS, -1, ALLOWED, "ff 00 ff 00 00 00 ff ff ff ff 00 00"),
             e(ScsiOpcode.MAINTENANCE_IN, ScsiOpcode.SA_REPORT_SUPPORTED_OPERATION_CODES, ALLOWED,
                     "ff 1f 87 ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.READ_12, -1, READ_CLASS, "ff f8 ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.WRITE_12, -1, WRITE_CLASS, "ff f8 ff ff ff ff ff ff ff ff 00 00"),
             e(ScsiOpcode.WRITE_AND_VERIFY_12, -1, WRITE_CLASS, "ff f2 ff ff ff ff ff ff ff ff 00 00"),
-            e(ScsiOpcode.VERIFY_12, -1, READ_CLASS, "ff f6 ff ff ff ff ff ff ff ff 00 00"));
+            e(ScsiOpcode.VERIFY_12, -1, READ_CLASS, "ff f6 ff ff ff ff ff ff ff ff 00 00"),
+            e(ScsiOpcode.READ_DEFECT_DATA_12, -1, READ_CLASS, "ff 1f 00 00 00 00 ff ff ff ff 00 00"));
 
     /** First entry per opcode, indexed by opcode. */
     private static final Entry[] BY_OPCODE = new Entry[256];

@@ -15,8 +15,14 @@ final class Inquiry {
 
     /** @param peripheral byte 0: qualifier and device type (0x00 disk, 0x7f no LU) */
     static byte[] standard(int peripheral) {
+        return standard(peripheral, false);
+    }
+
+    /** @param removable the RMB bit: the medium can be ejected */
+    static byte[] standard(int peripheral, boolean removable) {
         byte[] out = new byte[66];
         out[0] = (byte) peripheral;
+        out[1] = (byte) (removable ? 0x80 : 0);
         out[2] = 0x06; // SPC-4
         out[3] = 0x12; // HISUP, response data format 2
         out[4] = (byte) (out.length - 5);
@@ -90,7 +96,6 @@ final class Inquiry {
 
     static byte[] blockLimits(int blockSize) {
         byte[] out = page(0xb0, 0x3c);
-        out[4] = 0x01; // WSNZ: WRITE SAME needs a non-zero number of blocks
         out[5] = (byte) LogicalUnit.MAX_COMPARE_AND_WRITE_BLOCKS;
         Bytes.put16(out, 6, 1);
         Bytes.put32(out, 8, LogicalUnit.MAX_TRANSFER_BYTES / blockSize);
@@ -99,6 +104,8 @@ final class Inquiry {
         Bytes.put32(out, 24, LogicalUnit.MAX_UNMAP_DESCRIPTORS);
         Bytes.put32(out, 28, 1);
         Bytes.put64(out, 36, CommandTable.MAX_WRITE_SAME_BLOCKS);
+        // WRITE ATOMIC (16): as long as any transfer, no alignment or granularity rule.
+        Bytes.put32(out, 44, LogicalUnit.MAX_ATOMIC_TRANSFER_BLOCKS);
         return out;
     }
 

@@ -14,16 +14,15 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * SBC-3 direct-access block device emulation over a {@link BackingStore}: the command set of
- * {@link CommandTable}, persistent reservations keyed by I_T nexus, unit attentions. Safe for
+ * {@link CommandTable}, with persistent reservations and {@link UnitAttentions} keyed by I_T
+ * nexus. Thin provisioning is {@link Provisioning}'s, the commands that describe the unit
+ * {@link Descriptions}', the answers that need no LUN {@link LunlessCommands}'. Safe for
  * concurrent use by many connections.
  */
 public final class LogicalUnit implements AutoCloseable {
@@ -33,9 +32,17 @@ public final class LogicalUnit implements AutoCloseable {
     /** Largest single transfer: bounds every buffer a command can make the target allocate. */
     public static final int MAX_TRANSFER_BYTES = 256 << 20;
     static final int MAX_COMPARE_AND_WRITE_BLOCKS = 64;
+    /** WRITE ATOMIC (16) carries a 16-bit transfer length. */
+    static final int MAX_ATOMIC_TRANSFER_BLOCKS = 0xffff;
     static final int MAX_UNMAP_DESCRIPTORS = 256;
-    private static final AdditionalSense INVALID_FIELD_IN_INFORMATION_UNIT = new AdditionalSense(0x0e, 0x03);
+    static final AdditionalSense INVALID_FIELD_IN_INFORMATION_UNIT = new AdditionalSense(0x0e, 0x03);
     private static final AdditionalSense LUN_RESET_OCCURRED = new AdditionalSense(0x29, 0x03);
+    /** Commands a unit serves while its removable medium is ejected; every other one is NOT READY. */
+    private static final Set<Integer> WITHOUT_MEDIUM = Set.of(ScsiOpcode.INQUIRY, ScsiOpcode.REPORT_LUNS,
+            ScsiOpcode.REQUEST_SENSE, ScsiOpcode.START_STOP_UNIT, ScsiOpcode.PREVENT_ALLOW_MEDIUM_REMOVAL,
+            ScsiOpcode.MODE_SENSE_6, ScsiOpcode.MODE_SENSE_10, ScsiOpcode.MAINTENANCE_IN,
+            ScsiOpcode.PERSISTENT_RESERVE_IN, ScsiOpcode.PERSISTENT_RESERVE_OUT, ScsiOpcode.RESERVE_6,
+            ScsiOpcode.RELEASE_6);
 
     private final int lun;
     private final BackingStore store;
@@ -44,11 +51,13 @@ public final class LogicalUnit implements AutoCloseable {
     private final String serial;
     private final byte[] naa;
     private final Reservations reservations;
-    private final Map<Nexus, Deque<AdditionalSense>> unitAttentions = new HashMap<>();
-    private volatile boolean attentionsPending;
+    private final UnitAttentions unitAttentions = new UnitAttentions();
     /** Writes share it; COMPARE AND WRITE takes it exclusively, which makes it atomic. */
     private final ReadWriteLock atomicity = new ReentrantReadWriteLock();
     private final ModePages modePages;
+    private final Descriptions descriptions;
+    private final RemovableMedium medium;
+    private final Provisioning provisioning;
 
     /**
      * @param lun    the LUN number (0..{@link Luns#MAX_FLAT_LUN})
@@ -57,6 +66,15 @@ public final class LogicalUnit implements AutoCloseable {
      * @param naaId  the 64 low bits of the NAA IEEE Registered Extended designator, unique per LU
      */
     public LogicalUnit(int lun, BackingStore store, String serial, long naaId) {
+        this(lun, store, serial, naaId, 0, false);
+    }
+
+    /**
+     * @param physicalBlockExponent 2^n logical blocks per physical block, for READ CAPACITY (16)
+     * @param removable whether the unit reports a removable medium that START STOP UNIT ejects
+     */
+    public LogicalUnit(int lun, BackingStore store, String serial, long naaId, int physicalBlockExponent,
+            boolean removable) {
         if (lun < 0 || lun > Luns.MAX_FLAT_LUN) {
             throw new IllegalArgumentException(
                     "LUN must be in 0.." + Luns.MAX_FLAT_LUN + " (flat addressing), not " + lun);
@@ -70,8 +88,12 @@ public final class LogicalUnit implements AutoCloseable {
         // NAA 6, IEEE company id 0x000000 (not registered: locally administered value), vendor-specific
         Bytes.put64(naa, 0, 0x6000_0000_0000_0000L | (naaId >>> 36 & 0xf_ffff_fffL));
         Bytes.put64(naa, 8, naaId);
-        this.reservations = new Reservations(this::addUnitAttention);
+        this.reservations = new Reservations(unitAttentions::raise);
         this.modePages = new ModePages(store.readOnly(), store.volatileWriteCache());
+        this.medium = new RemovableMedium(removable);
+        this.provisioning = new Provisioning(this, store, blocks, blockSize, atomicity);
+        this.descriptions = new Descriptions(blocks, blockSize, physicalBlockExponent, removable, serial, naa,
+                unitAttentions);
     }
 
     public int lun() {
@@ -98,9 +120,8 @@ public final class LogicalUnit implements AutoCloseable {
         try {
             int op = task.opcode();
             Nexus nexus = task.nexus();
-            if (attentionsPending && op != ScsiOpcode.INQUIRY && op != ScsiOpcode.REPORT_LUNS
-                    && op != ScsiOpcode.REQUEST_SENSE) {
-                AdditionalSense ua = takeUnitAttention(nexus);
+            if (op != ScsiOpcode.INQUIRY && op != ScsiOpcode.REPORT_LUNS && op != ScsiOpcode.REQUEST_SENSE) {
+                AdditionalSense ua = unitAttentions.take(nexus);
                 if (ua != null) {
                     throw ScsiStatusException.check(SenseKey.UNIT_ATTENTION, ua);
                 }
@@ -111,6 +132,9 @@ public final class LogicalUnit implements AutoCloseable {
             }
             if (entry.reservationClass() != CommandTable.ALLOWED && reservationConflict(nexus, entry)) {
                 throw ScsiStatusException.reservationConflict();
+            }
+            if (!WITHOUT_MEDIUM.contains(op)) {
+                medium.requirePresent();
             }
             dispatch(task, op);
         } catch (ScsiStatusException e) {
@@ -139,8 +163,10 @@ public final class LogicalUnit implements AutoCloseable {
         byte[] cdb = t.cdb();
         switch (op) {
             case ScsiOpcode.TEST_UNIT_READY -> { }
-            case ScsiOpcode.REQUEST_SENSE -> requestSense(t);
-            case ScsiOpcode.INQUIRY -> inquiry(t);
+            case ScsiOpcode.START_STOP_UNIT -> medium.startStop(cdb);
+            case ScsiOpcode.PREVENT_ALLOW_MEDIUM_REMOVAL -> medium.preventAllow(cdb, t.nexus());
+            case ScsiOpcode.REQUEST_SENSE -> descriptions.requestSense(t);
+            case ScsiOpcode.INQUIRY -> descriptions.inquiry(t);
             case ScsiOpcode.MODE_SENSE_6 -> {
                 byte[] out = modePages.sense(cdb, false, blocks, blockSize);
                 t.returnData(out, out.length, Bytes.u8(cdb, 4));
@@ -149,8 +175,16 @@ public final class LogicalUnit implements AutoCloseable {
                 byte[] out = modePages.sense(cdb, true, blocks, blockSize);
                 t.returnData(out, out.length, Bytes.u16(cdb, 7));
             }
-            case ScsiOpcode.READ_CAPACITY_10 -> readCapacity10(t);
-            case ScsiOpcode.SERVICE_ACTION_IN_16 -> readCapacity16(t);
+            case ScsiOpcode.READ_CAPACITY_10 -> descriptions.readCapacity10(t);
+            case ScsiOpcode.SERVICE_ACTION_IN_16 -> {
+                if ((cdb[1] & 0x1f) == ScsiOpcode.SA_GET_LBA_STATUS) {
+                    provisioning.lbaStatus(t);
+                } else {
+                    descriptions.readCapacity16(t);
+                }
+            }
+            case ScsiOpcode.READ_DEFECT_DATA_10 -> Descriptions.readDefectData(t, false);
+            case ScsiOpcode.READ_DEFECT_DATA_12 -> Descriptions.readDefectData(t, true);
             case ScsiOpcode.READ_6 -> {
                 int n = Bytes.u8(cdb, 4);
                 read(t, Bytes.u24(cdb, 1) & 0x1f_ffff, n == 0 ? 256 : n, false);
@@ -165,6 +199,9 @@ public final class LogicalUnit implements AutoCloseable {
             case ScsiOpcode.WRITE_10 -> write(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7), true);
             case ScsiOpcode.WRITE_12 -> write(t, Bytes.u32(cdb, 2), Bytes.u32(cdb, 6), true);
             case ScsiOpcode.WRITE_16 -> write(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10), true);
+            // WRITE ATOMIC (16): every write here is atomic (one store call under the shared lock).
+            case ScsiOpcode.WRITE_ATOMIC_16 -> write(t, Bytes.u64(cdb, 2), Bytes.u16(cdb, 12), true);
+            case ScsiOpcode.ORWRITE_16 -> orWrite(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
             // WRITE AND VERIFY: the medium is memory or a file, so what was written verifies.
             case ScsiOpcode.WRITE_AND_VERIFY_10 -> write(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7), true);
             case ScsiOpcode.WRITE_AND_VERIFY_12 -> write(t, Bytes.u32(cdb, 2), Bytes.u32(cdb, 6), true);
@@ -172,18 +209,18 @@ public final class LogicalUnit implements AutoCloseable {
             // PRE-FETCH: nothing to stage; the range is still checked.
             case ScsiOpcode.PRE_FETCH_10 -> checkRange(Bytes.u32(cdb, 2), Bytes.u16(cdb, 7));
             case ScsiOpcode.PRE_FETCH_16 -> checkRange(Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
-            case ScsiOpcode.WRITE_SAME_10 -> writeSame(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7), false);
-            case ScsiOpcode.WRITE_SAME_16 -> writeSame(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10), true);
-            case ScsiOpcode.UNMAP -> unmap(t);
+            case ScsiOpcode.WRITE_SAME_10 -> provisioning.writeSame(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7), false);
+            case ScsiOpcode.WRITE_SAME_16 -> provisioning.writeSame(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10), true);
+            case ScsiOpcode.UNMAP -> provisioning.unmap(t);
             case ScsiOpcode.VERIFY_10 -> verify(t, Bytes.u32(cdb, 2), Bytes.u16(cdb, 7));
             case ScsiOpcode.VERIFY_12 -> verify(t, Bytes.u32(cdb, 2), Bytes.u32(cdb, 6));
             case ScsiOpcode.VERIFY_16 -> verify(t, Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
             case ScsiOpcode.COMPARE_AND_WRITE -> compareAndWrite(t);
             case ScsiOpcode.SYNCHRONIZE_CACHE_10 -> synchronizeCache(Bytes.u32(cdb, 2), Bytes.u16(cdb, 7));
             case ScsiOpcode.SYNCHRONIZE_CACHE_16 -> synchronizeCache(Bytes.u64(cdb, 2), Bytes.u32(cdb, 10));
-            case ScsiOpcode.MAINTENANCE_IN -> reportSupportedOperationCodes(t);
-            case ScsiOpcode.PERSISTENT_RESERVE_IN -> persistentReserveIn(t);
-            case ScsiOpcode.PERSISTENT_RESERVE_OUT -> persistentReserveOut(t);
+            case ScsiOpcode.MAINTENANCE_IN -> Descriptions.reportSupportedOperationCodes(t);
+            case ScsiOpcode.PERSISTENT_RESERVE_IN -> reservations.persistentReserveIn(t);
+            case ScsiOpcode.PERSISTENT_RESERVE_OUT -> reservations.persistentReserveOut(t);
             case ScsiOpcode.RESERVE_6 -> {
                 synchronized (reservations) {
                     reservations.reserve6(t.nexus());
@@ -198,42 +235,18 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------- unit attentions, resets
-
-    private void addUnitAttention(Nexus nexus, AdditionalSense asc) {
-        synchronized (unitAttentions) {
-            Deque<AdditionalSense> queue = unitAttentions.computeIfAbsent(nexus, n -> new ArrayDeque<>());
-            if (!queue.contains(asc) && queue.size() < 16) {
-                queue.add(asc);
-            }
-            attentionsPending = true;
-        }
-    }
-
-    private AdditionalSense takeUnitAttention(Nexus nexus) {
-        synchronized (unitAttentions) {
-            Deque<AdditionalSense> queue = unitAttentions.get(nexus);
-            AdditionalSense ua = queue == null ? null : queue.poll();
-            if (queue != null && queue.isEmpty()) {
-                unitAttentions.remove(nexus);
-                attentionsPending = !unitAttentions.isEmpty();
-            }
-            return ua;
-        }
-    }
+    // ---------------------------------------------------------------- resets
 
     /**
-     * LUN RESET or TARGET WARM RESET: SPC-2 reservations end and every known nexus gets a unit
-     * attention, the one that asked for the reset included (SAM-5 §6.3.3: the condition is
-     * established for every I_T nexus); persistent reservations survive.
+     * LUN RESET or TARGET WARM RESET: SPC-2 reservations and medium removal preventions end, and
+     * each of {@code nexuses} gets a unit attention; persistent reservations survive.
      */
     public void reset(Iterable<Nexus> nexuses) {
         synchronized (reservations) {
             reservations.reset();
         }
-        for (Nexus nexus : nexuses) {
-            addUnitAttention(nexus, LUN_RESET_OCCURRED);
-        }
+        medium.reset();
+        unitAttentions.raise(nexuses, LUN_RESET_OCCURRED);
     }
 
     /** The I_T nexus ended (logout or connection loss). */
@@ -241,15 +254,13 @@ public final class LogicalUnit implements AutoCloseable {
         synchronized (reservations) {
             reservations.nexusLost(nexus);
         }
-        synchronized (unitAttentions) {
-            unitAttentions.remove(nexus);
-            attentionsPending = !unitAttentions.isEmpty();
-        }
+        unitAttentions.clear(nexus);
+        medium.nexusLost(nexus);
     }
 
     // ---------------------------------------------------------------- block I/O
 
-    private void checkRange(long lba, long count) throws ScsiStatusException {
+    void checkRange(long lba, long count) throws ScsiStatusException {
         if (lba < 0 || count < 0 || lba > blocks || count > blocks - lba) {
             throw ScsiStatusException.lbaOutOfRange();
         }
@@ -261,13 +272,13 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
-    private static void checkProtect(byte[] cdb) throws ScsiStatusException {
+    static void checkProtect(byte[] cdb) throws ScsiStatusException {
         if ((cdb[1] & 0xe0) != 0) {
             throw ScsiStatusException.invalidCdb(1, 7); // RDPROTECT/WRPROTECT/VRPROTECT: no protection information
         }
     }
 
-    private void checkWritable() throws ScsiStatusException {
+    void checkWritable() throws ScsiStatusException {
         if (store.readOnly()) {
             throw ScsiStatusException.check(SenseKey.DATA_PROTECT, AdditionalSense.WRITE_PROTECTED);
         }
@@ -278,7 +289,8 @@ public final class LogicalUnit implements AutoCloseable {
             case ScsiOpcode.READ_6, ScsiOpcode.WRITE_6 -> 4;
             case ScsiOpcode.READ_12, ScsiOpcode.WRITE_12, ScsiOpcode.VERIFY_12, ScsiOpcode.WRITE_AND_VERIFY_12 -> 6;
             case ScsiOpcode.READ_16, ScsiOpcode.WRITE_16, ScsiOpcode.VERIFY_16, ScsiOpcode.WRITE_SAME_16,
-                 ScsiOpcode.WRITE_AND_VERIFY_16 -> 10;
+                 ScsiOpcode.WRITE_AND_VERIFY_16, ScsiOpcode.ORWRITE_16 -> 10;
+            case ScsiOpcode.WRITE_ATOMIC_16 -> 12;
             default -> 7;
         };
     }
@@ -323,104 +335,6 @@ public final class LogicalUnit implements AutoCloseable {
         }
         if (hasFlags && (t.cdb()[1] & 0x08) != 0) {
             store.flush(); // FUA
-        }
-    }
-
-    private void writeSame(ScsiTask t, long lba, long count, boolean sixteen) throws ScsiStatusException, IOException {
-        byte[] cdb = t.cdb();
-        checkProtect(cdb);
-        if ((cdb[1] & 0x10) != 0) {
-            throw ScsiStatusException.invalidCdb(1, 4); // ANCHOR: anchored state not supported
-        }
-        boolean noDataOut = sixteen && (cdb[1] & 0x01) != 0;
-        if (count == 0) {
-            throw ScsiStatusException.invalidCdb(sixteen ? 10 : 7, -1); // WSNZ is set in the Block Limits page
-        }
-        if (count > CommandTable.MAX_WRITE_SAME_BLOCKS) {
-            throw ScsiStatusException.invalidCdb(sixteen ? 10 : 7, -1);
-        }
-        checkRange(lba, count);
-        checkWritable();
-        t.transferLength(noDataOut ? 0 : blockSize);
-        MemorySegment pattern;
-        if (noDataOut) {
-            pattern = null;
-        } else {
-            if (t.dataOut().byteSize() != blockSize) {
-                throw ScsiStatusException.illegal(INVALID_FIELD_IN_INFORMATION_UNIT);
-            }
-            pattern = t.dataOut();
-        }
-        boolean zeros = pattern == null || isZero(pattern);
-        atomicity.readLock().lock();
-        try {
-            if (zeros) {
-                // Writing zeros and deallocating (the UNMAP bit) read back alike: both deallocate.
-                store.unmap(lba * blockSize, count * blockSize);
-            } else {
-                for (long i = 0; i < count; i++) {
-                    store.write((lba + i) * blockSize, pattern);
-                }
-            }
-        } finally {
-            atomicity.readLock().unlock();
-        }
-    }
-
-    private static boolean isZero(MemorySegment segment) {
-        long n = segment.byteSize();
-        long i = 0;
-        for (; i + 8 <= n; i += 8) {
-            if (segment.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
-                return false;
-            }
-        }
-        for (; i < n; i++) {
-            if (segment.get(ValueLayout.JAVA_BYTE, i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private void unmap(ScsiTask t) throws ScsiStatusException, IOException {
-        byte[] cdb = t.cdb();
-        if ((cdb[1] & 0x01) != 0) {
-            throw ScsiStatusException.invalidCdb(1, 0); // ANCHOR
-        }
-        int listLength = Bytes.u16(cdb, 7);
-        t.transferLength(listLength);
-        checkWritable();
-        if (listLength == 0) {
-            return;
-        }
-        if (listLength < 8 || t.dataOut().byteSize() < listLength) {
-            throw ScsiStatusException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
-        }
-        byte[] params = t.dataOut().asSlice(0, listLength).toArray(ValueLayout.JAVA_BYTE);
-        int descriptorBytes = Math.min(Bytes.u16(params, 2), listLength - 8) & ~15;
-        if (descriptorBytes / 16 > MAX_UNMAP_DESCRIPTORS) {
-            throw ScsiStatusException.invalidParameter(2, -1);
-        }
-        for (int off = 8; off < 8 + descriptorBytes; off += 16) {
-            long lba = Bytes.u64(params, off);
-            long count = Bytes.u32(params, off + 8);
-            if (count > CommandTable.MAX_UNMAP_BLOCKS) {
-                throw ScsiStatusException.invalidParameter(off + 8, -1);
-            }
-            checkRange(lba, count);
-        }
-        atomicity.readLock().lock();
-        try {
-            for (int off = 8; off < 8 + descriptorBytes; off += 16) {
-                long lba = Bytes.u64(params, off);
-                long count = Bytes.u32(params, off + 8);
-                if (count > 0) {
-                    store.unmap(lba * blockSize, count * blockSize);
-                }
-            }
-        } finally {
-            atomicity.readLock().unlock();
         }
     }
 
@@ -499,171 +413,44 @@ public final class LogicalUnit implements AutoCloseable {
         }
     }
 
+    /**
+     * ORWRITE (16), SBC-3 §5.8: each block becomes the OR of what it held and the data sent,
+     * atomically with respect to every other write (the exclusive lock, as COMPARE AND WRITE).
+     */
+    private void orWrite(ScsiTask t, long lba, long count) throws ScsiStatusException, IOException {
+        checkProtect(t.cdb());
+        checkRange(lba, count);
+        checkTransfer(count, 10);
+        checkWritable();
+        long bytes = count * blockSize;
+        t.transferLength(bytes);
+        if (count == 0) {
+            return;
+        }
+        if (t.dataOut().byteSize() != bytes) {
+            throw ScsiStatusException.illegal(INVALID_FIELD_IN_INFORMATION_UNIT);
+        }
+        atomicity.writeLock().lock();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment medium = arena.allocate(bytes, 8);
+            store.read(lba * blockSize, medium);
+            MemorySegment data = t.dataOut();
+            for (long i = 0; i < bytes; i += 8) {
+                medium.set(ValueLayout.JAVA_LONG, i, medium.get(ValueLayout.JAVA_LONG, i)
+                        | data.get(ValueLayout.JAVA_LONG_UNALIGNED, i));
+            }
+            store.write(lba * blockSize, medium);
+        } finally {
+            atomicity.writeLock().unlock();
+        }
+        if ((t.cdb()[1] & 0x08) != 0) {
+            store.flush();
+        }
+    }
+
     private void synchronizeCache(long lba, long count) throws ScsiStatusException, IOException {
         checkRange(lba, count);
         store.flush();
-    }
-
-    // ---------------------------------------------------------------- capacity, inquiry, sense
-
-    private void readCapacity10(ScsiTask t) {
-        byte[] out = new byte[8];
-        Bytes.put32(out, 0, Math.min(blocks - 1, 0xffff_ffffL));
-        Bytes.put32(out, 4, blockSize);
-        t.returnData(out, 8, 8);
-    }
-
-    private void readCapacity16(ScsiTask t) throws ScsiStatusException {
-        byte[] cdb = t.cdb();
-        if ((cdb[1] & 0x1f) != ScsiOpcode.SA_READ_CAPACITY_16) {
-            throw ScsiStatusException.invalidCdb(1, 4);
-        }
-        byte[] out = new byte[32];
-        Bytes.put64(out, 0, blocks - 1);
-        Bytes.put32(out, 8, blockSize);
-        out[14] = (byte) 0xc0; // LBPME (UNMAP and WRITE SAME deallocate), LBPRZ (deallocated blocks read zero)
-        t.returnData(out, 32, Bytes.u32(cdb, 10));
-    }
-
-    private void requestSense(ScsiTask t) throws ScsiStatusException {
-        byte[] cdb = t.cdb();
-        boolean descriptor = (cdb[1] & 0x01) != 0;
-        AdditionalSense ua = attentionsPending ? takeUnitAttention(t.nexus()) : null;
-        SenseData sense = ua == null ? SenseData.of(SenseKey.NO_SENSE, AdditionalSense.NONE)
-                : SenseData.of(SenseKey.UNIT_ATTENTION, ua);
-        byte[] out;
-        if (descriptor) {
-            out = new byte[8];
-            out[0] = 0x72;
-            out[1] = (byte) sense.key().code();
-            out[2] = (byte) sense.additional().asc();
-            out[3] = (byte) sense.additional().ascq();
-        } else {
-            out = sense.encodeFixed();
-        }
-        t.returnData(out, out.length, Bytes.u8(cdb, 4));
-    }
-
-    private void inquiry(ScsiTask t) throws ScsiStatusException {
-        byte[] cdb = t.cdb();
-        if ((cdb[1] & 0x02) != 0) {
-            throw ScsiStatusException.invalidCdb(1, 1); // CMDDT is obsolete
-        }
-        long allocation = Bytes.u16(cdb, 3);
-        boolean evpd = (cdb[1] & 0x01) != 0;
-        int page = Bytes.u8(cdb, 2);
-        if (!evpd) {
-            if (page != 0) {
-                throw ScsiStatusException.invalidCdb(2, -1);
-            }
-            byte[] out = Inquiry.standard(0x00);
-            t.returnData(out, out.length, allocation);
-            return;
-        }
-        byte[] out = switch (page) {
-            case 0x00 -> Inquiry.supportedPages();
-            case 0x80 -> Inquiry.serialNumber(serial);
-            case 0x83 -> Inquiry.deviceIdentification(naa, serial, t.nexus());
-            case 0xb0 -> Inquiry.blockLimits(blockSize);
-            case 0xb1 -> Inquiry.blockDeviceCharacteristics();
-            case 0xb2 -> Inquiry.logicalBlockProvisioning();
-            default -> throw ScsiStatusException.invalidCdb(2, -1);
-        };
-        t.returnData(out, out.length, allocation);
-    }
-
-    /** Standard INQUIRY data for a LUN that does not exist (peripheral qualifier 3). */
-    public static void inquiryNoLun(ScsiTask t) {
-        byte[] cdb = t.cdb();
-        if ((cdb[1] & 0x03) != 0 || cdb[2] != 0) {
-            t.fail(ScsiStatus.CHECK_CONDITION, SenseData.of(SenseKey.ILLEGAL_REQUEST,
-                    AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED));
-            return;
-        }
-        byte[] out = Inquiry.standard(0x7f);
-        t.returnData(out, out.length, Bytes.u16(cdb, 3));
-    }
-
-    /** Answers a command addressed to a LUN this target does not have (SPC-4 4.6.4). */
-    public static void noSuchLun(ScsiTask t, int[] luns) {
-        switch (t.opcode()) {
-            case ScsiOpcode.INQUIRY -> inquiryNoLun(t);
-            case ScsiOpcode.REPORT_LUNS -> reportLuns(t, luns);
-            case ScsiOpcode.REQUEST_SENSE -> {
-                byte[] out = SenseData.of(SenseKey.ILLEGAL_REQUEST, AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED)
-                        .encodeFixed();
-                t.returnData(out, out.length, Bytes.u8(t.cdb(), 4));
-            }
-            default -> t.fail(ScsiStatus.CHECK_CONDITION,
-                    SenseData.of(SenseKey.ILLEGAL_REQUEST, AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED));
-        }
-    }
-
-    /** REPORT LUNS, served by the target for every LUN including nonexistent ones. */
-    public static void reportLuns(ScsiTask t, int[] luns) {
-        byte[] cdb = t.cdb();
-        int select = Bytes.u8(cdb, 2);
-        long allocation = Bytes.u32(cdb, 6);
-        if (select > 2) {
-            t.fail(ScsiStatusException.invalidCdb(2, -1));
-            return;
-        }
-        if (allocation < 16) {
-            t.fail(ScsiStatusException.invalidCdb(6, -1));
-            return;
-        }
-        byte[] out = new byte[8 + 8 * luns.length];
-        Bytes.put32(out, 0, 8L * luns.length);
-        for (int i = 0; i < luns.length; i++) {
-            Bytes.put64(out, 8 + 8 * i, Luns.encode(luns[i]));
-        }
-        t.returnData(out, out.length, allocation);
-    }
-
-    // ---------------------------------------------------------------- opcodes, reservations
-
-    private void reportSupportedOperationCodes(ScsiTask t) throws ScsiStatusException {
-        byte[] cdb = t.cdb();
-        if ((cdb[1] & 0x1f) != ScsiOpcode.SA_REPORT_SUPPORTED_OPERATION_CODES) {
-            throw ScsiStatusException.invalidCdb(1, 4);
-        }
-        byte[] out = CommandTable.report(cdb);
-        t.returnData(out, out.length, Bytes.u32(cdb, 6));
-    }
-
-    private void persistentReserveIn(ScsiTask t) throws ScsiStatusException {
-        byte[] cdb = t.cdb();
-        byte[] out;
-        synchronized (reservations) {
-            out = switch (cdb[1] & 0x1f) {
-                case 0x00 -> reservations.readKeys();
-                case 0x01 -> reservations.readReservation();
-                case 0x02 -> Reservations.reportCapabilities();
-                case 0x03 -> reservations.readFullStatus();
-                default -> throw ScsiStatusException.invalidCdb(1, 4);
-            };
-        }
-        t.returnData(out, out.length, Bytes.u16(cdb, 7));
-    }
-
-    private void persistentReserveOut(ScsiTask t) throws ScsiStatusException {
-        byte[] cdb = t.cdb();
-        long listLength = Bytes.u32(cdb, 5);
-        t.transferLength(listLength);
-        int serviceAction = cdb[1] & 0x1f;
-        if (serviceAction > 0x06) {
-            throw ScsiStatusException.invalidCdb(1, 4); // REGISTER AND MOVE and reserved actions
-        }
-        if (listLength != 24) {
-            throw ScsiStatusException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
-        }
-        if (t.dataOut().byteSize() < 24) {
-            throw ScsiStatusException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
-        }
-        byte[] params = t.dataOut().asSlice(0, 24).toArray(ValueLayout.JAVA_BYTE);
-        synchronized (reservations) {
-            reservations.out(t.nexus(), serviceAction, Bytes.u8(cdb, 2), params);
-        }
     }
 
     static String ascii(byte[] b, int off, int len) {

@@ -2,6 +2,7 @@ package io.ostia.target.internal.scsi;
 
 import io.ostia.api.scsi.AdditionalSense;
 
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -384,5 +385,38 @@ final class Reservations {
             }
             default -> throw ScsiStatusException.invalidCdb(2, 3);
         }
+    }
+
+    /** PERSISTENT RESERVE IN: READ KEYS, READ RESERVATION, REPORT CAPABILITIES, READ FULL STATUS. */
+    synchronized void persistentReserveIn(ScsiTask t) throws ScsiStatusException {
+        byte[] cdb = t.cdb();
+        byte[] out;
+        out = switch (cdb[1] & 0x1f) {
+            case 0x00 -> readKeys();
+            case 0x01 -> readReservation();
+            case 0x02 -> reportCapabilities();
+            case 0x03 -> readFullStatus();
+            default -> throw ScsiStatusException.invalidCdb(1, 4);
+        };
+        t.returnData(out, out.length, Bytes.u16(cdb, 7));
+    }
+
+    /** PERSISTENT RESERVE OUT: checks the CDB and parameter list, then runs the service action. */
+    synchronized void persistentReserveOut(ScsiTask t) throws ScsiStatusException {
+        byte[] cdb = t.cdb();
+        long listLength = Bytes.u32(cdb, 5);
+        t.transferLength(listLength);
+        int serviceAction = cdb[1] & 0x1f;
+        if (serviceAction > 0x06) {
+            throw ScsiStatusException.invalidCdb(1, 4); // REGISTER AND MOVE and reserved actions
+        }
+        if (listLength != 24) {
+            throw ScsiStatusException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+        }
+        if (t.dataOut().byteSize() < 24) {
+            throw ScsiStatusException.illegal(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+        }
+        byte[] params = t.dataOut().asSlice(0, 24).toArray(ValueLayout.JAVA_BYTE);
+        out(t.nexus(), serviceAction, Bytes.u8(cdb, 2), params);
     }
 }

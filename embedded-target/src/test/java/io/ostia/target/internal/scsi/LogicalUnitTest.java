@@ -278,7 +278,7 @@ class LogicalUnitTest {
     @Test
     void reportLunsAndSupportedOpcodes() {
         task.reset(cdb(0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0), A, null, MemorySegment.ofArray(new byte[256]));
-        LogicalUnit.reportLuns(task, new int[] {0, 1, 300});
+        LunlessCommands.reportLuns(task, new int[] {0, 1, 300});
         byte[] d = dataIn();
         assertEquals(24, Bytes.u32(d, 0));
         assertEquals(1, Bytes.u16(d, 16));
@@ -298,10 +298,113 @@ class LogicalUnitTest {
     @Test
     void noSuchLunAnswersInquiryWithQualifierThree() {
         task.reset(cdb(0x12, 0, 0, 0, 96, 0), A, null, MemorySegment.ofArray(new byte[96]));
-        LogicalUnit.noSuchLun(task, new int[] {0});
+        LunlessCommands.noSuchLun(task, new int[] {0});
         assertEquals(0x7f, dataIn()[0] & 0xff);
         task.reset(cdb(0x00, 0, 0, 0, 0, 0), A, null, null);
-        LogicalUnit.noSuchLun(task, new int[] {0});
+        LunlessCommands.noSuchLun(task, new int[] {0});
         assertSense(task, SenseKey.ILLEGAL_REQUEST, AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED);
+    }
+
+    @Test
+    void orWriteOrsTheDataIntoTheBlocks() {
+        byte[] first = new byte[1024];
+        java.util.Arrays.fill(first, (byte) 0x0f);
+        assertEquals(ScsiStatus.GOOD, run(A, rw16(0x8a, 10, 2), first, 0).status());
+        byte[] second = new byte[1024];
+        java.util.Arrays.fill(second, (byte) 0x30);
+        assertEquals(ScsiStatus.GOOD, run(A, rw16(0x8b, 10, 2), second, 0).status());
+        run(A, rw10(0x28, 10, 2), null, 1024);
+        byte[] expected = new byte[1024];
+        java.util.Arrays.fill(expected, (byte) 0x3f);
+        assertArrayEquals(expected, dataIn());
+        assertSense(run(A, rw16(0x8b, BLOCKS - 1, 2), new byte[1024], 0), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.LBA_OUT_OF_RANGE);
+    }
+
+    @Test
+    void writeAtomicWritesAndItsLimitsAreInTheBlockLimitsPage() {
+        byte[] c = new byte[16];
+        c[0] = (byte) 0x9c;
+        Bytes.put64(c, 2, 4);
+        Bytes.put16(c, 12, 1);
+        byte[] data = new byte[512];
+        java.util.Arrays.fill(data, (byte) 0x5a);
+        assertEquals(ScsiStatus.GOOD, run(A, c, data, 0).status());
+        run(A, rw10(0x28, 4, 1), null, 512);
+        assertArrayEquals(data, dataIn());
+        run(A, cdb(0x12, 1, 0xb0, 0, 64, 0), null, 64);
+        assertEquals(0, dataIn()[4] & 0x01, "WSNZ clear: WRITE SAME of 0 blocks runs to the end");
+        assertEquals(0xffff, Bytes.u32(dataIn(), 44), "MAXIMUM ATOMIC TRANSFER LENGTH");
+    }
+
+    @Test
+    void writeSameOfZeroBlocksRunsToTheEndAndTheUnmapBitDeallocates() {
+        byte[] ones = new byte[512];
+        java.util.Arrays.fill(ones, (byte) 0xff);
+        assertEquals(ScsiStatus.GOOD, run(A, rw10(0x41, BLOCKS - 3, 0), ones, 0).status());
+        run(A, rw10(0x28, BLOCKS - 3, 3), null, 1536);
+        assertEquals((byte) 0xff, dataIn()[1535]);
+        byte[] unmap = rw10(0x41, BLOCKS - 3, 0);
+        unmap[1] = 0x08;
+        assertEquals(ScsiStatus.GOOD, run(A, unmap, ones, 0).status());
+        run(A, rw10(0x28, BLOCKS - 3, 3), null, 1536);
+        assertArrayEquals(new byte[1536], dataIn(), "deallocated blocks read zero (LBPRZ)");
+        assertSense(run(A, rw10(0x41, BLOCKS + 1, 0), ones, 0), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.LBA_OUT_OF_RANGE);
+    }
+
+    @Test
+    void getLbaStatusReportsMappedAndDeallocatedRuns() {
+        byte[] data = new byte[512 * 4];
+        java.util.Arrays.fill(data, (byte) 'A');
+        run(A, rw10(0x2a, 100, 4), data, 0);
+        byte[] c = new byte[16];
+        c[0] = (byte) 0x9e;
+        c[1] = 0x12;
+        Bytes.put64(c, 2, 100);
+        Bytes.put32(c, 10, 24);
+        assertEquals(ScsiStatus.GOOD, run(A, c, null, 24).status());
+        assertEquals(100, Bytes.u64(dataIn(), 8));
+        assertEquals(4, Bytes.u32(dataIn(), 16));
+        assertEquals(0, dataIn()[20], "mapped");
+        Bytes.put64(c, 2, 104);
+        run(A, c, null, 24);
+        assertEquals(1, dataIn()[20], "deallocated");
+        Bytes.put64(c, 2, 0x8000_0000_0000_0000L);
+        assertSense(run(A, c, null, 24), SenseKey.ILLEGAL_REQUEST, AdditionalSense.LBA_OUT_OF_RANGE);
+    }
+
+    @Test
+    void readDefectDataReportsAnEmptyList() {
+        assertEquals(ScsiStatus.GOOD, run(A, cdb(0x37, 0, 0x18, 0, 0, 0, 0, 0, 32, 0), null, 32).status());
+        assertArrayEquals(new byte[] {0, 0x18, 0, 0}, dataIn());
+        assertEquals(ScsiStatus.GOOD, run(A, cdb(0xb7, 0x0d, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0), null, 32).status());
+        assertEquals(8, dataIn().length);
+        assertEquals(0, Bytes.u32(dataIn(), 4));
+    }
+
+    @Test
+    void aRemovableMediumEjectsUnlessPreventedAndReportsTheExponent() throws Exception {
+        try (LogicalUnit removable = new LogicalUnit(2, new RamStore(1 << 20, 512, false), "RM", 2, 3, true)) {
+            ScsiTask t = new ScsiTask();
+            java.util.function.BiFunction<Nexus, byte[], ScsiTask> exec = (nexus, c) -> {
+                t.reset(c, nexus, null, MemorySegment.ofArray(new byte[96]));
+                removable.execute(t);
+                return t;
+            };
+            exec.apply(A, cdb(0x12, 0, 0, 0, 96, 0));
+            assertEquals(0x80, t.dataIn().get(ValueLayout.JAVA_BYTE, 1) & 0x80, "RMB");
+            exec.apply(A, cdb(0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0));
+            assertEquals(3, t.dataIn().get(ValueLayout.JAVA_BYTE, 13), "LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT");
+            assertEquals(ScsiStatus.GOOD, exec.apply(A, cdb(0x1e, 0, 0, 0, 1, 0)).status());
+            assertSense(exec.apply(B, cdb(0x1b, 0, 0, 0, 0x02, 0)), SenseKey.ILLEGAL_REQUEST,
+                    new AdditionalSense(0x53, 0x02));
+            removable.nexusLost(A);
+            assertEquals(ScsiStatus.GOOD, exec.apply(B, cdb(0x1b, 0, 0, 0, 0x02, 0)).status(), "eject");
+            assertSense(exec.apply(B, cdb(0x00, 0, 0, 0, 0, 0)), SenseKey.NOT_READY, new AdditionalSense(0x3a, 0));
+            assertEquals(ScsiStatus.GOOD, exec.apply(B, cdb(0x12, 0, 0, 0, 96, 0)).status(), "INQUIRY needs no medium");
+            assertEquals(ScsiStatus.GOOD, exec.apply(B, cdb(0x1b, 0, 0, 0, 0x03, 0)).status(), "load");
+            assertEquals(ScsiStatus.GOOD, exec.apply(B, cdb(0x00, 0, 0, 0, 0, 0)).status());
+        }
     }
 }
