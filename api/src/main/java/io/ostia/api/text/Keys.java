@@ -132,8 +132,11 @@ public final class Keys {
         DEFINITIONS.put(INITIATOR_RECV_DATA_SEGMENT_LENGTH, new KeyDefinition(INITIATOR_RECV_DATA_SEGMENT_LENGTH,
                 Kind.NUMERICAL_DECLARATIVE, Use.ALL, Senders.INITIATOR, Scope.CONNECTION, "8192", 512, MAX_SEGMENT,
                 List.of(), SHORT, true));
-        // 0 means "no limit"; otherwise at least 2 (RFC 7145 §6.5).
-        numerical(MAX_OUTSTANDING_UNEXPECTED_PDUS, Kind.NUMERICAL_MIN, 0, 0, 0xffff_ffffL, false);
+        // Declarative (RFC 7145 §6.5): each side states how many unexpected PDUs it can take, which
+        // sizes the receives the other side must not overrun. 0 means "no limit"; otherwise at least 2.
+        DEFINITIONS.put(MAX_OUTSTANDING_UNEXPECTED_PDUS, new KeyDefinition(MAX_OUTSTANDING_UNEXPECTED_PDUS,
+                Kind.NUMERICAL_DECLARATIVE, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, "0", 0, 0xffff_ffffL,
+                List.of(), SHORT, true));
     }
 
     private Keys() {

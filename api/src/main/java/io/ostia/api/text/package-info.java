@@ -4,7 +4,7 @@
  * io.ostia.api.text.Negotiator} usable by an initiator and a target. No threads, no I/O.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package io.ostia.api.text;
 
 import org.osgi.annotation.bundle.Export;

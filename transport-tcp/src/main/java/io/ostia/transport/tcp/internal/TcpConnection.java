@@ -17,6 +17,7 @@ import io.ostia.transport.tcp.TcpTransportOptions;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -61,6 +62,12 @@ final class TcpConnection implements TransportConnection {
 
     ConnectionOwner owner() {
         return owner;
+    }
+
+    /** TCP adds no keys: it reads segments of any length, so the session's own limits stand. */
+    @Override
+    public Map<String, String> loginKeys() {
+        return Map.of();
     }
 
     @Override

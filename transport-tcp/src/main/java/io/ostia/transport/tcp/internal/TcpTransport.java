@@ -91,8 +91,12 @@ public final class TcpTransport implements IscsiTransport {
     }
 
     @Override
-    public TransportConnection createConnection(ConnectionOwner owner) throws TransportException {
+    public TransportConnection createConnection(ConnectionOwner owner, int queueDepth) throws TransportException {
         Objects.requireNonNull(owner, "owner");
+        if (queueDepth < 1) {
+            throw new IllegalArgumentException("queue depth " + queueDepth + " is less than 1");
+        }
+        // A socket carries any number of tasks: nothing here is sized by the queue depth.
         requireOpen("create a connection");
         TcpConnection connection = new TcpConnection(this, owner, options);
         connections.add(connection);
