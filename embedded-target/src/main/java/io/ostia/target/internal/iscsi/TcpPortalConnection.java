@@ -1,0 +1,244 @@
+package io.ostia.target.internal.iscsi;
+
+import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.PduDecoder;
+import io.ostia.api.pdu.PduEncoder;
+import io.ostia.api.pdu.PduFormatException;
+import io.ostia.api.pdu.Side;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * iSCSI over one TCP connection: a platform thread reads and decodes, hands PDUs to the session
+ * layer's {@link PduHandler}, and responses produced while it works through one read are written
+ * together (one system call for many small responses).
+ */
+final class TcpPortalConnection implements PduTransport {
+
+    private static final System.Logger LOG = System.getLogger(TcpPortalConnection.class.getName());
+    private static final int READ_BUFFER = 256 << 10;
+    private static final int WRITE_BUFFER = 1024 << 10;
+    /** RFC 7143 §12.12: MaxRecvDataSegmentLength is 8192 until login negotiates it. */
+    static final int LOGIN_DATA_SEGMENT_LENGTH = 8192;
+
+    private final SocketChannel channel;
+    private final String remote;
+    private final String localAddress;
+    private final int localPort;
+    private final PduDecoder decoder = new PduDecoder(Side.TARGET, LOGIN_DATA_SEGMENT_LENGTH);
+    /** Off-heap buffers, freed when the reader thread ends rather than whenever the GC gets to them. */
+    private final Arena arena;
+    private final ByteBuffer in;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ByteBuffer out;
+    private final ByteBuffer bigHeader;
+    private final ByteBuffer bigTrailer;
+    private volatile PduEncoder encoder = new PduEncoder(false, false);
+    private final Thread reader;
+    private final PduHandler handler;
+    private volatile boolean batching;
+    private volatile boolean closed;
+    private final Runnable onExit;
+
+    /**
+     * @param handlerFactory makes the session-layer handler for this connection
+     * @param onExit         runs on the reader thread as its last action (the portal forgets the connection)
+     */
+    TcpPortalConnection(SocketChannel channel, String threadName, Function<PduTransport, PduHandler> handlerFactory,
+                  Runnable onExit) throws IOException {
+        this.channel = channel;
+        this.onExit = onExit;
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        InetSocketAddress r = (InetSocketAddress) channel.getRemoteAddress();
+        InetSocketAddress l = (InetSocketAddress) channel.getLocalAddress();
+        this.remote = r.getAddress().getHostAddress() + ":" + r.getPort();
+        this.localAddress = l.getAddress().getHostAddress();
+        this.localPort = l.getPort();
+        this.arena = Arena.ofShared();
+        this.in = arena.allocate(READ_BUFFER, 4096).asByteBuffer();
+        this.out = arena.allocate(WRITE_BUFFER, 4096).asByteBuffer();
+        this.bigHeader = arena.allocate(PduEncoder.MAX_HEADER_LENGTH).asByteBuffer();
+        this.bigTrailer = arena.allocate(8).asByteBuffer();
+        try {
+            this.handler = handlerFactory.apply(this);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        decoder.setDataPlacement(handler);
+        this.reader = Thread.ofPlatform().name(threadName).daemon(true).unstarted(this::readLoop);
+    }
+
+    void start() {
+        reader.start();
+    }
+
+    Thread thread() {
+        return reader;
+    }
+
+    private void readLoop() {
+        Throwable cause = null;
+        try {
+            while (!closed) {
+                int n = channel.read(in);
+                if (n < 0) {
+                    break;
+                }
+                in.flip();
+                batching = true;
+                try {
+                    Pdu pdu;
+                    while ((pdu = decoder.decode(in)) != null) {
+                        handler.received(pdu);
+                        if (closed) {
+                            break;
+                        }
+                    }
+                } finally {
+                    batching = false;
+                    in.compact();
+                }
+                flush();
+            }
+        } catch (PduFormatException e) {
+            LOG.log(Level.WARNING, "iSCSI connection from " + remote + ": malformed PDU, closing: " + e.getMessage());
+            handler.malformed(e);
+            cause = e;
+        } catch (ClosedChannelException e) {
+            // Closed locally: the normal way out.
+        } catch (IOException e) {
+            if (!closed) {
+                LOG.log(Level.DEBUG, "iSCSI connection from " + remote + " failed", e);
+                cause = e;
+            }
+        } catch (RuntimeException e) {
+            // A bug, not the peer's doing: say so loudly, and end only this connection.
+            LOG.log(Level.ERROR, "iSCSI connection from " + remote + " closed after an internal error", e);
+            cause = e;
+        } finally {
+            close();
+            try {
+                handler.closed(cause);
+            } finally {
+                // Senders check 'closed' under the lock before touching the buffers.
+                writeLock.lock();
+                try {
+                    arena.close();
+                } finally {
+                    writeLock.unlock();
+                    onExit.run();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void send(Pdu pdu) throws IOException {
+        writeLock.lock();
+        try {
+            if (closed) {
+                throw new ClosedChannelException();
+            }
+            PduEncoder enc = encoder;
+            int length = enc.encodedLength(pdu);
+            if (length > out.remaining()) {
+                drain();
+            }
+            if (length <= out.remaining()) {
+                enc.encode(pdu, out);
+            } else {
+                bigHeader.clear();
+                enc.encodeHeader(pdu, bigHeader);
+                bigHeader.flip();
+                bigTrailer.clear();
+                enc.encodeTrailer(pdu, bigTrailer);
+                bigTrailer.flip();
+                ByteBuffer[] parts = {bigHeader, pdu.data().asByteBuffer(), bigTrailer};
+                long total = bigHeader.remaining() + (long) parts[1].remaining() + bigTrailer.remaining();
+                long written = 0;
+                while (written < total) {
+                    written += channel.write(parts);
+                }
+            }
+            if (!batching || Thread.currentThread() != reader) {
+                drain();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        writeLock.lock();
+        try {
+            if (closed) {
+                throw new ClosedChannelException();
+            }
+            drain();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void drain() throws IOException {
+        out.flip();
+        try {
+            while (out.hasRemaining()) {
+                if (channel.write(out) < 0) {
+                    throw new EOFException("connection to " + remote + " closed while writing");
+                }
+            }
+        } finally {
+            out.clear();
+        }
+    }
+
+    @Override
+    public void setDigests(boolean header, boolean data) {
+        decoder.setHeaderDigest(header);
+        decoder.setDataDigest(data);
+        encoder = new PduEncoder(header, data);
+    }
+
+    @Override
+    public void setMaxRecvDataSegmentLength(int bytes) {
+        decoder.setMaxRecvDataSegmentLength(bytes);
+    }
+
+    @Override
+    public String remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public String localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public int localPort() {
+        return localPort;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "closing the connection from " + remote + " failed", e);
+        }
+    }
+}
