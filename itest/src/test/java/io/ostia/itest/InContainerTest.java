@@ -21,7 +21,7 @@ public abstract class InContainerTest {
     /** Bundle files in install order: DS API and SCR first, then Ostia's. */
     private static final String[] BUNDLES = {
             "org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component", "org.apache.felix.scr",
-            "ostia-api", "ostia-testing", "ostia-transport-tcp", "ostia-initiator"};
+            "ostia-api", "ostia-testing", "ostia-transport-lifecycle", "ostia-transport-tcp", "ostia-initiator"};
 
     @Configuration
     public Option[] config() {

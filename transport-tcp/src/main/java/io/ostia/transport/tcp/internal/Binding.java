@@ -16,7 +16,11 @@ import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.pdu.Side;
 import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.spi.ConnectionOwner;
+import io.ostia.api.spi.StopMode;
+import io.ostia.api.spi.TransportEndpoint;
 import io.ostia.api.spi.TransportTask;
+import io.ostia.api.text.NegotiatedParameters;
+import io.ostia.transport.lifecycle.ConnectionBinding;
 import io.ostia.transport.tcp.TcpTransportOptions;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -27,14 +31,14 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One bind of a {@link TcpConnection} to a {@link TcpEndpoint}: the receive thread with its
- * decoder, the sender, and the task table keyed by initiator task tag. Retired whole by stop.
+ * One bind of a connection to a {@link TcpEndpoint}: the receive thread with its decoder, the
+ * sender, the task table keyed by initiator task tag and the bind's parameters. Retired whole
+ * by stop; the connection's states are the shared lifecycle's.
  *
  * <p>The receive thread is the only one that calls the owner, one call at a time, and each
  * owner call is the last thing done for a PDU, so a stop made from inside a callback leaves
@@ -42,7 +46,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * thread reports the first one to the owner, once, unless the owner itself disconnected or
  * stopped.
  */
-final class Binding {
+final class Binding implements ConnectionBinding {
 
     private static final System.Logger LOG = System.getLogger(Binding.class.getName());
     /** A Data-Out with this TargetTransferTag is unsolicited (RFC 7143 §11.7.4). */
@@ -68,25 +72,23 @@ final class Binding {
     private int idleReads;
 
     final TcpEndpoint endpoint;
-    final PduSender sender;
-    volatile boolean stopping;
-    /** Guarded by the connection's lock. */
-    boolean startRequested;
+    private PduSender sender;
+    private volatile boolean stopping;
 
-    private final TcpConnection connection;
     private final ConnectionOwner owner;
+    private final ParameterHandoff parameters = new ParameterHandoff();
     private final TcpTransportOptions options;
     private final SocketChannel channel;
     private final String peer;
     private final PduDecoder decoder;
-    private final Selector readable;
-    private final Thread receiver;
+    /** Set once by open, before the receive thread starts; volatile for a disconnect's wake-up from another thread. */
+    private volatile Selector readable;
+    private Thread receiver;
     private final TaskTagTable<TaskState> tasks = new TaskTagTable<>(64);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicBoolean failureReported = new AtomicBoolean();
     /** A Logout Response went by: the target closes the connection next, which is no failure. */
     private volatile boolean loggedOut;
-    private final CountDownLatch retired = new CountDownLatch(1);
     /**
      * Bytes read ahead of the decoder. Headers and small data segments come through here, so
      * that one read returns a whole small PDU (or several) instead of one read per part; a
@@ -109,15 +111,47 @@ final class Binding {
     private boolean fullFeature;
     private TcpParameters decoderParameters = TcpParameters.LOGIN;
 
-    Binding(TcpConnection connection, TcpEndpoint endpoint, TcpTransportOptions options) throws IOException {
-        this.connection = connection;
-        this.owner = connection.owner();
+    /**
+     * Binds {@code owner}'s connection to {@code endpoint}: attaches to it (only an endpoint of
+     * {@code transport} that is up and carries none), opens the selectors and starts the
+     * receive thread. On failure nothing stays attached.
+     */
+    static Binding bind(TcpTransport transport, ConnectionOwner owner, TransportEndpoint endpoint,
+            TcpTransportOptions options) throws TransportException {
+        if (!(endpoint instanceof TcpEndpoint tcp)) {
+            throw new TransportException("cannot bind a TCP connection to " + (endpoint == null ? "null"
+                    : "an endpoint of another transport (" + endpoint.getClass().getName() + ")"));
+        }
+        if (tcp.transport() != transport) {
+            throw new TransportException("cannot bind to the endpoint " + tcp
+                    + ": it belongs to another instance of the TCP transport");
+        }
+        Binding fresh = new Binding(owner, tcp, options);
+        tcp.attach(fresh);
+        try {
+            fresh.open();
+            fresh.receiver.start();
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            // OutOfMemoryError included: it is what a refused thread start throws.
+            fresh.abandon(e);
+            tcp.cancelAttach(fresh);
+            throw new TransportException("cannot bind to " + tcp + ": " + TcpEndpoint.reason(e), e);
+        }
+        return fresh;
+    }
+
+    private Binding(ConnectionOwner owner, TcpEndpoint endpoint, TcpTransportOptions options) {
+        this.owner = owner;
         this.endpoint = endpoint;
         this.options = options;
         this.channel = endpoint.channel();
         this.peer = TcpEndpoint.describe(endpoint.remoteAddress());
         this.decoder = new PduDecoder(Side.INITIATOR, TcpParameters.LOGIN.maxRecvDataSegmentLength());
         this.decoder.setDataPlacement(this::placeData);
+    }
+
+    /** Opens the selectors and makes the receive thread; the thread starts once this returns. */
+    private void open() throws IOException {
         Selector selector = Selector.open();
         PduSender created = null;
         try {
@@ -137,13 +171,12 @@ final class Binding {
         this.sender.batchFrom(receiver);
     }
 
-    void startReceiving() {
-        receiver.start();
-    }
-
     /** Releases the selectors of a binding whose receive thread never started. */
-    void abandon(Throwable why) {
+    private void abandon(Throwable why) {
         for (AutoCloseable closeable : new AutoCloseable[] {readable, sender}) {
+            if (closeable == null) {
+                continue;
+            }
             try {
                 closeable.close();
             } catch (Exception e) {
@@ -152,8 +185,33 @@ final class Binding {
         }
     }
 
-    boolean isReceiveThread() {
+    @Override
+    public TransportEndpoint endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public boolean isCallbackThread() {
         return Thread.currentThread() == receiver;
+    }
+
+    @Override
+    public void setParameters(NegotiatedParameters negotiated) {
+        TcpParameters values = ParameterMapping.of(negotiated);
+        // Digests apply to the sender from its next PDU; the decoder switches between PDUs.
+        sender.setDigests(values.headerDigest(), values.dataDigest());
+        parameters.negotiated(values);
+    }
+
+    @Override
+    public void started() {
+        parameters.started();
+    }
+
+    @Override
+    public void stopRequested() {
+        stopping = true;
+        parameters.stopped();
     }
 
     /** Neither failed nor disconnected; the check every send makes before it says why not. */
@@ -161,7 +219,8 @@ final class Binding {
         return failure.get() == null && endpoint.isUp();
     }
 
-    void requireHealthy(String what) throws TransportException {
+    @Override
+    public void requireHealthy(String what) throws TransportException {
         Throwable cause = failure.get();
         if (cause != null) {
             throw new TransportException("cannot " + what + ": the connection to " + peer + " failed: "
@@ -183,7 +242,12 @@ final class Binding {
 
     // ------------------------------------------------------------------ send path
 
-    void send(Pdu pdu) throws TransportException {
+    @Override
+    public void sendPdu(Pdu pdu) throws TransportException {
+        send(pdu);
+    }
+
+    private void send(Pdu pdu) throws TransportException {
         if (!healthy()) {
             requireHealthy("send a " + pdu.opcode() + " PDU"); // throws, saying why
         }
@@ -210,10 +274,12 @@ final class Binding {
      * min(FirstBurstLength, the target's MaxRecvDataSegmentLength); with InitialR2T=No also
      * Data-Out PDUs (TargetTransferTag 0xffffffff) up to FirstBurstLength in all.
      */
-    void sendTask(TransportTask task, TcpParameters parameters) throws TransportException {
+    @Override
+    public void sendTask(TransportTask task) throws TransportException {
+        TcpParameters parameters = this.parameters.current();
         ScsiCommand command = task.command();
         MemorySegment buffer = task.buffer();
-        TcpConnection.checkTask(command, buffer);
+        TaskState.checkTask(command, buffer);
         long length = buffer.byteSize();
         long immediate = 0;
         long unsolicited = 0;
@@ -225,7 +291,7 @@ final class Binding {
             unsolicited = parameters.initialR2T() ? immediate : Math.min(length, parameters.firstBurstLength());
         }
         boolean dataOutFollows = unsolicited > immediate;
-        ScsiCommand wire = command.withImmediateData(TcpConnection.slice(buffer, 0, immediate), !dataOutFollows);
+        ScsiCommand wire = command.withImmediateData(TaskState.slice(buffer, 0, immediate), !dataOutFollows);
         TaskState state = new TaskState(task, wire);
         TaskState previous = tasks.putIfAbsent(state.itt(), state);
         if (previous != null) {
@@ -271,7 +337,8 @@ final class Binding {
         }
     }
 
-    void cleanupTask(TransportTask task) {
+    @Override
+    public void cleanupTask(TransportTask task) {
         int itt = task.command().initiatorTaskTag();
         TaskState state = tasks.get(itt);
         if (state == null || state.task != task || !tasks.remove(itt, state)) {
@@ -466,7 +533,7 @@ final class Binding {
             }
             case LoginResponse response -> {
                 deliver(response);
-                if (TcpConnection.isFinalLoginResponse(response)) {
+                if (isFinalLoginResponse(response)) {
                     switchToFullFeature();
                 }
             }
@@ -491,7 +558,7 @@ final class Binding {
      * for the session's parameters here, between PDUs, so the decoder switches exactly there.
      */
     private void switchToFullFeature() throws TransportException, InterruptedException {
-        TcpParameters values = connection.awaitParametersAfterLogin(this);
+        TcpParameters values = parameters.awaitAfterLogin(options.progressTimeout().toNanos(), endpoint.toString());
         if (stopping) {
             return;
         }
@@ -504,7 +571,7 @@ final class Binding {
 
     /** A later setParameters (a renegotiated MaxRecvDataSegmentLength) reaches the decoder between PDUs. */
     private void applyLimits() {
-        TcpParameters current = connection.parameters();
+        TcpParameters current = parameters.current();
         if (current != decoderParameters) {
             decoder.setMaxRecvDataSegmentLength(current.maxRecvDataSegmentLength());
             decoderParameters = current;
@@ -601,14 +668,14 @@ final class Binding {
             LOG.log(Level.DEBUG, () -> "R2T from " + peer + " for task " + TaskState.hex(r2t.initiatorTaskTag())
                     + ", which is not in flight here: ignored");
         } else {
-            TcpParameters parameters = connection.parameters();
-            state.acceptR2T(r2t, parameters, peer);
+            TcpParameters current = parameters.current();
+            state.acceptR2T(r2t, current, peer);
             int expStatSN = owner.expectedStatSN();
             state.lock.lock();
             try {
                 if (!state.finished()) {
                     sendDataOut(state, r2t.targetTransferTag(), Integer.toUnsignedLong(r2t.bufferOffset()),
-                            Integer.toUnsignedLong(r2t.desiredDataTransferLength()), expStatSN, parameters);
+                            Integer.toUnsignedLong(r2t.desiredDataTransferLength()), expStatSN, current);
                 }
             } finally {
                 state.lock.unlock();
@@ -624,33 +691,37 @@ final class Binding {
      * receive thread, forgets every task once nobody touches its buffer, and detaches from the
      * endpoint, which completes a release queued by an earlier disconnect.
      */
-    void retire() {
-        try {
-            endpoint.abort();
-            wakeReceiver();
-            if (!isReceiveThread()) {
-                awaitReceiveThread();
-            }
-            for (TaskState state : tasks.removeAll()) {
-                finish(state, "connection stop");
-            }
-            try {
-                sender.close();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "closing the send selector of the connection to " + peer + " failed", e);
-            }
-            if (isReceiveThread()) {
-                // The receive thread closes its selector on its way out, after this callback.
-                LOG.log(Level.DEBUG, () -> "connection to " + peer + " stopped from its own receive thread");
-            }
-            endpoint.detach(connection);
-        } finally {
-            retired.countDown();
+    @Override
+    public void retire(StopMode mode) {
+        endpoint.abort();
+        wakeReceiver();
+        if (!isCallbackThread()) {
+            awaitReceiveThread();
         }
+        for (TaskState state : tasks.removeAll()) {
+            finish(state, "connection stop");
+        }
+        try {
+            sender.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "closing the send selector of the connection to " + peer + " failed", e);
+        }
+        if (isCallbackThread()) {
+            // The receive thread closes its selector on its way out, after this callback.
+            LOG.log(Level.DEBUG, () -> "connection to " + peer + " stopped from its own receive thread");
+        }
+        endpoint.detach(this);
     }
 
-    void awaitReceiveThread() {
-        if (isReceiveThread()) {
+    /** Force-release: the failure goes to the owner from the receive thread, which then ends. */
+    @Override
+    public void failAndAwaitReport(TransportException cause) {
+        fail(cause);
+        awaitReceiveThread();
+    }
+
+    private void awaitReceiveThread() {
+        if (isCallbackThread()) {
             return;
         }
         try {
@@ -666,25 +737,14 @@ final class Binding {
         }
     }
 
-    void awaitRetired(long timeoutNanos) {
-        try {
-            if (!retired.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
-                LOG.log(Level.ERROR, "the connection to " + peer + " was not stopped by another thread within "
-                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            LOG.log(Level.ERROR, "interrupted while waiting for the connection to " + peer + " to stop", e);
-        }
-    }
-
-    boolean receiveThreadAlive() {
-        return receiver.isAlive();
-    }
-
+    /** Wakes the receive thread (a disconnect, a failure, a stop); before open there is none to wake. */
     void wakeReceiver() {
+        Selector selector = readable;
+        if (selector == null) {
+            return;
+        }
         try {
-            readable.wakeup();
+            selector.wakeup();
         } catch (ClosedSelectorException e) {
             LOG.log(Level.TRACE, "receive selector already closed", e);
         }
@@ -696,6 +756,11 @@ final class Binding {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "closing the receive selector of the connection to " + peer + " failed", e);
         }
+    }
+
+    private static boolean isFinalLoginResponse(LoginResponse response) {
+        return response.transit() && response.nextStage() == io.ostia.api.pdu.LoginStage.FULL_FEATURE_PHASE
+                && response.statusClass() == 0;
     }
 
     /** Carries a refused placement out of the decoder, whose callback cannot throw checked exceptions. */

@@ -66,7 +66,7 @@ final class PduSender implements AutoCloseable {
         }
     }
 
-    /** Digests apply from the next PDU sent; see {@link TcpConnection#setParameters}. */
+    /** Digests apply from the next PDU sent; see {@link Binding#setParameters}. */
     void setDigests(boolean headerDigest, boolean dataDigest) {
         encoder = new PduEncoder(headerDigest, dataDigest);
     }

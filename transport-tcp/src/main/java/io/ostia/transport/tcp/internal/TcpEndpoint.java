@@ -57,7 +57,7 @@ final class TcpEndpoint implements TransportEndpoint {
     private Selector connectSelector;
     private TransportException connectFailure;
     private InetSocketAddress local;
-    private TcpConnection bound;
+    private Binding bound;
     /** True once disconnect was called: a closed socket is then no failure to report. */
     private boolean disconnectRequested;
 
@@ -239,7 +239,7 @@ final class TcpEndpoint implements TransportEndpoint {
     @Override
     public void disconnect() {
         Selector selector;
-        TcpConnection connection;
+        Binding connection;
         lock.lock();
         try {
             disconnectRequested = true;
@@ -263,12 +263,12 @@ final class TcpEndpoint implements TransportEndpoint {
             // The receive thread, woken, finds the socket closed and ends without a failure
             // report; the release finishes in the connection's stop (Linux queues release work
             // for it).
-            connection.endpointDisconnected(this);
+            connection.wakeReceiver();
         }
     }
 
     /** Attaches {@code connection}: only an endpoint that is up and carries none. */
-    void attach(TcpConnection connection) throws TransportException {
+    void attach(Binding connection) throws TransportException {
         lock.lock();
         try {
             switch (state) {
@@ -292,7 +292,7 @@ final class TcpEndpoint implements TransportEndpoint {
     }
 
     /** Undoes {@link #attach} when the bind failed after it: the socket stays up. */
-    void cancelAttach(TcpConnection connection) {
+    void cancelAttach(Binding connection) {
         boolean releasePending;
         lock.lock();
         try {
@@ -313,7 +313,7 @@ final class TcpEndpoint implements TransportEndpoint {
      * The bound connection stopped: the socket closes (as Linux's TCP stop_conn releases it)
      * and a release queued by an earlier disconnect completes.
      */
-    void detach(TcpConnection connection) {
+    void detach(Binding connection) {
         boolean wasDisconnected;
         lock.lock();
         try {

@@ -1,14 +1,9 @@
 package io.ostia.transport.tcp.internal;
 
-import io.ostia.api.spi.IscsiTransport;
+import io.ostia.transport.lifecycle.TransportRegistration;
 import io.ostia.transport.tcp.TcpTransportOptions;
-import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.Dictionary;
-import java.util.Hashtable;
-import java.util.concurrent.atomic.AtomicReference;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -18,17 +13,14 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The TCP transport in OSGi. Activation is module init: it creates the transport and only then
- * registers it. The service is registered through the bundle context rather than by
- * {@code @Component(service = ...)}, because Declarative Services would unregister such a
- * service before {@code @Deactivate} runs, and the transport's leaving order puts the
- * unregistration last: deactivation closes the transport, whose last step unregisters.
+ * registers it; deactivation is module exit, whose last step unregisters. Both are the shared
+ * {@link TransportRegistration}'s, which says why the service is registered by hand.
  */
 @Component(service = {}, immediate = true, configurationPid = TcpTransportComponent.PID)
 @Designate(ocd = TcpTransportComponent.Config.class)
 public final class TcpTransportComponent {
 
     static final String PID = "io.ostia.transport.tcp";
-    private static final System.Logger LOG = System.getLogger(TcpTransportComponent.class.getName());
 
     @ObjectClassDefinition(name = "Ostia iSCSI TCP transport",
             description = "Timeouts and socket buffers of the iSCSI over TCP transport")
@@ -55,16 +47,12 @@ public final class TcpTransportComponent {
         int receiveBufferSize() default 0;
     }
 
-    private final AtomicReference<ServiceRegistration<IscsiTransport>> registration = new AtomicReference<>();
-    private final TcpTransport transport;
+    private final TransportRegistration registration;
 
     @Activate
     public TcpTransportComponent(BundleContext context, Config config) {
-        transport = new TcpTransport(options(config), this::unregister);
-        Dictionary<String, Object> properties = new Hashtable<>();
-        properties.put(IscsiTransport.NAME_PROPERTY, transport.name());
-        registration.set(context.registerService(IscsiTransport.class, transport, properties));
-        LOG.log(Level.INFO, "TCP transport registered");
+        TcpTransportOptions options = options(config);
+        registration = new TransportRegistration(context, "TCP", unregister -> new TcpTransport(options, unregister));
     }
 
     static TcpTransportOptions options(Config config) {
@@ -73,23 +61,9 @@ public final class TcpTransportComponent {
                 config.sendBufferSize(), config.receiveBufferSize());
     }
 
-    /** Module exit: the transport's leaving order, whose step 5 is {@link #unregister}. */
+    /** Module exit: the transport's leaving order, whose last step unregisters the service. */
     @Deactivate
     void deactivate() {
-        transport.close();
-    }
-
-    private void unregister() {
-        ServiceRegistration<IscsiTransport> current = registration.getAndSet(null);
-        if (current == null) {
-            return;
-        }
-        try {
-            current.unregister();
-            LOG.log(Level.INFO, "TCP transport unregistered");
-        } catch (IllegalStateException e) {
-            // The framework already unregistered it (the bundle stopped without deactivating first).
-            LOG.log(Level.WARNING, "the TCP transport service was already unregistered", e);
-        }
+        registration.close();
     }
 }

@@ -2,11 +2,12 @@
  * The TCP transport's implementation (private to the bundle).
  *
  * <h2>Objects</h2>
- * {@link io.ostia.transport.tcp.internal.TcpTransport} (module init and exit, the lists of
- * endpoints and connections), {@link io.ostia.transport.tcp.internal.TcpEndpoint} (one
- * non-blocking socket, connected by poll), {@link io.ostia.transport.tcp.internal.TcpConnection}
- * (the session connection's lifecycle state) and, per bind, a
- * {@link io.ostia.transport.tcp.internal.Binding}: receive thread, decoder, sender, task table.
+ * {@link io.ostia.transport.tcp.internal.TcpTransport} (the transport; its life, the lists of
+ * endpoints and connections and the connection state machine are the shared
+ * {@code io.ostia.transport.lifecycle}'s), {@link io.ostia.transport.tcp.internal.TcpEndpoint}
+ * (one non-blocking socket, connected by poll) and, per bind, a
+ * {@link io.ostia.transport.tcp.internal.Binding}: receive thread, decoder, sender, task table,
+ * the bind's parameters.
  *
  * <h2>Threads</h2>
  * One platform daemon thread per bound connection, named {@code ostia-tcp-rx-<host:port>},
@@ -16,8 +17,11 @@
  *
  * <h2>Locks, in the order they may be taken</h2>
  * <ol>
- *   <li>the connection's lifecycle lock (never held while waiting for I/O or a thread);</li>
+ *   <li>the connection's lifecycle lock (the shared lifecycle's; never held while waiting for
+ *       I/O or a thread);</li>
  *   <li>the endpoint's state lock (never held while waiting);</li>
+ *   <li>the bind's parameter lock, held to hand parameters over and by the receive thread's
+ *       bounded wait for them after the final Login Response;</li>
  *   <li>a task's lock, held by whoever touches the task buffer, and by cleanup and stop to
  *       wait them out;</li>
  *   <li>the sender's lock, held for the writing of one PDU.</li>

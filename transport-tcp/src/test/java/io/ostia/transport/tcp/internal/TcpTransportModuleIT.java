@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ostia.api.spi.IscsiTransport;
+import io.ostia.transport.lifecycle.TransportLifecycle;
 import java.lang.module.Configuration;
 import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleFinder;
@@ -16,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packaged jar as its users see it: found by ServiceLoader, and as a module (bnd's
- * module-info) that provides the transport and resolves with the api module alone, without
- * any OSGi jar.
+ * module-info) that provides the transport and resolves with the api and lifecycle modules
+ * alone, without any OSGi jar.
  */
 class TcpTransportModuleIT {
 
@@ -41,11 +42,12 @@ class TcpTransportModuleIT {
     }
 
     @Test
-    void theModuleProvidesTheTransportAndNeedsOnlyTheApiAtRunTime() throws Exception {
+    void theModuleProvidesTheTransportAndNeedsOnlyTheApiAndTheLifecycleAtRunTime() throws Exception {
         Path jar = jarOf(TcpTransport.class);
         Path api = jarOf(IscsiTransport.class);
+        Path lifecycle = jarOf(TransportLifecycle.class);
         assertTrue(jar.toString().endsWith(".jar"), () -> "failsafe tests the packaged jar, not " + jar);
-        ModuleFinder finder = ModuleFinder.of(jar, api);
+        ModuleFinder finder = ModuleFinder.of(jar, api, lifecycle);
         ModuleDescriptor descriptor = finder.find("io.ostia.transport.tcp").orElseThrow().descriptor();
         assertTrue(descriptor.provides().stream().anyMatch(provides -> provides.service()
                 .equals(IscsiTransport.class.getName())), () -> "provides: " + descriptor.provides());
