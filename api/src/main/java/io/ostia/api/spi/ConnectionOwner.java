@@ -12,9 +12,10 @@ import org.osgi.annotation.versioning.ConsumerType;
  *   <li>{@link #pduReceived} and {@link #commandWindowUpdate} in wire order, from the thread
  *       that takes the connection's input: TCP's receive thread, iSER's completion thread (it
  *       polls the completion queue where received Sends and RDMA completions arrive);</li>
- *   <li>{@link #connectionFailed} from that thread (a read error, a malformed PDU, a failed work
- *       completion) or, on iSER, from the connection-manager event thread (the peer
- *       disconnected, the address changed, the device was removed);</li>
+ *   <li>{@link #connectionFailed} from that thread too: a read error, a malformed PDU, a failed
+ *       work completion, and on iSER what its connection-manager event thread saw (the peer
+ *       disconnected, the address changed, the device was removed), which that thread records
+ *       and the completion thread reports, so that owner calls stay one at a time;</li>
  *   <li>{@link #transportLeaving} from the thread that makes the transport leave (the bundle's
  *       deactivation, or {@link IscsiTransport#close}).</li>
  * </ul>

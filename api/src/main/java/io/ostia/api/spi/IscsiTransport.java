@@ -26,8 +26,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * Every method may be called from any thread. No method blocks for network I/O except
  * {@link TransportEndpoint#poll}; none calls back into the owner while the caller waits.
  * A transport calls its owners from its own threads, which {@link ConnectionOwner} names: TCP
- * from each connection's receive thread; iSER from its completion thread (received PDUs, failed
- * work completions) and its connection-manager event thread (disconnects, device removal).
+ * from each connection's receive thread; iSER from each connection's completion thread, also for
+ * what its connection-manager event thread saw (disconnects, device removal).
  */
 @ProviderType
 public interface IscsiTransport extends AutoCloseable {
