@@ -10,10 +10,20 @@ import java.util.concurrent.TimeUnit;
 
 /** A session layer's side that records every call, with the thread it came on. */
 final class RecordingOwner implements ConnectionOwner {
+    /** Where leaving and failures are also noted, in order, with other events a test records. */
+    private final List<String> journal;
     final LinkedBlockingQueue<Pdu> pdus = new LinkedBlockingQueue<>();
     final List<Throwable> failures = new CopyOnWriteArrayList<>();
     final List<String> threads = new CopyOnWriteArrayList<>();
     final List<IscsiTransport> leaving = new CopyOnWriteArrayList<>();
+
+    RecordingOwner() {
+        this(new CopyOnWriteArrayList<>());
+    }
+
+    RecordingOwner(List<String> journal) {
+        this.journal = journal;
+    }
 
     @Override
     public void pduReceived(Pdu pdu) {
@@ -34,11 +44,13 @@ final class RecordingOwner implements ConnectionOwner {
     public void connectionFailed(Throwable cause) {
         threads.add(Thread.currentThread().getName());
         failures.add(cause);
+        journal.add("failed");
     }
 
     @Override
     public void transportLeaving(IscsiTransport transport) {
         leaving.add(transport);
+        journal.add("leaving");
     }
 
     Pdu next() throws InterruptedException {
