@@ -8,7 +8,7 @@ import java.util.Objects;
  * the data segment carries SenseLength + sense data (and iSCSI event data).
  */
 public record AsyncMessage(long lun, int statSN, int expCmdSN, int maxCmdSN, Event event, int vendorCode,
-        int parameter1, int parameter2, int parameter3, MemorySegment data) implements Pdu {
+        int parameter1, int parameter2, int parameter3, MemorySegment data) implements FullFeatureTargetPdu {
 
     /** The AsyncEvent codes of RFC 7143 §11.9.1. */
     public enum Event implements CodedValue {

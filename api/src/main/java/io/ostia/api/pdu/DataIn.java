@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
 public record DataIn(boolean finalFlag, boolean acknowledge, boolean residualOverflow, boolean residualUnderflow,
         boolean statusPresent, int status, long lun, int initiatorTaskTag, int targetTransferTag, int statSN,
         int expCmdSN, int maxCmdSN, int dataSN, int bufferOffset, int residualCount, MemorySegment data)
-        implements Pdu {
+        implements FullFeatureTargetPdu {
 
     public DataIn {
         PduChecks.unsigned8("Status", status);

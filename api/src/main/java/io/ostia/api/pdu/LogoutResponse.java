@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /** Logout Response (RFC 7143 §11.15). Time2Wait / Time2Retain are in seconds. */
 public record LogoutResponse(Response response, int initiatorTaskTag, int statSN, int expCmdSN, int maxCmdSN,
-        int time2Wait, int time2Retain) implements HeaderOnlyPdu {
+        int time2Wait, int time2Retain) implements HeaderOnlyPdu, FullFeatureTargetPdu {
 
     /** The responses of RFC 7143 §11.15.1. */
     public enum Response implements CodedValue {

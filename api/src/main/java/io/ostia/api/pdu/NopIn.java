@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
  * or a target's own ping ({@code initiatorTaskTag} 0xffffffff, answered with a NOP-Out).
  */
 public record NopIn(long lun, int initiatorTaskTag, int targetTransferTag, int statSN, int expCmdSN, int maxCmdSN,
-        MemorySegment data) implements Pdu {
+        MemorySegment data) implements FullFeatureTargetPdu {
 
     public NopIn {
         data = PduChecks.dataSegment(data);
@@ -24,6 +24,12 @@ public record NopIn(long lun, int initiatorTaskTag, int targetTransferTag, int s
     @Override
     public Opcode opcode() {
         return Opcode.NOP_IN;
+    }
+
+    /** Always false: a NOP-In's StatSN is the next StatSN (RFC 7143 §11.19); only its window counts. */
+    @Override
+    public boolean statusPresent() {
+        return false;
     }
 
     @Override

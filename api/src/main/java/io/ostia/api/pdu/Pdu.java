@@ -12,8 +12,8 @@ import java.lang.foreign.MemorySegment;
  * change while the PDU is being encoded.
  */
 public sealed interface Pdu
-        permits NopOut, ScsiCommand, LoginRequest, TextRequest, DataOut, NopIn, ScsiResponse, LoginResponse,
-                TextResponse, DataIn, AsyncMessage, Reject, HeaderOnlyPdu {
+        permits NopOut, ScsiCommand, LoginRequest, TextRequest, DataOut, LoginResponse, FullFeatureTargetPdu,
+                HeaderOnlyPdu {
 
     /** The initiator task tag of PDUs that have none (and of unsolicited target PDUs). */
     int RESERVED_TAG = 0xffffffff;

@@ -8,7 +8,7 @@ import java.util.Objects;
  * DataSN/R2TSN field, meaningful when a data-related PDU or SNACK is rejected.
  */
 public record Reject(Reason reason, int statSN, int expCmdSN, int maxCmdSN, int dataSN, MemorySegment data)
-        implements Pdu {
+        implements FullFeatureTargetPdu {
 
     /** The reasons of RFC 7143 §11.17.1. */
     public enum Reason implements CodedValue {

@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
 public record ScsiResponse(boolean bidirectionalReadResidualOverflow, boolean bidirectionalReadResidualUnderflow,
         boolean residualOverflow, boolean residualUnderflow, int response, int status, int initiatorTaskTag,
         int snackTag, int statSN, int expCmdSN, int maxCmdSN, int expDataSN, int bidirectionalReadResidualCount,
-        int residualCount, MemorySegment data) implements Pdu {
+        int residualCount, MemorySegment data) implements FullFeatureTargetPdu {
 
     /** Response: the command completed at the target (look at the status). */
     public static final int COMMAND_COMPLETED_AT_TARGET = 0x00;

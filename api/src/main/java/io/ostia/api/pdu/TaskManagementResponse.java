@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /** Task Management Function Response (RFC 7143 §11.6). */
 public record TaskManagementResponse(Response response, int initiatorTaskTag, int statSN, int expCmdSN,
-        int maxCmdSN) implements HeaderOnlyPdu {
+        int maxCmdSN) implements HeaderOnlyPdu, FullFeatureTargetPdu {
 
     /** The responses of RFC 7143 §11.6.1. */
     public enum Response implements CodedValue {

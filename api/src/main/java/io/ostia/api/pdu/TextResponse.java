@@ -7,7 +7,8 @@ import java.lang.foreign.MemorySegment;
  * response, which the initiator asks for with an empty Text Request echoing {@code targetTransferTag}.
  */
 public record TextResponse(boolean finalFlag, boolean continueFlag, long lun, int initiatorTaskTag,
-        int targetTransferTag, int statSN, int expCmdSN, int maxCmdSN, MemorySegment data) implements Pdu {
+        int targetTransferTag, int statSN, int expCmdSN, int maxCmdSN, MemorySegment data)
+        implements FullFeatureTargetPdu {
 
     public TextResponse {
         if (finalFlag && continueFlag) {
