@@ -77,9 +77,14 @@ final class IserTestPeer implements AutoCloseable {
     private int statSN = 1;
 
     IserTestPeer(RdmaProvider provider) throws InterruptedException {
+        this(provider, "127.0.0.1");
+    }
+
+    /** A peer listening on {@code host}, an address of a device of the fabric. */
+    IserTestPeer(RdmaProvider provider, String host) throws InterruptedException {
         channel = provider.createEventChannel(events::add);
         listener = channel.createId();
-        listener.bind(new InetSocketAddress("127.0.0.1", 0));
+        listener.bind(new InetSocketAddress(host, 0));
         listener.listen(4);
     }
 
@@ -89,9 +94,28 @@ final class IserTestPeer implements AutoCloseable {
 
     /** Accepts the next connect request (bounded), with buffers and a completion thread. */
     void acceptNext() throws Exception {
+        accept();
+        next(CmEventType.ESTABLISHED);
+    }
+
+    /**
+     * Takes the next connect request and accepts it, without waiting for ESTABLISHED (a test may
+     * hold the CM events meanwhile).
+     */
+    void accept() throws Exception {
+        takeRequest();
+        acceptTaken();
+    }
+
+    /** Waits for the next connect request (bounded) and checks its iSER private data. */
+    void takeRequest() throws Exception {
         CmEvent request = next(CmEventType.CONNECT_REQUEST);
         id = request.id();
         connectData = IserCmHeader.decode(request.privateData());
+    }
+
+    /** Accepts the request {@link #takeRequest} took, with buffers and a completion thread. */
+    void acceptTaken() throws Exception {
         pd = id.device().allocateProtectionDomain();
         cq = id.device().createCompletionQueue(256);
         qp = id.createQueuePair(pd, new QueuePairAttributes(cq, cq, 128, SLOTS, 2, 1));
@@ -101,7 +125,6 @@ final class IserTestPeer implements AutoCloseable {
             qp.postReceive(new ReceiveWorkRequest().wrId(i).add(slots, (long) i * SLOT, SLOT));
         }
         id.accept(ConnectionParameters.withPrivateData(new byte[0]));
-        next(CmEventType.ESTABLISHED);
         poller = Thread.ofPlatform().daemon(true).name("iser-test-peer").start(this::poll);
     }
 
