@@ -14,7 +14,9 @@ public final class Main {
               demo [-s seconds] [--size 256M] [-m depth]
                    start the embedded target on loopback and run the initiator against it
               target [-a address] [-p port] [-n iqn] [-s size] [-f file] [-b 512|4096] [-r] [--chap user%secret]
-                   serve one LUN (RAM, or a file with -f) from the embedded target until Ctrl-C
+                     [--iser native|loopback]
+                   serve one LUN (RAM, or a file with -f) from the embedded target until Ctrl-C;
+                   --iser serves iSER on that RDMA provider instead of iSCSI over TCP
               ls   [-i iqn] [-s] iscsi://host[:port]
                    discover targets with SendTargets; -s also lists each target's LUNs
               inq  [-i iqn] [-e] [-c page] iscsi://host[:port]/target-iqn/lun

@@ -2,6 +2,8 @@ package io.ostia.cli;
 
 import io.ostia.api.ChapCredentials;
 import io.ostia.api.IscsiException;
+import io.ostia.rdma.RdmaProvider;
+import io.ostia.rdma.RdmaProviders;
 import io.ostia.target.IscsiTarget;
 import io.ostia.target.LunSpec;
 import java.io.IOException;
@@ -18,7 +20,7 @@ final class TargetCommand implements Main.Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
-        Args args = Args.parse(argv, 1, Set.of("r"), Set.of("a", "p", "n", "s", "f", "b", "chap"),
+        Args args = Args.parse(argv, 1, Set.of("r"), Set.of("a", "p", "n", "s", "f", "b", "chap", "iser"),
                 Map.of("address", "a", "port", "p", "name", "n", "size", "s", "file", "f", "block-size", "b",
                         "read-only", "r"));
         String address = args.value("a", "127.0.0.1");
@@ -32,9 +34,17 @@ final class TargetCommand implements Main.Command {
         LunSpec spec = (args.value("f", null) == null ? LunSpec.ram(size) : LunSpec.file(Path.of(args.value("f", null)), size))
                 .withBlockSize(blockSize).withReadOnly(args.flag("r"));
         ChapCredentials chap = args.value("chap", null) == null ? null : parseChap(args.value("chap", null));
+        String iser = args.value("iser", null);
+        RdmaProvider rdma = iser == null ? null : rdmaProvider(iser);
         CountDownLatch stopped = new CountDownLatch(1);
         try {
-            IscsiTarget target = IscsiTarget.builder().portal(address, port)
+            IscsiTarget.Builder builder = IscsiTarget.builder();
+            if (rdma == null) {
+                builder.portal(address, port);
+            } else {
+                builder.iserPortal(address, port, rdma);
+            }
+            IscsiTarget target = builder
                     .target(iqn, t -> {
                         t.lun(0, spec);
                         if (chap != null) {
@@ -46,8 +56,9 @@ final class TargetCommand implements Main.Command {
                 stopped.countDown();
             }, "ostia-target-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            out.printf("serving iscsi://%s:%d/%s/0 (%s, %d-byte blocks%s); Ctrl-C stops%n", address, target.port(), iqn,
-                    LsCommand.humanSize(size), blockSize, args.flag("r") ? ", read-only" : "");
+            out.printf("serving iscsi://%s:%d/%s/0 (%s, %d-byte blocks%s%s); Ctrl-C stops%n", address, target.port(),
+                    iqn, LsCommand.humanSize(size), blockSize, args.flag("r") ? ", read-only" : "",
+                    rdma == null ? "" : ", iSER on " + rdma.name() + " RDMA");
             out.flush();
             stopped.await();
             return 0;
@@ -57,6 +68,18 @@ final class TargetCommand implements Main.Command {
             Thread.currentThread().interrupt();
             return 1;
         }
+    }
+
+    /** The RDMA provider --iser names: native (RDMA hardware, Soft-RoCE) or loopback (this JVM only). */
+    private static RdmaProvider rdmaProvider(String name) throws Args.UsageException {
+        if (!name.equals("native") && !name.equals("loopback")) {
+            throw new Args.UsageException("--iser takes native or loopback, not " + name);
+        }
+        RdmaProvider provider = RdmaProviders.byName(name);
+        if (!provider.isAvailable()) {
+            throw new Args.UsageException("--iser " + name + ": " + provider.unavailabilityCause().getMessage());
+        }
+        return provider;
     }
 
     private static ChapCredentials parseChap(String value) throws Args.UsageException {

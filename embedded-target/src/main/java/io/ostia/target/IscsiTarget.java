@@ -2,6 +2,7 @@ package io.ostia.target;
 
 import io.ostia.api.ChapCredentials;
 import io.ostia.api.IscsiUrl;
+import io.ostia.rdma.RdmaProvider;
 import io.ostia.target.internal.iscsi.TargetNode;
 import io.ostia.target.internal.iscsi.TargetServer;
 import io.ostia.target.internal.scsi.LogicalUnit;
@@ -114,13 +115,28 @@ public final class IscsiTarget implements AutoCloseable {
         private Builder() {
         }
 
-        /** Listens on {@code host} (name or address) and {@code port}, 0 for any free port. */
+        /** Listens for iSCSI over TCP on {@code host} (name or address) and {@code port}, 0 for any free port. */
         public Builder portal(String host, int port) {
             Objects.requireNonNull(host, "host");
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be in 0..65535, not " + port);
             }
             portals.add(new TargetServer.PortalSpec(host, port));
+            return this;
+        }
+
+        /**
+         * Listens for iSER (iSCSI over RDMA, RFC 7145) on {@code host} and {@code port} (0 for any
+         * free port) of the given RDMA provider: {@code RdmaProviders.byName("native")} for RDMA
+         * hardware or Soft-RoCE, or a loopback fabric in tests.
+         */
+        public Builder iserPortal(String host, int port, RdmaProvider rdma) {
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(rdma, "rdma");
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be in 0..65535, not " + port);
+            }
+            portals.add(TargetServer.PortalSpec.iser(host, port, rdma));
             return this;
         }
 

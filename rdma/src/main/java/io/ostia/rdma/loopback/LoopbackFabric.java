@@ -3,6 +3,7 @@ package io.ostia.rdma.loopback;
 import io.ostia.rdma.CmEventType;
 import io.ostia.rdma.CmId;
 import io.ostia.rdma.RdmaProvider;
+import io.ostia.rdma.WorkCompletionStatus;
 import io.ostia.rdma.internal.loopback.Fabric;
 
 import java.net.InetAddress;
@@ -73,6 +74,47 @@ public interface LoopbackFabric extends RdmaProvider, AutoCloseable {
 
     /** CM events of these types are dropped and never delivered (empty set to stop). */
     void discardCmEvents(Set<CmEventType> types);
+
+    /**
+     * Holds the work completions {@code match} selects, from now on, until
+     * {@link #releaseCompletions}: they stay out of their completion queue (and raise no
+     * notification) while later ones go in.
+     */
+    void holdCompletions(WorkMatch match);
+
+    /**
+     * Stops holding and delivers the held completions to their queues, in production order or
+     * reversed (a reorder).
+     *
+     * @return how many completions were released
+     */
+    int releaseCompletions(boolean reversed);
+
+    /**
+     * Delays the work completions {@code match} selects, from now on, by this much: later ones
+     * overtake them. A delayed completion is delivered by the next poll or notification wait on
+     * any completion queue of the fabric once it is due.
+     */
+    void delayCompletions(WorkMatch match, Duration delay);
+
+    /** Drops the work completions {@code match} selects, from now on: they are never delivered. */
+    void dropCompletions(WorkMatch match);
+
+    /**
+     * Fails the work requests {@code match} selects, counted as they are posted from now on: each
+     * completes with {@code status} when it would execute, and its queue pair goes to error as a
+     * failed request takes it there. A failed receive is found when a message arrives for it;
+     * the sender of that message then sees {@link WorkCompletionStatus#REMOTE_OPERATION_ERROR}.
+     *
+     * @throws IllegalArgumentException if the status is {@link WorkCompletionStatus#SUCCESS}
+     */
+    void failWorkRequests(WorkMatch match, WorkCompletionStatus status);
+
+    /**
+     * Ends every completion fault set so far; completions already held or delayed stay so until
+     * released or due.
+     */
+    void clearCompletionFaults();
 
     /**
      * Closes the fabric: fails with {@link IllegalStateException} naming what is open unless

@@ -33,6 +33,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 
 /**
@@ -74,12 +75,19 @@ final class IscsiConnection implements PduHandler {
     private volatile long pingSentNanos;
     private volatile int pingTag = NO_TAG;
 
+    /** A connection whose data moves in PDUs (TCP). */
     IscsiConnection(TargetServer server, PduTransport transport, int connectionId) {
+        this(server, transport, connectionId, c -> new PduDataMover(c, transport, server.writeBytes()));
+    }
+
+    /** @param movers makes the data mover of this connection's transport */
+    IscsiConnection(TargetServer server, PduTransport transport, int connectionId,
+                    Function<IscsiConnection, DataMover> movers) {
         this.server = server;
         this.transport = transport;
         this.connectionId = connectionId;
         this.login = new Login(server, this);
-        this.mover = new PduDataMover(this, transport, server.writeBytes());
+        this.mover = movers.apply(this);
     }
 
     PduTransport transport() {

@@ -119,7 +119,9 @@ final class Login {
         List<KeyValue> answers = new ArrayList<>();
         if (first) {
             identify(keys, answers);
-            negotiator = new Negotiator(Side.TARGET, true, settingsFor(server.settings(), chap.isPresent()));
+            Map<String, String> settings = settingsFor(server.settings(), chap.isPresent());
+            settings.putAll(connection.transport().loginKeys());
+            negotiator = new Negotiator(Side.TARGET, true, settings);
             first = false;
         }
         if (!declaredOurs && (stage == LoginStage.LOGIN_OPERATIONAL_NEGOTIATION
@@ -127,6 +129,9 @@ final class Login {
             // Declared before taking the initiator's keys: its own MaxRecvDataSegmentLength
             // declaration settles the key name in the negotiator.
             answers.addAll(negotiator.offer(Keys.MAX_RECV_DATA_SEGMENT_LENGTH));
+            if (connection.transport().requiresRdmaExtensions()) {
+                answers.addAll(negotiator.offer(Keys.TARGET_RECV_DATA_SEGMENT_LENGTH));
+            }
             declaredOurs = true;
         }
         try {
@@ -270,9 +275,17 @@ final class Login {
         } catch (NegotiationException e) {
             throw new LoginFailure(LoginStatus.INITIATOR_ERROR, e.getMessage());
         }
+        boolean iser = connection.transport().requiresRdmaExtensions();
+        if (iser && !negotiated.rdmaExtensions()) {
+            throw new LoginFailure(LoginStatus.INITIATOR_ERROR, "this is an iSER portal: the login must negotiate "
+                    + Keys.RDMA_EXTENSIONS + "=" + Keys.YES + " (RFC 7145 §6.3)");
+        }
         TargetServer.Settings settings = server.settings();
-        SessionParameters parameters = new SessionParameters(negotiated.initiatorMaxRecvDataSegmentLength(),
-                settings.maxRecvDataSegmentLength(), negotiated.maxBurstLength(), negotiated.firstBurstLength(),
+        // In iSER-assisted mode the iSER keys replace MaxRecvDataSegmentLength (RFC 7145 §6.4).
+        SessionParameters parameters = new SessionParameters(
+                iser ? negotiated.initiatorRecvDataSegmentLength() : negotiated.initiatorMaxRecvDataSegmentLength(),
+                iser ? negotiated.targetRecvDataSegmentLength() : settings.maxRecvDataSegmentLength(),
+                negotiated.maxBurstLength(), negotiated.firstBurstLength(),
                 negotiated.immediateData(), negotiated.initialR2T(), negotiated.maxOutstandingR2T(),
                 negotiated.headerDigest(), negotiated.dataDigest(), negotiated.defaultTime2Wait(),
                 negotiated.defaultTime2Retain());

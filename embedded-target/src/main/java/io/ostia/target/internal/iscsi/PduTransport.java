@@ -3,12 +3,12 @@ package io.ostia.target.internal.iscsi;
 import io.ostia.api.pdu.Pdu;
 
 import java.io.IOException;
+import java.util.Map;
 
 /**
  * What the target's session layer needs from one transport connection: sending PDUs and the
- * per-connection framing settings that login negotiates. The TCP portal implements it now; an
- * iSER portal can implement it later without the session layer knowing. The transport delivers
- * received PDUs to a {@link PduHandler}.
+ * per-connection framing settings that login negotiates. The TCP and iSER portals implement it;
+ * the transport delivers received PDUs to a {@link PduHandler}.
  */
 public interface PduTransport {
 
@@ -29,6 +29,19 @@ public interface PduTransport {
 
     /** The largest data segment accepted from the peer from the next PDU on. */
     void setMaxRecvDataSegmentLength(int bytes);
+
+    /**
+     * Login keys this transport sets, over the target's own: for iSER, RDMAExtensions=Yes, digests
+     * None and the TargetRecvDataSegmentLength its receive buffers hold. Empty for TCP.
+     */
+    default Map<String, String> loginKeys() {
+        return Map.of();
+    }
+
+    /** Whether login must end in iSER-assisted mode (RDMAExtensions=Yes) on this transport. */
+    default boolean requiresRdmaExtensions() {
+        return false;
+    }
 
     /** The peer's address, for logs and errors. */
     String remoteAddress();

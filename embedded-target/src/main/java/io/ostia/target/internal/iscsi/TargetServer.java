@@ -1,6 +1,7 @@
 package io.ostia.target.internal.iscsi;
 
 import io.ostia.api.ChapCredentials;
+import io.ostia.rdma.RdmaProvider;
 import io.ostia.target.internal.scsi.LogicalUnit;
 import io.ostia.target.internal.scsi.Nexus;
 
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +24,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The target engine: target nodes, portals, sessions, the NOP-In scheduler. Owns every thread,
@@ -72,7 +75,7 @@ public final class TargetServer implements AutoCloseable {
     private final Map<String, TargetNode> nodes;
     private final Settings settings;
     private final List<PortalSpec> portalSpecs;
-    private final List<TcpPortal> portals = new ArrayList<>();
+    private final List<Portal> portals = new ArrayList<>();
     private final Map<String, TargetSession> sessions = new HashMap<>();
     private final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger pingTags = new AtomicInteger();
@@ -84,8 +87,30 @@ public final class TargetServer implements AutoCloseable {
     private ScheduledFuture<?> housekeeping;
     private volatile boolean closed;
 
-    /** Where to listen: host (name or address) and port (0 picks a free one). */
-    public record PortalSpec(String host, int port) {
+    /** How a portal's connections carry iSCSI. */
+    public enum Transport { TCP, ISER }
+
+    /**
+     * Where to listen: host (name or address), port (0 picks a free one), and the transport; an
+     * iSER portal names the RDMA provider it listens on (native or a loopback fabric).
+     */
+    public record PortalSpec(String host, int port, Transport transport, RdmaProvider rdma) {
+        public PortalSpec {
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(transport, "transport");
+            if ((transport == Transport.ISER) != (rdma != null)) {
+                throw new IllegalArgumentException("an iSER portal, and only an iSER portal, names an RDMA provider");
+            }
+        }
+
+        /** A TCP portal. */
+        public PortalSpec(String host, int port) {
+            this(host, port, Transport.TCP, null);
+        }
+
+        public static PortalSpec iser(String host, int port, RdmaProvider rdma) {
+            return new PortalSpec(host, port, Transport.ISER, Objects.requireNonNull(rdma, "rdma"));
+        }
     }
 
     public TargetServer(List<TargetNode> nodes, List<PortalSpec> portals, Settings settings) {
@@ -122,14 +147,18 @@ public final class TargetServer implements AutoCloseable {
                 Thread.ofPlatform().name("ostia-target-scheduler").daemon(true).factory());
         try {
             for (PortalSpec spec : portalSpecs) {
-                TcpPortal portal = new TcpPortal(spec.host(), spec.port(), this::newConnection, this::admits);
-                portals.add(portal);
+                portals.add(switch (spec.transport()) {
+                    case TCP -> new TcpPortal(spec.host(), spec.port(), transport -> newConnection(transport,
+                            c -> new PduDataMover(c, transport, writeBytes)), this::admits);
+                    case ISER -> new IserPortal(spec.host(), spec.port(), spec.rdma(), settings, transport ->
+                            newConnection(transport, c -> new RdmaDataMover(c, transport, writeBytes)), this::admits);
+                });
             }
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
-        portals.forEach(TcpPortal::start);
+        portals.forEach(Portal::start);
         long idle = settings.nopInterval().toNanos();
         long timeout = settings.nopTimeout().toNanos();
         long loginTimeout = settings.loginTimeout().toNanos();
@@ -142,8 +171,8 @@ public final class TargetServer implements AutoCloseable {
         LOG.log(Level.INFO, "iSCSI target serving " + nodes.keySet() + " on " + addresses());
     }
 
-    private PduHandler newConnection(PduTransport transport) {
-        IscsiConnection connection = new IscsiConnection(this, transport, connectionIds.incrementAndGet());
+    private <T extends PduTransport> PduHandler newConnection(T transport, Function<IscsiConnection, DataMover> movers) {
+        IscsiConnection connection = new IscsiConnection(this, transport, connectionIds.incrementAndGet(), movers);
         connections.add(connection);
         return connection;
     }
@@ -154,7 +183,7 @@ public final class TargetServer implements AutoCloseable {
     }
 
     public synchronized List<InetSocketAddress> addresses() {
-        return portals.stream().map(TcpPortal::address).toList();
+        return portals.stream().map(Portal::address).toList();
     }
 
     public Settings settings() {
@@ -333,7 +362,7 @@ public final class TargetServer implements AutoCloseable {
             housekeeping.cancel(false);
         }
         List<String> stuck = new ArrayList<>();
-        for (TcpPortal portal : portals) {
+        for (Portal portal : portals) {
             stuck.addAll(portal.close(Duration.ofSeconds(5)));
         }
         if (scheduler != null) {

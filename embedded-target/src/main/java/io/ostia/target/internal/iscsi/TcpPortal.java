@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /** A listening TCP portal: accepts connections and gives each a reader thread and a session-layer handler. */
-final class TcpPortal implements AutoCloseable {
+final class TcpPortal implements Portal, AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(TcpPortal.class.getName());
     private static final AtomicInteger PORTAL_IDS = new AtomicInteger();
@@ -53,12 +53,13 @@ final class TcpPortal implements AutoCloseable {
                 .unstarted(this::acceptLoop);
     }
 
-    void start() {
+    @Override
+    public void start() {
         acceptor.start();
     }
 
-    /** The bound address (the real port when 0 was asked for). */
-    InetSocketAddress address() {
+    @Override
+    public InetSocketAddress address() {
         return bound;
     }
 
@@ -116,12 +117,8 @@ final class TcpPortal implements AutoCloseable {
         }
     }
 
-    /**
-     * Stops accepting, closes every connection and waits (bounded) for their threads to end.
-     *
-     * @return the names of threads that did not end in time (empty when all ended)
-     */
-    List<String> close(Duration wait) {
+    @Override
+    public List<String> close(Duration wait) {
         closed = true;
         try {
             server.close();

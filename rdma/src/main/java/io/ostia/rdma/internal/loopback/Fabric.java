@@ -5,8 +5,10 @@ import io.ostia.rdma.CmEventChannel;
 import io.ostia.rdma.CmEventHandler;
 import io.ostia.rdma.CmEventType;
 import io.ostia.rdma.CmId;
+import io.ostia.rdma.WorkCompletionStatus;
 import io.ostia.rdma.internal.OpenObjects;
 import io.ostia.rdma.loopback.LoopbackFabric;
+import io.ostia.rdma.loopback.WorkMatch;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -34,6 +36,7 @@ public final class Fabric implements LoopbackFabric {
 
     final ReentrantLock lock = new ReentrantLock();
     final OpenObjects openObjects = new OpenObjects();
+    final CompletionFaults completionFaults = new CompletionFaults();
     private final boolean shared;
     private final Map<String, LoopbackDevice> devices = new LinkedHashMap<>();
     private final Set<InetAddress> unreachable = new HashSet<>();
@@ -230,6 +233,46 @@ public final class Fabric implements LoopbackFabric {
     }
 
     @Override
+    public void holdCompletions(WorkMatch match) {
+        Objects.requireNonNull(match, "match");
+        run(() -> completionFaults.hold(match));
+    }
+
+    @Override
+    public int releaseCompletions(boolean reversed) {
+        return locked(() -> completionFaults.release(reversed));
+    }
+
+    @Override
+    public void delayCompletions(WorkMatch match, Duration delay) {
+        Objects.requireNonNull(match, "match");
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("completion delay must not be negative: " + delay);
+        }
+        run(() -> completionFaults.delay(match, delay.toNanos()));
+    }
+
+    @Override
+    public void dropCompletions(WorkMatch match) {
+        Objects.requireNonNull(match, "match");
+        run(() -> completionFaults.drop(match));
+    }
+
+    @Override
+    public void failWorkRequests(WorkMatch match, WorkCompletionStatus status) {
+        Objects.requireNonNull(match, "match");
+        if (status == WorkCompletionStatus.SUCCESS) {
+            throw new IllegalArgumentException("a failed work request needs an error status, not " + status);
+        }
+        run(() -> completionFaults.fail(match, status));
+    }
+
+    @Override
+    public void clearCompletionFaults() {
+        run(completionFaults::clear);
+    }
+
+    @Override
     public void close() {
         if (shared) {
             throw new IllegalStateException("the shared loopback fabric cannot be closed");
@@ -258,6 +301,16 @@ public final class Fabric implements LoopbackFabric {
         lock.lock();
         try {
             return read.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs an action under the fabric lock. */
+    void run(Runnable action) {
+        lock.lock();
+        try {
+            action.run();
         } finally {
             lock.unlock();
         }

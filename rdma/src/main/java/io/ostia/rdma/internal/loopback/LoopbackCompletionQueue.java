@@ -15,8 +15,10 @@ import java.util.Set;
 import java.util.concurrent.locks.Condition;
 
 final class LoopbackCompletionQueue implements CompletionQueue {
+    /** @param kind what the work was (see {@link io.ostia.rdma.loopback.WorkMatch}), also when it failed */
     record Completion(long wrId, WorkCompletionStatus status, WorkCompletionOpcode opcode, int byteLength,
-                      boolean hasImmediate, int immediateData, int queuePairNumber, boolean solicited) {
+                      boolean hasImmediate, int immediateData, int queuePairNumber, boolean solicited,
+                      WorkCompletionOpcode kind) {
     }
 
     final LoopbackDevice device;
@@ -49,8 +51,17 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         return capacity;
     }
 
-    /** Adds a completion (fabric lock held), raising the armed notification if it qualifies. */
+    /** Adds a completion (fabric lock held), unless an injected fault keeps it from the queue. */
     void add(Completion c) {
+        CompletionFaults faults = device.fabric.completionFaults;
+        if (faults.intercepts() && faults.intercept(this, c)) {
+            return;
+        }
+        deliver(c);
+    }
+
+    /** Puts a completion in the queue (fabric lock held), raising the armed notification if it qualifies. */
+    void deliver(Completion c) {
         if (closed) {
             return;
         }
@@ -71,6 +82,7 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         device.fabric.lock.lock();
         try {
             requireOpen();
+            device.fabric.completionFaults.deliverDue();
             if (overrun) {
                 throw new RdmaException(this + " overran: more than " + capacity + " completions were outstanding");
             }
@@ -105,6 +117,7 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         try {
             while (true) {
                 requireOpen();
+                device.fabric.completionFaults.deliverDue();
                 if (notifications > 0) {
                     notifications--;
                     return true;
@@ -112,7 +125,9 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                 if (left <= 0) {
                     return false;
                 }
-                left = notified.awaitNanos(left);
+                // Wake for a delayed completion falling due: nothing else delivers it.
+                long slice = device.fabric.completionFaults.nanosToNextDue(left);
+                left -= slice - notified.awaitNanos(slice);
             }
         } finally {
             device.fabric.lock.unlock();

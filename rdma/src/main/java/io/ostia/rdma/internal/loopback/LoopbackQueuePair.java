@@ -42,11 +42,13 @@ final class LoopbackQueuePair implements QueuePair {
         }
     }
 
+    /** @param injected the status a fault fails it with, or null to execute it */
     private record Send(long wrId, SendOpcode opcode, boolean signaled, boolean solicited, int immediate,
-                        long remoteAddress, int rkey, Sges sges) {
+                        long remoteAddress, int rkey, Sges sges, WorkCompletionStatus injected) {
     }
 
-    private record Receive(long wrId, Sges sges) {
+    /** @param injected the status a fault fails it with when a message arrives, or null */
+    private record Receive(long wrId, Sges sges, WorkCompletionStatus injected) {
     }
 
     /** Outcome of one attempt to execute the head of the send queue. */
@@ -122,9 +124,10 @@ final class LoopbackQueuePair implements QueuePair {
                 throw new RdmaException("send queue of " + this + " is full (" + attributes.maxSendWorkRequests() + " outstanding)");
             }
             Send send = new Send(request.wrId(), request.opcode(), request.signaled(), request.solicited(),
-                    request.immediateData(), request.remoteAddress(), request.rkey(), Sges.of(sgl));
+                    request.immediateData(), request.remoteAddress(), request.rkey(), Sges.of(sgl),
+                    injectedFailure(request.opcode().completionOpcode()));
             if (state == QueuePairState.ERROR) {
-                sendCq.add(flushed(send.wrId));
+                sendCq.add(flushed(send));
                 return;
             }
             sendQueue.add(send);
@@ -144,9 +147,9 @@ final class LoopbackQueuePair implements QueuePair {
             if (receiveQueue.size() >= attributes.maxReceiveWorkRequests()) {
                 throw new RdmaException("receive queue of " + this + " is full (" + attributes.maxReceiveWorkRequests() + " outstanding)");
             }
-            Receive receive = new Receive(request.wrId(), Sges.of(sgl));
+            Receive receive = new Receive(request.wrId(), Sges.of(sgl), injectedFailure(WorkCompletionOpcode.RECV));
             if (state == QueuePairState.ERROR) {
-                receiveCq.add(flushed(receive.wrId));
+                receiveCq.add(flushed(receive));
                 return;
             }
             receiveQueue.add(receive);
@@ -156,6 +159,12 @@ final class LoopbackQueuePair implements QueuePair {
         } finally {
             fabric().lock.unlock();
         }
+    }
+
+    /** The status a completion fault fails a newly posted request of this kind with, or null. */
+    private WorkCompletionStatus injectedFailure(WorkCompletionOpcode kind) {
+        CompletionFaults faults = fabric().completionFaults;
+        return faults.fails() ? faults.failure(number, kind) : null;
     }
 
     private void checkSgeCount(String kind, int count, int max) {
@@ -183,15 +192,19 @@ final class LoopbackQueuePair implements QueuePair {
         }
         state = QueuePairState.ERROR;
         while (!sendQueue.isEmpty()) {
-            sendCq.add(flushed(sendQueue.poll().wrId));
+            sendCq.add(flushed(sendQueue.poll()));
         }
         while (!receiveQueue.isEmpty()) {
-            receiveCq.add(flushed(receiveQueue.poll().wrId));
+            receiveCq.add(flushed(receiveQueue.poll()));
         }
     }
 
-    private Completion flushed(long wrId) {
-        return new Completion(wrId, WorkCompletionStatus.FLUSH_ERROR, WorkCompletionOpcode.UNKNOWN, 0, false, 0, number, false);
+    private Completion flushed(Send send) {
+        return error(send.wrId, WorkCompletionStatus.FLUSH_ERROR, number, send.opcode.completionOpcode());
+    }
+
+    private Completion flushed(Receive receive) {
+        return error(receive.wrId, WorkCompletionStatus.FLUSH_ERROR, number, WorkCompletionOpcode.RECV);
     }
 
     /** Executes queued sends in order until done or one must wait for a receive at the peer. */
@@ -208,6 +221,10 @@ final class LoopbackQueuePair implements QueuePair {
     }
 
     private Step execute(Send send) {
+        if (send.injected != null) {
+            failRequester(send, send.injected, false);
+            return Step.DONE;
+        }
         boolean readsIntoLocal = send.opcode == SendOpcode.RDMA_READ;
         if (!checkLocal(pd, send.sges, readsIntoLocal)) {
             failRequester(send, WorkCompletionStatus.LOCAL_PROTECTION_ERROR, false);
@@ -241,16 +258,26 @@ final class LoopbackQueuePair implements QueuePair {
             }
             if (!checkLocal(responder.pd, receive.sges, true)) {
                 responder.receiveQueue.poll();
-                responder.receiveCq.add(error(receive.wrId, WorkCompletionStatus.LOCAL_PROTECTION_ERROR, responder.number));
+                responder.receiveCq.add(error(receive.wrId, WorkCompletionStatus.LOCAL_PROTECTION_ERROR, responder.number,
+                        WorkCompletionOpcode.RECV));
                 responder.toError();
                 failRequester(send, WorkCompletionStatus.REMOTE_OPERATION_ERROR, false);
                 return Step.DONE;
             }
             if (send.opcode != SendOpcode.RDMA_WRITE_WITH_IMMEDIATE && receive.sges.total < length) {
                 responder.receiveQueue.poll();
-                responder.receiveCq.add(error(receive.wrId, WorkCompletionStatus.LOCAL_LENGTH_ERROR, responder.number));
+                responder.receiveCq.add(error(receive.wrId, WorkCompletionStatus.LOCAL_LENGTH_ERROR, responder.number,
+                        WorkCompletionOpcode.RECV));
                 responder.toError();
                 failRequester(send, WorkCompletionStatus.REMOTE_INVALID_REQUEST_ERROR, false);
+                return Step.DONE;
+            }
+            if (receive.injected != null) {
+                // The receive fails at the responder as a local error would; the requester learns it remotely.
+                responder.receiveQueue.poll();
+                responder.receiveCq.add(error(receive.wrId, receive.injected, responder.number, WorkCompletionOpcode.RECV));
+                responder.toError();
+                failRequester(send, WorkCompletionStatus.REMOTE_OPERATION_ERROR, false);
                 return Step.DONE;
             }
             responder.receiveQueue.poll();
@@ -265,11 +292,12 @@ final class LoopbackQueuePair implements QueuePair {
             WorkCompletionOpcode op = send.opcode == SendOpcode.RDMA_WRITE_WITH_IMMEDIATE
                     ? WorkCompletionOpcode.RECV_RDMA_WITH_IMMEDIATE : WorkCompletionOpcode.RECV;
             responder.receiveCq.add(new Completion(receive.wrId, WorkCompletionStatus.SUCCESS, op, length,
-                    send.opcode.hasImmediate(), send.immediate, responder.number, send.solicited));
+                    send.opcode.hasImmediate(), send.immediate, responder.number, send.solicited, WorkCompletionOpcode.RECV));
         }
         if (send.signaled) {
             sendCq.add(new Completion(send.wrId, WorkCompletionStatus.SUCCESS, send.opcode.completionOpcode(),
-                    send.opcode == SendOpcode.RDMA_READ ? length : 0, false, 0, number, false));
+                    send.opcode == SendOpcode.RDMA_READ ? length : 0, false, 0, number, false,
+                    send.opcode.completionOpcode()));
         }
         return Step.DONE;
     }
@@ -277,7 +305,7 @@ final class LoopbackQueuePair implements QueuePair {
     /** Reports an error on the requester side; the requester (and for remote access errors the responder) goes to error. */
     private void failRequester(Send send, WorkCompletionStatus status, boolean responderToo) {
         sendQueue.poll();
-        sendCq.add(error(send.wrId, status, number));
+        sendCq.add(error(send.wrId, status, number, send.opcode.completionOpcode()));
         if (responderToo && peer != null) {
             peer.toError();
         }
@@ -285,8 +313,8 @@ final class LoopbackQueuePair implements QueuePair {
         toError();
     }
 
-    private static Completion error(long wrId, WorkCompletionStatus status, int qpNumber) {
-        return new Completion(wrId, status, WorkCompletionOpcode.UNKNOWN, 0, false, 0, qpNumber, false);
+    private static Completion error(long wrId, WorkCompletionStatus status, int qpNumber, WorkCompletionOpcode kind) {
+        return new Completion(wrId, status, WorkCompletionOpcode.UNKNOWN, 0, false, 0, qpNumber, false, kind);
     }
 
     private static boolean checkLocal(LoopbackProtectionDomain pd, Sges sges, boolean writes) {
