@@ -65,7 +65,7 @@ final class IserBinding implements ConnectionBinding {
     private final int queueDepth;
     private final PduEncoder encoder = new PduEncoder(false, false);
     private final PduDecoder decoder;
-    private final ByteBuffer padding = ByteBuffer.wrap(NO_PADDING);
+    private final ByteBuffer zeroPadding = ByteBuffer.wrap(NO_PADDING);
     private final TaskTagTable<Task> tasks;
     private final ReentrantLock ownerCalls = new ReentrantLock();
     /** Serialises posting: the work requests are reused. */
@@ -150,8 +150,7 @@ final class IserBinding implements ConnectionBinding {
                     + failed.getMessage(), failed);
         }
         if (!endpoint.isUp()) {
-            throw new TransportException("cannot " + what + ": " + endpoint + " is " + endpoint.state()
-                    .name().toLowerCase(java.util.Locale.ROOT));
+            throw new TransportException("cannot " + what + ": " + endpoint + " is " + endpoint.describeState());
         }
     }
 
@@ -216,7 +215,7 @@ final class IserBinding implements ConnectionBinding {
     @Override
     public void sendPdu(Pdu pdu) throws TransportException {
         int length = pdu.dataSegmentLength();
-        if (IserMessage.LENGTH + encoder.headerLength(pdu) + length > sends.slotSize()) {
+        if (IserMessage.LENGTH + encoder.headerLength(pdu) + PduEncoder.paddedLength(length) > sends.slotSize()) {
             throw new TransportException("a " + pdu.opcode() + " PDU with a data segment of " + length
                     + " bytes does not fit an iSER send buffer (" + (sends.slotSize() - HEADERS) + " bytes)");
         }
@@ -225,8 +224,11 @@ final class IserBinding implements ConnectionBinding {
         IserHeader.PLAIN.encode(buffer, 0);
         int headerLength = encoder.headerLength(pdu);
         encoder.encodeHeader(pdu, sends.view(slot).position(IserMessage.LENGTH));
-        MemorySegment.copy(pdu.data(), 0, buffer, IserMessage.LENGTH + headerLength, length);
-        post(slot, IserMessage.LENGTH + headerLength + length, null, 0, 0);
+        int dataAt = IserMessage.LENGTH + headerLength;
+        MemorySegment.copy(pdu.data(), 0, buffer, dataAt, length);
+        int padding = PduEncoder.paddingLength(length);
+        buffer.asSlice(dataAt + length, padding).fill((byte) 0);
+        post(slot, dataAt + length + padding, null, 0, 0);
     }
 
     @Override
@@ -304,6 +306,11 @@ final class IserBinding implements ConnectionBinding {
             send.reset().wrId(IserEndpoint.SEND | slot).add(sends.region(), sends.offset(slot), headersLength);
             if (dataLength > 0) {
                 send.add(data, dataAddress - data.address(), dataLength);
+                int padding = PduEncoder.paddingLength(dataLength);
+                if (padding > 0) { // zeros from the slot's last bytes, which a command's headers never reach
+                    send.add(sends.region(), sends.offset(slot) + sends.slotSize() - padding, padding);
+                    sends.slot(slot).asSlice(sends.slotSize() - padding).fill((byte) 0);
+                }
             }
             qp.postSend(send);
         } catch (RuntimeException e) {
@@ -362,7 +369,11 @@ final class IserBinding implements ConnectionBinding {
         deliver(pdu);
     }
 
-    /** The PDU in a received message: iSER header, BHS, data segment (padding optional: iSER sends none). */
+    /**
+     * The PDU in a received message: iSER header, BHS, data segment and its padding. Linux's
+     * initiator sends no padding after a login's text, and Ostia's target sends it, so a message
+     * that ends with the data segment is taken as if padded.
+     */
     private Pdu decode(int slot, int length) throws ProtocolException {
         if (length < HEADERS) {
             throw new PduFormatException("Length", "an iSER message of " + length + " bytes is shorter than the "
@@ -376,7 +387,7 @@ final class IserBinding implements ConnectionBinding {
         }
         Pdu pdu = decoder.decode(receives.view(slot).limit(length).position(IserMessage.LENGTH));
         if (pdu == null && decoder.state() == PduDecoder.State.PADDING) {
-            pdu = decoder.decode(padding.clear().limit(PduEncoder.paddingLength(decoderPending(length))));
+            pdu = decoder.decode(zeroPadding.clear().limit(PduEncoder.paddingLength(decoderPending(length))));
         }
         if (pdu == null) {
             throw new PduFormatException("DataSegmentLength", "an iSER message of " + length

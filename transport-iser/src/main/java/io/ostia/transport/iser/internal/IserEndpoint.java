@@ -99,6 +99,10 @@ final class IserEndpoint implements TransportEndpoint {
         this.options = options;
     }
 
+    IserTransport transport() {
+        return transport;
+    }
+
     /** INIT to PENDING: creates the CM id on the transport's channel and starts address resolution. */
     void start(CmId created) {
         stateLock.lock();
@@ -172,7 +176,7 @@ final class IserEndpoint implements TransportEndpoint {
         int receiveRequests = options.maxQueueDepth() + options.maxUnexpectedPdus() + CONTROL_SLOTS;
         pd = device.allocateProtectionDomain();
         cq = device.createCompletionQueue(sendRequests + receiveRequests);
-        qp = id.createQueuePair(pd, new QueuePairAttributes(cq, cq, sendRequests, receiveRequests, 2, 1));
+        qp = id.createQueuePair(pd, new QueuePairAttributes(cq, cq, sendRequests, receiveRequests, 3, 1));
         registrations = new RegistrationCache(pd, options.maxQueueDepth() * 2);
         polling = true;
         poller = Thread.ofPlatform().daemon(true).name("ostia-iser-cq-" + describe(target)).start(this::pollCompletions);
@@ -481,8 +485,14 @@ final class IserEndpoint implements TransportEndpoint {
         }
     }
 
-    private String describeState() {
-        return disconnected ? "disconnected" : state.name().toLowerCase(java.util.Locale.ROOT);
+    /** "disconnected" once disconnect was called, else the state's name. */
+    String describeState() {
+        stateLock.lock();
+        try {
+            return disconnected ? "disconnected" : state.name().toLowerCase(java.util.Locale.ROOT);
+        } finally {
+            stateLock.unlock();
+        }
     }
 
     static String describe(InetSocketAddress address) {

@@ -177,7 +177,7 @@ public final class IserTransport implements IscsiTransport {
     }
 
     boolean owns(IserEndpoint endpoint) {
-        return endpoints.containsValue(endpoint);
+        return endpoint.transport() == this;
     }
 
     ReleaseQueue releaseQueue() {
