@@ -125,7 +125,10 @@ public final class Keys {
         DEFINITIONS.put(OF_MARK_INT, new KeyDefinition(OF_MARK_INT, Kind.DECLARATIVE, Use.INITIALIZE_ONLY,
                 Senders.BOTH, Scope.CONNECTION, "2048~2048", 0, 0, List.of(), SHORT, false));
         // iSER, RFC 7145 §6.
-        bool(RDMA_EXTENSIONS, Kind.BOOLEAN_AND, Use.LEADING_ONLY, NO);
+        // Relevant in discovery too: an iSER portal serves discovery sessions in iSER-assisted mode
+        // (open-iscsi offers it on `iscsiadm -m discovery -I iser`, and tgt and Ostia's target require it).
+        DEFINITIONS.put(RDMA_EXTENSIONS, new KeyDefinition(RDMA_EXTENSIONS, Kind.BOOLEAN_AND, Use.LEADING_ONLY,
+                Senders.BOTH, Scope.SESSION, NO, 0, 0, BOOLEAN_VALUES, SHORT, false));
         DEFINITIONS.put(TARGET_RECV_DATA_SEGMENT_LENGTH, new KeyDefinition(TARGET_RECV_DATA_SEGMENT_LENGTH,
                 Kind.NUMERICAL_DECLARATIVE, Use.ALL, Senders.TARGET, Scope.CONNECTION, "8192", 512, MAX_SEGMENT,
                 List.of(), SHORT, true));

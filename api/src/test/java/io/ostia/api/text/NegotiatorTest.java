@@ -231,6 +231,19 @@ class NegotiatorTest {
     }
 
     @Test
+    void aDiscoverySessionNegotiatesRdmaExtensions() throws NegotiationException {
+        Negotiator initiator = new Negotiator(Side.INITIATOR, true, Map.of("SessionType", "Discovery",
+                "RDMAExtensions", "Yes", "MaxOutstandingUnexpectedPDUs", "4"));
+        Negotiator target = new Negotiator(Side.TARGET, true, Map.of("RDMAExtensions", "Yes"));
+        target.respond(initiator.offer(Keys.SESSION_TYPE), LoginStage.SECURITY_NEGOTIATION);
+        List<KeyValue> offers = initiator.operationalOffers();
+        assertEquals(List.of(new KeyValue("RDMAExtensions", "Yes")), offers,
+                "offered in discovery; MaxOutstandingUnexpectedPDUs is irrelevant there");
+        assertEquals(List.of(new KeyValue("RDMAExtensions", "Yes")), target.respond(offers, OPERATIONAL));
+        assertTrue(target.parameters().rdmaExtensions());
+    }
+
+    @Test
     void maxOutstandingUnexpectedPdusIsDeclaredByEachSideAndBothAreKept() throws NegotiationException {
         Negotiator initiator = new Negotiator(Side.INITIATOR, true, Map.of("MaxOutstandingUnexpectedPDUs", "8"));
         Negotiator target = new Negotiator(Side.TARGET, true, Map.of("MaxOutstandingUnexpectedPDUs", "4"));
