@@ -1,14 +1,10 @@
 package io.ostia.transport.iser.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ostia.api.TransportException;
-import io.ostia.api.pdu.LoginRequest;
-import io.ostia.api.pdu.LoginResponse;
-import io.ostia.api.pdu.LoginStage;
 import io.ostia.api.spi.StopMode;
 import io.ostia.api.spi.TransportConnection;
 import io.ostia.api.spi.TransportEndpoint;
@@ -16,15 +12,11 @@ import io.ostia.rdma.CmEventType;
 import io.ostia.rdma.RdmaProviders;
 import io.ostia.rdma.loopback.LoopbackFabric;
 import io.ostia.transport.iser.IserTransportOptions;
-import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,65 +28,36 @@ import org.junit.jupiter.api.Test;
  */
 class IserRaceTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(5);
     private static final Duration RELEASE_TIMEOUT = Duration.ofMillis(2000);
-    private final LoopbackFabric fabric = (LoopbackFabric) RdmaProviders.byName(RdmaProviders.LOOPBACK);
-    private final AtomicInteger unregistered = new AtomicInteger();
-    private List<String> objectsBefore;
+    private IserFixture fixture;
+    private LoopbackFabric fabric;
     private IserTransport transport;
     private IserTestPeer peer;
 
     @BeforeEach
     void start() {
-        objectsBefore = fabric.openObjects();
-        transport = new IserTransport(IserTransportOptions.defaults().withProvider(RdmaProviders.LOOPBACK)
-                .withReleaseTimeout(RELEASE_TIMEOUT), unregistered::incrementAndGet);
+        fixture = new IserFixture(RELEASE_TIMEOUT);
+        fabric = fixture.fabric;
+        transport = fixture.transport;
     }
 
     @AfterEach
     void nothingIsLeft() throws Exception {
-        fabric.discardCmEvents(Set.of());
-        fabric.releaseCmEvents(false);
-        transport.close();
-        if (peer != null) {
-            peer.close();
-        }
-        assertEquals(1, unregistered.get());
-        assertEquals(objectsBefore, fabric.openObjects(), "every RDMA object is closed");
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline && !iserThreads().isEmpty()) {
-            Thread.sleep(10);
-        }
-        assertEquals(List.of(), iserThreads());
-    }
-
-    private static List<String> iserThreads() {
-        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
-                .filter(name -> name.startsWith("ostia-iser")).toList();
+        fixture.peer = peer;
+        fixture.close();
     }
 
     private TransportEndpoint connected() throws Exception {
-        TransportEndpoint endpoint = transport.connect(peer.address());
-        peer.acceptNext();
-        assertTrue(endpoint.poll(WAIT));
-        return endpoint;
+        fixture.peer = peer;
+        return fixture.connected();
     }
 
     private TransportConnection loggedIn(RecordingOwner owner, TransportEndpoint endpoint) throws Exception {
-        TransportConnection connection = transport.createConnection(owner, 8);
-        connection.bind(endpoint, true);
-        connection.sendPdu(new LoginRequest(true, false, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION,
-                LoginStage.FULL_FEATURE_PHASE, 0, 0, 0x23d000000002L, 0, 0, 0, 1, 0, MemorySegment.ofArray(new byte[0])));
-        assertInstanceOf(LoginResponse.class, owner.next());
-        return connection;
+        return fixture.loggedIn(owner, endpoint, 8);
     }
 
     private void awaitReleased() throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (transport.openEndpoints() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertEquals(0, transport.openEndpoints(), "every endpoint released");
+        fixture.awaitReleased();
     }
 
     /** C.1: ESTABLISHED held back until after disconnect: the late event must not bring a released endpoint up. */
@@ -165,7 +128,7 @@ class IserRaceTest {
         TransportEndpoint endpoint = transport.connect(peer.address());
         CompletableFuture<Boolean> polling = CompletableFuture.supplyAsync(() -> {
             try {
-                return endpoint.poll(WAIT);
+                return endpoint.poll(IserFixture.WAIT);
             } catch (TransportException e) {
                 return false;
             } catch (InterruptedException e) {

@@ -11,9 +11,6 @@ import io.ostia.api.TransportException;
 import io.ostia.api.iser.IserCmHeader;
 import io.ostia.api.iser.IserHeader;
 import io.ostia.api.pdu.LoginRequest;
-import io.ostia.api.pdu.LoginResponse;
-import io.ostia.api.pdu.LoginStage;
-import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.spi.StopMode;
@@ -22,16 +19,12 @@ import io.ostia.api.spi.TransportEndpoint;
 import io.ostia.api.spi.TransportTask;
 import io.ostia.api.text.Keys;
 import io.ostia.api.text.NegotiatedParameters;
-import io.ostia.rdma.RdmaProvider;
-import io.ostia.rdma.RdmaProviders;
-import io.ostia.transport.iser.IserTransportOptions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,53 +36,30 @@ import org.junit.jupiter.api.Test;
  */
 class IserTransportTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(5);
-    private final RdmaProvider fabric = RdmaProviders.byName(RdmaProviders.LOOPBACK);
-    private final AtomicInteger unregistered = new AtomicInteger();
-    private List<String> objectsBefore;
+    private static final Duration WAIT = IserFixture.WAIT;
+    private IserFixture fixture;
     private IserTransport transport;
     private IserTestPeer peer;
 
     @BeforeEach
     void start() throws Exception {
-        objectsBefore = fabric.openObjects();
-        transport = new IserTransport(IserTransportOptions.defaults().withProvider(RdmaProviders.LOOPBACK)
-                .withReleaseTimeout(Duration.ofMillis(500)), unregistered::incrementAndGet);
-        peer = new IserTestPeer(fabric);
+        fixture = new IserFixture(Duration.ofMillis(500));
+        transport = fixture.transport;
+        peer = new IserTestPeer(fixture.fabric);
+        fixture.peer = peer;
     }
 
     @AfterEach
     void nothingIsLeft() throws Exception {
-        transport.close();
-        peer.close();
-        assertEquals(1, unregistered.get(), "the leave action ran once");
-        assertEquals(objectsBefore, fabric.openObjects(), "every RDMA object the test made is closed");
-        awaitNoIserThreads();
-    }
-
-    private static void awaitNoIserThreads() throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline && !iserThreads().isEmpty()) {
-            Thread.sleep(10);
-        }
-        assertEquals(List.of(), iserThreads(), "no iSER thread outlives its connection");
-    }
-
-    private static List<String> iserThreads() {
-        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
-                .filter(name -> name.startsWith("ostia-iser")).toList();
+        fixture.close();
     }
 
     private TransportEndpoint connected() throws Exception {
-        TransportEndpoint endpoint = transport.connect(peer.address());
-        peer.acceptNext();
-        assertTrue(endpoint.poll(WAIT), "up within " + WAIT);
-        return endpoint;
+        return fixture.connected();
     }
 
     private static LoginRequest login() {
-        return new LoginRequest(true, false, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, LoginStage.FULL_FEATURE_PHASE,
-                0, 0, 0x23d000000001L, 0, 0, 0, 1, 0, MemorySegment.ofArray("RDMAExtensions=Yes\0".getBytes()));
+        return IserFixture.login();
     }
 
     private static NegotiatedParameters iserParameters() {
@@ -100,10 +70,7 @@ class IserTransportTest {
 
     /** Connects, binds and logs in: the connection is started. */
     private TransportConnection loggedIn(RecordingOwner owner, TransportEndpoint endpoint) throws Exception {
-        TransportConnection connection = transport.createConnection(owner, 16);
-        connection.bind(endpoint, true);
-        connection.sendPdu(login());
-        assertInstanceOf(LoginResponse.class, owner.next());
+        TransportConnection connection = fixture.loggedIn(owner, endpoint, 16);
         connection.setParameters(iserParameters());
         connection.start();
         return connection;
@@ -303,10 +270,6 @@ class IserTransportTest {
     }
 
     private void awaitReleased() throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (transport.openEndpoints() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertEquals(0, transport.openEndpoints(), "every endpoint released");
+        fixture.awaitReleased();
     }
 }
