@@ -280,7 +280,12 @@ final class IserBinding implements ConnectionBinding {
         MemorySegment headers = sends.slot(slot);
         header.encode(headers, 0);
         int headerLength = encoder.encodeHeader(command, sends.view(slot).position(IserMessage.LENGTH));
-        post(slot, IserMessage.LENGTH + headerLength, region, buffer.address(), immediate);
+        try {
+            post(slot, IserMessage.LENGTH + headerLength, region, buffer.address(), immediate);
+        } catch (TransportException e) {
+            forget(command.initiatorTaskTag());
+            throw e;
+        }
     }
 
     private int takeSendSlot(Pdu pdu) throws TransportException {

@@ -76,7 +76,7 @@ final class IserEndpoint implements TransportEndpoint {
 
     // Guarded by stateLock.
     private State state = State.INIT;
-    private CmId id;
+    private final CmId id;
     private TransportException failure;
     private boolean disconnected;
     private boolean beaconPosted;
@@ -93,26 +93,30 @@ final class IserEndpoint implements TransportEndpoint {
     private volatile IserBinding carried;
     private volatile boolean polling;
 
-    IserEndpoint(IserTransport transport, InetSocketAddress target, IserTransportOptions options) {
+    /** @param id the endpoint's CM id, which it owns from now on (its release closes it) */
+    IserEndpoint(IserTransport transport, InetSocketAddress target, IserTransportOptions options, CmId id) {
         this.transport = transport;
         this.target = target;
         this.options = options;
+        this.id = id;
     }
 
     IserTransport transport() {
         return transport;
     }
 
-    /** INIT to PENDING: creates the CM id on the transport's channel and starts address resolution. */
-    void start(CmId created) {
+    /** INIT to PENDING: starts address resolution. */
+    void start() {
         stateLock.lock();
         try {
-            id = created;
+            if (state != State.INIT) {
+                return; // disconnected before it started
+            }
             state = State.PENDING;
         } finally {
             stateLock.unlock();
         }
-        created.resolveAddress(null, target, options.connectTimeout());
+        id.resolveAddress(null, target, options.connectTimeout());
     }
 
     // ---- CM events, on the transport's CM event thread ----
@@ -273,7 +277,13 @@ final class IserEndpoint implements TransportEndpoint {
             flushed.countDown(); // nothing was ever posted
         } else if (!beaconPosted) {
             beaconPosted = true;
-            qp.postSend(new SendWorkRequest().wrId(BEACON)); // flushes after everything posted before it
+            try {
+                qp.postSend(new SendWorkRequest().wrId(BEACON)); // flushes after everything posted before it
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "cannot post the flush beacon on " + this + "; its release will not wait "
+                        + "for the flush", e);
+                flushed.countDown();
+            }
         }
     }
 

@@ -129,17 +129,17 @@ public final class IserTransport implements IscsiTransport {
         if (channel == null) {
             throw new TransportException("cannot " + what + ": " + unavailable.getMessage(), unavailable);
         }
-        IserEndpoint endpoint = new IserEndpoint(this, target, options);
         CmId id;
         try {
             id = channel.createId();
         } catch (RuntimeException e) {
             throw new TransportException("cannot " + what + ": " + e.getMessage(), e);
         }
+        IserEndpoint endpoint = new IserEndpoint(this, target, options, id);
         endpoints.put(id, endpoint);
-        lifecycle.admit(endpoint, what);
+        lifecycle.admit(endpoint, what); // if leaving began meanwhile, this releases the endpoint and its id
         try {
-            endpoint.start(id);
+            endpoint.start();
         } catch (RuntimeException e) {
             endpoint.disconnect();
             throw new TransportException("cannot " + what + ": " + e.getMessage(), e);
