@@ -110,7 +110,7 @@ per_io() {  # args: ticks iops window_s; prints microseconds of CPU per I/O
 }
 ostia_run() {  # args: perf options; prints "IOPS tool_us_per_io tgtd_us_per_io"
   local out="$work/ostia.out" pid cpu iops
-  "$root/bin/ostia" perf "$@" --warmup "$warmup" -s "$seconds" "$url" >"$out" 2>&1 &
+  "$root/bin/ostia" perf "$@" --warmup "$warmup" -d "$seconds" "$url" >"$out" 2>&1 &
   pid=$!
   cpu=$(sample_cpu "$pid")
   wait "$pid" || { echo "ostia perf $* failed:" >&2; cat "$out" >&2; return 1; }

@@ -94,13 +94,15 @@ final class Args {
         return values.getOrDefault(name, otherwise);
     }
 
+    /** A decimal or {@code 0x} hexadecimal number within {@code min..max}. */
     int intValue(String name, int otherwise, int min, int max) throws UsageException {
         String v = values.get(name);
         if (v == null) {
             return otherwise;
         }
         try {
-            int n = Integer.parseInt(v);
+            boolean hex = v.startsWith("0x") || v.startsWith("0X");
+            int n = hex ? Integer.parseInt(v.substring(2), 16) : Integer.parseInt(v);
             if (n < min || n > max) {
                 throw new UsageException("option -" + name + " " + n + " is outside " + min + ".." + max);
             }

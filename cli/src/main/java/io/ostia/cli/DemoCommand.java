@@ -30,14 +30,25 @@ final class DemoCommand implements Main.Command {
     private static final int VERIFY_BYTES = 8 << 20;
 
     @Override
+    public String usage() {
+        return """
+                Usage: ostia demo [-d seconds] [-z size] [-m depth] [--transport tcp,iser]
+                  Starts the embedded target on loopback and runs the initiator against it.
+                  -d, --duration s   seconds of mixed random I/O (10)
+                  -z, --size n       RAM LUN size, such as 256M (256M; at least 8M)
+                  -m, --depth n      requests in flight (32)
+                """;
+    }
+
+    @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
-        Args args = Args.parse(argv, 1, Set.of(), Set.of("s", "size", "m", "transport"),
-                Map.of("seconds", "s", "depth", "m"));
-        int seconds = args.intValue("s", 10, 1, 3600);
+        Args args = Args.parse(argv, 1, Set.of(), Set.of("d", "z", "m", "transport"),
+                Map.of("duration", "d", "size", "z", "depth", "m"));
+        int seconds = args.intValue("d", 10, 1, 3600);
         int depth = args.intValue("m", 32, 1, 1024);
-        long size = Sizes.parse("--size", args.value("size", "256M"));
+        long size = Sizes.parse("-z", args.value("z", "256M"));
         if (size < VERIFY_BYTES) {
-            throw new Args.UsageException("--size must be at least 8M for the demo");
+            throw new Args.UsageException("-z must be at least 8M for the demo");
         }
         try (IscsiTarget target = IscsiTarget.builder().portal("127.0.0.1", 0)
                      .target(IQN, t -> t.alias("Ostia demo").ramLun(size)).build().start();

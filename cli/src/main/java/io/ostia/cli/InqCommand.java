@@ -5,6 +5,7 @@ import io.ostia.api.IscsiUrl;
 import io.ostia.api.ScsiRequest;
 import io.ostia.api.ScsiResult;
 import io.ostia.api.Session;
+import io.ostia.api.scsi.Capacity;
 import io.ostia.api.scsi.Cdb;
 import io.ostia.api.scsi.InquiryData;
 import io.ostia.initiator.ClosableInitiator;
@@ -22,6 +23,19 @@ import java.util.Set;
 final class InqCommand implements Main.Command {
 
     private static final int ALLOCATION = 4096;
+    /** SPC-4 §6.6.2: the target cannot attach a logical unit at this LUN. */
+    private static final int NO_LOGICAL_UNIT = 3;
+
+    @Override
+    public String usage() {
+        return """
+                Usage: ostia inq [-e] [-c page] [options] iscsi://host[:port]/target-iqn/lun
+                  Standard INQUIRY with block size and capacity, or a VPD page, as iscsi-inq does;
+                  exits 1 with LOGICAL_UNIT_NOT_SUPPORTED when the LUN does not exist.
+                  -e, --evpd          read a VPD page
+                  -c, --pagecode n    which VPD page, decimal or hex (0x83)
+                """ + Connection.USAGE;
+    }
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
@@ -41,7 +55,18 @@ final class InqCommand implements Main.Command {
             int length = (int) (ALLOCATION - Math.max(0, r.residual()));
             byte[] data = buffer.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
             if (page < 0) {
-                printStandard(out, InquiryData.parse(data, length));
+                InquiryData inquiry = InquiryData.parse(data, length);
+                if (inquiry.peripheralQualifier() == NO_LOGICAL_UNIT) {
+                    err.println("ostia inq: LUN " + lun + " of " + url.targetName().orElseThrow()
+                            + ": LOGICAL_UNIT_NOT_SUPPORTED (peripheral qualifier 3)");
+                    return 1;
+                }
+                printStandard(out, inquiry);
+                if (inquiry.deviceType() == InquiryData.DIRECT_ACCESS_BLOCK_DEVICE) {
+                    Capacity capacity = session.open(lun).capacity();
+                    out.println("Block Size:" + capacity.blockLength());
+                    out.println("Capacity:" + capacity.bytes() + " (" + LsCommand.humanSize(capacity.bytes()) + ")");
+                }
             } else {
                 printVpd(out, page, data);
             }

@@ -25,27 +25,51 @@ import java.util.Set;
 final class LsCommand implements Main.Command {
 
     @Override
+    public String usage() {
+        return """
+                Usage: ostia ls [-s] [options] iscsi://[user[%password]@]host[:port]
+                  Discovers targets with SendTargets and lists them, as iscsi-ls does.
+                  -s, --show-luns   also log in to each target and list its LUNs; a target whose LUNs
+                                    cannot be shown is named on stderr with the reason (exit status 1)
+                """ + Connection.USAGE;
+    }
+
+    @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Connection.union(Connection.FLAGS, Set.of("s")), Connection.VALUES,
                 Connection.union(Connection.ALIASES, Map.of("show-luns", "s")));
         IscsiUrl url = IscsiUrl.parse(args.single("iSCSI portal URL"));
         try (ClosableInitiator initiator = Initiators.create()) {
             List<DiscoveredTarget> targets = initiator.discover(Connection.options(args, url).build());
+            int unlisted = 0;
             for (DiscoveredTarget target : targets) {
                 String portal = target.addresses().isEmpty() ? url.host() + ":" + url.port()
                         : target.addresses().getFirst().toString();
                 out.println("Target:" + target.name() + " Portal:" + portal);
-                if (args.flag("s")) {
-                    SessionOptions options = Connection.options(args, url).targetName(target.name()).build();
-                    try (Session session = initiator.login(options)) {
-                        for (int lun : session.reportLuns()) {
-                            out.println("Lun:" + lun + " " + describe(session, lun));
-                        }
-                    }
+                if (args.flag("s") && !listLuns(initiator, Connection.options(args, url).targetName(target.name())
+                        .build(), out, err)) {
+                    unlisted++;
                 }
             }
+            return unlisted == 0 ? 0 : 1;
         }
-        return 0;
+    }
+
+    /**
+     * Prints a target's LUNs; when it cannot (a target that wants CHAP, or refuses this initiator),
+     * says why on {@code err} and returns false, so that the other targets are still listed.
+     */
+    private static boolean listLuns(ClosableInitiator initiator, SessionOptions options, PrintStream out,
+            PrintStream err) {
+        try (Session session = initiator.login(options)) {
+            for (int lun : session.reportLuns()) {
+                out.println("Lun:" + lun + " " + describe(session, lun));
+            }
+            return true;
+        } catch (IscsiException e) {
+            err.println("ostia ls: LUNs of " + options.targetName().orElseThrow() + " not shown: " + e.getMessage());
+            return false;
+        }
     }
 
     /** "Type:DIRECT_ACCESS (Size:255M)" as iscsi-ls prints it. */

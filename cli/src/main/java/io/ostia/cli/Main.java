@@ -8,27 +8,25 @@ import java.util.Map;
 public final class Main {
 
     static final String USAGE = """
-            Usage: ostia <command> [options] <iscsi-url>
+            Usage: ostia <command> [options] ...      ostia <command> -h: that command's options
 
             Commands:
-              demo [-s seconds] [--size 256M] [-m depth]
-                   start the embedded target on loopback and run the initiator against it
-              target [-a address] [-p port] [-n iqn] [-s size] [-f file] [-b 512|4096] [-r] [--chap user%secret]
-                     [--iser native|loopback]
-                   serve one LUN (RAM, or a file with -f) from the embedded target until Ctrl-C;
-                   --iser serves iSER on that RDMA provider instead of iSCSI over TCP
-              ls   [-i iqn] [-s] iscsi://host[:port]
-                   discover targets with SendTargets; -s also lists each target's LUNs
-              inq  [-i iqn] [-e] [-c page] iscsi://host[:port]/target-iqn/lun
-                   standard INQUIRY, or the VPD page given by -c when -e is set
-              perf [-i iqn] [-m depth] [-b blocks] [-r] [-w] [-s seconds] [-t timeout] [--warmup seconds] iscsi://host[:port]/target-iqn/lun
-                   measure IOPS and MiB/s: -m requests in flight (32), -b blocks per request (8),
-                   -r random offsets, -w write instead of read (destroys data!), -s run time (10,
-                   0 = until interrupted), -t command timeout in seconds (30), --warmup seconds of
-                   load left out of the figures (0)
+              demo    start the embedded target on loopback and run the initiator against it
+              target  serve one LUN (RAM, or a file) from the embedded target until Ctrl-C
+              ls      discover targets with SendTargets, and with -s their LUNs
+              inq     standard INQUIRY, a VPD page, block size and capacity of a LUN
+              dd      copy blocks between a LUN and a file or another LUN
+              perf    measure IOPS and MiB/s against a LUN
 
             iSCSI URL: iscsi://[user[%password]@]host[:port][/target-iqn[/lun]]
-            Common options: -i initiator name, --transport=tcp,iser (preference order)
+                       [?target_user=U&target_password=P]  (mutual CHAP: the target's name and secret)
+            CHAP from the environment when the URL has none, as libiscsi's tools read it:
+              LIBISCSI_CHAP_USERNAME, LIBISCSI_CHAP_PASSWORD, LIBISCSI_CHAP_TARGET_USERNAME,
+              LIBISCSI_CHAP_TARGET_PASSWORD
+            Options of every command that logs in: -i initiator name, --transport=tcp,iser
+              (preference order), --header-digest / --data-digest none|crc32c|prefer-crc32c|prefer-none
+            OSTIA_LOG=info|debug shows more log lines; debug also each error's full cause chain.
+            Exit status: 0 done, 1 failed, 2 bad command line.
             """;
 
     private Main() {
@@ -60,6 +58,10 @@ public final class Main {
 
     /** Runs a command; returns the exit status (0 ok, 1 failed, 2 usage). */
     static int run(String[] argv, PrintStream out, PrintStream err) {
+        return run(argv, out, err, "debug".equalsIgnoreCase(System.getenv("OSTIA_LOG")));
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err, boolean causes) {
         if (argv.length == 0 || argv[0].equals("-h") || argv[0].equals("--help") || argv[0].equals("help")) {
             (argv.length == 0 ? err : out).print(USAGE);
             return argv.length == 0 ? 2 : 0;
@@ -69,26 +71,27 @@ public final class Main {
                 "target", new TargetCommand(),
                 "ls", new LsCommand(),
                 "inq", new InqCommand(),
+                "dd", new DdCommand(),
                 "perf", new PerfCommand());
         Command command = commands.get(argv[0]);
         if (command == null) {
-            err.println("ostia: unknown command '" + argv[0] + "'");
-            err.print(USAGE);
+            err.println("ostia: unknown command '" + argv[0] + "'; 'ostia help' lists the commands");
             return 2;
+        }
+        if (java.util.Arrays.stream(argv, 1, argv.length).anyMatch(a -> a.equals("-h") || a.equals("--help"))) {
+            out.print(command.usage());
+            return 0;
         }
         try {
             return command.run(argv, out, err);
-        } catch (Args.UsageException e) {
+        } catch (Args.UsageException | IllegalArgumentException e) {
             err.println("ostia " + argv[0] + ": " + e.getMessage());
-            err.print(USAGE);
-            return 2;
-        } catch (IllegalArgumentException e) {
-            err.println("ostia " + argv[0] + ": " + e.getMessage());
+            err.println("'ostia " + argv[0] + " -h' shows its options");
             return 2;
         } catch (IscsiException e) {
             err.println("ostia " + argv[0] + ": " + e.getMessage());
-            for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-                err.println("  caused by: " + c.getMessage());
+            for (Throwable c = e.getCause(); causes && c != null && c != c.getCause(); c = c.getCause()) {
+                err.println("  caused by: " + c);
             }
             return 1;
         }
@@ -97,5 +100,8 @@ public final class Main {
     /** One subcommand. */
     interface Command {
         int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException;
+
+        /** This command's usage and options, for {@code ostia <command> -h}. */
+        String usage();
     }
 }

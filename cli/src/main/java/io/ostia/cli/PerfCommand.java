@@ -19,17 +19,33 @@ import java.util.Set;
 final class PerfCommand implements Main.Command {
 
     @Override
+    public String usage() {
+        return """
+                Usage: ostia perf [-m depth] [-b blocks] [-r] [-w] [-d seconds] [-t timeout] [--warmup seconds]
+                                  [options] iscsi://host[:port]/target-iqn/lun
+                  Measures IOPS and MiB/s, with iscsi-perf's options.
+                  -m, --max-requests n   requests in flight (32)
+                  -b, --blocks n         blocks per request (8)
+                  -r, --random           random offsets
+                  -w, --write            write instead of read (destroys data!)
+                  -d, --duration s       run time in seconds (10; 0 = until interrupted)
+                  -t, --timeout s        command timeout in seconds (30)
+                  --warmup s             seconds of load left out of the figures (0)
+                """ + Connection.USAGE;
+    }
+
+    @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Connection.union(Connection.FLAGS, Set.of("r", "w")),
-                Connection.union(Connection.VALUES, Set.of("m", "b", "s", "t", "warmup")),
+                Connection.union(Connection.VALUES, Set.of("m", "b", "d", "t", "warmup")),
                 Connection.union(Connection.ALIASES, Map.of("random", "r", "write", "w", "max-requests", "m",
-                        "blocks", "b", "seconds", "s", "timeout", "t")));
+                        "blocks", "b", "duration", "d", "timeout", "t")));
         IscsiUrl url = IscsiUrl.parse(args.single("iSCSI URL of a LUN"));
         url.requireTarget();
         int lun = url.lun().orElseThrow(() -> new IllegalArgumentException("the URL names no LUN: " + url));
         int depth = args.intValue("m", 32, 1, 4096);
         int blocks = args.intValue("b", 8, 1, 65535);
-        int seconds = args.intValue("s", 10, 0, 86400);
+        int seconds = args.intValue("d", 10, 0, 86400);
         int timeout = args.intValue("t", 30, 1, 3600);
         int warmup = args.intValue("warmup", 0, 0, 600);
         boolean random = args.flag("r");

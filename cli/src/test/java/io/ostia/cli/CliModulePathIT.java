@@ -88,7 +88,7 @@ class CliModulePathIT {
 
     @Test
     void perfWritesThenReadsWithNonzeroIops() throws IOException {
-        ExternalTool.Result write = ostia(modulePath(true), List.of(), "perf", "-s", "2", "-w", tgtd.url(target, 1))
+        ExternalTool.Result write = ostia(modulePath(true), List.of(), "perf", "-d", "2", "-w", tgtd.url(target, 1))
                 .requireSuccess();
         assertTrue(write.output().contains("over tcp"), write.output());
         assertTrue(write.output().contains("SEQUENTIAL WRITE with 32 parallel requests of 8 blocks"), write.output());
@@ -100,7 +100,7 @@ class CliModulePathIT {
         }
         assertTrue(first[0] != 0 && first[4095] != 0, "tgtd's backing file starts with zeros after perf -w");
 
-        ExternalTool.Result read = ostia(modulePath(true), List.of(), "perf", "-s", "2", tgtd.url(target, 1))
+        ExternalTool.Result read = ostia(modulePath(true), List.of(), "perf", "-d", "2", tgtd.url(target, 1))
                 .requireSuccess();
         assertTrue(read.output().contains("SEQUENTIAL READ"), read.output());
         assertTrue(iops(read) > 0, read.output());

@@ -17,7 +17,7 @@ class DemoCommandTest {
     void demoRunsTheInitiatorAgainstTheEmbeddedTarget() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Main.run(new String[] {"demo", "-s", "2", "--size", "64M", "-m", "8"},
+        int status = Main.run(new String[] {"demo", "-d", "2", "--size", "64M", "-m", "8"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, status, () -> text + err.toString(StandardCharsets.UTF_8));

@@ -105,6 +105,16 @@ public final class IscsiTarget implements AutoCloseable {
         server.close();
     }
 
+    /** Why a file could not be opened, in words: NoSuchFileException's message is only the path. */
+    private static String reason(IOException e) {
+        return switch (e) {
+            case java.nio.file.NoSuchFileException n -> "no such file or folder";
+            case java.nio.file.AccessDeniedException a -> "permission denied";
+            case java.nio.file.FileSystemException f when f.getReason() != null -> f.getReason();
+            default -> String.valueOf(e.getMessage());
+        };
+    }
+
     /** Collects portals, targets and settings; {@link #build()} opens the LUN stores. */
     public static final class Builder {
 
@@ -235,10 +245,17 @@ public final class IscsiTarget implements AutoCloseable {
                     store = new FileStore(spec.file().get(), spec.sizeBytes(), spec.blockSize(), spec.readOnly());
                 } catch (IOException e) {
                     throw new IOException("LUN " + lun + " of " + target + ": cannot open " + spec.file().get() + ": "
-                            + e.getMessage(), e);
+                            + reason(e), e);
                 }
             } else {
-                store = new RamStore(spec.sizeBytes(), spec.blockSize(), spec.readOnly());
+                try {
+                    store = new RamStore(spec.sizeBytes(), spec.blockSize(), spec.readOnly());
+                } catch (OutOfMemoryError e) {
+                    // Off-heap memory is bounded by -XX:MaxDirectMemorySize (by default the heap's size).
+                    throw new IOException("LUN " + lun + " of " + target + ": a RAM LUN of " + spec.sizeBytes()
+                            + " bytes does not fit in this JVM's off-heap memory (" + e.getMessage()
+                            + "); use a smaller size, a file LUN, or a larger -XX:MaxDirectMemorySize", e);
+                }
             }
             UUID id = UUID.nameUUIDFromBytes((target + "#" + lun).getBytes(StandardCharsets.UTF_8));
             String serial = Long.toHexString(id.getMostSignificantBits() & Long.MAX_VALUE).toUpperCase();

@@ -99,6 +99,9 @@ class IscsiTargetProtocolTest {
             assertEquals("1", i.negotiated.get("MaxConnections"));
             assertEquals("NotUnderstood", i.negotiated.get("X-com.example.Thing"));
             assertTrue(i.negotiated.containsKey("MaxRecvDataSegmentLength"), "the target declares its own limit");
+            // RFC 7143 §6.2.2: InitialR2T=Yes (OR) and ImmediateData=No (AND) decide their result; no answer.
+            assertFalse(i.negotiated.containsKey("InitialR2T"), i.negotiated::toString);
+            assertFalse(i.negotiated.containsKey("ImmediateData"), i.negotiated::toString);
             // A 64 KiB write needs R2Ts (InitialR2T=Yes, no immediate data), at most two outstanding.
             byte[] data = new byte[65536];
             Arrays.fill(data, (byte) 0x3c);
@@ -368,8 +371,10 @@ class IscsiTargetProtocolTest {
             assertEquals(2, ua.status());
             assertEquals(SenseKey.UNIT_ATTENTION, SenseData.decode(ua.data(), 0, ua.data().length).key());
             assertEquals(0, other.complete(other.command(Cdb.testUnitReady(), false, false, 0)).status());
-            assertEquals(0, i.complete(i.command(Cdb.testUnitReady(), false, false, 0)).status(),
-                    "no unit attention for the nexus that asked for the reset");
+            TestInitiator.Result own = i.complete(i.command(Cdb.testUnitReady(), false, false, 0));
+            assertEquals(2, own.status(), "SAM: the nexus that asked for the reset gets the unit attention too");
+            assertEquals(SenseKey.UNIT_ATTENTION, SenseData.decode(own.data(), 0, own.data().length).key());
+            assertEquals(0, i.complete(i.command(Cdb.testUnitReady(), false, false, 0)).status());
 
             i.send(new TaskManagementRequest(true, TaskManagementRequest.Function.LOGICAL_UNIT_RESET,
                     io.ostia.api.scsi.Luns.encode(5), i.itt++, Pdu.RESERVED_TAG, i.cmdSN, i.expStatSN, 0, 0));

@@ -105,6 +105,21 @@ class LibiscsiToolsTest {
         }
     }
 
+    @Test
+    void iscsiLsListsAChapProtectedTarget() throws IOException {
+        // iscsi-ls offers AuthMethod=CHAP,None for discovery and, given None, repeats InitiatorName.
+        requireTool("iscsi-ls");
+        try (IscsiTarget secured = IscsiTarget.builder()
+                .portal("127.0.0.1", 0)
+                .target(SECURE, t -> t.ramLun(4 << 20).chap(ChapCredentials.oneWay("tooluser", "tool-secret-123")))
+                .build()
+                .start()) {
+            String out = run("iscsi-ls", "-s", "iscsi://tooluser%tool-secret-123@127.0.0.1:" + secured.port());
+            assertTrue(out.contains("Target:" + SECURE), out);
+            assertTrue(out.matches("(?s).*Lun:0\\s+Type:DIRECT_ACCESS.*"), out);
+        }
+    }
+
     private static void chapLogins(String portal) {
         String good = run("iscsi-inq", "iscsi://tooluser%tool-secret-123@" + portal + "/" + SECURE + "/0");
         assertTrue(good.contains("Vendor:OSTIA"), good);

@@ -1,6 +1,7 @@
 package io.ostia.initiator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ostia.api.BlockDevice;
@@ -12,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import io.ostia.transport.tcp.TcpTransports;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +23,49 @@ class EmbeddedTargetInitiatorTest extends InitiatorContractTest {
     @Override
     EmbeddedPeer start(Peer.Config config) throws Exception {
         return EmbeddedPeer.start(dir, config);
+    }
+
+    @Test
+    void offersThatDecideTheirResultNeedNoAnswer() throws Exception {
+        // Ostia's target leaves InitialR2T=Yes, ImmediateData=No, DataPDUInOrder=Yes and
+        // DataSequenceInOrder=Yes unanswered (RFC 7143 §6.2.2); the login must still complete.
+        try (Peer f = start(Peer.Config.of(1 << 20));
+             Session session = f.initiator.login(f.options().immediateData(false).initialR2T(true).build())) {
+            Map<String, String> negotiated = session.negotiatedParameters();
+            assertEquals("No", negotiated.get("ImmediateData"), negotiated::toString);
+            assertEquals("Yes", negotiated.get("InitialR2T"), negotiated::toString);
+            assertEquals("Yes", negotiated.get("DataPDUInOrder"), negotiated::toString);
+            assertEquals("Yes", negotiated.get("DataSequenceInOrder"), negotiated::toString);
+            assertTrue(session.ping() > 0);
+        }
+    }
+
+    @Test
+    void discoveryChapIsUsedWhenTheTargetAsksForIt() throws Exception {
+        ChapCredentials chap = ChapCredentials.oneWay("discovery-user", "discovery-secret-1");
+        var transport = TcpTransports.create();
+        try (IscsiTarget target = IscsiTarget.builder().portal("127.0.0.1", 0).discoveryChap(chap)
+                     .target(EmbeddedPeer.TARGET, t -> t.ramLun(1 << 20)).build().start();
+             ClosableInitiator initiator = Initiators.create(List.of(transport))) {
+            var options = io.ostia.api.SessionOptions.builder().portal("127.0.0.1", target.port())
+                    .initiatorName(Peer.INITIATOR);
+            assertEquals(EmbeddedPeer.TARGET, initiator.discover(options.chap(chap).build()).getFirst().name());
+            assertThrows(io.ostia.api.AuthenticationException.class, () -> initiator.discover(options.chap(
+                    ChapCredentials.oneWay("discovery-user", "not-the-secret")).build()));
+        } finally {
+            transport.close();
+        }
+    }
+
+    @Test
+    void mutualChapAgainstAOneWayTargetSaysWhatIsMissing() throws Exception {
+        ChapCredentials oneWay = ChapCredentials.oneWay("ostia-user", "ostia-secret-1");
+        ChapCredentials mutual = ChapCredentials.mutual("ostia-user", "ostia-secret-1", "target-user", "target-secret-2");
+        try (Peer f = start(Peer.Config.of(1 << 20).withChap(oneWay))) {
+            var e = assertThrows(io.ostia.api.AuthenticationException.class,
+                    () -> f.initiator.login(f.options().chap(mutual).build()));
+            assertTrue(e.getMessage().contains("credentials of its own for mutual CHAP"), e.getMessage());
+        }
     }
 
     @Test

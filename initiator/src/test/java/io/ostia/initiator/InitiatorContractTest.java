@@ -307,6 +307,16 @@ abstract class InitiatorContractTest {
     }
 
     @Test
+    void discoveryWithChapCredentialsWhereTheTargetHasNoDiscoveryAccount() throws Exception {
+        // As libiscsi's iscsi-ls with iscsi://user%secret@host: CHAP,None is offered and the target takes None.
+        ChapCredentials chap = ChapCredentials.oneWay("ostia-user", "ostia-secret-1");
+        try (Peer f = start(Peer.Config.of(LUN_BYTES).withChap(chap))) {
+            List<DiscoveredTarget> targets = f.initiator.discover(f.options().chap(chap).build());
+            assertEquals(List.of(f.targetName()), targets.stream().map(DiscoveredTarget::name).toList());
+        }
+    }
+
+    @Test
     void mutualChap() throws Exception {
         ChapCredentials good = ChapCredentials.mutual("ostia-user", "ostia-secret-1", "target-user", "target-secret-2");
         try (Peer f = start(Peer.Config.of(LUN_BYTES).withChap(good))) {

@@ -21,7 +21,16 @@ public record CmEvent(CmEventType type, CmId id, CmId listenId, int status, byte
         privateData = privateData == null ? new byte[0] : privateData.clone();
     }
 
-    /** Private data from the peer's connect, accept or reject; empty if none. A copy. */
+    /**
+     * Private data from the peer's connect, accept or reject, as the connection manager delivers
+     * it; empty if none. A copy. On InfiniBand and RoCE rdma_cm hands over the whole fixed-size
+     * private-data field of the CM message: the bytes the peer sent, padded with zeros to
+     * {@link ConnectionParameters#MAX_CONNECT_PRIVATE_DATA} (CONNECT_REQUEST),
+     * {@link ConnectionParameters#MAX_ACCEPT_PRIVATE_DATA} (ESTABLISHED at the connecting side) or
+     * {@link ConnectionParameters#MAX_REJECT_PRIVATE_DATA} (REJECTED); the accepting side's
+     * ESTABLISHED carries none. The length sent is not delivered: a protocol that needs it must
+     * carry it in its data (iSER's hello messages have a fixed layout).
+     */
     @Override
     public byte[] privateData() {
         return privateData.clone();

@@ -11,7 +11,8 @@ import java.time.Duration;
  * ROUTE_RESOLVED → {@link #createQueuePair} → {@link #connect} → ESTABLISHED (or REJECTED,
  * UNREACHABLE, CONNECT_ERROR). Passive side: {@link #bind}, {@link #listen}; each CONNECT_REQUEST
  * brings a new id: {@link #createQueuePair}, then {@link #accept} (→ ESTABLISHED) or
- * {@link #reject}. Either side: {@link #disconnect} → DISCONNECTED → TIMEWAIT_EXIT.
+ * {@link #reject}. Either side: {@link #disconnect}, answered by the peer's own
+ * {@link #disconnect} → DISCONNECTED → TIMEWAIT_EXIT (see {@link #disconnect}).
  *
  * <p>Calls only start operations; results arrive as events on the channel. Closing the id
  * discards events not yet delivered for it, and fails while its queue pair is open.
@@ -64,9 +65,18 @@ public interface CmId extends RdmaResource {
 
     /**
      * Moves the queue pair (if any) to error, so that everything posted flushes, and if the id
-     * is connected starts the disconnect (DISCONNECTED here and at the peer, then
-     * TIMEWAIT_EXIT). Idempotent; calling it on an id that never connected only does the first
-     * part.
+     * was connected takes this side's part in the disconnect, which is a request and a reply (as
+     * the IB CM's DREQ and DREP):
+     * <ul>
+     * <li>the side that disconnects first sends the request: the peer gets DISCONNECTED at once
+     *     (its queue pair is left as it is), this side gets nothing yet;
+     * <li>the peer answers by calling {@code disconnect()} itself (closing its id answers too):
+     *     the first side then gets DISCONNECTED, and each side TIMEWAIT_EXIT after its part.
+     *     An id that got DISCONNECTED must therefore still call {@code disconnect()}; without
+     *     the answer the first side waits for the CM's timeout.
+     * </ul>
+     * Idempotent: later calls only move the queue pair to error again. On an id that never
+     * connected it only does that.
      */
     void disconnect();
 }

@@ -5,12 +5,15 @@ import java.util.Objects;
 /**
  * Parameters of connect and accept ({@code struct rdma_conn_param}).
  *
- * @param privateData bytes the peer receives in its CONNECT_REQUEST or ESTABLISHED event; at most
+ * @param privateData bytes the peer receives in its CONNECT_REQUEST or ESTABLISHED event (padded
+ *     with zeros to the limit, see {@link CmEvent#privateData()}); at most
  *     {@link #MAX_CONNECT_PRIVATE_DATA} for connect and {@link #MAX_ACCEPT_PRIVATE_DATA} for accept
  * @param responderResources outstanding RDMA Reads the local side accepts (0..255)
  * @param initiatorDepth outstanding RDMA Reads the local side issues (0..255)
  * @param retryCount transport retries (0..7)
- * @param rnrRetryCount receiver-not-ready retries (0..7, 7 = retry forever)
+ * @param rnrRetryCount receiver-not-ready retries (0..7, 7 = retry forever) of the PEER's sends:
+ *     the value given to connect governs the accepting side's sends, the one given to accept the
+ *     connecting side's (rdma_connect(3); the CM carries each side's value to the other's queue pair)
  */
 public record ConnectionParameters(byte[] privateData, int responderResources, int initiatorDepth,
                                    int retryCount, int rnrRetryCount) {

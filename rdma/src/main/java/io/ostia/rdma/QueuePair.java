@@ -4,11 +4,13 @@ package io.ostia.rdma;
  * A reliable-connected queue pair ({@code struct ibv_qp}), created on a {@link CmId} and
  * connected by it.
  *
- * <p>Posting copies the request, so it can be reused at once. Posting to a queue pair in the
- * {@link QueuePairState#ERROR} state does not fail: the request completes with
- * {@link WorkCompletionStatus#FLUSH_ERROR}. Moving to error flushes every outstanding request
- * (sends and receives) with a flush-error completion; that is how a teardown learns that all
- * posted work is accounted for. Closing destroys it without further completions.
+ * <p>Posting copies the request, so it can be reused at once. Moving to error flushes every
+ * outstanding request (sends and receives) with a {@link WorkCompletionStatus#FLUSH_ERROR}
+ * completion; that is how a teardown learns that all posted work is accounted for. Posting to a
+ * queue pair already in the {@link QueuePairState#ERROR} state does not fail: a send completes
+ * with a flush error at once, but a receive may never complete (Soft-RoCE leaves it queued;
+ * other devices flush it), so a teardown must not wait for receives posted after the move to
+ * error. Closing destroys it without further completions.
  */
 public interface QueuePair extends RdmaResource {
     /** The queue pair number. */

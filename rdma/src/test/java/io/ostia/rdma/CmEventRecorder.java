@@ -13,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 /** A CM event handler that queues what it gets, for tests to await. */
 public final class CmEventRecorder implements CmEventHandler {
     public static final Duration WAIT = Duration.ofSeconds(5);
+    /** How long to watch for an event or completion that must not come. */
+    public static final Duration QUIET = Duration.ofMillis(200);
 
     private final LinkedBlockingQueue<CmEvent> events = new LinkedBlockingQueue<>();
     private final List<CmEvent> all = new ArrayList<>();

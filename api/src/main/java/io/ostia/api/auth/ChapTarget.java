@@ -85,7 +85,8 @@ public final class ChapTarget {
                 throw new AuthenticationException("mutual CHAP needs both CHAP_I and CHAP_C from the initiator");
             }
             ChapSecret own = ownCredentials.orElseThrow(() -> new AuthenticationException(
-                    "the initiator asked for mutual CHAP, but this target has no CHAP credentials"));
+                    "the initiator asked for mutual CHAP, but this target has no CHAP credentials of its own"
+                            + " (a target user and secret) to answer with"));
             byte[] theirChallenge = Chap.parseBinary(Keys.CHAP_C, chapC);
             if (Chap.isReflection(challenge, theirChallenge)) {
                 throw new AuthenticationException("the initiator's CHAP challenge reflects this target's");

@@ -29,6 +29,14 @@ public record LoginResponse(boolean transit, boolean continueFlag, LoginStage cu
         return Opcode.LOGIN_RESPONSE;
     }
 
+    /**
+     * Whether this is the final Login Response (RFC 7143 §13.1): a success that transits to
+     * full-feature phase. Digests and the negotiated limits start with the next PDU.
+     */
+    public boolean isFinal() {
+        return transit && nextStage == LoginStage.FULL_FEATURE_PHASE && statusClass == 0;
+    }
+
     /** The named status, empty for a class/detail pair RFC 7143 does not name. */
     public Optional<LoginStatus> status() {
         return LoginStatus.of(statusClass, statusDetail);

@@ -92,6 +92,25 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
                 + ", data=" + data.byteSize() + " bytes]";
     }
 
+    /**
+     * Checks the task a session layer hands a transport, whatever the wire: its data buffer is
+     * exactly ExpectedDataTransferLength bytes, and the command carries no data segment (the
+     * transport adds immediate data from the buffer itself).
+     *
+     * @throws IllegalArgumentException naming the task and what is wrong
+     */
+    public void checkTaskBuffer(MemorySegment buffer) {
+        long expected = Integer.toUnsignedLong(expectedDataTransferLength);
+        if (buffer.byteSize() != expected) {
+            throw new IllegalArgumentException("task " + String.format("0x%08x", initiatorTaskTag) + " has a buffer of "
+                    + buffer.byteSize() + " bytes, but its ExpectedDataTransferLength is " + expected);
+        }
+        if (data.byteSize() != 0) {
+            throw new IllegalArgumentException("task " + String.format("0x%08x", initiatorTaskTag)
+                    + " carries a data segment; the transport adds immediate data from the task buffer itself");
+        }
+    }
+
     /** Whether the CDB needs an Extended CDB AHS. */
     public boolean hasExtendedCdb() {
         return cdb.length > BHS_CDB_LENGTH;

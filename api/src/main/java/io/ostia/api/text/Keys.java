@@ -116,8 +116,8 @@ public final class Keys {
                 List.of("RFC3720", "ResponseFence", "FastAbort"), true);
         // RFC 7144 §13.1: 0..31, minimum; an RFC 7143 implementation that does not send it is at level 1.
         numerical(ISCSI_PROTOCOL_LEVEL, Kind.NUMERICAL_MIN, 1, 0, 31, false);
-        // Markers were removed by RFC 7143, but RFC 3720 peers (tgtd, libiscsi) still offer "No";
-        // answering "No" keeps them happy where NotUnderstood would be just as legal.
+        // Markers were removed by RFC 7143, but RFC 3720 peers still offer "No": registered as the AND
+        // keys they were, that offer decides the result and needs no answer (RFC 7143 §6.2.2).
         markers(IF_MARKER);
         markers(OF_MARKER);
         DEFINITIONS.put(IF_MARK_INT, new KeyDefinition(IF_MARK_INT, Kind.DECLARATIVE, Use.INITIALIZE_ONLY,

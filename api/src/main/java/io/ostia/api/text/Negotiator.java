@@ -24,6 +24,12 @@ import java.util.Set;
  * Reject for invalid or out-of-range values, NotUnderstood for unknown and X- keys, Irrelevant
  * where the session type makes a key meaningless. {@link #parameters()} gives the typed result.
  *
+ * <p>RFC 7143 §6.2.2: an offer of {@code Yes} for an OR key or {@code No} for an AND key decides
+ * the result by itself, so its answer is optional, and declarative keys are never answered. Such
+ * an offer is settled when it is made (an answer, if one comes, is still checked); a target
+ * leaves such offers of the initiator unanswered. An initiator still answers them,
+ * since answering is always legal and some targets may wait for it.
+ *
  * <p>CHAP keys are carried, not answered: {@link #peerValue} gives them to the authentication
  * code. SendTargets likewise. Not thread-safe.
  */
@@ -107,6 +113,9 @@ public final class Negotiator {
             }
             if (definition.isNegotiated()) {
                 outstanding.put(key, value);
+                if (decidedByOffer(definition, value)) {
+                    results.put(key, value);
+                }
             } else {
                 localDeclarations.put(key, value);
             }
@@ -147,14 +156,35 @@ public final class Negotiator {
         return localDeclarations.containsKey(key);
     }
 
-    /** Whether offers of this side still await an answer. */
+    /**
+     * Whether offers of this side still await an answer; an offer whose answer is optional
+     * (RFC 7143 §6.2.2) awaits none.
+     */
     public boolean hasOutstandingOffers() {
-        return !outstanding.isEmpty();
+        return !outstandingOffers().isEmpty();
     }
 
-    /** The keys still awaiting an answer. */
+    /** The keys still awaiting an answer, leaving out offers whose answer is optional. */
     public Set<String> outstandingOffers() {
-        return Set.copyOf(outstanding.keySet());
+        Set<String> awaiting = new HashSet<>();
+        outstanding.forEach((key, value) -> {
+            if (!decidedByOffer(Keys.lookup(key).orElseThrow(), value)) {
+                awaiting.add(key);
+            }
+        });
+        return Set.copyOf(awaiting);
+    }
+
+    /**
+     * RFC 7143 §6.2.2: whether an offer decides its key's result whatever the responder's value,
+     * so that its answer is optional: {@code Yes} for an OR key, {@code No} for an AND key.
+     */
+    static boolean decidedByOffer(KeyDefinition definition, String offered) {
+        return switch (definition.kind()) {
+            case BOOLEAN_OR -> offered.equals(Keys.YES);
+            case BOOLEAN_AND -> offered.equals(Keys.NO);
+            default -> false;
+        };
     }
 
     /**
@@ -184,6 +214,9 @@ public final class Negotiator {
                 answers.add(new KeyValue(key, KeyValue.NOT_UNDERSTOOD));
                 continue;
             }
+            if (isRepeatedDeclaration(definition, pair.value())) {
+                continue;
+            }
             if (settled.contains(key) && !REPEATABLE.contains(key)) {
                 throw new NegotiationException(key, key + " was already negotiated in this login; RFC 7143 §6.2"
                         + " forbids negotiating it again");
@@ -195,6 +228,17 @@ public final class Negotiator {
         }
         keepFirstBurstWithinMaxBurst(answers);
         return answers;
+    }
+
+    /**
+     * Whether the peer declares again what it declared before, with the same value: libiscsi
+     * repeats InitiatorName after AuthMethod=None on a discovery session. RFC 7143 §6.2 forbids
+     * it, but tgtd and LIO take it and nothing changes, so it is taken (and not answered) too.
+     */
+    private boolean isRepeatedDeclaration(KeyDefinition definition, String value) {
+        boolean declarative = definition.kind() == Kind.DECLARATIVE || definition.kind() == Kind.NUMERICAL_DECLARATIVE;
+        return declarative && !REPEATABLE.contains(definition.name())
+                && peerValue(definition.name()).filter(value::equals).isPresent();
     }
 
     /**
@@ -250,7 +294,7 @@ public final class Negotiator {
                 if (!result.equals(KeyValue.REJECT)) {
                     results.put(key, result);
                 }
-                return result;
+                return localSide == Side.TARGET && decidedByOffer(definition, value) ? null : result;
             }
         }
     }
@@ -301,6 +345,7 @@ public final class Negotiator {
         settled.add(key);
         if (answer.equals(KeyValue.NOT_UNDERSTOOD) || answer.equals(KeyValue.IRRELEVANT)
                 || answer.equals(KeyValue.REJECT)) {
+            results.remove(key);
             return; // the key keeps its default
         }
         boolean valid = switch (definition.kind()) {

@@ -1,5 +1,6 @@
 package io.ostia.api.text;
 
+import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
@@ -17,6 +18,14 @@ public record TargetAddress(String host, int port, int portalGroupTag) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is outside 1..65535");
         }
+    }
+
+    /**
+     * The address of a socket, named as the user wrote it ({@code host:port}, never
+     * {@code InetSocketAddress}'s {@code host/ip:port}), with no portal group tag.
+     */
+    public static TargetAddress of(InetSocketAddress address) {
+        return new TargetAddress(address.getHostString(), address.getPort(), NO_PORTAL_GROUP_TAG);
     }
 
     public static TargetAddress parse(String value) throws TextFormatException {

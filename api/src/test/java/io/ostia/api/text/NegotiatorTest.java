@@ -46,12 +46,20 @@ class NegotiatorTest {
                 .collect(Collectors.joining(" "));
     }
 
+    /**
+     * tgtd's answer less the offers that decide their own result (RFC 7143 §6.2.2: OR key offered
+     * Yes, AND key offered No), which Ostia's target leaves unanswered.
+     */
+    private static final String OSTIA_ANSWER = "HeaderDigest=None DataDigest=None InitialR2T=Yes ImmediateData=Yes"
+            + " MaxBurstLength=1024 FirstBurstLength=512 DefaultTime2Wait=2 DefaultTime2Retain=0 MaxOutstandingR2T=1"
+            + " ErrorRecoveryLevel=0 MaxConnections=1";
+
     @Test
-    void answersLibiscsiAsTgtdDid() throws NegotiationException {
+    void answersLibiscsiAsTgtdDidLessTheOptionalAnswers() throws NegotiationException {
         Negotiator target = target("HeaderDigest=None DataDigest=None InitialR2T=Yes ImmediateData=Yes"
                 + " MaxBurstLength=1024 FirstBurstLength=512 DefaultTime2Retain=0 MaxRecvDataSegmentLength=1024");
         List<KeyValue> answers = target.respond(pairs(LIBISCSI_OFFER), OPERATIONAL);
-        assertEquals(pairs(TGTD_ANSWER), answers);
+        assertEquals(pairs(OSTIA_ANSWER), answers);
         assertEquals(List.of(new KeyValue("MaxRecvDataSegmentLength", "1024")),
                 target.offer(Keys.MAX_RECV_DATA_SEGMENT_LENGTH));
         NegotiatedParameters parameters = target.parameters();
@@ -84,11 +92,48 @@ class NegotiatorTest {
     @Test
     void booleanResultFunctions() throws NegotiationException {
         assertEquals("ImmediateData=No", answer(target("ImmediateData=No"), "ImmediateData=Yes"));
-        assertEquals("ImmediateData=No", answer(target("ImmediateData=Yes"), "ImmediateData=No"));
         assertEquals("ImmediateData=Yes", answer(target("ImmediateData=Yes"), "ImmediateData=Yes"));
         assertEquals("InitialR2T=Yes", answer(target("InitialR2T=Yes"), "InitialR2T=No"));
         assertEquals("InitialR2T=No", answer(target("InitialR2T=No"), "InitialR2T=No"));
         assertEquals("InitialR2T=Reject", answer(target("InitialR2T=No"), "InitialR2T=yes"), "values are case sensitive");
+    }
+
+    @Test
+    void targetLeavesOffersThatDecideTheirResultUnanswered() throws NegotiationException {
+        Negotiator target = target("ImmediateData=Yes InitialR2T=No DataPDUInOrder=No IFMarker=No");
+        assertEquals("", answer(target, "ImmediateData=No InitialR2T=Yes DataPDUInOrder=Yes"
+                + " DataSequenceInOrder=Yes IFMarker=No OFMarker=No RDMAExtensions=No"));
+        NegotiatedParameters parameters = target.parameters();
+        assertFalse(parameters.immediateData(), "AND offered No: the result is No");
+        assertTrue(parameters.initialR2T(), "OR offered Yes: the result is Yes");
+        assertTrue(parameters.dataPduInOrder());
+        assertFalse(parameters.rdmaExtensions());
+        assertEquals("No", target.result(Keys.IMMEDIATE_DATA).orElseThrow());
+    }
+
+    @Test
+    void initiatorNeedsNoAnswerToOffersThatDecideTheirResult() throws NegotiationException {
+        Negotiator initiator = new Negotiator(Side.INITIATOR, true, settings("SessionType=Normal ImmediateData=No"
+                + " InitialR2T=Yes DataPDUInOrder=Yes DataSequenceInOrder=Yes MaxBurstLength=65536 FirstBurstLength=4096"
+                + " MaxRecvDataSegmentLength=65536"));
+        initiator.operationalOffers();
+        assertEquals(java.util.Set.of("MaxBurstLength", "FirstBurstLength"), initiator.outstandingOffers(),
+                "a declaration awaits no answer, nor does an offer that decides its result");
+        assertEquals(List.of(), initiator.respond(pairs("MaxBurstLength=4096 FirstBurstLength=4096"), OPERATIONAL));
+        assertFalse(initiator.hasOutstandingOffers());
+        NegotiatedParameters parameters = initiator.parameters();
+        assertFalse(parameters.immediateData());
+        assertTrue(parameters.initialR2T());
+        assertTrue(parameters.dataPduInOrder());
+        assertTrue(parameters.dataSequenceInOrder());
+        assertEquals(4096, parameters.maxBurstLength());
+    }
+
+    @Test
+    void initiatorStillAnswersTheTargetsOffersThatDecideTheirResult() throws NegotiationException {
+        Negotiator initiator = new Negotiator(Side.INITIATOR, true, Map.of());
+        assertEquals("DataPDUInOrder=Yes ImmediateData=No",
+                answer(initiator, "DataPDUInOrder=Yes ImmediateData=No"));
     }
 
     @Test
@@ -178,6 +223,18 @@ class NegotiatorTest {
         assertEquals("MaxBurstLength", failure.key());
         assertThrows(NegotiationException.class, () -> target.respond(pairs("ImmediateData=Reject"), OPERATIONAL),
                 "an answer to nothing");
+    }
+
+    @Test
+    void aDeclarationRepeatedWithTheSameValueIsTakenAndOneWithAnotherIsNot() throws NegotiationException {
+        Negotiator target = target("");
+        LoginStage security = LoginStage.SECURITY_NEGOTIATION;
+        target.respond(pairs("InitiatorName=iqn.2026-01.io.x:a SessionType=Discovery AuthMethod=None"), security);
+        assertEquals(List.of(), target.respond(pairs("InitiatorName=iqn.2026-01.io.x:a"), security),
+                "libiscsi repeats InitiatorName after AuthMethod=None");
+        NegotiationException changed = assertThrows(NegotiationException.class,
+                () -> target.respond(pairs("InitiatorName=iqn.2026-01.io.x:b"), security));
+        assertEquals("InitiatorName", changed.key());
     }
 
     @Test

@@ -99,7 +99,7 @@ final class LoginProcess {
             } catch (Redirect r) {
                 if (visited.size() > MAX_REDIRECTS || visited.contains(r.to)) {
                     throw new LoginException("login to " + options.targetName().orElse("discovery") + " redirected in a loop: "
-                            + visited + " -> " + r.to);
+                            + visited.stream().map(TargetAddress::of).toList() + " -> " + TargetAddress.of(r.to));
                 }
                 address = r.to;
             }
@@ -108,7 +108,7 @@ final class LoginProcess {
 
     private LoginResult loginAt(InetSocketAddress address) throws IscsiException, Redirect {
         connection = SessionConnection.open(transport, address, options.queueDepth(),
-                remaining("connect to " + address));
+                remaining("connect to " + TargetAddress.of(address)));
         boolean done = false;
         try {
             negotiator = new Negotiator(Side.INITIATOR, true, settings());
@@ -149,7 +149,7 @@ final class LoginProcess {
         if (!discovery) {
             s.put(Keys.TARGET_NAME, target());
         }
-        s.put(Keys.AUTH_METHOD, options.chap().isPresent() ? Keys.CHAP : Keys.NONE);
+        s.put(Keys.AUTH_METHOD, authMethodOffer());
         s.put(Keys.HEADER_DIGEST, digestOffer(options.headerDigest(), TransportCapability.HEADER_DIGEST, "HeaderDigest"));
         s.put(Keys.DATA_DIGEST, digestOffer(options.dataDigest(), TransportCapability.DATA_DIGEST, "DataDigest"));
         s.put(Keys.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(options.maxRecvDataSegmentLength()));
@@ -200,18 +200,38 @@ final class LoginProcess {
             }
             throw tooManyExchanges("security");
         }
-        ChapCredentials credentials = chap.get();
-        ChapInitiator chapInitiator = new ChapInitiator(ChapSecret.of(credentials.user(), credentials.secret()),
-                credentials.targetUser().map(u -> ChapSecret.of(u, credentials.targetSecret().orElseThrow())),
-                options.chapAlgorithms(), RANDOM);
         List<KeyValue> received = send(LoginStage.SECURITY_NEGOTIATION, false, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, first);
-        respond(received, LoginStage.SECURITY_NEGOTIATION);
+        List<KeyValue> answer = respond(received, LoginStage.SECURITY_NEGOTIATION);
         String method = negotiator.result(Keys.AUTH_METHOD).or(() -> negotiator.peerValue(Keys.AUTH_METHOD)).orElse("");
+        if (discovery && Keys.NONE.equals(method)) {
+            // A target without a discovery account took the None we offered beside CHAP.
+            finishSecurityStage(answer);
+            return;
+        }
         if (!Keys.CHAP.equals(method)) {
             throw new AuthenticationException("target " + target() + " answered AuthMethod=" + method
                     + " to an offer of CHAP; refusing to log in without the authentication that was asked for");
         }
-        received = send(LoginStage.SECURITY_NEGOTIATION, false, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION,
+        chapExchange(chap.get());
+        finishSecurityStage(List.of());
+    }
+
+    /**
+     * AuthMethod=CHAP for a normal session; CHAP,None for discovery, as libiscsi offers, so that a
+     * target with no discovery account (tgtd's default) lets the initiator list its targets.
+     */
+    private String authMethodOffer() {
+        if (options.chap().isEmpty()) {
+            return Keys.NONE;
+        }
+        return discovery ? Keys.CHAP + "," + Keys.NONE : Keys.CHAP;
+    }
+
+    private void chapExchange(ChapCredentials credentials) throws IscsiException, Redirect {
+        ChapInitiator chapInitiator = new ChapInitiator(ChapSecret.of(credentials.user(), credentials.secret()),
+                credentials.targetUser().map(u -> ChapSecret.of(u, credentials.targetSecret().orElseThrow())),
+                options.chapAlgorithms(), RANDOM);
+        List<KeyValue> received = send(LoginStage.SECURITY_NEGOTIATION, false, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION,
                 chapInitiator.offerAlgorithms());
         List<KeyValue> reply;
         try {
@@ -229,12 +249,15 @@ final class LoginProcess {
                         + e.getMessage() + "; it may be an impostor or configured with another secret", e);
             }
         }
-        List<KeyValue> answer = List.of();
+    }
+
+    /** Asks to leave the security stage (T=1) until the target agrees, answering what it sends. */
+    private void finishSecurityStage(List<KeyValue> answer) throws IscsiException, Redirect {
         for (int i = 0; !transitTo(LoginStage.LOGIN_OPERATIONAL_NEGOTIATION); i++) {
             if (i >= MAX_EXCHANGES) {
                 throw tooManyExchanges("security");
             }
-            received = send(LoginStage.SECURITY_NEGOTIATION, true, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, answer);
+            List<KeyValue> received = send(LoginStage.SECURITY_NEGOTIATION, true, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, answer);
             answer = respond(received, LoginStage.SECURITY_NEGOTIATION);
         }
     }
@@ -364,12 +387,24 @@ final class LoginProcess {
             }
             throw new ProtocolException(Keys.TARGET_ADDRESS, "redirection from " + target() + " names no TargetAddress");
         }
-        String message = "login to " + target() + " at " + connection.endpoint.remoteAddress() + " failed: " + description;
+        String message = "login to " + target() + " at " + TargetAddress.of(connection.endpoint.remoteAddress()) + " failed: " + description;
         if (statusClass == LoginStatus.CLASS_INITIATOR_ERROR && detail == LoginStatus.AUTHENTICATION_FAILURE.statusDetail()) {
-            throw new AuthenticationException(message + (options.chap().isPresent()
-                    ? " (check the CHAP user and secret)" : " (the target requires authentication)"), statusClass, detail);
+            throw new AuthenticationException(message + authenticationHint(), statusClass, detail);
         }
         throw new LoginException(message, statusClass, detail);
+    }
+
+    /** What to check after the target refused authentication, from what this login offered. */
+    private String authenticationHint() {
+        Optional<ChapCredentials> chap = options.chap();
+        if (chap.isEmpty()) {
+            return " (the target requires authentication)";
+        }
+        if (chap.get().targetUser().isPresent()) {
+            return " (check the CHAP user and secret, and that the target has credentials of its own for mutual"
+                    + " CHAP: a target set up for one-way CHAP refuses an initiator that asks it to authenticate)";
+        }
+        return " (check the CHAP user and secret)";
     }
 
     private Duration remaining(String what) throws IscsiTimeoutException {

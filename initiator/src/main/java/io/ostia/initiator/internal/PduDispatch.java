@@ -30,8 +30,9 @@ import java.util.concurrent.CompletableFuture;
  * StatSN and the command window first, then the command's completion, the waiting request's
  * answer, a NOP-In, an async event or a reject.
  *
- * <p>Nothing here blocks, and nothing sends: what needs a send (the waiting commands, a NOP-In
- * reply, a reconnect) goes to the session's worker. The window moves before the completion, so
+ * <p>Nothing here waits for the target, and nothing sends: what needs a send (the waiting
+ * commands, a NOP-In reply, a reconnect) goes to the session's worker; the only lock taken is
+ * the send lock, briefly, when a PDU fails the connection. The window moves before the completion, so
  * that a caller's dependent action, which may issue its next command on this very thread (the
  * fastest path, as libiscsi's event loop), sees the room the answer made. PDUs of a connection
  * the session has left are dropped.

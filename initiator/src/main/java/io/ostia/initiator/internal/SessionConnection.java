@@ -8,6 +8,7 @@ import io.ostia.api.spi.IscsiTransport;
 import io.ostia.api.spi.StopMode;
 import io.ostia.api.spi.TransportConnection;
 import io.ostia.api.spi.TransportEndpoint;
+import io.ostia.api.text.TargetAddress;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -92,10 +93,10 @@ final class SessionConnection implements ConnectionOwner {
             Object next = loginInbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
             if (next == null) {
                 throw new IscsiTimeoutException("no answer to " + request.opcode() + " from "
-                        + endpoint.remoteAddress() + " within " + timeout.toMillis() + " ms");
+                        + TargetAddress.of(endpoint.remoteAddress()) + " within " + timeout.toMillis() + " ms");
             }
             if (next instanceof Throwable failure) {
-                throw new TransportException("connection to " + endpoint.remoteAddress() + " failed during login: "
+                throw new TransportException("connection to " + TargetAddress.of(endpoint.remoteAddress()) + " failed during login: "
                         + failure.getMessage(), failure);
             }
             return (Pdu) next;
@@ -110,7 +111,7 @@ final class SessionConnection implements ConnectionOwner {
         this.expStatSN = expStatSN;
         this.listener = listener;
         if (failedDuringLogin) {
-            throw new TransportException("connection to " + endpoint.remoteAddress() + " failed as login ended");
+            throw new TransportException("connection to " + TargetAddress.of(endpoint.remoteAddress()) + " failed as login ended");
         }
         connection.start();
     }

@@ -16,8 +16,8 @@ import java.util.concurrent.CompletableFuture;
  * looks every quarter second: a command past its deadline is aborted on the worker (ABORT TASK,
  * then LOGICAL UNIT RESET, then a connection failure); a CmdSN window kept shut with commands
  * waiting, and a keepalive NOP-Out left unanswered, fail the connection; an idle connection gets
- * a keepalive NOP-Out. The sweeper sends nothing itself and takes no lock: what sends or waits
- * runs on the worker.
+ * a keepalive NOP-Out. The sweeper sends nothing and waits for nothing itself (it takes the send
+ * lock only to fail a connection): what sends or waits runs on the worker.
  */
 final class Timeouts {
 

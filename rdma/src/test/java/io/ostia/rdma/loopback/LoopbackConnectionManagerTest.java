@@ -202,8 +202,9 @@ class LoopbackConnectionManagerTest {
         fabric.discardCmEvents(Set.of(CmEventType.TIMEWAIT_EXIT));
         try (ConnectedPair p = ConnectedPair.establish(fabric, any())) {
             p.client.disconnect();
-            p.clientEvents.expect(CmEventType.DISCONNECTED);
             p.serverEvents.expect(CmEventType.DISCONNECTED);
+            p.server.disconnect();
+            p.clientEvents.expect(CmEventType.DISCONNECTED);
             p.clientEvents.expectNone(QUIET);
             p.serverEvents.expectNone(Duration.ZERO);
         }

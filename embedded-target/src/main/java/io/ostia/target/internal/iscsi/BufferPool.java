@@ -1,5 +1,8 @@
 package io.ostia.target.internal.iscsi;
 
+import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ScsiCommand;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -30,13 +33,42 @@ final class BufferPool implements AutoCloseable {
     private record Block(Arena arena, MemorySegment whole) {
     }
 
+    /**
+     * Told of each block's memory when it is allocated and before it is freed, on the pool's
+     * thread: the iSER mover registers a block for RDMA once, not per transfer. Every buffer
+     * {@link #take} lends starts at the start of its block.
+     */
+    interface Listener {
+        Listener NONE = new Listener() {
+            @Override
+            public void allocated(MemorySegment block) {
+            }
+
+            @Override
+            public void freeing(MemorySegment block) {
+            }
+        };
+
+        /** A new block; if this throws, the block is freed and {@link #take} throws it. */
+        void allocated(MemorySegment block);
+
+        void freeing(MemorySegment block);
+    }
+
+    private final Listener listener;
+
     private final List<ArrayDeque<Block>> free = new ArrayList<>();
     /** Buffers handed out, by the slice given to the caller. */
     private final Map<MemorySegment, Block> lent = new IdentityHashMap<>();
 
     /** @param targetLent the target-wide count of lent bytes, shared by every connection's pool */
     BufferPool(AtomicLong targetLent) {
+        this(targetLent, Listener.NONE);
+    }
+
+    BufferPool(AtomicLong targetLent, Listener listener) {
         this.targetLent = targetLent;
+        this.listener = listener;
         for (int c = 0; c <= MAX_CLASS; c++) {
             free.add(new ArrayDeque<>());
         }
@@ -61,11 +93,32 @@ final class BufferPool implements AutoCloseable {
         if (block == null) {
             Arena arena = Arena.ofShared();
             block = new Block(arena, arena.allocate(1L << c, 4096));
+            try {
+                listener.allocated(block.whole());
+            } catch (RuntimeException e) {
+                arena.close();
+                throw e;
+            }
         }
         MemorySegment slice = block.whole().asSlice(0, bytes);
         lent.put(slice, block);
         targetLent.addAndGet(block.whole().byteSize());
         return slice;
+    }
+
+    /**
+     * The whole write buffer for {@code header} when it is a write (not bidirectional) whose
+     * {@code length} bytes of immediate data fit its expected length and the budget allows it;
+     * otherwise null, and the decoder allocates (the command is refused later).
+     */
+    MemorySegment forImmediateData(Pdu header, int length) {
+        if (header instanceof ScsiCommand c && c.write() && !c.read()) {
+            long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
+            if (length <= expected && affords(expected)) {
+                return take(expected);
+            }
+        }
+        return null;
     }
 
     /** Whether lending {@code bytes} more keeps the target within {@link #BUDGET}. */
@@ -84,7 +137,7 @@ final class BufferPool implements AutoCloseable {
         if (c <= MAX_POOLED_CLASS && free.get(c).size() < KEEP_PER_CLASS) {
             free.get(c).add(block);
         } else {
-            block.arena().close();
+            free(block);
         }
     }
 
@@ -92,15 +145,23 @@ final class BufferPool implements AutoCloseable {
     @Override
     public void close() {
         for (ArrayDeque<Block> queue : free) {
-            queue.forEach(b -> b.arena().close());
+            queue.forEach(this::free);
             queue.clear();
         }
         long lentBytes = 0;
         for (Block b : lent.values()) {
             lentBytes += b.whole().byteSize();
-            b.arena().close();
+            free(b);
         }
         lent.clear();
         targetLent.addAndGet(-lentBytes);
+    }
+
+    private void free(Block block) {
+        try {
+            listener.freeing(block.whole());
+        } finally {
+            block.arena().close();
+        }
     }
 }

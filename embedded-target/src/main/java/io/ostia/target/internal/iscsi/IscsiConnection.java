@@ -338,6 +338,13 @@ final class IscsiConnection implements PduHandler {
         return MemorySegment.ofArray(withLength);
     }
 
+    /** TASK SET FULL: the target's buffer budget cannot take the command's data now; the initiator retries. */
+    void respondTaskSetFull(ScsiCommand c, long expected) throws IOException {
+        sendNumbered(sn -> new ScsiResponse(false, false, false, true, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
+                ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
+                (int) expected, Pdu.NO_DATA), true);
+    }
+
     /** CHECK CONDITION without data, for a command that ends before or instead of its data transfer. */
     void respondSense(ScsiCommand c, SenseData sense, long expected) throws IOException {
         MemorySegment data = senseSegment(sense);

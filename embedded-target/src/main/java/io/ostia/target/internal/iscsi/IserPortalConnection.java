@@ -214,6 +214,10 @@ final class IserPortalConnection implements PduTransport {
                         continue;
                     }
                 }
+                // Counted first: handling may end the connection half-way through the batch.
+                for (int i = 0; i < n; i++) {
+                    countCompletion(batch[i].wrId());
+                }
                 for (int i = 0; i < n; i++) {
                     handle(batch[i]);
                 }
@@ -249,7 +253,6 @@ final class IserPortalConnection implements PduTransport {
 
     private void handle(WorkCompletion wc) throws IOException {
         long kind = wc.wrId() & KIND;
-        countCompletion(wc.wrId());
         if (closing) {
             return; // only counted: the teardown frees what the work used
         }

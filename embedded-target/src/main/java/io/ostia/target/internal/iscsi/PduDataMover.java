@@ -63,10 +63,9 @@ final class PduDataMover implements DataMover {
                 placedDataOut = true;
                 return task.buffer.asSlice(offset, length);
             }
-        } else if (header instanceof ScsiCommand c && c.write() && !c.read()) {
-            long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
-            if (length <= expected && buffers.affords(expected)) {
-                placedImmediate = buffers.take(expected);
+        } else {
+            placedImmediate = buffers.forImmediateData(header, length);
+            if (placedImmediate != null) {
                 return placedImmediate.asSlice(0, length);
             }
         }
@@ -110,9 +109,7 @@ final class PduDataMover implements DataMover {
         if (immediateBuffer == null && !buffers.affords(expected) && expected <= BufferPool.maxBuffer()
                 && unit != null) {
             // Within the size limit but over the target's write-buffer budget: try again later.
-            connection.sendNumbered(sn -> new ScsiResponse(false, false, false, true,
-                    ScsiResponse.COMMAND_COMPLETED_AT_TARGET, ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0,
-                    sn, connection.expCmdSN(), connection.maxCmdSN(), 0, 0, (int) expected, Pdu.NO_DATA), true);
+            connection.respondTaskSetFull(c, expected);
             return;
         }
         if (expected > BufferPool.maxBuffer() || unit == null) {

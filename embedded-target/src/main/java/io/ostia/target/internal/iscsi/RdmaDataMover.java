@@ -8,7 +8,6 @@ import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.scsi.AdditionalSense;
-import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.scsi.SenseData;
 import io.ostia.api.scsi.SenseKey;
 import io.ostia.rdma.MemoryAccess;
@@ -32,9 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * STag; the status goes as a SCSI Response in a Send. R2T and Data-In never cross the wire, and
  * unsolicited Data-Out is not negotiated (InitialR2T=Yes).
  *
- * <p>Each command's buffer comes from the connection's {@link BufferPool} and is registered for
- * the transfer; it is freed when the RDMA operation completes, or by {@link #close} after the
- * queue pair is gone. Everything runs on the connection's thread (see {@link DataMover}).
+ * <p>Each command's buffer comes from the connection's {@link BufferPool}, whose blocks are
+ * registered once when allocated (no registration per I/O while the pool reuses them); it goes
+ * back when the RDMA operation completes, or with the pool in {@link #close} after the queue pair
+ * is gone. Everything runs on the connection's thread (see {@link DataMover}).
  */
 final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaCompletions {
 
@@ -43,6 +43,25 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
 
     /** A registered buffer lent to one transfer. */
     private record Transfer(MemorySegment buffer, MemoryRegion region) {
+    }
+
+    /** Registers each block of the pool once, for as long as it lives (by its address). */
+    private final class Registrations implements BufferPool.Listener {
+        private final Map<Long, MemoryRegion> regions = new HashMap<>();
+
+        @Override
+        public void allocated(MemorySegment block) {
+            regions.put(block.address(), transport.register(block, LOCAL_WRITE));
+        }
+
+        @Override
+        public void freeing(MemorySegment block) {
+            regions.remove(block.address()).close();
+        }
+
+        MemoryRegion of(MemorySegment lent) {
+            return regions.get(lent.address());
+        }
     }
 
     /** A write whose solicited data is being RDMA-Read. */
@@ -63,6 +82,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
 
     private final IscsiConnection connection;
     private final IserPortalConnection transport;
+    private final Registrations registrations = new Registrations();
     private final BufferPool buffers;
     /** Writes fetching their data, by initiator task tag (the RDMA Read's token). */
     private final Map<Integer, PendingWrite> writes = new HashMap<>();
@@ -78,20 +98,14 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     RdmaDataMover(IscsiConnection connection, IserPortalConnection transport, AtomicLong writeBytes) {
         this.connection = connection;
         this.transport = transport;
-        this.buffers = new BufferPool(writeBytes);
+        this.buffers = new BufferPool(writeBytes, registrations);
         transport.rdmaCompletions(this);
     }
 
     @Override
     public MemorySegment destination(Pdu header, int length) {
-        if (header instanceof ScsiCommand c && c.write() && !c.read()) {
-            long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
-            if (length <= expected && buffers.affords(expected)) {
-                placedImmediate = buffers.take(expected);
-                return placedImmediate.asSlice(0, length);
-            }
-        }
-        return null;
+        placedImmediate = buffers.forImmediateData(header, length);
+        return placedImmediate == null ? null : placedImmediate.asSlice(0, length);
     }
 
     @Override
@@ -195,16 +209,14 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             return false;
         }
         if (!lent && !buffers.affords(expected)) {
-            connection.sendNumbered(sn -> new ScsiResponse(false, false, false, true,
-                    ScsiResponse.COMMAND_COMPLETED_AT_TARGET, ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0,
-                    sn, connection.expCmdSN(), connection.maxCmdSN(), 0, 0, (int) expected, Pdu.NO_DATA), true);
+            connection.respondTaskSetFull(c, expected);
             return false;
         }
         return true;
     }
 
     private Transfer register(MemorySegment buffer) {
-        return new Transfer(buffer, transport.register(buffer, LOCAL_WRITE));
+        return new Transfer(buffer, registrations.of(buffer));
     }
 
     private void give(MemorySegment buffer) {
@@ -214,7 +226,6 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     }
 
     private void free(Transfer transfer) {
-        transfer.region().close();
         buffers.give(transfer.buffer());
     }
 
@@ -315,13 +326,8 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
 
     @Override
     public void close() {
-        for (PendingWrite write : writes.values()) {
-            write.transfer.region().close();
-        }
+        // The queue pair is gone: closing the pool deregisters and frees every buffer.
         writes.clear();
-        for (Transfer transfer : readsOut.values()) {
-            transfer.region().close();
-        }
         readsOut.clear();
         placedImmediate = null;
         readBuffer = null;

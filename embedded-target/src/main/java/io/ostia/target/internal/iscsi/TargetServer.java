@@ -309,7 +309,7 @@ public final class TargetServer implements AutoCloseable {
                 }
             }
         }
-        unit.reset(requester.nexus(), nexuses);
+        unit.reset(nexuses);
     }
 
     synchronized boolean hasSession(int tsih) {

@@ -223,17 +223,16 @@ public final class LogicalUnit implements AutoCloseable {
     }
 
     /**
-     * LUN RESET or TARGET WARM RESET from {@code requester}: SPC-2 reservations end and every
-     * other known nexus gets a unit attention; persistent reservations survive.
+     * LUN RESET or TARGET WARM RESET: SPC-2 reservations end and every known nexus gets a unit
+     * attention, the one that asked for the reset included (SAM-5 §6.3.3: the condition is
+     * established for every I_T nexus); persistent reservations survive.
      */
-    public void reset(Nexus requester, Iterable<Nexus> nexuses) {
+    public void reset(Iterable<Nexus> nexuses) {
         synchronized (reservations) {
             reservations.reset();
         }
         for (Nexus nexus : nexuses) {
-            if (!nexus.equals(requester)) {
-                addUnitAttention(nexus, LUN_RESET_OCCURRED);
-            }
+            addUnitAttention(nexus, LUN_RESET_OCCURRED);
         }
     }
 

@@ -269,7 +269,7 @@ class LogicalUnitTest {
         assertEquals(ScsiStatus.GOOD, run(A, cdb(0x16, 0, 0, 0, 0, 0), null, 0).status());
         assertEquals(ScsiStatus.RESERVATION_CONFLICT, run(B, cdb(0x16, 0, 0, 0, 0, 0), null, 0).status());
         assertEquals(ScsiStatus.RESERVATION_CONFLICT, run(B, cdb(0x1a, 0, 0x3f, 0, 255, 0), null, 255).status());
-        lu.reset(A, List.of(A, B));
+        lu.reset(List.of(A, B));
         assertSense(run(B, cdb(0x1a, 0, 0x3f, 0, 255, 0), null, 255), SenseKey.UNIT_ATTENTION, new AdditionalSense(0x29, 3));
         assertEquals(ScsiStatus.GOOD, run(B, cdb(0x16, 0, 0, 0, 0, 0), null, 0).status());
         assertNull(run(B, cdb(0x17, 0, 0, 0, 0, 0), null, 0).sense());

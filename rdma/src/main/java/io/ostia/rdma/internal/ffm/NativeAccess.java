@@ -64,6 +64,17 @@ public final class NativeAccess {
             JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"));
     private static final short POLLIN = 1;
     private static final int EINTR = 4;
+    /** {@code int fcntl(int fd, int cmd, ...)}: F_GETFL takes no argument, F_SETFL one int. */
+    private static final MethodHandle FCNTL_GET = LINKER.downcallHandle(
+            LIBC.findOrThrow("fcntl"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle FCNTL_SET = LINKER.downcallHandle(
+            LIBC.findOrThrow("fcntl"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
+    private static final int O_NONBLOCK = 0x800;
+    /** errno of a read from a non-blocking descriptor that has nothing. */
+    static final int EAGAIN = 11;
 
     private NativeAccess() {
     }
@@ -128,6 +139,21 @@ public final class NativeAccess {
     /** A struct of this layout at a pointer. */
     static MemorySegment struct(MemorySegment pointer, MemoryLayout layout) {
         return pointer.reinterpret(layout.byteSize());
+    }
+
+    /** Makes reads from {@code fd} return EAGAIN instead of blocking when it has nothing. */
+    static void setNonBlocking(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = allocateCapture(arena);
+            int flags = (int) FCNTL_GET.invokeExact(capture, fd, F_GETFL);
+            if (flags < 0 || (int) FCNTL_SET.invokeExact(capture, fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+                throw failure("fcntl", errno(capture));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("fcntl downcall failed", t);
+        }
     }
 
     /**

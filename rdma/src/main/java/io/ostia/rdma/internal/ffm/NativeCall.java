@@ -32,6 +32,25 @@ final class NativeCall {
         }
     }
 
+    /**
+     * Calls a function returning int that fails with -1, on a non-blocking descriptor.
+     *
+     * @return false if it failed with EAGAIN (nothing to read), true if it succeeded
+     */
+    boolean invokeIntUnlessWouldBlock(Object... args) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = NativeAccess.allocateCapture(arena);
+            if ((int) invoke(capture, args) != -1) {
+                return true;
+            }
+            int errno = NativeAccess.errno(capture);
+            if (errno == NativeAccess.EAGAIN) {
+                return false;
+            }
+            throw NativeAccess.failure(function, errno);
+        }
+    }
+
     /** Calls a function returning a pointer that fails with NULL. */
     MemorySegment invokePointer(Object... args) {
         try (Arena arena = Arena.ofConfined()) {

@@ -34,7 +34,12 @@ final class NativeCmId implements CmId {
     private final Calls calls;
     private final long serial;
     private NativeQueuePair queuePair;
-    /** Connected, as last seen in this id's events: decides whether disconnect calls rdma_disconnect. */
+    /**
+     * ESTABLISHED was seen and this side has not called rdma_disconnect yet: decides whether
+     * disconnect calls it. DISCONNECTED does not clear it: the side told of the peer's disconnect
+     * must still call rdma_disconnect, which answers the peer (IB CM DREP); without the answer the
+     * peer gets no DISCONNECTED and neither side reaches TIMEWAIT_EXIT.
+     */
     private volatile boolean connected;
     private boolean closed;
 
@@ -50,7 +55,6 @@ final class NativeCmId implements CmId {
     void observe(CmEventType type) {
         switch (type) {
             case ESTABLISHED -> connected = true;
-            case DISCONNECTED -> connected = false;
             case DEVICE_REMOVAL -> {
                 connected = false;
                 MemorySegment verbs = rdma_cm_id.verbs(id);

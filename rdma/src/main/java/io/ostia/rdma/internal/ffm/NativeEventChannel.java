@@ -24,6 +24,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * Owns one {@code rdma_event_channel} and the thread that reads it: poll(2) with a short
  * timeout (so close is noticed), {@code rdma_get_cm_event}, copy, {@code rdma_ack_cm_event},
  * then the handler. Acking before the handler runs lets the handler destroy the id.
+ *
+ * <p>The channel's descriptor is non-blocking: destroying an id drops its events not yet
+ * fetched (the kernel's ucma does), so an event that made poll(2) report readable can be gone
+ * when {@code rdma_get_cm_event} runs, which would then block the thread past close.
  */
 final class NativeEventChannel implements CmEventChannel {
     private static final System.Logger LOG = System.getLogger(NativeEventChannel.class.getName());
@@ -44,6 +48,12 @@ final class NativeEventChannel implements CmEventChannel {
         this.handler = handler;
         this.calls = provider.calls();
         this.channel = NativeAccess.struct(calls.rdmaCreateEventChannel.invokePointer(), rdma_event_channel.layout());
+        try {
+            NativeAccess.setNonBlocking(rdma_event_channel.fd(channel));
+        } catch (RuntimeException e) {
+            calls.rdmaDestroyEventChannel.invokeUnchecked(channel); // nobody else owns it yet
+            throw e;
+        }
         this.serial = provider.openObjects.nextSerial();
         this.thread = Thread.ofPlatform().daemon().name("ostia-rdma-native-cm-" + serial).unstarted(this::run);
         provider.openObjects.opened(this);
@@ -82,8 +92,8 @@ final class NativeEventChannel implements CmEventChannel {
             MemorySegment eventOut = arena.allocate(ADDRESS);
             NativeAccess.ReadableWait readable = new NativeAccess.ReadableWait(rdma_event_channel.fd(channel), arena);
             while (!stopping) {
-                if (readable.await(WAIT_SLICE_MILLIS) && !stopping) {
-                    calls.rdmaGetCmEvent.invokeInt(channel, eventOut);
+                if (readable.await(WAIT_SLICE_MILLIS) && !stopping
+                        && calls.rdmaGetCmEvent.invokeIntUnlessWouldBlock(channel, eventOut)) {
                     CmEvent event = copyAndAck(eventOut.get(ADDRESS, 0));
                     if (event != null) {
                         dispatch(event);

@@ -13,6 +13,7 @@ import io.ostia.rdma.internal.OpenObjects;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -27,8 +28,13 @@ final class LoopbackCmId implements CmId {
     static final int EADDRNOTAVAIL = 99;
     static final int ENODEV = 19;
 
+    /**
+     * Where the id is. A disconnect is a request and a reply, as in the IB CM: DISCONNECT_SENT
+     * waits for the peer's answer, DISCONNECT_RECEIVED was told DISCONNECTED and owes one.
+     */
     private enum State {
-        IDLE, BOUND, ADDR_RESOLVED, ROUTE_RESOLVED, LISTENING, CONNECT_REQUEST, CONNECTING, CONNECTED, DISCONNECTED, FAILED
+        IDLE, BOUND, ADDR_RESOLVED, ROUTE_RESOLVED, LISTENING, CONNECT_REQUEST, CONNECTING, CONNECTED,
+        DISCONNECT_SENT, DISCONNECT_RECEIVED, DISCONNECTED, FAILED
     }
 
     final Fabric fabric;
@@ -39,7 +45,8 @@ final class LoopbackCmId implements CmId {
     private LoopbackDevice device;
     private LoopbackQueuePair queuePair;
     private LoopbackCmId peer;
-    private int rnrRetryCount = ConnectionParameters.RNR_RETRY_FOREVER;
+    /** The RNR retry count given to connect: under rdma_cm it governs the peer's sends (rdma_connect(3)). */
+    private int connectRnrRetryCount = ConnectionParameters.RNR_RETRY_FOREVER;
     private State state = State.IDLE;
     private boolean closed;
 
@@ -214,7 +221,7 @@ final class LoopbackCmId implements CmId {
             requireOpen();
             requireState("connect", State.ROUTE_RESOLVED);
             requireQueuePair("connect");
-            rnrRetryCount = parameters.rnrRetryCount();
+            connectRnrRetryCount = parameters.rnrRetryCount();
             if (fabric.isUnreachable(remoteAddress.getAddress())) {
                 fail(CmEventType.UNREACHABLE, -ETIMEDOUT);
                 return;
@@ -222,7 +229,7 @@ final class LoopbackCmId implements CmId {
             LoopbackCmId listener = fabric.listenerFor(remoteAddress);
             if (listener == null) {
                 state = State.FAILED;
-                emit(CmEventType.REJECTED, REJECT_NO_LISTENER, null);
+                emit(CmEventType.REJECTED, REJECT_NO_LISTENER, delivered(null, ConnectionParameters.MAX_REJECT_PRIVATE_DATA));
                 return;
             }
             LoopbackCmId child = new LoopbackCmId(listener.channel);
@@ -234,7 +241,8 @@ final class LoopbackCmId implements CmId {
             child.peer = this;
             peer = child;
             state = State.CONNECTING;
-            fabric.emit(listener.channel, new CmEvent(CmEventType.CONNECT_REQUEST, child, listener, 0, parameters.privateData()));
+            fabric.emit(listener.channel, new CmEvent(CmEventType.CONNECT_REQUEST, child, listener, 0,
+                    delivered(parameters.privateData(), ConnectionParameters.MAX_CONNECT_PRIVATE_DATA)));
         } finally {
             fabric.lock.unlock();
         }
@@ -253,12 +261,12 @@ final class LoopbackCmId implements CmId {
                 fail(CmEventType.CONNECT_ERROR, -ETIMEDOUT);
                 return;
             }
-            rnrRetryCount = parameters.rnrRetryCount();
-            LoopbackQueuePair.connect(queuePair, rnrRetryCount, active.queuePair, active.rnrRetryCount);
+            // Each side's value goes to the other side's queue pair, as the CM carries it.
+            LoopbackQueuePair.connect(queuePair, active.connectRnrRetryCount, active.queuePair, parameters.rnrRetryCount());
             state = State.CONNECTED;
             active.state = State.CONNECTED;
             emit(CmEventType.ESTABLISHED, 0, null);
-            active.emit(CmEventType.ESTABLISHED, 0, parameters.privateData());
+            active.emit(CmEventType.ESTABLISHED, 0, delivered(parameters.privateData(), ConnectionParameters.MAX_ACCEPT_PRIVATE_DATA));
         } finally {
             fabric.lock.unlock();
         }
@@ -281,7 +289,7 @@ final class LoopbackCmId implements CmId {
             if (active != null && !active.closed && active.state == State.CONNECTING) {
                 active.peer = null;
                 active.state = State.FAILED;
-                active.emit(CmEventType.REJECTED, REJECT_CONSUMER, data);
+                active.emit(CmEventType.REJECTED, REJECT_CONSUMER, delivered(data, ConnectionParameters.MAX_REJECT_PRIVATE_DATA));
             }
         } finally {
             fabric.lock.unlock();
@@ -301,6 +309,14 @@ final class LoopbackCmId implements CmId {
         }
     }
 
+    /**
+     * Private data as rdma_cm delivers it on InfiniBand and RoCE: the whole fixed-size field of
+     * the CM message, the sent bytes padded with zeros.
+     */
+    private static byte[] delivered(byte[] sent, int messageSize) {
+        return Arrays.copyOf(sent == null ? new byte[0] : sent, messageSize);
+    }
+
     @Override
     public void disconnect() {
         fabric.lock.lock();
@@ -310,10 +326,49 @@ final class LoopbackCmId implements CmId {
                 queuePair.toError();
             }
             if (state == State.CONNECTED) {
-                breakConnection();
+                requestDisconnect();
+            } else if (state == State.DISCONNECT_RECEIVED) {
+                answerDisconnect();
             }
         } finally {
             fabric.lock.unlock();
+        }
+    }
+
+    /** DREQ: the peer is told and owes an answer; with no peer left the request times out. */
+    private void requestDisconnect() {
+        LoopbackCmId other = peer;
+        if (other != null && other.state == State.CONNECTED) {
+            state = State.DISCONNECT_SENT;
+            other.state = State.DISCONNECT_RECEIVED;
+            other.emit(CmEventType.DISCONNECTED, 0, null);
+        } else {
+            finishDisconnect(-ETIMEDOUT);
+        }
+    }
+
+    /** DREP: the peer waiting for it is told; both ends are through. */
+    private void answerDisconnect() {
+        LoopbackCmId other = peer;
+        state = State.DISCONNECTED;
+        peer = null;
+        emitTimewaitExit();
+        if (other != null && other.state == State.DISCONNECT_SENT) {
+            other.finishDisconnect(0);
+        }
+    }
+
+    /** The end of this side's disconnect: DISCONNECTED, then TIMEWAIT_EXIT. */
+    private void finishDisconnect(int status) {
+        state = State.DISCONNECTED;
+        peer = null;
+        emit(CmEventType.DISCONNECTED, status, null);
+        emitTimewaitExit();
+    }
+
+    private void emitTimewaitExit() {
+        if (queuePair != null) {
+            emit(CmEventType.TIMEWAIT_EXIT, 0, null);
         }
     }
 
@@ -334,28 +389,26 @@ final class LoopbackCmId implements CmId {
         }
     }
 
+    /** The connection is gone under this side: queue pair to error, DISCONNECTED, TIMEWAIT_EXIT. */
     private void endConnection() {
-        state = State.DISCONNECTED;
         if (queuePair != null) {
             queuePair.toError();
         }
-        peer = null;
-        emit(CmEventType.DISCONNECTED, 0, null);
-        if (queuePair != null) {
-            emit(CmEventType.TIMEWAIT_EXIT, 0, null);
-        }
+        finishDisconnect(0);
     }
 
     void onDeviceRemoved() {
         if (closed) {
             return;
         }
-        if (state == State.CONNECTED) {
+        if (state == State.CONNECTED || state == State.DISCONNECT_SENT || state == State.DISCONNECT_RECEIVED) {
             LoopbackCmId other = peer;
             state = State.DISCONNECTED;
             peer = null;
-            // A peer on the removed device gets its own DEVICE_REMOVAL instead.
-            if (other != null && other.state == State.CONNECTED && !other.device.removed) {
+            // A peer on the removed device gets its own DEVICE_REMOVAL instead; one that was told
+            // of a disconnect already is not told again.
+            if (other != null && (other.state == State.CONNECTED || other.state == State.DISCONNECT_SENT)
+                    && !other.device.removed) {
                 other.endConnection();
             }
         }
@@ -426,15 +479,17 @@ final class LoopbackCmId implements CmId {
             if (queuePair != null) {
                 OpenObjects.requireNoneOpen(this, List.of(queuePair));
             }
-            if (state == State.CONNECTED) {
-                // As rdma_destroy_id does: the peer learns of the disconnect.
-                LoopbackCmId other = peer;
-                if (other != null && other.state == State.CONNECTED) {
-                    other.endConnection();
-                }
+            // As rdma_destroy_id does: a connected id sends the disconnect request, one that was
+            // told of the peer's disconnect answers it.
+            if (state == State.CONNECTED && peer != null && peer.state == State.CONNECTED) {
+                peer.state = State.DISCONNECT_RECEIVED;
+                peer.peer = null;
+                peer.emit(CmEventType.DISCONNECTED, 0, null);
+            } else if (state == State.DISCONNECT_RECEIVED) {
+                answerDisconnect();
             } else if (state == State.CONNECT_REQUEST) {
                 reject(null);
-            } else if (state == State.CONNECTING && peer != null) {
+            } else if (peer != null) {
                 peer.peer = null;
             }
             if (state == State.LISTENING) {

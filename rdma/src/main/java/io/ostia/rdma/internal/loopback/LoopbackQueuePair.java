@@ -100,7 +100,10 @@ final class LoopbackQueuePair implements QueuePair {
         return pd;
     }
 
-    /** Links two queue pairs as the two ends of one connection (fabric lock held). */
+    /**
+     * Links two queue pairs as the two ends of one connection (fabric lock held); each RNR retry
+     * count governs the sends of the queue pair it is given with.
+     */
     static void connect(LoopbackQueuePair a, int aRnrRetry, LoopbackQueuePair b, int bRnrRetry) {
         a.peer = b;
         b.peer = a;
@@ -147,13 +150,10 @@ final class LoopbackQueuePair implements QueuePair {
             if (receiveQueue.size() >= attributes.maxReceiveWorkRequests()) {
                 throw new RdmaException("receive queue of " + this + " is full (" + attributes.maxReceiveWorkRequests() + " outstanding)");
             }
-            Receive receive = new Receive(request.wrId(), Sges.of(sgl), injectedFailure(WorkCompletionOpcode.RECV));
-            if (state == QueuePairState.ERROR) {
-                receiveCq.add(flushed(receive));
-                return;
-            }
-            receiveQueue.add(receive);
-            if (peer != null) {
+            // In error a receive stays queued and never completes, as on rxe: only the move to
+            // error flushes the receive queue.
+            receiveQueue.add(new Receive(request.wrId(), Sges.of(sgl), injectedFailure(WorkCompletionOpcode.RECV)));
+            if (state == QueuePairState.READY_TO_SEND && peer != null) {
                 peer.pump();
             }
         } finally {

@@ -3,7 +3,10 @@
  * RDMA hardware: one device ("fake0") owning 127.0.0.1, an in-process rdma_cm (event channels
  * are pipes, events are queued per channel) and an in-process RC data path (copies between
  * registered regions, with rkey and bounds checks, receiver-not-ready waits, flush on error and
- * completion channels that wake poll(2)). Only what the provider calls is implemented.
+ * completion channels that wake poll(2)). Only what the provider calls is implemented. Where
+ * semantics matter it does what rdma-core 44 on Soft-RoCE (rxe, Linux 6.1) does: private data
+ * padded to the CM message's size, disconnect as request and reply, each side's RNR retry count
+ * applied to the other side's queue pair, receives posted in error left uncompleted.
  * All state is guarded by one mutex; rdma_get_cm_event and ibv_get_cq_event block on their
  * pipe outside it.
  */
@@ -419,15 +422,18 @@ static int fake_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_
         *bad = wr;
         return ENOMEM;
     }
+    if (qp->state == IBV_QPS_ERR) {
+        /* A send posted in error flushes at once; the receives stay as they are. */
+        complete(qp->send_cq, wr->wr_id, IBV_WC_WR_FLUSH_ERR, 0, 0, 0, 0, qp->qp_num, 0);
+        pthread_mutex_unlock(&lock);
+        return 0;
+    }
     struct pending_send *s = &q->sends[q->send_tail++ % MAX_QUEUE];
     s->wr = *wr;
     s->wr.next = NULL;
     memcpy(s->sge, wr->sg_list, wr->num_sge * sizeof *s->sge);
     s->wr.sg_list = s->sge;
-    if (qp->state == IBV_QPS_ERR)
-        flush(q);
-    else
-        pump(q);
+    pump(q);
     pthread_mutex_unlock(&lock);
     return 0;
 }
@@ -444,9 +450,8 @@ static int fake_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_
     r->wr_id = wr->wr_id;
     r->num_sge = wr->num_sge;
     memcpy(r->sge, wr->sg_list, wr->num_sge * sizeof *r->sge);
-    if (qp->state == IBV_QPS_ERR)
-        flush(q);
-    else if (q->peer)
+    /* In error a receive stays queued and never completes, as on rxe. */
+    if (qp->state == IBV_QPS_RTS && q->peer)
         pump(q->peer);
     pthread_mutex_unlock(&lock);
     return 0;
@@ -455,7 +460,7 @@ static int fake_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_
 int ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int mask) {
     pthread_mutex_lock(&lock);
     if (mask & IBV_QP_STATE) {
-        if (attr->qp_state == IBV_QPS_ERR)
+        if (attr->qp_state == IBV_QPS_ERR && qp->state != IBV_QPS_ERR)
             flush((struct fake_qp *) qp);
         qp->state = attr->qp_state;
     }
@@ -477,11 +482,16 @@ struct fake_event_channel {
     struct fake_event *head, *tail;
 };
 
-enum id_state { IDLE, ADDR_RESOLVED, ROUTE_RESOLVED, LISTENING, REQUESTED, CONNECTING, CONNECTED, DOWN };
+/* DREQ_SENT waits for the peer's answer; DREQ_RCVD was told DISCONNECTED and owes one (IB CM). */
+enum id_state { IDLE, ADDR_RESOLVED, ROUTE_RESOLVED, LISTENING, REQUESTED, CONNECTING, CONNECTED, DREQ_SENT, DREQ_RCVD, DOWN };
+
+/* Sizes of the private-data fields of the CM messages, as rdma_cm (port space TCP) delivers them. */
+enum { REQ_PRIVATE_DATA = 56, REP_PRIVATE_DATA = 196, REJ_PRIVATE_DATA = 148 };
 
 struct fake_id {
     struct rdma_cm_id id; /* first */
     enum id_state state;
+    uint8_t connect_rnr_retry; /* given to rdma_connect: governs the peer's sends */
     struct fake_id *peer;
     struct fake_id *next_listener;
 };
@@ -514,19 +524,20 @@ void rdma_destroy_event_channel(struct rdma_event_channel *channel) {
     free(c);
 }
 
-/* Queues an event on the id's channel (lock held). */
+/* Queues an event on the id's channel (lock held); the private data is delivered as size bytes. */
 static void post_event(struct fake_id *f, struct fake_id *listen, enum rdma_cm_event_type type, int status,
-                       const void *data, uint8_t len) {
+                       const void *data, uint8_t len, uint8_t size) {
     struct fake_event_channel *c = (struct fake_event_channel *) (listen ? listen->id.channel : f->id.channel);
     struct fake_event *e = calloc(1, sizeof *e);
     e->event.id = &f->id;
     e->event.listen_id = listen ? &listen->id : NULL;
     e->event.event = type;
     e->event.status = status;
-    if (len) {
-        memcpy(e->data, data, len);
+    if (size) {
+        if (len)
+            memcpy(e->data, data, len < size ? len : size);
         e->event.param.conn.private_data = e->data;
-        e->event.param.conn.private_data_len = len;
+        e->event.param.conn.private_data_len = size;
     }
     if (c->tail)
         c->tail->next = e;
@@ -538,21 +549,50 @@ static void post_event(struct fake_id *f, struct fake_id *listen, enum rdma_cm_e
         abort();
 }
 
+/*
+ * One byte in the pipe announces each event. An event dropped with its id leaves its byte: the
+ * call then waits for the next event, as the kernel does, or fails with EAGAIN when the channel
+ * is non-blocking and nothing else is queued.
+ */
 int rdma_get_cm_event(struct rdma_event_channel *channel, struct rdma_cm_event **event) {
     struct fake_event_channel *c = (struct fake_event_channel *) channel;
-    char b;
-    if (read(c->channel.fd, &b, 1) != 1) {
-        errno = EIO;
-        return -1;
+    for (;;) {
+        char b;
+        ssize_t n = read(c->channel.fd, &b, 1);
+        if (n != 1) {
+            if (n == 0 || errno != EAGAIN)
+                errno = EIO;
+            return -1;
+        }
+        pthread_mutex_lock(&lock);
+        struct fake_event *e = c->head;
+        if (e) {
+            c->head = e->next;
+            if (!c->head)
+                c->tail = NULL;
+            pthread_mutex_unlock(&lock);
+            *event = &e->event;
+            return 0;
+        }
+        pthread_mutex_unlock(&lock);
     }
-    pthread_mutex_lock(&lock);
-    struct fake_event *e = c->head;
-    c->head = e->next;
-    if (!c->head)
-        c->tail = NULL;
-    pthread_mutex_unlock(&lock);
-    *event = &e->event;
-    return 0;
+}
+
+/* Drops the queued events of an id being destroyed, and the connect requests to it (lock held). */
+static void drop_events(struct fake_id *f) {
+    struct fake_event_channel *c = (struct fake_event_channel *) f->id.channel;
+    struct fake_event **link = &c->head;
+    c->tail = NULL;
+    while (*link) {
+        struct fake_event *e = *link;
+        if (e->event.id == &f->id || e->event.listen_id == &f->id) {
+            *link = e->next;
+            free(e);
+        } else {
+            c->tail = e;
+            link = &e->next;
+        }
+    }
 }
 
 int rdma_ack_cm_event(struct rdma_cm_event *event) {
@@ -622,7 +662,7 @@ int rdma_resolve_addr(struct rdma_cm_id *id, struct sockaddr *src, struct sockad
     struct fake_id *f = (struct fake_id *) id;
     pthread_mutex_lock(&lock);
     if (!is_fake_address(dst)) {
-        post_event(f, NULL, RDMA_CM_EVENT_ADDR_ERROR, -EHOSTUNREACH, NULL, 0);
+        post_event(f, NULL, RDMA_CM_EVENT_ADDR_ERROR, -EHOSTUNREACH, NULL, 0, 0);
     } else {
         memcpy(&id->route.addr.dst_sin, dst, sizeof(struct sockaddr_in));
         id->route.addr.src_sin.sin_family = AF_INET;
@@ -630,7 +670,7 @@ int rdma_resolve_addr(struct rdma_cm_id *id, struct sockaddr *src, struct sockad
         id->route.addr.src_sin.sin_port = htons(next_port++);
         id->verbs = &context;
         f->state = ADDR_RESOLVED;
-        post_event(f, NULL, RDMA_CM_EVENT_ADDR_RESOLVED, 0, NULL, 0);
+        post_event(f, NULL, RDMA_CM_EVENT_ADDR_RESOLVED, 0, NULL, 0, 0);
     }
     pthread_mutex_unlock(&lock);
     return 0;
@@ -646,7 +686,7 @@ int rdma_resolve_route(struct rdma_cm_id *id, int timeout_ms) {
         return -1;
     }
     f->state = ROUTE_RESOLVED;
-    post_event(f, NULL, RDMA_CM_EVENT_ROUTE_RESOLVED, 0, NULL, 0);
+    post_event(f, NULL, RDMA_CM_EVENT_ROUTE_RESOLVED, 0, NULL, 0, 0);
     pthread_mutex_unlock(&lock);
     return 0;
 }
@@ -693,13 +733,18 @@ int rdma_connect(struct rdma_cm_id *id, struct rdma_conn_param *param) {
         errno = EINVAL;
         return -1;
     }
-    ((struct fake_qp *) id->qp)->rnr_retry = param->rnr_retry_count;
+    if (param->private_data_len > REQ_PRIVATE_DATA) {
+        pthread_mutex_unlock(&lock);
+        errno = EINVAL;
+        return -1;
+    }
+    f->connect_rnr_retry = param->rnr_retry_count;
     struct fake_id *l = listeners;
     while (l && port_of(&l->id.route.addr.src_addr) != port_of(&id->route.addr.dst_addr))
         l = l->next_listener;
     if (!l) {
         f->state = DOWN;
-        post_event(f, NULL, RDMA_CM_EVENT_REJECTED, 8, NULL, 0);
+        post_event(f, NULL, RDMA_CM_EVENT_REJECTED, 8, NULL, 0, REJ_PRIVATE_DATA);
         pthread_mutex_unlock(&lock);
         return 0;
     }
@@ -713,7 +758,7 @@ int rdma_connect(struct rdma_cm_id *id, struct rdma_conn_param *param) {
     child->peer = f;
     f->peer = child;
     f->state = CONNECTING;
-    post_event(child, l, RDMA_CM_EVENT_CONNECT_REQUEST, 0, param->private_data, param->private_data_len);
+    post_event(child, l, RDMA_CM_EVENT_CONNECT_REQUEST, 0, param->private_data, param->private_data_len, REQ_PRIVATE_DATA);
     pthread_mutex_unlock(&lock);
     return 0;
 }
@@ -730,11 +775,13 @@ int rdma_accept(struct rdma_cm_id *id, struct rdma_conn_param *param) {
     struct fake_qp *mine = (struct fake_qp *) id->qp, *theirs = (struct fake_qp *) a->id.qp;
     mine->peer = theirs;
     theirs->peer = mine;
-    mine->rnr_retry = param->rnr_retry_count;
+    /* Each side's value goes to the other side's queue pair, as the CM carries it. */
+    mine->rnr_retry = a->connect_rnr_retry;
+    theirs->rnr_retry = param->rnr_retry_count;
     mine->qp.state = theirs->qp.state = IBV_QPS_RTS;
     f->state = a->state = CONNECTED;
-    post_event(f, NULL, RDMA_CM_EVENT_ESTABLISHED, 0, NULL, 0);
-    post_event(a, NULL, RDMA_CM_EVENT_ESTABLISHED, 0, param->private_data, param->private_data_len);
+    post_event(f, NULL, RDMA_CM_EVENT_ESTABLISHED, 0, NULL, 0, 0);
+    post_event(a, NULL, RDMA_CM_EVENT_ESTABLISHED, 0, param->private_data, param->private_data_len, REP_PRIVATE_DATA);
     pthread_mutex_unlock(&lock);
     return 0;
 }
@@ -753,35 +800,59 @@ int rdma_reject(struct rdma_cm_id *id, const void *private_data, uint8_t private
     if (a) {
         a->peer = NULL;
         a->state = DOWN;
-        post_event(a, NULL, RDMA_CM_EVENT_REJECTED, 28, private_data, private_data_len);
+        post_event(a, NULL, RDMA_CM_EVENT_REJECTED, 28, private_data, private_data_len, REJ_PRIVATE_DATA);
     }
     pthread_mutex_unlock(&lock);
     return 0;
 }
 
-/* One side of a disconnect (lock held). */
-static void disconnected(struct fake_id *f) {
+/* The end of one side's disconnect (lock held): DISCONNECTED, then TIMEWAIT_EXIT. */
+static void disconnected(struct fake_id *f, int status) {
+    f->state = DOWN;
+    f->peer = NULL;
+    post_event(f, NULL, RDMA_CM_EVENT_DISCONNECTED, status, NULL, 0, 0);
+    if (f->id.qp)
+        post_event(f, NULL, RDMA_CM_EVENT_TIMEWAIT_EXIT, 0, NULL, 0, 0);
+}
+
+/* DREQ (lock held): the peer is told and owes an answer; with no peer left the request times out. */
+static void send_dreq(struct fake_id *f) {
+    struct fake_id *p = f->peer;
+    if (p && p->state == CONNECTED) {
+        f->state = DREQ_SENT;
+        p->state = DREQ_RCVD;
+        post_event(p, NULL, RDMA_CM_EVENT_DISCONNECTED, 0, NULL, 0, 0);
+    } else {
+        disconnected(f, -ETIMEDOUT);
+    }
+}
+
+/* DREP (lock held): the peer waiting for it is told; both ends are through. */
+static void send_drep(struct fake_id *f) {
+    struct fake_id *p = f->peer;
     f->state = DOWN;
     f->peer = NULL;
     if (f->id.qp)
-        flush((struct fake_qp *) f->id.qp);
-    post_event(f, NULL, RDMA_CM_EVENT_DISCONNECTED, 0, NULL, 0);
-    if (f->id.qp)
-        post_event(f, NULL, RDMA_CM_EVENT_TIMEWAIT_EXIT, 0, NULL, 0);
+        post_event(f, NULL, RDMA_CM_EVENT_TIMEWAIT_EXIT, 0, NULL, 0, 0);
+    if (p && p->state == DREQ_SENT)
+        disconnected(p, 0);
 }
 
+/* As on rdma_cm over IB/RoCE: the queue pair goes to error, then a DREQ, or the DREP owed. */
 int rdma_disconnect(struct rdma_cm_id *id) {
     struct fake_id *f = (struct fake_id *) id;
     pthread_mutex_lock(&lock);
-    if (f->state != CONNECTED) {
+    if (f->state != CONNECTED && f->state != DREQ_SENT && f->state != DREQ_RCVD && f->state != DOWN) {
         pthread_mutex_unlock(&lock);
         errno = EINVAL;
         return -1;
     }
-    struct fake_id *p = f->peer;
-    disconnected(f);
-    if (p && p->state == CONNECTED)
-        disconnected(p);
+    if (f->id.qp && f->id.qp->state != IBV_QPS_ERR)
+        flush((struct fake_qp *) f->id.qp);
+    if (f->state == CONNECTED)
+        send_dreq(f);
+    else if (f->state == DREQ_RCVD)
+        send_drep(f);
     pthread_mutex_unlock(&lock);
     return 0;
 }
@@ -794,17 +865,24 @@ int rdma_destroy_id(struct rdma_cm_id *id) {
         errno = EBUSY;
         return -1;
     }
-    if (f->state == CONNECTED && f->peer && f->peer->state == CONNECTED)
-        disconnected(f->peer);
-    else if (f->peer)
+    /* Destroying a connected id sends the DREQ, one that owes a DREP sends it. */
+    if (f->state == CONNECTED && f->peer && f->peer->state == CONNECTED) {
+        f->peer->state = DREQ_RCVD;
         f->peer->peer = NULL;
+        post_event(f->peer, NULL, RDMA_CM_EVENT_DISCONNECTED, 0, NULL, 0, 0);
+    } else if (f->state == DREQ_RCVD) {
+        send_drep(f);
+    } else if (f->peer) {
+        f->peer->peer = NULL;
+    }
     for (struct fake_id **l = &listeners; *l; l = &(*l)->next_listener) {
         if (*l == f) {
             *l = f->next_listener;
             break;
         }
     }
-    /* Not freed: an event queued before the destroy must never name a reused address. */
+    drop_events(f);
+    /* Not freed: an event fetched before the destroy must never name a reused address. */
     f->state = DOWN;
     pthread_mutex_unlock(&lock);
     return 0;

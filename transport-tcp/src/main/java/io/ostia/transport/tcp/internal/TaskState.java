@@ -126,20 +126,12 @@ final class TaskState {
         return length == 0 ? io.ostia.api.pdu.Pdu.NO_DATA : buffer.asSlice(offset, length);
     }
 
-    /** What a task must be for the TCP transport to carry it. */
+    /** What a task must be for the TCP transport to carry it: the PDU model's checks, and not bidirectional. */
     static void checkTask(ScsiCommand command, MemorySegment buffer) throws io.ostia.api.TransportException {
         if (command.read() && command.write() || command.expectedBidirectionalReadDataLength().isPresent()) {
             throw new io.ostia.api.TransportException("task " + hex(command.initiatorTaskTag())
                     + " is bidirectional, which the TCP transport does not support");
         }
-        long expected = Integer.toUnsignedLong(command.expectedDataTransferLength());
-        if (buffer.byteSize() != expected) {
-            throw new IllegalArgumentException("task " + hex(command.initiatorTaskTag()) + " has a buffer of "
-                    + buffer.byteSize() + " bytes, but its ExpectedDataTransferLength is " + expected);
-        }
-        if (command.dataSegmentLength() != 0) {
-            throw new IllegalArgumentException("task " + hex(command.initiatorTaskTag())
-                    + " carries a data segment; the transport adds immediate data from the task buffer itself");
-        }
+        command.checkTaskBuffer(buffer);
     }
 }

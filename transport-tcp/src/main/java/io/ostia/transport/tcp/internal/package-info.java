@@ -6,8 +6,10 @@
  * endpoints and connections and the connection state machine are the shared
  * {@code io.ostia.transport.lifecycle}'s), {@link io.ostia.transport.tcp.internal.TcpEndpoint}
  * (one non-blocking socket, connected by poll) and, per bind, a
- * {@link io.ostia.transport.tcp.internal.Binding}: receive thread, decoder, sender, task table,
- * the bind's parameters.
+ * {@link io.ostia.transport.tcp.internal.Binding} (attach to retire, the sender, the bind's
+ * parameters) with its {@link io.ostia.transport.tcp.internal.Receiver} (receive thread and
+ * decoder) and {@link io.ostia.transport.tcp.internal.DataMover} (task table, immediate data,
+ * R2T and Data-Out, Data-In placement).
  *
  * <h2>Threads</h2>
  * One platform daemon thread per bound connection, named {@code ostia-tcp-rx-<host:port>},
