@@ -6,8 +6,20 @@ import org.osgi.annotation.versioning.ConsumerType;
 /**
  * The session layer's side of a connection: where a transport delivers what it receives.
  *
- * <p>Calls come from the transport's receive thread, one at a time per connection and in wire
- * order. They must not block on the network or wait for another PDU of the same connection;
+ * <h2>Threads</h2>
+ * Calls come from a thread of the transport, one at a time per connection:
+ * <ul>
+ *   <li>{@link #pduReceived} and {@link #commandWindowUpdate} in wire order, from the thread
+ *       that takes the connection's input: TCP's receive thread, iSER's completion thread (it
+ *       polls the completion queue where received Sends and RDMA completions arrive);</li>
+ *   <li>{@link #connectionFailed} from that thread too: a read error, a malformed PDU, a failed
+ *       work completion, and on iSER what its connection-manager event thread saw (the peer
+ *       disconnected, the address changed, the device was removed), which that thread records
+ *       and the completion thread reports, so that owner calls stay one at a time;</li>
+ *   <li>{@link #transportLeaving} from the thread that makes the transport leave (the bundle's
+ *       deactivation, or {@link IscsiTransport#close}).</li>
+ * </ul>
+ * They must not block on the network or wait for another PDU of the same connection;
  * {@link TransportConnection#sendPdu} and {@link TransportConnection#sendTask} may be called
  * from them. After {@link TransportConnection#stop} returns, no call comes for that connection.
  */

@@ -25,6 +25,9 @@ import org.osgi.annotation.versioning.ProviderType;
  * <h2>Threads</h2>
  * Every method may be called from any thread. No method blocks for network I/O except
  * {@link TransportEndpoint#poll}; none calls back into the owner while the caller waits.
+ * A transport calls its owners from its own threads, which {@link ConnectionOwner} names: TCP
+ * from each connection's receive thread; iSER from each connection's completion thread, also for
+ * what its connection-manager event thread saw (disconnects, device removal).
  */
 @ProviderType
 public interface IscsiTransport extends AutoCloseable {
@@ -49,8 +52,15 @@ public interface IscsiTransport extends AutoCloseable {
     /**
      * Creates a connection object for {@code owner} (Linux {@code create_conn}); it carries
      * nothing until bound to an endpoint.
+     *
+     * @param queueDepth the most SCSI tasks the session keeps in flight on this connection (the
+     *                   {@code cmds_max} Linux gives {@code create_session}): a transport sizes its
+     *                   queues and pools by it (iSER: queue pair, completion queue, receive and
+     *                   header buffers), and may refuse a task beyond it
+     * @throws TransportException       the transport is leaving
+     * @throws IllegalArgumentException {@code queueDepth} is less than 1
      */
-    TransportConnection createConnection(ConnectionOwner owner) throws TransportException;
+    TransportConnection createConnection(ConnectionOwner owner, int queueDepth) throws TransportException;
 
     /**
      * Leaves as described above (the module-path equivalent of stopping the bundle).

@@ -3,6 +3,7 @@ package io.ostia.api.spi;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.text.NegotiatedParameters;
+import java.util.Map;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -24,9 +25,11 @@ import org.osgi.annotation.versioning.ProviderType;
  * </ul>
  *
  * <h2>Threads</h2>
- * Methods may be called from any thread, including the owner's callbacks. {@link #sendPdu} and
- * {@link #sendTask} may block while the transport's send queue is full (bounded by the socket's
- * progress); they never wait for a response.
+ * Methods may be called from any thread, including the owner's callbacks (which come from the
+ * transport's receive or completion thread, or its connection-manager event thread: see {@link
+ * ConnectionOwner}). {@link #sendPdu} and {@link #sendTask} may block while the transport's send
+ * queue is full (bounded by the socket's or the send queue's progress); they never wait for a
+ * response.
  */
 @ProviderType
 public interface TransportConnection {
@@ -39,6 +42,15 @@ public interface TransportConnection {
      *                            or already disconnecting; the message says which
      */
     void bind(TransportEndpoint endpoint, boolean leading) throws TransportException;
+
+    /**
+     * The login keys this connection contributes, in wire syntax: the keys of its wire and the
+     * limits it can keep (iSER: {@code RDMAExtensions=Yes}, {@code InitiatorRecvDataSegmentLength}
+     * sized to the receive buffers it posts, {@code MaxOutstandingUnexpectedPDUs}). The session
+     * layer offers or declares them in place of its own values for the same keys. Empty when the
+     * transport adds nothing (TCP). Fixed from creation; callable in any state.
+     */
+    Map<String, String> loginKeys();
 
     /**
      * Applies negotiated parameters: digests (they take effect with the first PDU after the

@@ -11,7 +11,8 @@
  *
  * <h2>Calling order</h2>
  * <pre>
- * login:     connect -> poll (until up) -> createConnection -> bind -> sendPdu (login) ...
+ * login:     connect -> poll (until up) -> createConnection(queue depth) -> bind -> loginKeys
+ *            -> sendPdu (login) ...
  *            -> setParameters -> start
  * I/O:       sendTask ... (owner.pduReceived for responses) ... cleanupTask when a task is
  *            aborted or timed out
@@ -22,7 +23,7 @@
  * </pre>
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package io.ostia.api.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -94,11 +94,15 @@ public record KeyDefinition(String name, Kind kind, Use use, Senders senders, Sc
         return isBoolean() || kind == Kind.NUMERICAL_MIN || kind == Kind.NUMERICAL_MAX || kind == Kind.LIST;
     }
 
-    /** Whether {@code value} is a valid value for this key, as a single value (not a list offer). */
+    /**
+     * Whether {@code value} is a valid value for this key, as a single value (not a list offer).
+     * MaxOutstandingUnexpectedPDUs has a hole in its range: 0 (no limit) or at least 2 (RFC 7145 §6.5).
+     */
     public boolean accepts(String value) {
         if (isNumerical()) {
             var number = TextCodec.parseNumber(value);
-            return number.isPresent() && number.getAsLong() >= min && number.getAsLong() <= max;
+            return number.isPresent() && number.getAsLong() >= min && number.getAsLong() <= max
+                    && !(name.equals(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS) && number.getAsLong() == 1);
         }
         return values.isEmpty() || values.contains(value);
     }

@@ -125,15 +125,21 @@ public final class Keys {
         DEFINITIONS.put(OF_MARK_INT, new KeyDefinition(OF_MARK_INT, Kind.DECLARATIVE, Use.INITIALIZE_ONLY,
                 Senders.BOTH, Scope.CONNECTION, "2048~2048", 0, 0, List.of(), SHORT, false));
         // iSER, RFC 7145 §6.
-        bool(RDMA_EXTENSIONS, Kind.BOOLEAN_AND, Use.LEADING_ONLY, NO);
+        // Relevant in discovery too: an iSER portal serves discovery sessions in iSER-assisted mode
+        // (open-iscsi offers it on `iscsiadm -m discovery -I iser`, and tgt and Ostia's target require it).
+        DEFINITIONS.put(RDMA_EXTENSIONS, new KeyDefinition(RDMA_EXTENSIONS, Kind.BOOLEAN_AND, Use.LEADING_ONLY,
+                Senders.BOTH, Scope.SESSION, NO, 0, 0, BOOLEAN_VALUES, SHORT, false));
         DEFINITIONS.put(TARGET_RECV_DATA_SEGMENT_LENGTH, new KeyDefinition(TARGET_RECV_DATA_SEGMENT_LENGTH,
                 Kind.NUMERICAL_DECLARATIVE, Use.ALL, Senders.TARGET, Scope.CONNECTION, "8192", 512, MAX_SEGMENT,
                 List.of(), SHORT, true));
         DEFINITIONS.put(INITIATOR_RECV_DATA_SEGMENT_LENGTH, new KeyDefinition(INITIATOR_RECV_DATA_SEGMENT_LENGTH,
                 Kind.NUMERICAL_DECLARATIVE, Use.ALL, Senders.INITIATOR, Scope.CONNECTION, "8192", 512, MAX_SEGMENT,
                 List.of(), SHORT, true));
-        // 0 means "no limit"; otherwise at least 2 (RFC 7145 §6.5).
-        numerical(MAX_OUTSTANDING_UNEXPECTED_PDUS, Kind.NUMERICAL_MIN, 0, 0, 0xffff_ffffL, false);
+        // Declarative (RFC 7145 §6.5): each side states how many unexpected PDUs it can take, which
+        // sizes the receives the other side must not overrun. 0 means "no limit"; otherwise at least 2.
+        DEFINITIONS.put(MAX_OUTSTANDING_UNEXPECTED_PDUS, new KeyDefinition(MAX_OUTSTANDING_UNEXPECTED_PDUS,
+                Kind.NUMERICAL_DECLARATIVE, Use.LEADING_ONLY, Senders.BOTH, Scope.SESSION, "0", 0, 0xffff_ffffL,
+                List.of(), SHORT, true));
     }
 
     private Keys() {

@@ -23,7 +23,10 @@ import io.ostia.api.pdu.Side;
  * @param rdmaExtensions iSER is in use (RFC 7145)
  * @param targetRecvDataSegmentLength iSER: what the target receives in one iSCSI control-type PDU
  * @param initiatorRecvDataSegmentLength iSER: what the initiator receives in one iSCSI control-type PDU
- * @param maxOutstandingUnexpectedPdus iSER: unexpected PDUs outstanding, 0 for no limit
+ * @param initiatorMaxOutstandingUnexpectedPdus iSER: the unexpected PDUs the initiator declared it can
+ *        take outstanding (what the target may send unasked), 0 for no limit
+ * @param targetMaxOutstandingUnexpectedPdus iSER: the unexpected PDUs the target declared it can take
+ *        outstanding (what the initiator may send unasked: immediate commands, NOP-Outs), 0 for no limit
  * @param iscsiProtocolLevel 1 for RFC 7143, 2 for RFC 7144 features
  */
 public record NegotiatedParameters(boolean headerDigest, boolean dataDigest, int initiatorMaxRecvDataSegmentLength,
@@ -31,11 +34,12 @@ public record NegotiatedParameters(boolean headerDigest, boolean dataDigest, int
         boolean immediateData, int maxOutstandingR2T, boolean dataPduInOrder, boolean dataSequenceInOrder,
         int errorRecoveryLevel, int defaultTime2Wait, int defaultTime2Retain, int maxConnections,
         boolean rdmaExtensions, int targetRecvDataSegmentLength, int initiatorRecvDataSegmentLength,
-        long maxOutstandingUnexpectedPdus, int iscsiProtocolLevel) {
+        long initiatorMaxOutstandingUnexpectedPdus, long targetMaxOutstandingUnexpectedPdus,
+        int iscsiProtocolLevel) {
 
     /** Every parameter at its RFC 7143 / RFC 7145 default. */
     public static final NegotiatedParameters DEFAULTS = new NegotiatedParameters(false, false, 8192, 8192, 262144,
-            65536, true, true, 1, true, true, 0, 2, 20, 1, false, 8192, 8192, 0, 1);
+            65536, true, true, 1, true, true, 0, 2, 20, 1, false, 8192, 8192, 0, 0, 1);
 
     /** The largest data segment this side may send: the peer's declared MaxRecvDataSegmentLength. */
     public int maxSendDataSegmentLength(Side localSide) {

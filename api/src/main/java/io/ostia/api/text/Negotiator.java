@@ -414,6 +414,8 @@ public final class Negotiator {
                 : peerValue(Keys.INITIATOR_RECV_DATA_SEGMENT_LENGTH).orElse(null);
         String targetIser = initiator ? peerValue(Keys.TARGET_RECV_DATA_SEGMENT_LENGTH).orElse(null)
                 : localDeclarations.get(Keys.TARGET_RECV_DATA_SEGMENT_LENGTH);
+        String localUnexpected = localDeclarations.get(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS);
+        String peerUnexpected = peerValue(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS).orElse(null);
         NegotiatedParameters parameters = new NegotiatedParameters(
                 Keys.CRC32C.equals(results.get(Keys.HEADER_DIGEST)), Keys.CRC32C.equals(results.get(Keys.DATA_DIGEST)),
                 initiator ? localRecv : peerRecv, initiator ? peerRecv : localRecv,
@@ -424,7 +426,8 @@ public final class Negotiator {
                 (int) number(results, Keys.DEFAULT_TIME_2_RETAIN), (int) number(results, Keys.MAX_CONNECTIONS),
                 bool(Keys.RDMA_EXTENSIONS), (int) declared(Keys.TARGET_RECV_DATA_SEGMENT_LENGTH, targetIser),
                 (int) declared(Keys.INITIATOR_RECV_DATA_SEGMENT_LENGTH, initiatorIser),
-                number(results, Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS),
+                declared(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS, initiator ? localUnexpected : peerUnexpected),
+                declared(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS, initiator ? peerUnexpected : localUnexpected),
                 (int) number(results, Keys.ISCSI_PROTOCOL_LEVEL));
         if (!discovery && parameters.firstBurstLength() > parameters.maxBurstLength()) {
             throw new NegotiationException(Keys.FIRST_BURST_LENGTH, "negotiated FirstBurstLength "

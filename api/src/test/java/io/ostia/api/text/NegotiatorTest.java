@@ -79,7 +79,7 @@ class NegotiatorTest {
         assertFalse(initiator.hasOutstandingOffers());
         NegotiatedParameters parameters = initiator.parameters();
         assertEquals(new NegotiatedParameters(false, false, 262144, 1024, 1024, 512, true, true, 1, true, true, 0, 2, 0,
-                1, false, 8192, 8192, 0, 1), parameters);
+                1, false, 8192, 8192, 0, 0, 1), parameters);
         assertEquals("1", initiator.peerValue(Keys.TARGET_PORTAL_GROUP_TAG).orElseThrow());
         assertEquals(1024, parameters.maxSendDataSegmentLength(Side.INITIATOR));
     }
@@ -285,6 +285,55 @@ class NegotiatorTest {
         assertTrue(parameters.rdmaExtensions());
         assertEquals(262144, parameters.initiatorRecvDataSegmentLength());
         assertEquals(65536, parameters.targetRecvDataSegmentLength());
+    }
+
+    @Test
+    void aDiscoverySessionNegotiatesRdmaExtensions() throws NegotiationException {
+        Negotiator initiator = new Negotiator(Side.INITIATOR, true, Map.of("SessionType", "Discovery",
+                "RDMAExtensions", "Yes", "MaxOutstandingUnexpectedPDUs", "4"));
+        Negotiator target = new Negotiator(Side.TARGET, true, Map.of("RDMAExtensions", "Yes"));
+        target.respond(initiator.offer(Keys.SESSION_TYPE), LoginStage.SECURITY_NEGOTIATION);
+        List<KeyValue> offers = initiator.operationalOffers();
+        assertEquals(List.of(new KeyValue("RDMAExtensions", "Yes")), offers,
+                "offered in discovery; MaxOutstandingUnexpectedPDUs is irrelevant there");
+        assertEquals(List.of(new KeyValue("RDMAExtensions", "Yes")), target.respond(offers, OPERATIONAL));
+        assertTrue(target.parameters().rdmaExtensions());
+    }
+
+    @Test
+    void maxOutstandingUnexpectedPdusIsDeclaredByEachSideAndBothAreKept() throws NegotiationException {
+        Negotiator initiator = new Negotiator(Side.INITIATOR, true, Map.of("MaxOutstandingUnexpectedPDUs", "8"));
+        Negotiator target = new Negotiator(Side.TARGET, true, Map.of("MaxOutstandingUnexpectedPDUs", "4"));
+        List<KeyValue> declaration = initiator.offer(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS);
+        assertEquals(List.of(), target.respond(declaration, OPERATIONAL), "a declaration is not answered");
+        assertEquals(List.of(), initiator.respond(target.offer(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS), OPERATIONAL));
+        assertFalse(initiator.hasOutstandingOffers());
+        for (Negotiator side : List.of(initiator, target)) {
+            NegotiatedParameters parameters = side.parameters();
+            assertEquals(8, parameters.initiatorMaxOutstandingUnexpectedPdus(), side.localSide().toString());
+            assertEquals(4, parameters.targetMaxOutstandingUnexpectedPdus(), side.localSide().toString());
+        }
+    }
+
+    @Test
+    void maxOutstandingUnexpectedPdusIsZeroOrAtLeastTwo() {
+        KeyDefinition key = Keys.lookup(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS).orElseThrow();
+        assertEquals(KeyDefinition.Kind.NUMERICAL_DECLARATIVE, key.kind());
+        assertTrue(key.accepts("0"));
+        assertFalse(key.accepts("1"));
+        assertTrue(key.accepts("2"));
+        assertTrue(key.accepts("4294967295"));
+        assertFalse(key.accepts("4294967296"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Negotiator(Side.INITIATOR, true, Map.of("MaxOutstandingUnexpectedPDUs", "1")));
+        assertTrue(e.getMessage().contains("MaxOutstandingUnexpectedPDUs=1"), e.getMessage());
+    }
+
+    @Test
+    void anUndeclaredMaxOutstandingUnexpectedPdusMeansNoLimit() throws NegotiationException {
+        NegotiatedParameters parameters = new Negotiator(Side.INITIATOR, true, Map.of()).parameters();
+        assertEquals(0, parameters.initiatorMaxOutstandingUnexpectedPdus());
+        assertEquals(0, parameters.targetMaxOutstandingUnexpectedPdus());
     }
 
     @Test

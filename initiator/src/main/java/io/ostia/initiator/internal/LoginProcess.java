@@ -107,7 +107,8 @@ final class LoginProcess {
     }
 
     private LoginResult loginAt(InetSocketAddress address) throws IscsiException, Redirect {
-        connection = SessionConnection.open(transport, address, remaining("connect to " + TargetAddress.of(address)));
+        connection = SessionConnection.open(transport, address, options.queueDepth(),
+                remaining("connect to " + TargetAddress.of(address)));
         boolean done = false;
         try {
             negotiator = new Negotiator(Side.INITIATOR, true, settings());
@@ -137,7 +138,10 @@ final class LoginProcess {
         }
     }
 
-    /** Local settings for the negotiator: what this initiator offers and declares. */
+    /**
+     * Local settings for the negotiator: what this initiator offers and declares. The
+     * connection's own keys (its wire's, and limits sized to its buffers) override the session's.
+     */
     private Map<String, String> settings() throws TransportException {
         Map<String, String> s = new LinkedHashMap<>();
         s.put(Keys.INITIATOR_NAME, options.initiatorName());
@@ -146,7 +150,6 @@ final class LoginProcess {
             s.put(Keys.TARGET_NAME, target());
         }
         s.put(Keys.AUTH_METHOD, authMethodOffer());
-        boolean rdma = transport.capabilities().contains(TransportCapability.RDMA_EXTENSIONS);
         s.put(Keys.HEADER_DIGEST, digestOffer(options.headerDigest(), TransportCapability.HEADER_DIGEST, "HeaderDigest"));
         s.put(Keys.DATA_DIGEST, digestOffer(options.dataDigest(), TransportCapability.DATA_DIGEST, "DataDigest"));
         s.put(Keys.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(options.maxRecvDataSegmentLength()));
@@ -161,10 +164,7 @@ final class LoginProcess {
         s.put(Keys.DATA_PDU_IN_ORDER, Keys.YES);
         s.put(Keys.DATA_SEQUENCE_IN_ORDER, Keys.YES);
         s.put(Keys.ERROR_RECOVERY_LEVEL, "0");
-        if (rdma) {
-            s.put(Keys.RDMA_EXTENSIONS, Keys.YES);
-            s.put(Keys.INITIATOR_RECV_DATA_SEGMENT_LENGTH, Integer.toString(options.maxRecvDataSegmentLength()));
-        }
+        s.putAll(connection.transportConnection().loginKeys());
         return s;
     }
 

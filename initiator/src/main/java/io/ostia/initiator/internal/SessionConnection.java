@@ -42,18 +42,19 @@ final class SessionConnection implements ConnectionOwner {
     private volatile int expStatSN;
     private volatile boolean failedDuringLogin;
 
-    private SessionConnection(IscsiTransport transport, TransportEndpoint endpoint) throws TransportException {
+    private SessionConnection(IscsiTransport transport, TransportEndpoint endpoint, int queueDepth)
+            throws TransportException {
         this.transport = transport;
         this.endpoint = endpoint;
-        this.connection = transport.createConnection(this);
+        this.connection = transport.createConnection(this, queueDepth);
     }
 
     /**
-     * Connects over {@code transport} and binds a new connection to the endpoint, all within
-     * {@code timeout}. On failure nothing is left open.
+     * Connects over {@code transport} and binds a new connection, sized for {@code queueDepth}
+     * tasks in flight, to the endpoint, all within {@code timeout}. On failure nothing is left open.
      */
-    static SessionConnection open(IscsiTransport transport, java.net.InetSocketAddress target, Duration timeout)
-            throws TransportException, IscsiTimeoutException {
+    static SessionConnection open(IscsiTransport transport, java.net.InetSocketAddress target, int queueDepth,
+            Duration timeout) throws TransportException, IscsiTimeoutException {
         TransportEndpoint endpoint = transport.connect(target);
         SessionConnection c = null;
         try {
@@ -61,7 +62,7 @@ final class SessionConnection implements ConnectionOwner {
                 throw new IscsiTimeoutException("connect to " + target + " over " + transport.name()
                         + " did not complete within " + timeout.toMillis() + " ms");
             }
-            c = new SessionConnection(transport, endpoint);
+            c = new SessionConnection(transport, endpoint, queueDepth);
             c.connection.bind(endpoint, true);
             return c;
         } catch (InterruptedException e) {

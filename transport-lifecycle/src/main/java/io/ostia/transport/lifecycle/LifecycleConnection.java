@@ -12,6 +12,7 @@ import io.ostia.api.spi.TransportEndpoint;
 import io.ostia.api.spi.TransportTask;
 import io.ostia.api.text.NegotiatedParameters;
 import java.lang.System.Logger.Level;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -37,6 +38,7 @@ public final class LifecycleConnection implements TransportConnection {
 
     private final TransportLifecycle lifecycle;
     private final ConnectionOwner owner;
+    private final Map<String, String> loginKeys;
     private final ConnectionBinder binder;
     private final ReentrantLock lock = new ReentrantLock();
 
@@ -46,10 +48,17 @@ public final class LifecycleConnection implements TransportConnection {
     /** A binding whose stop is under way in another thread; a second stop waits for it. */
     private Retirement retiring;
 
-    LifecycleConnection(TransportLifecycle lifecycle, ConnectionOwner owner, ConnectionBinder binder) {
+    LifecycleConnection(TransportLifecycle lifecycle, ConnectionOwner owner, Map<String, String> loginKeys,
+            ConnectionBinder binder) {
         this.lifecycle = lifecycle;
         this.owner = owner;
+        this.loginKeys = loginKeys;
         this.binder = binder;
+    }
+
+    @Override
+    public Map<String, String> loginKeys() {
+        return loginKeys;
     }
 
     /** The session layer's side of this connection. */

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -108,13 +109,22 @@ public final class TransportLifecycle {
         return endpoint;
     }
 
-    /** A connection for {@code owner}, refused unless the transport is open. */
-    public LifecycleConnection createConnection(ConnectionOwner owner, ConnectionBinder binder)
-            throws TransportException {
+    /**
+     * A connection for {@code owner}, refused unless the transport is open.
+     *
+     * @param queueDepth the session's tasks in flight, as {@link IscsiTransport#createConnection} got it
+     * @param loginKeys  what the connection's {@code loginKeys()} answers: the transport's keys and limits
+     * @throws IllegalArgumentException {@code queueDepth} is less than 1
+     */
+    public LifecycleConnection createConnection(ConnectionOwner owner, int queueDepth, Map<String, String> loginKeys,
+            ConnectionBinder binder) throws TransportException {
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(binder, "binder");
+        if (queueDepth < 1) {
+            throw new IllegalArgumentException("queue depth " + queueDepth + " is less than 1");
+        }
         requireOpen("create a connection");
-        LifecycleConnection connection = new LifecycleConnection(this, owner, binder);
+        LifecycleConnection connection = new LifecycleConnection(this, owner, Map.copyOf(loginKeys), binder);
         connections.add(connection);
         return connection;
     }

@@ -133,7 +133,7 @@ class ReleaseQueueTest {
         }
 
         @Override
-        public TransportConnection createConnection(ConnectionOwner owner) throws TransportException {
+        public TransportConnection createConnection(ConnectionOwner owner, int queueDepth) throws TransportException {
             throw new TransportException("the wireless transport has no wire for a connection");
         }
 

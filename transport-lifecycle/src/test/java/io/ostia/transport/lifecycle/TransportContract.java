@@ -53,6 +53,8 @@ public abstract class TransportContract {
 
     /** Generous bound for anything that involves the peer. */
     protected static final Duration WAIT = Duration.ofSeconds(10);
+    /** The session queue depth every connection of the suite is created with. */
+    protected static final int QUEUE_DEPTH = 16;
     /** Short, so that leaving with an owner that stays does not slow the suite down. */
     protected static final Duration RELEASE_TIMEOUT = Duration.ofMillis(600);
 
@@ -91,7 +93,7 @@ public abstract class TransportContract {
         IscsiTransport warm = newTransport(RELEASE_TIMEOUT, () -> { });
         try {
             TransportEndpoint endpoint = up(warm);
-            TransportConnection connection = warm.createConnection(new ContractOwner("warm-up", events));
+            TransportConnection connection = warm.createConnection(new ContractOwner("warm-up", events), QUEUE_DEPTH);
             connection.bind(endpoint, true);
             endpoint.disconnect();
             connection.stop(StopMode.TERMINATE);
@@ -137,11 +139,11 @@ public abstract class TransportContract {
     void aSecondBindIsRefusedAndChangesNothing() throws Exception {
         TransportEndpoint endpoint = up(transport);
         ContractOwner owner = owner("a");
-        TransportConnection connection = transport.createConnection(owner);
+        TransportConnection connection = transport.createConnection(owner, QUEUE_DEPTH);
         connection.bind(endpoint, true);
         TransportException twice = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
         assertTrue(twice.getMessage().contains("already bound"), twice.getMessage());
-        TransportConnection other = transport.createConnection(owner("b"));
+        TransportConnection other = transport.createConnection(owner("b"), QUEUE_DEPTH);
         TransportException taken = assertThrows(TransportException.class, () -> other.bind(endpoint, true));
         assertTrue(taken.getMessage().contains(String.valueOf(peer().getPort())), taken.getMessage());
         // The first bind still carries PDUs.
@@ -158,7 +160,7 @@ public abstract class TransportContract {
     void aBindOfADisconnectedEndpointIsRefused() throws Exception {
         TransportEndpoint endpoint = up(transport);
         endpoint.disconnect();
-        TransportConnection connection = transport.createConnection(owner("a"));
+        TransportConnection connection = transport.createConnection(owner("a"), QUEUE_DEPTH);
         TransportException refused = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
         assertTrue(refused.getMessage().contains("disconnected"), refused.getMessage());
         assertNull(endpoint.localAddress(), "no local address once down");
@@ -170,10 +172,10 @@ public abstract class TransportContract {
     @Test
     void aBindOfADyingEndpointIsRefused() throws Exception {
         TransportEndpoint endpoint = up(transport);
-        TransportConnection first = transport.createConnection(owner("a"));
+        TransportConnection first = transport.createConnection(owner("a"), QUEUE_DEPTH);
         first.bind(endpoint, true);
         endpoint.disconnect();
-        TransportConnection second = transport.createConnection(owner("b"));
+        TransportConnection second = transport.createConnection(owner("b"), QUEUE_DEPTH);
         TransportException refused = assertThrows(TransportException.class, () -> second.bind(endpoint, true));
         assertTrue(refused.getMessage().contains(String.valueOf(peer().getPort())), refused.getMessage());
         first.stop(StopMode.TERMINATE);
@@ -183,7 +185,7 @@ public abstract class TransportContract {
 
     @Test
     void aDestroyedConnectionCannotBeBound() throws Exception {
-        TransportConnection connection = transport.createConnection(owner("a"));
+        TransportConnection connection = transport.createConnection(owner("a"), QUEUE_DEPTH);
         connection.destroy();
         connection.destroy();
         TransportEndpoint endpoint = up(transport);
@@ -196,7 +198,7 @@ public abstract class TransportContract {
     @Test
     void stopWithoutBindAndStopTwiceAreNoOps() throws Exception {
         ContractOwner owner = owner("a");
-        TransportConnection connection = transport.createConnection(owner);
+        TransportConnection connection = transport.createConnection(owner, QUEUE_DEPTH);
         connection.stop(StopMode.TERMINATE);
         connection.stop(StopMode.RECOVER);
         TransportException notBound = assertThrows(TransportException.class, () -> connection.sendPdu(loginRequest()));
@@ -217,7 +219,7 @@ public abstract class TransportContract {
     void disconnectThenStopReleasesEverything() throws Exception {
         ContractOwner owner = owner("a");
         TransportEndpoint endpoint = up(transport);
-        TransportConnection connection = transport.createConnection(owner);
+        TransportConnection connection = transport.createConnection(owner, QUEUE_DEPTH);
         connection.bind(endpoint, true);
         loggedInOnce(connection, owner);
         endpoint.disconnect();
@@ -233,7 +235,7 @@ public abstract class TransportContract {
     void stopDestroyThenDisconnectReleasesEverything() throws Exception {
         ContractOwner owner = owner("a");
         TransportEndpoint endpoint = up(transport);
-        TransportConnection connection = transport.createConnection(owner);
+        TransportConnection connection = transport.createConnection(owner, QUEUE_DEPTH);
         connection.bind(endpoint, true);
         loggedInOnce(connection, owner);
         connection.stop(StopMode.TERMINATE);
@@ -248,7 +250,7 @@ public abstract class TransportContract {
     void stopFromInsideAnOwnerCallback() throws Exception {
         ContractOwner owner = owner("a");
         TransportEndpoint endpoint = up(transport);
-        TransportConnection connection = transport.createConnection(owner);
+        TransportConnection connection = transport.createConnection(owner, QUEUE_DEPTH);
         connection.bind(endpoint, true);
         owner.onPdu = pdu -> {
             connection.stop(StopMode.RECOVER);
@@ -282,14 +284,14 @@ public abstract class TransportContract {
     void leavingNotifiesDrainsForceReleasesAndRunsTheLeaveActionLast() throws Exception {
         TransportEndpoint stayingEndpoint = up(transport);
         ContractOwner staying = owner("stays");
-        TransportConnection stays = transport.createConnection(staying);
+        TransportConnection stays = transport.createConnection(staying, QUEUE_DEPTH);
         stays.bind(stayingEndpoint, true);
         TransportEndpoint movingEndpoint = up(transport);
         ContractOwner moving = owner("moves");
-        TransportConnection moves = transport.createConnection(moving);
+        TransportConnection moves = transport.createConnection(moving, QUEUE_DEPTH);
         moves.bind(movingEndpoint, true);
         ContractOwner idling = owner("idle");
-        TransportConnection idle = transport.createConnection(idling);
+        TransportConnection idle = transport.createConnection(idling, QUEUE_DEPTH);
         TransportEndpoint halfConnected = transport.connect(peer());
         List<String> refusedWhileLeaving = new CopyOnWriteArrayList<>();
         moving.onLeaving = leaving -> {
@@ -339,7 +341,7 @@ public abstract class TransportContract {
     void leavingEndsAtOnceWhenEveryOwnerLetsGo() throws Exception {
         TransportEndpoint endpoint = up(transport);
         ContractOwner owner = owner("a");
-        TransportConnection connection = transport.createConnection(owner);
+        TransportConnection connection = transport.createConnection(owner, QUEUE_DEPTH);
         connection.bind(endpoint, true);
         owner.onLeaving = leaving -> Thread.ofPlatform().start(() -> {
             events.add("a lets go");
@@ -353,7 +355,7 @@ public abstract class TransportContract {
         assertEquals(List.of("a told leaving", "a lets go", "leave action"), events);
         assertTrue(tookMillis < RELEASE_TIMEOUT.toMillis(), "no wait for the release timeout: " + tookMillis + " ms");
         assertTrue(refusal(() -> transport.connect(peer())).contains("closed"), "connects refused once left");
-        assertThrows(TransportException.class, () -> transport.createConnection(owner("b")));
+        assertThrows(TransportException.class, () -> transport.createConnection(owner("b"), QUEUE_DEPTH));
         assertEquals(List.of(), owner.failures, "no failure reported");
     }
 

@@ -13,6 +13,7 @@ import io.ostia.transport.tcp.TcpTransportOptions;
 import java.net.InetSocketAddress;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -67,8 +68,11 @@ public final class TcpTransport implements IscsiTransport {
     }
 
     @Override
-    public TransportConnection createConnection(ConnectionOwner owner) throws TransportException {
-        return lifecycle.createConnection(owner, (endpoint, leading) -> Binding.bind(this, owner, endpoint, options));
+    public TransportConnection createConnection(ConnectionOwner owner, int queueDepth) throws TransportException {
+        // A socket carries any number of tasks, and TCP reads segments of any length: nothing here is
+        // sized by the queue depth, and the session's own login keys stand.
+        return lifecycle.createConnection(owner, queueDepth, Map.of(),
+                (endpoint, leading) -> Binding.bind(this, owner, endpoint, options));
     }
 
     @Override

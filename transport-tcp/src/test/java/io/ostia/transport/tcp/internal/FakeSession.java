@@ -24,7 +24,7 @@ final class FakeSession {
 
     private FakeSession(IscsiTransport transport, TransportEndpoint endpoint) throws Exception {
         this.endpoint = endpoint;
-        this.connection = transport.createConnection(owner);
+        this.connection = transport.createConnection(owner, 32);
     }
 
     /** An endpoint that is up, with the target's side accepted. */

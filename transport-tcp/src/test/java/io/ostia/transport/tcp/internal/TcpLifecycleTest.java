@@ -91,7 +91,7 @@ class TcpLifecycleTest extends FakeTargetTestBase {
                     "this kernel accepted every connect into a full listen queue");
             TransportEndpoint connecting = endpoint;
             assertNull(connecting.localAddress(), "no local address before up");
-            TransportConnection connection = quick.createConnection(new RecordingOwner());
+            TransportConnection connection = quick.createConnection(new RecordingOwner(), 32);
             TransportException notUp = assertThrows(TransportException.class, () -> connection.bind(connecting, true));
             assertTrue(notUp.getMessage().contains("not up"), notUp.getMessage());
             TransportException timedOut = assertThrows(TransportException.class,
@@ -137,11 +137,11 @@ class TcpLifecycleTest extends FakeTargetTestBase {
     void bindingTwiceIsAClearErrorAndChangesNothing() throws Exception {
         TransportEndpoint endpoint = FakeSession.connect(transport, target);
         RecordingOwner owner = new RecordingOwner();
-        TransportConnection connection = transport.createConnection(owner);
+        TransportConnection connection = transport.createConnection(owner, 32);
         connection.bind(endpoint, true);
         TransportException twice = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
         assertTrue(twice.getMessage().contains("already bound"), twice.getMessage());
-        TransportConnection other = transport.createConnection(new RecordingOwner());
+        TransportConnection other = transport.createConnection(new RecordingOwner(), 32);
         TransportException taken = assertThrows(TransportException.class, () -> other.bind(endpoint, true));
         assertTrue(taken.getMessage().contains("already carries a connection"), taken.getMessage());
         assertEquals(1, Leaks.receiveThreads() - receiveThreadsBefore(), "one receive thread for the one bind");
@@ -156,7 +156,7 @@ class TcpLifecycleTest extends FakeTargetTestBase {
     void bindingADisconnectedEndpointIsAClearError() throws Exception {
         TransportEndpoint endpoint = FakeSession.connect(transport, target);
         endpoint.disconnect();
-        TransportConnection connection = transport.createConnection(new RecordingOwner());
+        TransportConnection connection = transport.createConnection(new RecordingOwner(), 32);
         TransportException failure = assertThrows(TransportException.class, () -> connection.bind(endpoint, true));
         assertTrue(failure.getMessage().contains("disconnected"), failure.getMessage());
         assertNull(endpoint.localAddress(), "no local address once down");
@@ -165,8 +165,18 @@ class TcpLifecycleTest extends FakeTargetTestBase {
     }
 
     @Test
+    void aConnectionNeedsAQueueDepthAndAddsNoLoginKeys() throws Exception {
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                () -> transport.createConnection(new RecordingOwner(), 0));
+        assertTrue(zero.getMessage().contains("queue depth 0"), zero.getMessage());
+        TransportConnection connection = transport.createConnection(new RecordingOwner(), 1);
+        assertTrue(connection.loginKeys().isEmpty(), () -> "TCP keeps the session's keys: " + connection.loginKeys());
+        connection.destroy();
+    }
+
+    @Test
     void stopWithoutBindAndStopTwiceAreNoOps() throws Exception {
-        TransportConnection connection = transport.createConnection(new RecordingOwner());
+        TransportConnection connection = transport.createConnection(new RecordingOwner(), 32);
         connection.stop(StopMode.TERMINATE);
         connection.stop(StopMode.RECOVER);
         TransportException notBound = assertThrows(TransportException.class,

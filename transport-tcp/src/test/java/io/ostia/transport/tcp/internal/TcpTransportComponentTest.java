@@ -118,7 +118,7 @@ class TcpTransportComponentTest {
             RecordingOwner owner = new RecordingOwner();
             owner.onLeaving = leaving -> events.add("leaving");
             owner.onFailure = cause -> events.add("force-released");
-            TransportConnection connection = transport.createConnection(owner);
+            TransportConnection connection = transport.createConnection(owner, 32);
             connection.bind(endpoint, true);
             context.ungetService(reference);
 

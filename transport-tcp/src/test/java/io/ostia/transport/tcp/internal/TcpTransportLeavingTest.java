@@ -74,7 +74,7 @@ class TcpTransportLeavingTest extends FakeTargetTestBase {
         assertTrue(session.owner.failures.isEmpty(), () -> "no failure: " + session.owner.failures);
         TransportException closed = assertThrows(TransportException.class, () -> transport.connect(target.address()));
         assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
-        assertThrows(TransportException.class, () -> transport.createConnection(new RecordingOwner()));
+        assertThrows(TransportException.class, () -> transport.createConnection(new RecordingOwner(), 32));
     }
 
     @Test

@@ -62,7 +62,7 @@ final class TestInitiator implements AutoCloseable {
             endpoint.disconnect();
             throw new AssertionError("no connection to " + target + " within " + TIMEOUT);
         }
-        connection = transport.createConnection(owner);
+        connection = transport.createConnection(owner, 32);
         connection.bind(endpoint, true);
     }
 

@@ -28,7 +28,8 @@ final class TestParameters {
         return new NegotiatedParameters(headerDigest, dataDigest, offer.maxRecvDataSegmentLength(), targetMrdsl,
                 maxBurst, firstBurst, initialR2T, immediateData, outstanding, d.dataPduInOrder(),
                 d.dataSequenceInOrder(), 0, 0, 0, 1, false, d.targetRecvDataSegmentLength(),
-                d.initiatorRecvDataSegmentLength(), d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel());
+                d.initiatorRecvDataSegmentLength(), d.initiatorMaxOutstandingUnexpectedPdus(),
+                d.targetMaxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel());
     }
 
     /** RFC 7143 defaults with the digests and unsolicited-data keys chosen. */
@@ -40,7 +41,8 @@ final class TestParameters {
                 immediateData, d.maxOutstandingR2T(), d.dataPduInOrder(), d.dataSequenceInOrder(),
                 d.errorRecoveryLevel(), d.defaultTime2Wait(), d.defaultTime2Retain(), d.maxConnections(),
                 d.rdmaExtensions(), d.targetRecvDataSegmentLength(), d.initiatorRecvDataSegmentLength(),
-                d.maxOutstandingUnexpectedPdus(), d.iscsiProtocolLevel());
+                d.initiatorMaxOutstandingUnexpectedPdus(), d.targetMaxOutstandingUnexpectedPdus(),
+                d.iscsiProtocolLevel());
     }
 
     private static boolean yes(String value) {
