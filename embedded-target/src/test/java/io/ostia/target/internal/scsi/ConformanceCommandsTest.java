@@ -10,10 +10,14 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.ostia.target.internal.scsi.UnitTestSupport.A;
+import static io.ostia.target.internal.scsi.UnitTestSupport.B;
+import static io.ostia.target.internal.scsi.UnitTestSupport.assertSense;
+import static io.ostia.target.internal.scsi.UnitTestSupport.cdb;
+import static io.ostia.target.internal.scsi.UnitTestSupport.rw16;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,9 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConformanceCommandsTest {
 
     private static final int BLOCKS = 2048;
-    private static final Nexus A = new Nexus("iqn.2026-01.io.ostia:a", 0x23d000000001L, "iqn.2026-01.io.ostia:t", 1);
-    private static final Nexus B = new Nexus("iqn.2026-01.io.ostia:b", 0x23d000000002L, "iqn.2026-01.io.ostia:t", 1);
-
     private final LogicalUnit lu = new LogicalUnit(0, new RamStore(BLOCKS * 512L, 512, false), "SN0001", 0x1234);
     private final ScsiTask task = new ScsiTask();
 
@@ -36,19 +37,8 @@ class ConformanceCommandsTest {
         lu.close();
     }
 
-    private static byte[] cdb(int... bytes) {
-        byte[] b = new byte[bytes.length];
-        for (int i = 0; i < bytes.length; i++) {
-            b[i] = (byte) bytes[i];
-        }
-        return b;
-    }
-
     private ScsiTask run(LogicalUnit unit, Nexus nexus, byte[] cdb, byte[] out, int inLength) {
-        task.reset(cdb, nexus, out == null ? null : MemorySegment.ofArray(out),
-                MemorySegment.ofArray(new byte[inLength]));
-        unit.execute(task);
-        return task;
+        return UnitTestSupport.run(task, unit, nexus, cdb, out, inLength);
     }
 
     private ScsiTask run(Nexus nexus, byte[] cdb, byte[] out, int inLength) {
@@ -56,34 +46,11 @@ class ConformanceCommandsTest {
     }
 
     private byte[] dataIn() {
-        if (task.readSource() != null) {
-            byte[] out = new byte[(int) task.dataInLength()];
-            try {
-                task.readSource().read(task.readOffset(), MemorySegment.ofArray(out));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            return out;
-        }
-        return task.dataIn().asSlice(0, task.dataInLength()).toArray(ValueLayout.JAVA_BYTE);
-    }
-
-    private static void assertSense(ScsiTask t, SenseKey key, AdditionalSense asc) {
-        assertEquals(ScsiStatus.CHECK_CONDITION, t.status());
-        assertEquals(key, t.sense().key(), t.sense().toString());
-        assertEquals(asc, t.sense().additional(), t.sense().toString());
+        return UnitTestSupport.dataIn(task);
     }
 
     private static void assertGood(ScsiTask t) {
         assertEquals(ScsiStatus.GOOD, t.status(), () -> String.valueOf(t.sense()));
-    }
-
-    private static byte[] rw16(int op, long lba, int blocks) {
-        byte[] c = new byte[16];
-        c[0] = (byte) op;
-        Bytes.put64(c, 2, lba);
-        Bytes.put32(c, 10, blocks);
-        return c;
     }
 
     private static byte[] filled(int bytes, int value) {
