@@ -417,6 +417,21 @@ class IscsiTargetProtocolTest {
         }
     }
 
+    /** RFC 7143 §11.5.1: after its response, a cold reset closes every connection to the target. */
+    @Test
+    void coldResetAnswersThenEndsEverySession() throws IOException {
+        try (TestInitiator a = loggedIn(0x400018, Map.of());
+             TestInitiator b = loggedIn(0x400019, Map.of())) {
+            assertEquals(0, a.complete(a.command(Cdb.testUnitReady(), false, false, 0)).status());
+            b.send(new TaskManagementRequest(true, TaskManagementRequest.Function.TARGET_COLD_RESET, 0, b.itt++,
+                    Pdu.RESERVED_TAG, b.cmdSN, b.expStatSN, 0, 0));
+            assertEquals(TaskManagementResponse.Response.FUNCTION_COMPLETE,
+                    assertInstanceOf(TaskManagementResponse.class, b.receive()).response());
+            assertTrue(b.closedByTarget(), "the requester's connection closes after the response");
+            assertTrue(a.closedByTarget(), "so does every other session's");
+        }
+    }
+
     @Test
     void unsolicitedAndImmediateDataAreAccepted() throws IOException {
         try (TestInitiator i = loggedIn(0x400014, ops("InitialR2T", "No", "ImmediateData", "Yes",

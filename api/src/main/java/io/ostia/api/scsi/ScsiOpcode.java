@@ -23,11 +23,16 @@ public final class ScsiOpcode {
     public static final int READ_DEFECT_DATA_10 = 0x37;
     public static final int SYNCHRONIZE_CACHE_10 = 0x35;
     public static final int WRITE_SAME_10 = 0x41;
+    public static final int SANITIZE = 0x48;
     public static final int UNMAP = 0x42;
     public static final int MODE_SELECT_10 = 0x55;
     public static final int MODE_SENSE_10 = 0x5a;
     public static final int PERSISTENT_RESERVE_IN = 0x5e;
     public static final int PERSISTENT_RESERVE_OUT = 0x5f;
+    /** EXTENDED COPY; service action 0x00 is the LID1 form (SPC-4 §6.4). */
+    public static final int EXTENDED_COPY = 0x83;
+    /** RECEIVE COPY RESULTS; the service action picks what is returned (SPC-4 §6.18). */
+    public static final int RECEIVE_COPY_RESULTS = 0x84;
     public static final int READ_16 = 0x88;
     public static final int COMPARE_AND_WRITE = 0x89;
     public static final int ORWRITE_16 = 0x8b;

@@ -394,9 +394,8 @@ final class IscsiConnection implements PduHandler {
         TaskManagementResponse.Response r = response;
         sendNumbered(sn -> new TaskManagementResponse(r, t.initiatorTaskTag(), sn, expCmdSN(), maxCmdSN()), true);
         if (t.function() == TaskManagementRequest.Function.TARGET_COLD_RESET) {
-            // RFC 7143 §11.5.1: a cold reset is a warm reset that also ends the connection, after
-            // the response. The other initiators' sessions see the reset's unit attention but keep
-            // their connections: an embedded target has no power cycle to emulate beyond that.
+            // RFC 7143 §11.5.1: a cold reset is a warm reset that then closes every connection.
+            server.coldReset(session);
             transport.flush();
             transport.close();
         }

@@ -31,6 +31,18 @@ public final class TargetNode {
         this.byLun = new LogicalUnit[max + 1];
         this.units.forEach((lun, unit) -> byLun[lun] = unit);
         this.chap = chap;
+        // EXTENDED COPY reaches the node's own LUs only: a session of this node must not read or
+        // write a LU that another node (with other CHAP credentials) serves.
+        this.units.values().forEach(unit -> unit.useCopyTargets(this::copyTarget));
+    }
+
+    private LogicalUnit copyTarget(int designatorType, byte[] designator) {
+        for (LogicalUnit unit : units.values()) {
+            if (unit.identifiedBy(designatorType, designator)) {
+                return unit;
+            }
+        }
+        return null;
     }
 
     public String name() {

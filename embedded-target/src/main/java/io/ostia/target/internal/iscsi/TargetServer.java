@@ -316,6 +316,23 @@ public final class TargetServer implements AutoCloseable {
         unit.reset(nexuses);
     }
 
+    /**
+     * TARGET COLD RESET, after its warm reset and response (RFC 7143 §11.5.1): every connection
+     * to the requester's target node closes, ending every session; the requester closes its own.
+     */
+    void coldReset(TargetSession requester) {
+        List<IscsiConnection> others = new ArrayList<>();
+        synchronized (this) {
+            for (TargetSession s : sessions.values()) {
+                IscsiConnection connection = s.connection();
+                if (s != requester && s.node() == requester.node() && connection != null) {
+                    others.add(connection);
+                }
+            }
+        }
+        others.forEach(IscsiConnection::shutdown);
+    }
+
     synchronized boolean hasSession(int tsih) {
         return sessions.values().stream().anyMatch(s -> s.tsih() == tsih);
     }

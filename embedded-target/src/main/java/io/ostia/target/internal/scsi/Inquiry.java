@@ -112,6 +112,7 @@ final class Inquiry {
     static byte[] blockDeviceCharacteristics() {
         byte[] out = page(0xb1, 0x3c);
         Bytes.put16(out, 4, 0x0001); // non-rotating medium
+        out[7] = 0x50; // WABEREQ, WACEREQ 01b: blocks read back (as zeros) after a SANITIZE erase
         return out;
     }
 

@@ -22,8 +22,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * SBC-3 direct-access block device emulation over a {@link BackingStore}: the command set of
  * {@link CommandTable}, with persistent reservations and {@link UnitAttentions} keyed by I_T
  * nexus. Thin provisioning is {@link Provisioning}'s, the commands that describe the unit
- * {@link Descriptions}', the answers that need no LUN {@link LunlessCommands}'. Safe for
- * concurrent use by many connections.
+ * {@link Descriptions}', the answers that need no LUN {@link LunlessCommands}', SANITIZE
+ * {@link Sanitize}'s, EXTENDED COPY {@link ExtendedCopy}'s. Safe for concurrent use by many
+ * connections.
  */
 public final class LogicalUnit implements AutoCloseable {
 
@@ -37,10 +38,12 @@ public final class LogicalUnit implements AutoCloseable {
     static final int MAX_UNMAP_DESCRIPTORS = 256;
     static final AdditionalSense INVALID_FIELD_IN_INFORMATION_UNIT = new AdditionalSense(0x0e, 0x03);
     private static final AdditionalSense LUN_RESET_OCCURRED = new AdditionalSense(0x29, 0x03);
+    private static final AdditionalSense SOFTWARE_WRITE_PROTECTED = new AdditionalSense(0x27, 0x02);
     /** Commands a unit serves while its removable medium is ejected; every other one is NOT READY. */
     private static final Set<Integer> WITHOUT_MEDIUM = Set.of(ScsiOpcode.INQUIRY, ScsiOpcode.REPORT_LUNS,
             ScsiOpcode.REQUEST_SENSE, ScsiOpcode.START_STOP_UNIT, ScsiOpcode.PREVENT_ALLOW_MEDIUM_REMOVAL,
-            ScsiOpcode.MODE_SENSE_6, ScsiOpcode.MODE_SENSE_10, ScsiOpcode.MAINTENANCE_IN,
+            ScsiOpcode.MODE_SENSE_6, ScsiOpcode.MODE_SENSE_10, ScsiOpcode.MODE_SELECT_6, ScsiOpcode.MODE_SELECT_10,
+            ScsiOpcode.MAINTENANCE_IN,
             ScsiOpcode.PERSISTENT_RESERVE_IN, ScsiOpcode.PERSISTENT_RESERVE_OUT, ScsiOpcode.RESERVE_6,
             ScsiOpcode.RELEASE_6);
 
@@ -58,6 +61,8 @@ public final class LogicalUnit implements AutoCloseable {
     private final Descriptions descriptions;
     private final RemovableMedium medium;
     private final Provisioning provisioning;
+    private final Sanitize sanitize;
+    private final ExtendedCopy copyManager;
 
     /**
      * @param lun    the LUN number (0..{@link Luns#MAX_FLAT_LUN})
@@ -92,6 +97,8 @@ public final class LogicalUnit implements AutoCloseable {
         this.modePages = new ModePages(store.readOnly(), store.volatileWriteCache());
         this.medium = new RemovableMedium(removable);
         this.provisioning = new Provisioning(this, store, blocks, blockSize, atomicity);
+        this.sanitize = new Sanitize(this, store, atomicity);
+        this.copyManager = new ExtendedCopy(this);
         this.descriptions = new Descriptions(blocks, blockSize, physicalBlockExponent, removable, serial, naa,
                 unitAttentions);
     }
@@ -108,6 +115,16 @@ public final class LogicalUnit implements AutoCloseable {
         return blockSize;
     }
 
+    /** Where EXTENDED COPY finds the units its target descriptors name (by default this one only). */
+    public void useCopyTargets(CopyTargets targets) {
+        copyManager.useTargets(targets);
+    }
+
+    /** Whether this unit reports {@code designator} of {@code designatorType} for itself (VPD 0x83). */
+    public boolean identifiedBy(int designatorType, byte[] designator) {
+        return designatorType == 0x03 && java.util.Arrays.equals(naa, designator); // NAA
+    }
+
     @Override
     public void close() throws IOException {
         store.close();
@@ -120,11 +137,13 @@ public final class LogicalUnit implements AutoCloseable {
         try {
             int op = task.opcode();
             Nexus nexus = task.nexus();
+            unitAttentions.seen(nexus);
             if (op != ScsiOpcode.INQUIRY && op != ScsiOpcode.REPORT_LUNS && op != ScsiOpcode.REQUEST_SENSE) {
                 AdditionalSense ua = unitAttentions.take(nexus);
                 if (ua != null) {
                     throw ScsiStatusException.check(SenseKey.UNIT_ATTENTION, ua);
                 }
+                sanitize.requireIdle(op);
             }
             CommandTable.Entry entry = CommandTable.find(task.cdb());
             if (entry == null) {
@@ -175,6 +194,11 @@ public final class LogicalUnit implements AutoCloseable {
                 byte[] out = modePages.sense(cdb, true, blocks, blockSize);
                 t.returnData(out, out.length, Bytes.u16(cdb, 7));
             }
+            case ScsiOpcode.MODE_SELECT_6 -> modePages.select(t, false, blocks, blockSize, unitAttentions);
+            case ScsiOpcode.MODE_SELECT_10 -> modePages.select(t, true, blocks, blockSize, unitAttentions);
+            case ScsiOpcode.SANITIZE -> sanitize.execute(t);
+            case ScsiOpcode.EXTENDED_COPY -> copyManager.extendedCopy(t);
+            case ScsiOpcode.RECEIVE_COPY_RESULTS -> copyManager.receiveCopyResults(t);
             case ScsiOpcode.READ_CAPACITY_10 -> descriptions.readCapacity10(t);
             case ScsiOpcode.SERVICE_ACTION_IN_16 -> {
                 if ((cdb[1] & 0x1f) == ScsiOpcode.SA_GET_LBA_STATUS) {
@@ -246,6 +270,7 @@ public final class LogicalUnit implements AutoCloseable {
             reservations.reset();
         }
         medium.reset();
+        copyManager.discard(null);
         unitAttentions.raise(nexuses, LUN_RESET_OCCURRED);
     }
 
@@ -256,6 +281,7 @@ public final class LogicalUnit implements AutoCloseable {
         }
         unitAttentions.clear(nexus);
         medium.nexusLost(nexus);
+        copyManager.discard(nexus);
     }
 
     // ---------------------------------------------------------------- block I/O
@@ -281,6 +307,24 @@ public final class LogicalUnit implements AutoCloseable {
     void checkWritable() throws ScsiStatusException {
         if (store.readOnly()) {
             throw ScsiStatusException.check(SenseKey.DATA_PROTECT, AdditionalSense.WRITE_PROTECTED);
+        }
+        if (modePages.softwareWriteProtected()) {
+            throw ScsiStatusException.check(SenseKey.DATA_PROTECT, SOFTWARE_WRITE_PROTECTED);
+        }
+    }
+
+    /** EXTENDED COPY's read of {@code lba..}, as a READ would (the range is checked by the caller). */
+    void copyRead(long lba, MemorySegment into) throws IOException {
+        store.read(lba * blockSize, into);
+    }
+
+    /** EXTENDED COPY's write at {@code lba}, as a WRITE would: shares the lock with the other writes. */
+    void copyWrite(long lba, MemorySegment from) throws IOException {
+        atomicity.readLock().lock();
+        try {
+            store.write(lba * blockSize, from);
+        } finally {
+            atomicity.readLock().unlock();
         }
     }
 

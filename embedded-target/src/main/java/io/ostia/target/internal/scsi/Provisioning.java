@@ -130,13 +130,15 @@ final class Provisioning {
         }
     }
 
-    /** Blocks GET LBA STATUS looks at for one descriptor: bounds the read a command can cause. */
-    private static final int LBA_STATUS_SCAN_BLOCKS = 2048;
+    /** Blocks GET LBA STATUS reads per step. */
+    private static final int LBA_STATUS_CHUNK_BLOCKS = 2048;
 
     /**
      * GET LBA STATUS, SBC-3 §5.6: one descriptor for the run of blocks from the LBA asked for that
      * are alike, mapped or deallocated. Deallocated blocks read zero (LBPRZ), and the stores keep
-     * no map of their own, so a block of zeros is reported deallocated.
+     * no map of their own, so a block of zeros is reported deallocated. The run is looked for in
+     * at most as many bytes as the largest READ moves, which bounds what one command costs; on
+     * a LUN no larger than that, an erased LUN is one descriptor.
      */
     void lbaStatus(ScsiTask t) throws ScsiStatusException, IOException {
         byte[] cdb = t.cdb();
@@ -145,16 +147,24 @@ final class Provisioning {
         if (lba < 0 || lba >= blocks) { // an unsigned LBA of 2^63 or more reads negative
             throw ScsiStatusException.lbaOutOfRange();
         }
-        long scan = Math.min(LBA_STATUS_SCAN_BLOCKS, blocks - lba);
-        long run;
-        boolean zero;
+        long scan = Math.min(LogicalUnit.MAX_TRANSFER_BYTES / blockSize, blocks - lba);
+        long run = 0;
+        boolean zero = false;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment medium = arena.allocate(scan * blockSize, 8);
-            store.read(lba * blockSize, medium);
-            zero = isZero(medium.asSlice(0, blockSize));
-            run = 1;
-            while (run < scan && isZero(medium.asSlice(run * blockSize, blockSize)) == zero) {
-                run++;
+            MemorySegment chunk = arena.allocate((long) Math.min(LBA_STATUS_CHUNK_BLOCKS, scan) * blockSize, 8);
+            boolean alike = true;
+            while (alike && run < scan) {
+                long n = Math.min(LBA_STATUS_CHUNK_BLOCKS, scan - run);
+                store.read((lba + run) * blockSize, chunk.asSlice(0, n * blockSize));
+                if (run == 0) {
+                    zero = isZero(chunk.asSlice(0, blockSize));
+                }
+                long i = 0;
+                while (i < n && isZero(chunk.asSlice(i * blockSize, blockSize)) == zero) {
+                    i++;
+                }
+                alike = i == n;
+                run += i;
             }
         }
         byte[] out = new byte[24];

@@ -6,6 +6,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A logical unit's pending unit attention conditions, per I_T nexus (SAM-5 §5.14): raised by
@@ -17,6 +19,8 @@ final class UnitAttentions {
     private static final int MAX_PER_NEXUS = 16;
 
     private final Map<Nexus, Deque<AdditionalSense>> pending = new HashMap<>();
+    /** The I_T nexuses that sent a command and have not ended: the "others" of {@link #raiseForOthers}. */
+    private final Set<Nexus> known = ConcurrentHashMap.newKeySet();
     /** Read without the lock on every command: the common case is that nothing is pending. */
     private volatile boolean any;
 
@@ -31,6 +35,22 @@ final class UnitAttentions {
     void raise(Iterable<Nexus> nexuses, AdditionalSense condition) {
         for (Nexus nexus : nexuses) {
             raise(nexus, condition);
+        }
+    }
+
+    /** Notes that {@code nexus} talks to the unit (until {@link #clear}). */
+    void seen(Nexus nexus) {
+        if (nexus != null) {
+            known.add(nexus);
+        }
+    }
+
+    /** Raises {@code condition} for every known I_T nexus except {@code origin}. */
+    void raiseForOthers(Nexus origin, AdditionalSense condition) {
+        for (Nexus nexus : known) {
+            if (!nexus.equals(origin)) {
+                raise(nexus, condition);
+            }
         }
     }
 
@@ -52,6 +72,7 @@ final class UnitAttentions {
 
     /** The nexus ended: its conditions go with it. */
     synchronized void clear(Nexus nexus) {
+        known.remove(nexus);
         pending.remove(nexus);
         any = !pending.isEmpty();
     }

@@ -13,6 +13,11 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.ostia.target.internal.scsi.UnitTestSupport.A;
+import static io.ostia.target.internal.scsi.UnitTestSupport.B;
+import static io.ostia.target.internal.scsi.UnitTestSupport.assertSense;
+import static io.ostia.target.internal.scsi.UnitTestSupport.cdb;
+import static io.ostia.target.internal.scsi.UnitTestSupport.rw16;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -20,9 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class LogicalUnitTest {
 
     private static final int BLOCKS = 2048;
-    private static final Nexus A = new Nexus("iqn.2026-01.io.ostia:a", 0x23d000000001L, "iqn.2026-01.io.ostia:t", 1);
-    private static final Nexus B = new Nexus("iqn.2026-01.io.ostia:b", 0x23d000000002L, "iqn.2026-01.io.ostia:t", 1);
-
     private final LogicalUnit lu = new LogicalUnit(0, new RamStore(BLOCKS * 512L, 512, false), "SN0001", 0x1234);
     private final ScsiTask task = new ScsiTask();
 
@@ -31,51 +33,16 @@ class LogicalUnitTest {
         lu.close();
     }
 
-    private static byte[] cdb(int... bytes) {
-        byte[] b = new byte[bytes.length];
-        for (int i = 0; i < bytes.length; i++) {
-            b[i] = (byte) bytes[i];
-        }
-        return b;
-    }
-
     private ScsiTask run(Nexus nexus, byte[] cdb, byte[] out, int inLength) {
-        task.reset(cdb, nexus, out == null ? null : MemorySegment.ofArray(out),
-                MemorySegment.ofArray(new byte[inLength]));
-        lu.execute(task);
-        return task;
+        return UnitTestSupport.run(task, lu, nexus, cdb, out, inLength);
     }
 
-    /** The Data-In the task produced, from its buffer or, for a deferred block read, from the store. */
     private byte[] dataIn() {
-        if (task.readSource() != null) {
-            byte[] out = new byte[(int) task.dataInLength()];
-            try {
-                task.readSource().read(task.readOffset(), MemorySegment.ofArray(out));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            return out;
-        }
-        return task.dataIn().asSlice(0, task.dataInLength()).toArray(ValueLayout.JAVA_BYTE);
-    }
-
-    private static void assertSense(ScsiTask t, SenseKey key, AdditionalSense asc) {
-        assertEquals(ScsiStatus.CHECK_CONDITION, t.status());
-        assertEquals(key, t.sense().key(), t.sense().toString());
-        assertEquals(asc, t.sense().additional(), t.sense().toString());
+        return UnitTestSupport.dataIn(task);
     }
 
     private static byte[] rw10(int op, long lba, int blocks) {
         return cdb(op, 0, (int) (lba >>> 24), (int) (lba >>> 16), (int) (lba >>> 8), (int) lba, 0, blocks >>> 8, blocks, 0);
-    }
-
-    private static byte[] rw16(int op, long lba, int blocks) {
-        byte[] c = new byte[16];
-        c[0] = (byte) op;
-        Bytes.put64(c, 2, lba);
-        Bytes.put32(c, 10, blocks);
-        return c;
     }
 
     @Test
