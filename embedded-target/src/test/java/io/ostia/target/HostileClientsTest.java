@@ -68,6 +68,9 @@ class HostileClientsTest {
                      Thread.ofPlatform().daemon(true).name("hostile-client-", 0).factory())) {
             int port = target.port();
             AtomicBoolean stopLegit = new AtomicBoolean();
+            AtomicBoolean stopHog = new AtomicBoolean();
+            AtomicBoolean stopSlow = new AtomicBoolean();
+            try {
             Future<HostileClients.LegitResult> legit = clients.submit(() ->
                     HostileClients.legitimate(port, 0x0200_0000_00a1L, stopLegit, 11));
             Thread.sleep(1000);
@@ -82,15 +85,16 @@ class HostileClientsTest {
             int refused;
             List<Long> closedAfterMillis;
             try (peaks) {
-                AtomicBoolean stopHog = new AtomicBoolean();
                 CountDownLatch hogAnswered = new CountDownLatch(1);
                 Future<List<Integer>> hog = clients.submit(() -> HostileClients.withholdData(port,
                         0x0200_0000_00b1L, 8, 256 << 20, stopHog, hogAnswered));
+                // The hog logs in and has its writes answered (one buffered, the rest TASK SET
+                // FULL) before the others come, so that the caps cannot refuse it.
+                assertTrue(hogAnswered.await(60, TimeUnit.SECONDS), "the withholding initiator's writes were answered");
                 Future<Integer> churn = clients.submit(() -> HostileClients.churn(port, 2000, 16, 5));
                 // Slowloris logins, truncated and oversized PDUs, commands before login: each
                 // connection must be closed by the target, at the latest at the login timeout.
                 List<Future<Long>> closings = new ArrayList<>();
-                AtomicBoolean stopSlow = new AtomicBoolean();
                 Random random = new Random(3);
                 for (int k = 0; k < 8; k++) {
                     byte[] login = HostileClients.concat(HostileClients.loginHeader(40),
@@ -114,9 +118,8 @@ class HostileClientsTest {
                 // An idle flood beyond the cap: what is over the cap is refused at once, the rest
                 // closed at the login timeout.
                 refused = idleFlood(port, MAX_CONNECTIONS + 36);
-                assertTrue(hogAnswered.await(60, TimeUnit.SECONDS), "the withholding initiator's writes were answered");
-                // Past the Data-Out timeout (counted from the hog's last write) its buffered write is aborted.
-                Thread.sleep(DATA_OUT_TIMEOUT.toMillis() + 2500);
+                // Its buffered write is aborted past the Data-Out timeout (by now, or within this wait).
+                Thread.sleep(DATA_OUT_TIMEOUT.toMillis());
                 stopHog.set(true);
                 hogStatuses = hog.get(30, TimeUnit.SECONDS);
             }
@@ -168,6 +171,12 @@ class HostileClientsTest {
             long after = memory();
             assertTrue(after - native0 <= (32L << 20), "native memory after the run: " + HostileClients.mib(after)
                     + ", baseline " + HostileClients.mib(native0));
+            } finally {
+                // Whatever failed, every client stops, or closing the executor would wait for ever.
+                stopLegit.set(true);
+                stopHog.set(true);
+                stopSlow.set(true);
+            }
         } finally {
             targetLogger.removeHandler(logLines);
         }
