@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -24,6 +25,7 @@ final class TargetCommand implements Main.Command {
         return """
                 Usage: ostia target [-a address] [-p port] [-n iqn] [-z size] [-f file] [-b 512|4096] [-r]
                                     [--chap user%secret [--mutual-chap user%secret]] [--iser native|loopback]
+                                    [--max-connections n] [--max-connections-per-address n] [--login-timeout s]
                   Serves one LUN from the embedded target until Ctrl-C.
                   -a, --address host     address or host name to listen on (127.0.0.1)
                   -p, --port n           TCP port (3260; 0 picks a free one)
@@ -40,13 +42,17 @@ final class TargetCommand implements Main.Command {
                   --mutual-chap user%secret   the target's own name and secret for mutual CHAP
                   --iser native|loopback serve iSER on that RDMA provider (native: RDMA devices,
                                          Soft-RoCE included; loopback: this JVM only) instead of TCP
+                  --max-connections n    connections accepted at once, logged in or not (1024)
+                  --max-connections-per-address n   the same from one IP address (256)
+                  --login-timeout s      seconds a connection may take to log in (15)
                 """;
     }
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Set.of("r", "removable"), Set.of("a", "p", "n", "z", "f", "b", "chap",
-                        "mutual-chap", "physical-block-exponent", "iser"),
+                        "mutual-chap", "physical-block-exponent", "iser", "max-connections",
+                        "max-connections-per-address", "login-timeout"),
                 Map.of("address", "a", "port", "p", "name", "n", "size", "z", "file", "f", "block-size", "b",
                         "read-only", "r"));
         String address = args.value("a", "127.0.0.1");
@@ -63,6 +69,9 @@ final class TargetCommand implements Main.Command {
                 .withBlockSize(blockSize).withReadOnly(args.flag("r")).withRemovableMedium(args.flag("removable"))
                 .withPhysicalBlockExponent(args.intValue("physical-block-exponent", 0, 0, 15));
         ChapCredentials chap = chap(args);
+        int maxConnections = args.intValue("max-connections", 1024, 1, 1 << 20);
+        int maxPerAddress = args.intValue("max-connections-per-address", Math.min(256, maxConnections), 1, 1 << 20);
+        int loginTimeout = args.intValue("login-timeout", 15, 1, 3600);
         String iser = args.value("iser", null);
         RdmaProvider rdma = iser == null ? null : rdmaProvider(iser);
         IscsiTarget target;
@@ -74,6 +83,8 @@ final class TargetCommand implements Main.Command {
                 builder.iserPortal(address, port, rdma);
             }
             target = builder
+                    .maxConnections(maxConnections, maxPerAddress)
+                    .loginTimeout(Duration.ofSeconds(loginTimeout))
                     .target(iqn, t -> {
                         t.lun(0, spec);
                         if (chap != null) {

@@ -193,6 +193,31 @@ public final class IscsiTarget implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Connections accepted at once, logged in or not (default 1024), and from one IP address
+         * (default 256); more are refused at accept, with one log line per 10 s saying how many.
+         * A connection counts until everything it held is freed.
+         */
+        public Builder maxConnections(int total, int perAddress) {
+            if (total < 1 || perAddress < 1) {
+                throw new IllegalArgumentException("connection limits must be at least 1: " + total + ", " + perAddress);
+            }
+            settings = settings.withConnectionLimits(total, perAddress);
+            return this;
+        }
+
+        /**
+         * How long a write may wait for its Data-Out (default 30 s, counted from the command or
+         * its latest Data-Out); then it ends with CHECK CONDITION and its buffer is returned.
+         */
+        public Builder dataOutTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("Data-Out timeout must be positive: " + timeout);
+            }
+            settings = settings.withDataOutTimeout(timeout);
+            return this;
+        }
+
         /** How long {@link #close()} waits for initiators to log out after asking them to (zero: not at all). */
         public Builder logoutGrace(Duration grace) {
             if (grace.isNegative()) {

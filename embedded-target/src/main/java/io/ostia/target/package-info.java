@@ -4,7 +4,7 @@
  * OSGi framework, configure the component with PID {@code io.ostia.target} instead.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package io.ostia.target;
 
 import org.osgi.annotation.bundle.Export;

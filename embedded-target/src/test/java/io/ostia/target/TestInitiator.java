@@ -97,7 +97,13 @@ final class TestInitiator implements AutoCloseable {
                 return pdu;
             }
             buffer.compact();
-            int n = in.read(buffer.array(), buffer.position(), buffer.remaining());
+            int n;
+            try {
+                n = in.read(buffer.array(), buffer.position(), buffer.remaining());
+            } catch (IOException e) {
+                buffer.flip(); // a timed-out read leaves the undecoded bytes for the next receive()
+                throw e;
+            }
             if (n < 0) {
                 buffer.flip();
                 throw new EOFException("target closed the connection");

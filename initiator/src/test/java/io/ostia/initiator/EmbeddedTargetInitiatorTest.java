@@ -41,6 +41,32 @@ class EmbeddedTargetInitiatorTest extends InitiatorContractTest {
     }
 
     @Test
+    void taskSetFullIsRetriedUntilTheTargetHasRoom() throws Exception {
+        // The embedded target lends one session at most 256 MiB of write buffers, by power-of-two
+        // size class: two 160 MiB writes at once take 512 MiB, so the second gets TASK SET FULL
+        // until the first is done, and the block device reissues it (issue 12).
+        long half = 160L << 20;
+        try (Peer f = start(Peer.Config.of(2 * half));
+             Session session = f.initiator.login(f.options().build());
+             Arena arena = Arena.ofShared()) {
+            BlockDevice lun = session.open(f.lun());
+            MemorySegment a = arena.allocate(half);
+            MemorySegment b = arena.allocate(half);
+            a.fill((byte) 0x5a);
+            b.fill((byte) 0xa5);
+            var first = lun.writeAsync(0, a);
+            var second = lun.writeAsync(half / 512, b);
+            first.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            second.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            MemorySegment back = arena.allocate(half);
+            lun.read(half / 512, back);
+            assertEquals(-1L, b.mismatch(back), "the reissued write wrote its data");
+            lun.read(0, back);
+            assertEquals(-1L, a.mismatch(back));
+        }
+    }
+
+    @Test
     void discoveryChapIsUsedWhenTheTargetAsksForIt() throws Exception {
         ChapCredentials chap = ChapCredentials.oneWay("discovery-user", "discovery-secret-1");
         var transport = TcpTransports.create();

@@ -1,6 +1,7 @@
 package io.ostia.initiator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,6 +47,33 @@ class TgtdInitiatorTest extends InitiatorContractTest {
             lun.read(0, back);
             assertEquals(-1L, buffer.mismatch(back));
             assertTrue(session.isOpen());
+        }
+    }
+
+    @Test
+    void theReplacementTimeoutBoundsALoginInProgress() throws Exception {
+        // A frozen target accepts TCP connections (the kernel does) but never answers the login:
+        // recovery must give up at the replacement timeout, not after a 15 s login timeout (issue 12).
+        try (TgtdPeer f = start(Peer.Config.of(LUN_BYTES));
+             Arena arena = Arena.ofShared();
+             Session session = f.initiator.login(f.options().commandTimeout(Duration.ofMillis(1500))
+                     .taskManagementTimeout(Duration.ofMillis(500)).nopInterval(Duration.ZERO)
+                     .loginTimeout(Duration.ofSeconds(15)).replacementTimeout(Duration.ofSeconds(3)).build())) {
+            BlockDevice lun = session.open(f.lun());
+            MemorySegment buffer = arena.allocate(4096);
+            f.tgtd.pause();
+            try {
+                CompletableFuture<Void> stuck = lun.readAsync(0, buffer);
+                assertThrows(ExecutionException.class, () -> stuck.get(20, TimeUnit.SECONDS));
+                long failedBy = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (session.isOpen() && System.nanoTime() < failedBy) {
+                    Thread.sleep(50);
+                }
+                assertFalse(session.isOpen(), "the session failed within 10 s of its command's failure "
+                        + "(3 s replacement timeout, while a login would wait 15 s)");
+            } finally {
+                f.tgtd.resume();
+            }
         }
     }
 

@@ -10,6 +10,8 @@ interface Connector {
     /**
      * @param isid      the session's ISID, kept across reconnects so the I_T nexus stays the same
      * @param excluded  transport names not to use (one that is leaving)
+     * @param limit     the whole attempt, connect and login, ends within this (and within the login timeout)
      */
-    LoginResult connect(SessionOptions options, long isid, Set<String> excluded) throws IscsiException;
+    LoginResult connect(SessionOptions options, long isid, Set<String> excluded, java.time.Duration limit)
+            throws IscsiException;
 }

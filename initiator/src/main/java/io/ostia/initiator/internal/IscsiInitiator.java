@@ -60,7 +60,7 @@ public class IscsiInitiator implements ClosableInitiator {
                 "a normal session needs a target name; use discover() to list targets"));
         long isid = newIsid();
         LoginResult first = connect(options, isid, Set.of(), false);
-        IscsiSession session = new IscsiSession(options, (o, i, excluded) -> connect(o, i, excluded, false), isid, first,
+        IscsiSession session = new IscsiSession(options, (o, i, excluded, limit) -> connect(o, i, excluded, false, limit), isid, first,
                 timer, sessions::remove);
         sessions.add(session);
         return session;
@@ -78,6 +78,12 @@ public class IscsiInitiator implements ClosableInitiator {
      * would hear the same answer.
      */
     LoginResult connect(SessionOptions options, long isid, Set<String> excluded, boolean discovery) throws IscsiException {
+        return connect(options, isid, excluded, discovery, options.loginTimeout());
+    }
+
+    /** The same, each login attempt within {@code limit} (see {@link Connector}). */
+    LoginResult connect(SessionOptions options, long isid, Set<String> excluded, boolean discovery,
+                        java.time.Duration limit) throws IscsiException {
         List<String> tried = new ArrayList<>();
         IscsiException last = null;
         for (String name : options.transports()) {
@@ -90,7 +96,7 @@ public class IscsiInitiator implements ClosableInitiator {
                 continue;
             }
             try {
-                return LoginProcess.login(transport.get(), options, isid, discovery);
+                return LoginProcess.login(transport.get(), options, isid, discovery, limit);
             } catch (LoginException e) {
                 throw e;
             } catch (IscsiException e) {

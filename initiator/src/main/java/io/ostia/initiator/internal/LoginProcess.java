@@ -63,18 +63,21 @@ final class LoginProcess {
     private final long isid;
     private final boolean discovery;
     private final long deadline;
+    private final Duration limit;
 
     private SessionConnection connection;
     private Negotiator negotiator;
     private int expStatSN;
     private LoginResponse last;
 
-    private LoginProcess(IscsiTransport transport, SessionOptions options, long isid, boolean discovery) {
+    private LoginProcess(IscsiTransport transport, SessionOptions options, long isid, boolean discovery,
+                         Duration limit) {
         this.transport = transport;
         this.options = options;
         this.isid = isid;
         this.discovery = discovery;
-        this.deadline = System.nanoTime() + options.loginTimeout().toNanos();
+        this.limit = limit.compareTo(options.loginTimeout()) < 0 ? limit : options.loginTimeout();
+        this.deadline = System.nanoTime() + this.limit.toNanos();
     }
 
     /** A redirection (status class 1): where the target says to go instead. */
@@ -89,7 +92,13 @@ final class LoginProcess {
 
     static LoginResult login(IscsiTransport transport, SessionOptions options, long isid, boolean discovery)
             throws IscsiException {
-        LoginProcess process = new LoginProcess(transport, options, isid, discovery);
+        return login(transport, options, isid, discovery, options.loginTimeout());
+    }
+
+    /** The same, all of it within {@code limit} when that is shorter than the login timeout (a recovery's time left). */
+    static LoginResult login(IscsiTransport transport, SessionOptions options, long isid, boolean discovery,
+                             Duration limit) throws IscsiException {
+        LoginProcess process = new LoginProcess(transport, options, isid, discovery, limit);
         InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
         List<InetSocketAddress> visited = new ArrayList<>();
         while (true) {
@@ -411,7 +420,7 @@ final class LoginProcess {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
             throw new IscsiTimeoutException(what + ": the login to " + target() + " did not finish within "
-                    + options.loginTimeout().toMillis() + " ms");
+                    + limit.toMillis() + " ms");
         }
         return Duration.ofNanos(left);
     }

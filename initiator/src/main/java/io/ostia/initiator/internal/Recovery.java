@@ -123,7 +123,9 @@ final class Recovery {
         Set<String> skip = excluded;
         while (session.state == State.RECOVERING) {
             try {
-                LoginResult result = connector.connect(session.options, session.isid(), skip);
+                // The replacement timeout bounds the whole recovery, a login in progress included.
+                LoginResult result = connector.connect(session.options, session.isid(), skip,
+                        Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())));
                 queue.sendLock.lock();
                 try {
                     if (session.state != State.RECOVERING) {

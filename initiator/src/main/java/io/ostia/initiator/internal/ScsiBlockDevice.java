@@ -17,6 +17,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
@@ -25,6 +26,9 @@ final class ScsiBlockDevice implements BlockDevice {
     private static final System.Logger LOG = System.getLogger(ScsiBlockDevice.class.getName());
     /** Unit attentions queue up (reset, then capacity change...): a few reissues clear them. */
     private static final int MAX_UNIT_ATTENTION_RETRIES = 5;
+    /** TASK SET FULL and BUSY are reissued after 5 ms, doubling to 500 ms, within the command timeout. */
+    private static final long FIRST_BACKOFF_MILLIS = 5;
+    private static final long MAX_BACKOFF_MILLIS = 500;
 
     private final IscsiSession session;
     private final int lun;
@@ -170,16 +174,20 @@ final class ScsiBlockDevice implements BlockDevice {
 
     /**
      * Runs a command, reissuing it after a unit attention (a reset, a reinstated session, changed
-     * capacity: the command itself was not executed), as a disk driver does; other errors fail.
+     * capacity: the command itself was not executed), and after TASK SET FULL or BUSY (the target
+     * is short of resources now) with a growing delay until the command timeout, as a disk driver
+     * does; other errors fail.
      */
     private CompletableFuture<Void> checked(ScsiRequest request, Supplier<String> what) {
         CompletableFuture<Void> outcome = new CompletableFuture<>();
-        attempt(request, what, 1, outcome);
+        long deadline = System.nanoTime() + session.options.commandTimeout().toNanos();
+        attempt(request, what, 1, FIRST_BACKOFF_MILLIS, deadline, outcome);
         return outcome;
     }
 
     /** One execution of the command; completes {@code outcome} unless it reissues (one future per command, not per stage). */
-    private void attempt(ScsiRequest request, Supplier<String> what, int attempt, CompletableFuture<Void> outcome) {
+    private void attempt(ScsiRequest request, Supplier<String> what, int attempt, long backoffMillis, long deadline,
+                         CompletableFuture<Void> outcome) {
         session.execute(request).whenComplete((r, error) -> {
             if (error != null) {
                 outcome.completeExceptionally(error);
@@ -190,7 +198,16 @@ final class ScsiBlockDevice implements BlockDevice {
             if (unitAttention && attempt < MAX_UNIT_ATTENTION_RETRIES) {
                 LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
                         + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what.get());
-                attempt(request, what, attempt + 1, outcome);
+                attempt(request, what, attempt + 1, backoffMillis, deadline, outcome);
+                return;
+            }
+            boolean busy = r.status() == ScsiStatus.TASK_SET_FULL || r.status() == ScsiStatus.BUSY;
+            if (busy && System.nanoTime() + backoffMillis * 1_000_000 - deadline < 0) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "LUN " + lun + " of " + session.targetName() + " answered "
+                        + r.status() + "; reissuing " + what.get() + " in " + backoffMillis + " ms");
+                CompletableFuture.delayedExecutor(backoffMillis, TimeUnit.MILLISECONDS).execute(() ->
+                        attempt(request, what, attempt, Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2), deadline,
+                                outcome));
                 return;
             }
             IscsiException failure = check(r, what);

@@ -27,8 +27,16 @@ final class BufferPool implements AutoCloseable {
     private static final int KEEP_PER_CLASS = 16;
     /** Write data all connections of a target may hold at once; beyond it commands get TASK SET FULL. */
     static final long BUDGET = 1L << 30;
+    /**
+     * Write data one connection (one session: a session has one connection) may hold: the rest
+     * of {@link #BUDGET} stays for the others, so one session's writes, even whose data never
+     * comes, cannot make another session see TASK SET FULL.
+     */
+    static final long SHARE = BUDGET / 4;
     /** Bytes lent by every pool of the target (shared). */
     private final AtomicLong targetLent;
+    /** Bytes lent by this pool. */
+    private long lentHere;
 
     private record Block(Arena arena, MemorySegment whole) {
     }
@@ -103,6 +111,7 @@ final class BufferPool implements AutoCloseable {
         MemorySegment slice = block.whole().asSlice(0, bytes);
         lent.put(slice, block);
         targetLent.addAndGet(block.whole().byteSize());
+        lentHere += block.whole().byteSize();
         return slice;
     }
 
@@ -121,9 +130,13 @@ final class BufferPool implements AutoCloseable {
         return null;
     }
 
-    /** Whether lending {@code bytes} more keeps the target within {@link #BUDGET}. */
+    /** Whether lending {@code bytes} more keeps this connection within {@link #SHARE} and the target within {@link #BUDGET}. */
     boolean affords(long bytes) {
-        return bytes <= maxBuffer() && targetLent.get() + (1L << sizeClass(bytes)) <= BUDGET;
+        if (bytes > maxBuffer()) {
+            return false;
+        }
+        long block = 1L << sizeClass(bytes);
+        return lentHere + block <= SHARE && targetLent.get() + block <= BUDGET;
     }
 
     /** Gives back a buffer from {@link #take}; unknown segments are ignored. */
@@ -133,6 +146,7 @@ final class BufferPool implements AutoCloseable {
             return;
         }
         targetLent.addAndGet(-block.whole().byteSize());
+        lentHere -= block.whole().byteSize();
         int c = sizeClass(block.whole().byteSize());
         if (c <= MAX_POOLED_CLASS && free.get(c).size() < KEEP_PER_CLASS) {
             free.get(c).add(block);
@@ -155,6 +169,7 @@ final class BufferPool implements AutoCloseable {
         }
         lent.clear();
         targetLent.addAndGet(-lentBytes);
+        lentHere = 0;
     }
 
     private void free(Block block) {

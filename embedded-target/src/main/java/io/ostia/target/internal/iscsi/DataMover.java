@@ -70,6 +70,16 @@ interface DataMover extends DataPlacement {
     /** Drops the writes collecting data for {@code unit} (null: every LU), without responses. */
     void abort(LogicalUnit unit);
 
+    /**
+     * Aborts, with CHECK CONDITION (ABORTED COMMAND, INITIATOR RESPONSE TIMEOUT), every write whose
+     * data has not progressed for {@code timeoutNanos}, and returns its buffer: an initiator that
+     * withholds Data-Out cannot keep the target's memory. Returns whether writes still wait for
+     * data. A mover that fetches the data itself (iSER's RDMA Reads) has nothing to wait for.
+     */
+    default boolean expireWrites(long nowNanos, long timeoutNanos) throws IOException {
+        return false;
+    }
+
     /** The connection ended: drops every task and frees every buffer. */
     void close();
 }

@@ -48,6 +48,10 @@ final class IscsiConnection implements PduHandler {
     private static final System.Logger LOG = System.getLogger(IscsiConnection.class.getName());
     private static final int NO_TAG = Pdu.RESERVED_TAG;
     private static final int MAX_HELD = 256;
+    /** How often the receive thread looks for writes whose Data-Out is overdue. */
+    private static final long EXPIRY_CHECK_NANOS = 1_000_000_000L;
+    private static final RateLimitedLog PRE_LOGIN = new RateLimitedLog(LOG, java.time.Duration.ofSeconds(10));
+    private static final RateLimitedLog LOGIN_TIMEOUT = new RateLimitedLog(LOG, java.time.Duration.ofSeconds(10));
 
     enum Phase { LOGIN, FULL_FEATURE, LOGGED_OUT, CLOSED }
 
@@ -75,6 +79,9 @@ final class IscsiConnection implements PduHandler {
     private volatile long lastReceivedNanos = createdNanos;
     private volatile long pingSentNanos;
     private volatile int pingTag = NO_TAG;
+    /** Whether writes wait for Data-Out (receive thread writes; the scheduler reads). */
+    private volatile boolean awaitingData;
+    private long lastExpiryCheckNanos = createdNanos;
 
     /** A connection whose data moves in PDUs (TCP). */
     IscsiConnection(TargetServer server, PduTransport transport, int connectionId) {
@@ -125,16 +132,21 @@ final class IscsiConnection implements PduHandler {
 
     @Override
     public void received(Pdu pdu) throws IOException {
-        lastReceivedNanos = System.nanoTime();
+        long now = System.nanoTime();
+        lastReceivedNanos = now;
         for (Optional<LogicalUnit> unit; (unit = abortRequests.poll()) != null; ) {
             abortTasks(unit.orElse(null));
+        }
+        if (phase == Phase.FULL_FEATURE && now - lastExpiryCheckNanos > EXPIRY_CHECK_NANOS) {
+            lastExpiryCheckNanos = now;
+            awaitingData = mover.expireWrites(now, server.settings().dataOutTimeout().toNanos());
         }
         switch (phase) {
             case LOGIN -> {
                 if (pdu instanceof LoginRequest request) {
                     login.handle(request);
                 } else {
-                    LOG.log(Level.WARNING, "connection from " + transport.remoteAddress() + ": " + pdu.opcode()
+                    PRE_LOGIN.log(Level.WARNING, "connection from " + transport.remoteAddress() + ": " + pdu.opcode()
                             + " before login completed; closing the connection (RFC 7143 §6.3)");
                     transport.close();
                 }
@@ -180,6 +192,7 @@ final class IscsiConnection implements PduHandler {
         this.params = negotiated;
         transport.setDigests(negotiated.headerDigest(), negotiated.dataDigest());
         transport.setMaxRecvDataSegmentLength(negotiated.targetMaxRecvDataSegmentLength());
+        transport.loggedIn();
         phase = Phase.FULL_FEATURE;
     }
 
@@ -313,6 +326,9 @@ final class IscsiConnection implements PduHandler {
             return;
         }
         mover.command(c, session.node().unit(c.lun()));
+        if (c.write()) {
+            awaitingData = true; // until the next expiry check says otherwise
+        }
     }
 
     /** Executes a command whose write data, if any, is all in {@code dataOut}, and responds. */
@@ -502,14 +518,21 @@ final class IscsiConnection implements PduHandler {
      * the initiator has been quiet for {@code idleNanos} (0: never), and closes the connection
      * when a ping stayed unanswered for {@code timeoutNanos}.
      */
-    void housekeeping(long idleNanos, long timeoutNanos, long loginTimeoutNanos) {
+    void housekeeping(long idleNanos, long timeoutNanos, long loginTimeoutNanos, long dataOutTimeoutNanos) {
         long now = System.nanoTime();
         if (phase == Phase.LOGIN) {
             if (now - createdNanos > loginTimeoutNanos) {
-                LOG.log(Level.WARNING, describe() + ": login not completed in " + loginTimeoutNanos / 1_000_000
+                LOGIN_TIMEOUT.log(Level.WARNING, describe() + ": login not completed in " + loginTimeoutNanos / 1_000_000
                         + " ms; closing the connection");
                 transport.close();
             }
+            return;
+        }
+        if (phase == Phase.FULL_FEATURE && awaitingData && now - lastReceivedNanos > dataOutTimeoutNanos) {
+            // Writes wait for data and nothing arrives that would let the receive thread abort them.
+            LOG.log(Level.WARNING, describe() + ": writes waited " + dataOutTimeoutNanos / 1_000_000
+                    + " ms for Data-Out with nothing received; closing the connection");
+            transport.close();
             return;
         }
         if (phase != Phase.FULL_FEATURE || idleNanos <= 0) {

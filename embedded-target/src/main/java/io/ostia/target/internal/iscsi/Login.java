@@ -38,6 +38,8 @@ import java.util.Optional;
 final class Login {
 
     private static final System.Logger LOG = System.getLogger(Login.class.getName());
+    /** Refused logins are the peer's doing: logged at most once per interval. */
+    private static final RateLimitedLog REFUSALS = new RateLimitedLog(LOG, java.time.Duration.ofSeconds(10));
 
     private final TargetServer server;
     private final IscsiConnection connection;
@@ -255,12 +257,35 @@ final class Login {
                 challenged = true;
                 return;
             }
-            answers.addAll(chapTarget.verify(first(keys, Keys.CHAP_N).orElse(null),
-                    first(keys, Keys.CHAP_R).orElse(null), first(keys, Keys.CHAP_I).orElse(null),
-                    first(keys, Keys.CHAP_C).orElse(null)));
+            String throttleKey = ChapThrottle.key(initiatorName, connection.transport().remoteAddress());
+            awaitChapTurn(throttleKey);
+            try {
+                answers.addAll(chapTarget.verify(first(keys, Keys.CHAP_N).orElse(null),
+                        first(keys, Keys.CHAP_R).orElse(null), first(keys, Keys.CHAP_I).orElse(null),
+                        first(keys, Keys.CHAP_C).orElse(null)));
+            } catch (AuthenticationException e) {
+                server.chapThrottle().failed(throttleKey);
+                throw e;
+            }
+            server.chapThrottle().succeeded(throttleKey);
             authenticated = true;
         } catch (AuthenticationException e) {
             throw new LoginFailure(LoginStatus.AUTHENTICATION_FAILURE, e.getMessage());
+        }
+    }
+
+    /** Waits while failed CHAP attempts from this initiator and address are throttled (see {@link ChapThrottle}). */
+    private void awaitChapTurn(String throttleKey) throws LoginFailure {
+        boolean turn;
+        try {
+            turn = server.chapThrottle().awaitTurn(throttleKey);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            turn = false;
+        }
+        if (!turn) {
+            throw new LoginFailure(LoginStatus.AUTHENTICATION_FAILURE, "CHAP attempts from " + throttleKey
+                    + " are throttled after failures; try again later");
         }
     }
 
@@ -307,7 +332,7 @@ final class Login {
     }
 
     private void fail(LoginRequest request, LoginFailure failure) throws IOException {
-        LOG.log(Level.INFO, "login from " + connection.transport().remoteAddress()
+        REFUSALS.log(Level.INFO, "login from " + connection.transport().remoteAddress()
                 + (initiatorName == null ? "" : " (" + initiatorName + ")") + " refused, " + failure.status + ": "
                 + failure.getMessage());
         respond(request, false, request.currentStage(), failure.status, Pdu.NO_DATA, 0);

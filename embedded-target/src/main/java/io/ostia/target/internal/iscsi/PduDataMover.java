@@ -218,6 +218,7 @@ final class PduDataMover implements DataMover {
         if (!placed && length > 0) {
             MemorySegment.copy(d.data(), 0, task.buffer, offset, length);
         }
+        task.lastProgressNanos = System.nanoTime();
         burst.nextOffset += length;
         burst.nextDataSN++;
         task.received += length;
@@ -262,6 +263,24 @@ final class PduDataMover implements DataMover {
                 buffers.give(task.buffer);
             }
         }
+    }
+
+    @Override
+    public boolean expireWrites(long nowNanos, long timeoutNanos) throws IOException {
+        for (WriteTask task : writes.values()) {
+            if (nowNanos - task.lastProgressNanos > timeoutNanos
+                    && writes.remove(task.command.initiatorTaskTag(), task)) {
+                LOG.log(Level.DEBUG, connection.describe() + ": write 0x"
+                        + Integer.toHexString(task.command.initiatorTaskTag()) + " aborted: no Data-Out for "
+                        + timeoutNanos / 1_000_000 + " ms (" + task.received + " of " + task.expectedLength
+                        + " bytes came)");
+                buffers.give(task.buffer);
+                connection.respondSense(task.command,
+                        SenseData.of(SenseKey.ABORTED_COMMAND, AdditionalSense.INITIATOR_RESPONSE_TIMEOUT),
+                        task.expectedLength);
+            }
+        }
+        return !writes.isEmpty();
     }
 
     // ------------------------------------------------------------------ reads and status

@@ -38,6 +38,10 @@ public interface PduTransport {
         return Map.of();
     }
 
+    /** Login completed on this connection: the transport may now take the resources of the full feature phase. */
+    default void loggedIn() {
+    }
+
     /** Whether login must end in iSER-assisted mode (RDMAExtensions=Yes) on this transport. */
     default boolean requiresRdmaExtensions() {
         return false;

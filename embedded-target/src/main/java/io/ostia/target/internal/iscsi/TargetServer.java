@@ -40,35 +40,67 @@ public final class TargetServer implements AutoCloseable {
      * Tunables with sensible defaults.
      *
      * @param loginTimeout   a connection that has not completed login by then is closed
-     * @param maxConnections connections beyond this many (logged in or not) are refused at accept
+     * @param maxConnections connections beyond this many (logged in or not) are refused at accept;
+     *                       a connection counts until everything it held is freed
+     * @param maxConnectionsPerAddress the same, from one IP address
+     * @param dataOutTimeout a write whose Data-Out has not all come this long after the command
+     *                       (or its last Data-Out) is aborted and its buffer returned
      */
     public record Settings(int commandWindow, Duration nopInterval, Duration nopTimeout, Duration logoutGrace,
                            int maxRecvDataSegmentLength, int maxBurstLength, int firstBurstLength,
                            int maxOutstandingR2T, Optional<ChapCredentials> discoveryChap, Duration loginTimeout,
-                           int maxConnections) {
+                           int maxConnections, int maxConnectionsPerAddress, Duration dataOutTimeout) {
+        public Settings {
+            if (maxConnections < 1 || maxConnectionsPerAddress < 1) {
+                throw new IllegalArgumentException("connection limits must be at least 1: maxConnections "
+                        + maxConnections + ", maxConnectionsPerAddress " + maxConnectionsPerAddress);
+            }
+            if (!dataOutTimeout.isPositive() || !loginTimeout.isPositive()) {
+                throw new IllegalArgumentException("login and Data-Out timeouts must be positive: " + loginTimeout
+                        + ", " + dataOutTimeout);
+            }
+        }
+
         public static Settings defaults() {
             return new Settings(128, Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(2),
-                    262144, 1 << 20, 65536, 4, Optional.empty(), Duration.ofSeconds(15), 1024);
+                    262144, 1 << 20, 65536, 4, Optional.empty(), Duration.ofSeconds(15), 1024, 256,
+                    Duration.ofSeconds(30));
         }
 
         public Settings withNop(Duration interval, Duration timeout) {
             return new Settings(commandWindow, interval, timeout, logoutGrace, maxRecvDataSegmentLength,
-                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections);
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections,
+                    maxConnectionsPerAddress, dataOutTimeout);
         }
 
         public Settings withLogoutGrace(Duration grace) {
             return new Settings(commandWindow, nopInterval, nopTimeout, grace, maxRecvDataSegmentLength,
-                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections);
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections,
+                    maxConnectionsPerAddress, dataOutTimeout);
         }
 
         public Settings withDiscoveryChap(Optional<ChapCredentials> chap) {
             return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
-                    maxBurstLength, firstBurstLength, maxOutstandingR2T, chap, loginTimeout, maxConnections);
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, chap, loginTimeout, maxConnections,
+                    maxConnectionsPerAddress, dataOutTimeout);
+        }
+
+        public Settings withConnectionLimits(int max, int perAddress) {
+            return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, max, perAddress,
+                    dataOutTimeout);
+        }
+
+        public Settings withDataOutTimeout(Duration timeout) {
+            return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections,
+                    maxConnectionsPerAddress, timeout);
         }
 
         public Settings withLoginTimeout(Duration timeout) {
             return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
-                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, timeout, maxConnections);
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, timeout, maxConnections,
+                    maxConnectionsPerAddress, dataOutTimeout);
         }
     }
 
@@ -82,6 +114,9 @@ public final class TargetServer implements AutoCloseable {
     /** Write data buffered by all connections, bounded by {@link BufferPool#BUDGET}. */
     private final AtomicLong writeBytes = new AtomicLong();
     private final AtomicInteger connectionIds = new AtomicInteger();
+    private final ConnectionAdmission admission;
+    private final ConnectionBuffers connectionBuffers = new ConnectionBuffers();
+    private final ChapThrottle chapThrottle = new ChapThrottle();
     private int nextTsih = 1;
     private ScheduledExecutorService scheduler;
     private ScheduledFuture<?> housekeeping;
@@ -128,6 +163,7 @@ public final class TargetServer implements AutoCloseable {
         }
         this.portalSpecs = List.copyOf(portals);
         this.settings = settings;
+        this.admission = new ConnectionAdmission(settings.maxConnections(), settings.maxConnectionsPerAddress());
     }
 
     /**
@@ -149,7 +185,7 @@ public final class TargetServer implements AutoCloseable {
             for (PortalSpec spec : portalSpecs) {
                 portals.add(switch (spec.transport()) {
                     case TCP -> new TcpPortal(spec.host(), spec.port(), transport -> newConnection(transport,
-                            c -> new PduDataMover(c, transport, writeBytes)), this::admits);
+                            c -> new PduDataMover(c, transport, writeBytes)), admission, connectionBuffers);
                     case ISER -> new IserPortal(spec.host(), spec.port(), spec.rdma(), settings, transport ->
                             newConnection(transport, c -> new RdmaDataMover(c, transport, writeBytes)), this::admits);
                 });
@@ -162,10 +198,11 @@ public final class TargetServer implements AutoCloseable {
         long idle = settings.nopInterval().toNanos();
         long timeout = settings.nopTimeout().toNanos();
         long loginTimeout = settings.loginTimeout().toNanos();
+        long dataOutTimeout = settings.dataOutTimeout().toNanos();
         long tick = Math.clamp(Math.min(idle > 0 ? idle : Long.MAX_VALUE, loginTimeout) / 4_000_000, 50, 1000);
         housekeeping = scheduler.scheduleWithFixedDelay(() -> {
             for (IscsiConnection c : connections) {
-                c.housekeeping(idle, timeout, loginTimeout);
+                c.housekeeping(idle, timeout, loginTimeout, dataOutTimeout);
             }
         }, tick, tick, TimeUnit.MILLISECONDS);
         LOG.log(Level.INFO, "iSCSI target serving " + nodes.keySet() + " on " + addresses());
@@ -177,7 +214,7 @@ public final class TargetServer implements AutoCloseable {
         return connection;
     }
 
-    /** Whether one more connection may be accepted (see {@link Settings#maxConnections()}). */
+    /** Whether one more iSER connection may be accepted (see {@link Settings#maxConnections()}). */
     private boolean admits() {
         return connections.size() < settings.maxConnections();
     }
@@ -196,6 +233,10 @@ public final class TargetServer implements AutoCloseable {
 
     TargetNode node(String name) {
         return nodes.get(name);
+    }
+
+    ChapThrottle chapThrottle() {
+        return chapThrottle;
     }
 
     AtomicLong writeBytes() {
@@ -345,6 +386,11 @@ public final class TargetServer implements AutoCloseable {
         return connections.size();
     }
 
+    /** Off-heap bytes the TCP connections' large buffers hold now (bounded by {@link ConnectionBuffers#BOUND}). */
+    public long connectionBufferBytes() {
+        return connectionBuffers.allocated();
+    }
+
     /**
      * Stops: asks every logged-in initiator to log out (async message), waits up to the logout
      * grace period, then closes portals and connections, waits for their threads (bounded), and
@@ -399,6 +445,7 @@ public final class TargetServer implements AutoCloseable {
         if (!stuck.isEmpty()) {
             LOG.log(Level.ERROR, "iSCSI target threads still running 5 s after close: " + stuck);
         }
+        connectionBuffers.close();
         for (TargetNode node : nodes.values()) {
             for (LogicalUnit unit : node.units()) {
                 try {

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /** A listening TCP portal: accepts connections and gives each a reader thread and a session-layer handler. */
@@ -25,17 +24,19 @@ final class TcpPortal implements Portal, AutoCloseable {
     private final ServerSocketChannel server;
     private final InetSocketAddress bound;
     private final Function<PduTransport, PduHandler> handlers;
-    private final BooleanSupplier admits;
+    private final ConnectionAdmission admission;
+    private final ConnectionBuffers buffers;
     private final Set<TcpPortalConnection> connections = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private final int id = PORTAL_IDS.incrementAndGet();
     private final AtomicInteger connectionIds = new AtomicInteger();
     private volatile boolean closed;
 
-    TcpPortal(String host, int port, Function<PduTransport, PduHandler> handlers, BooleanSupplier admits)
-            throws IOException {
+    TcpPortal(String host, int port, Function<PduTransport, PduHandler> handlers, ConnectionAdmission admission,
+              ConnectionBuffers buffers) throws IOException {
         this.handlers = handlers;
-        this.admits = admits;
+        this.admission = admission;
+        this.buffers = buffers;
         this.server = ServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -78,8 +79,8 @@ final class TcpPortal implements Portal, AutoCloseable {
                 sleepQuietly();
                 continue;
             }
-            if (!admits.getAsBoolean()) {
-                LOG.log(Level.WARNING, "portal " + bound + ": connection limit reached, refusing a connection");
+            ConnectionAdmission.Ticket ticket = admit(channel);
+            if (ticket == null) {
                 try {
                     channel.close();
                 } catch (IOException e) {
@@ -90,8 +91,10 @@ final class TcpPortal implements Portal, AutoCloseable {
             try {
                 String name = "ostia-target-portal-" + id + "-conn-" + connectionIds.incrementAndGet();
                 TcpPortalConnection[] holder = new TcpPortalConnection[1];
-                TcpPortalConnection connection = new TcpPortalConnection(channel, name, handlers,
-                        () -> connections.remove(holder[0]));
+                TcpPortalConnection connection = new TcpPortalConnection(channel, name, handlers, buffers, () -> {
+                    connections.remove(holder[0]);
+                    ticket.release();
+                });
                 holder[0] = connection;
                 connections.add(connection);
                 if (closed) {
@@ -99,6 +102,7 @@ final class TcpPortal implements Portal, AutoCloseable {
                 }
                 connection.start();
             } catch (IOException | RuntimeException e) {
+                ticket.release();
                 LOG.log(Level.WARNING, "portal " + bound + ": could not set up an accepted connection", e);
                 try {
                     channel.close();
@@ -106,6 +110,16 @@ final class TcpPortal implements Portal, AutoCloseable {
                     e.addSuppressed(closeFailure);
                 }
             }
+        }
+    }
+
+    /** A place for the accepted connection, or null when a cap is reached or its peer is already gone. */
+    private ConnectionAdmission.Ticket admit(SocketChannel channel) {
+        try {
+            return admission.admit(((InetSocketAddress) channel.getRemoteAddress()).getAddress(), bound.toString());
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "portal " + bound + ": an accepted connection has no peer address", e);
+            return null;
         }
     }
 

@@ -9,7 +9,6 @@ import io.ostia.api.pdu.Side;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.lang.foreign.Arena;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -26,8 +25,9 @@ import java.util.function.Function;
 final class TcpPortalConnection implements PduTransport {
 
     private static final System.Logger LOG = System.getLogger(TcpPortalConnection.class.getName());
-    private static final int READ_BUFFER = 256 << 10;
-    private static final int WRITE_BUFFER = 1024 << 10;
+    /** Receive and send buffers before login (on the heap): a login PDU is at most 48 + 8192 bytes and digests. */
+    private static final int LOGIN_BUFFER = 16 << 10;
+    private static final RateLimitedLog MALFORMED = new RateLimitedLog(LOG, java.time.Duration.ofSeconds(10));
     /** RFC 7143 §12.12: MaxRecvDataSegmentLength is 8192 until login negotiates it. */
     static final int LOGIN_DATA_SEGMENT_LENGTH = 8192;
 
@@ -36,13 +36,15 @@ final class TcpPortalConnection implements PduTransport {
     private final String localAddress;
     private final int localPort;
     private final PduDecoder decoder = new PduDecoder(Side.TARGET, LOGIN_DATA_SEGMENT_LENGTH);
-    /** Off-heap buffers, freed when the reader thread ends rather than whenever the GC gets to them. */
-    private final Arena arena;
-    private final ByteBuffer in;
+    private final ConnectionBuffers pool;
+    /** The large off-heap pair taken after login, given back when the reader thread ends; null until then. */
+    private ConnectionBuffers.Pair pair;
+    private volatile boolean wantsPair;
+    private ByteBuffer in = ByteBuffer.allocate(LOGIN_BUFFER);
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final ByteBuffer out;
-    private final ByteBuffer bigHeader;
-    private final ByteBuffer bigTrailer;
+    private ByteBuffer out = ByteBuffer.allocate(LOGIN_BUFFER);
+    private final ByteBuffer bigHeader = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH);
+    private final ByteBuffer bigTrailer = ByteBuffer.allocate(8);
     private volatile PduEncoder encoder = new PduEncoder(false, false);
     private final Thread reader;
     private final PduHandler handler;
@@ -52,11 +54,14 @@ final class TcpPortalConnection implements PduTransport {
 
     /**
      * @param handlerFactory makes the session-layer handler for this connection
-     * @param onExit         runs on the reader thread as its last action (the portal forgets the connection)
+     * @param pool           where the large buffers come from once login completed
+     * @param onExit         runs on the reader thread as its last action, after everything the
+     *                       connection held is freed (the portal forgets it, its place is released)
      */
     TcpPortalConnection(SocketChannel channel, String threadName, Function<PduTransport, PduHandler> handlerFactory,
-                  Runnable onExit) throws IOException {
+                  ConnectionBuffers pool, Runnable onExit) throws IOException {
         this.channel = channel;
+        this.pool = pool;
         this.onExit = onExit;
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         InetSocketAddress r = (InetSocketAddress) channel.getRemoteAddress();
@@ -64,17 +69,7 @@ final class TcpPortalConnection implements PduTransport {
         this.remote = r.getAddress().getHostAddress() + ":" + r.getPort();
         this.localAddress = l.getAddress().getHostAddress();
         this.localPort = l.getPort();
-        this.arena = Arena.ofShared();
-        this.in = arena.allocate(READ_BUFFER, 4096).asByteBuffer();
-        this.out = arena.allocate(WRITE_BUFFER, 4096).asByteBuffer();
-        this.bigHeader = arena.allocate(PduEncoder.MAX_HEADER_LENGTH).asByteBuffer();
-        this.bigTrailer = arena.allocate(8).asByteBuffer();
-        try {
-            this.handler = handlerFactory.apply(this);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        this.handler = handlerFactory.apply(this);
         decoder.setDataPlacement(handler);
         this.reader = Thread.ofPlatform().name(threadName).daemon(true).unstarted(this::readLoop);
     }
@@ -91,6 +86,9 @@ final class TcpPortalConnection implements PduTransport {
         Throwable cause = null;
         try {
             while (!closed) {
+                if (wantsPair) {
+                    takePair();
+                }
                 int n = channel.read(in);
                 if (n < 0) {
                     break;
@@ -112,7 +110,7 @@ final class TcpPortalConnection implements PduTransport {
                 flush();
             }
         } catch (PduFormatException e) {
-            LOG.log(Level.WARNING, "iSCSI connection from " + remote + ": malformed PDU, closing: " + e.getMessage());
+            MALFORMED.log(Level.WARNING, "iSCSI connection from " + remote + ": malformed PDU, closing: " + e.getMessage());
             handler.malformed(e);
             cause = e;
         } catch (ClosedChannelException e) {
@@ -134,13 +132,51 @@ final class TcpPortalConnection implements PduTransport {
                 // Senders check 'closed' under the lock before touching the buffers.
                 writeLock.lock();
                 try {
-                    arena.close();
+                    if (pair != null) {
+                        pool.give(pair);
+                        pair = null;
+                    }
                 } finally {
                     writeLock.unlock();
                     onExit.run();
                 }
             }
         }
+    }
+
+    /**
+     * Moves to a large pair from the pool, if it has one, carrying over the bytes received and
+     * not yet decoded; on the reader thread, between reads.
+     */
+    private void takePair() throws IOException {
+        wantsPair = false;
+        ConnectionBuffers.Pair taken = pool.take();
+        if (taken == null) {
+            LOG.log(Level.DEBUG, "iSCSI connection from " + remote + ": connection buffers exhausted; staying on "
+                    + LOGIN_BUFFER + "-byte buffers");
+            return;
+        }
+        writeLock.lock();
+        try {
+            if (closed) {
+                pool.give(taken);
+                return;
+            }
+            drain();
+            in.flip();
+            taken.receive().put(in);
+            in = taken.receive();
+            out = taken.send();
+            pair = taken;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Login completed: take the large buffers before the next read. */
+    @Override
+    public void loggedIn() {
+        wantsPair = true;
     }
 
     @Override

@@ -35,6 +35,8 @@ final class WriteTask {
     /** The unsolicited Data-Out sequence still expected, or null. */
     Burst unsolicited;
     final Map<Integer, Burst> outstanding = new HashMap<>();
+    /** When the command or its latest Data-Out arrived (System.nanoTime). */
+    long lastProgressNanos = System.nanoTime();
 
     WriteTask(ScsiCommand command, LogicalUnit unit, long expectedLength, MemorySegment buffer) {
         this.command = command;

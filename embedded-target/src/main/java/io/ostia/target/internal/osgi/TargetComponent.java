@@ -80,6 +80,18 @@ public final class TargetComponent {
 
         @AttributeDefinition(name = "NOP-In interval (s)", description = "Idle time before a ping; 0 disables.", min = "0")
         int nopIntervalSeconds() default 5;
+
+        @AttributeDefinition(name = "Maximum connections",
+                description = "Connections accepted at once, logged in or not; more are refused.", min = "1")
+        int maxConnections() default 1024;
+
+        @AttributeDefinition(name = "Maximum connections per address",
+                description = "Connections accepted at once from one IP address.", min = "1")
+        int maxConnectionsPerAddress() default 256;
+
+        @AttributeDefinition(name = "Login timeout (s)",
+                description = "A connection that has not logged in by then is closed.", min = "1")
+        int loginTimeoutSeconds() default 15;
     }
 
     private final IscsiTarget target;
@@ -94,6 +106,8 @@ public final class TargetComponent {
         IscsiTarget.Builder builder = IscsiTarget.builder()
                 .portal(config.host(), config.port())
                 .nopIn(Duration.ofSeconds(config.nopIntervalSeconds()), Duration.ofSeconds(3L * config.nopIntervalSeconds()))
+                .maxConnections(config.maxConnections(), config.maxConnectionsPerAddress())
+                .loginTimeout(Duration.ofSeconds(config.loginTimeoutSeconds()))
                 .target(config.targetName(), t -> {
                     t.lun(0, spec);
                     if (!config.alias().isEmpty()) {

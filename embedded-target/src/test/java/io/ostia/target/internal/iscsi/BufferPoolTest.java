@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BufferPoolTest {
 
     @Test
-    void buffersAreReusedAndCountedAgainstTheTargetBudget() {
+    void buffersAreReusedAndCountedAgainstTheShareAndTheTargetBudget() {
         AtomicLong lent = new AtomicLong();
         try (BufferPool a = new BufferPool(lent); BufferPool b = new BufferPool(lent)) {
             MemorySegment first = a.take(5000);
@@ -27,16 +27,21 @@ class BufferPoolTest {
             a.give(again);
 
             MemorySegment big = a.take(BufferPool.maxBuffer());
-            MemorySegment big2 = b.take(BufferPool.maxBuffer());
-            MemorySegment big3 = b.take(BufferPool.maxBuffer());
-            assertTrue(a.affords(BufferPool.maxBuffer()), "768 MiB of 1 GiB lent");
-            MemorySegment big4 = a.take(BufferPool.maxBuffer());
-            assertFalse(b.affords(4096), "the budget is the target's, not one connection's");
-            b.give(big2);
-            assertTrue(b.affords(BufferPool.maxBuffer()));
-            a.give(big);
-            a.give(big4);
-            b.give(big3);
+            assertFalse(a.affords(4096), "one connection holds at most its share of the budget");
+            try (BufferPool c = new BufferPool(lent); BufferPool d = new BufferPool(lent)) {
+                MemorySegment big2 = b.take(BufferPool.maxBuffer());
+                MemorySegment big3 = c.take(BufferPool.maxBuffer());
+                assertTrue(d.affords(BufferPool.maxBuffer()), "768 MiB of 1 GiB lent");
+                MemorySegment big4 = d.take(BufferPool.maxBuffer());
+                assertFalse(b.affords(4096), "the budget is the target's, not one connection's");
+                b.give(big2);
+                assertTrue(b.affords(BufferPool.maxBuffer()));
+                assertFalse(a.affords(4096), "a's share is still taken");
+                a.give(big);
+                assertTrue(a.affords(BufferPool.SHARE), "a's share is back");
+                d.give(big4);
+                c.give(big3);
+            }
             assertThrows(IllegalArgumentException.class, () -> a.take(BufferPool.maxBuffer() + 1));
         }
         assertEquals(0, lent.get(), "closing the pools returns what was still lent");
