@@ -8,8 +8,6 @@ import io.ostia.api.SessionOptions;
 import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.initiator.ClosableInitiator;
 import io.ostia.initiator.Initiators;
-import io.ostia.target.IscsiTarget;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,7 +24,6 @@ import java.util.SplittableRandom;
  */
 final class DemoCommand implements Main.Command {
 
-    private static final String IQN = "iqn.2026-11.io.ostia:demo";
     private static final int VERIFY_BYTES = 8 << 20;
 
     @Override
@@ -50,14 +47,13 @@ final class DemoCommand implements Main.Command {
         if (size < VERIFY_BYTES) {
             throw new Args.UsageException("-z must be at least 8M for the demo");
         }
-        try (IscsiTarget target = IscsiTarget.builder().portal("127.0.0.1", 0)
-                     .target(IQN, t -> t.alias("Ostia demo").ramLun(size)).build().start();
+        List<String> transports = List.of(args.value("transport", "tcp").split(","));
+        try (EmbeddedTarget target = EmbeddedTarget.start(size, "Ostia demo", transports, out);
              ClosableInitiator initiator = Initiators.create();
              Arena arena = Arena.ofShared()) {
-            IscsiUrl url = IscsiUrl.parse("iscsi://127.0.0.1:" + target.port() + "/" + IQN + "/0");
+            IscsiUrl url = target.url();
             out.println("1. embedded target serving " + url + " (" + LsCommand.humanSize(size) + " in RAM)");
-            SessionOptions.Builder options = SessionOptions.fromUrl(url)
-                    .transports(List.of(args.value("transport", "tcp").split(",")));
+            SessionOptions.Builder options = SessionOptions.fromUrl(url).transports(transports);
             List<DiscoveredTarget> found = initiator.discover(options.build());
             out.println("2. SendTargets discovery found " + found.size() + " target(s): "
                     + found.stream().map(DiscoveredTarget::name).toList());
@@ -75,11 +71,6 @@ final class DemoCommand implements Main.Command {
             }
             out.println("6. logged out; target stopped. Done.");
             return 0;
-        } catch (IOException e) {
-            if (e instanceof IscsiException iscsi) {
-                throw iscsi;
-            }
-            throw new IscsiException("the demo target could not start: " + e.getMessage(), e);
         }
     }
 

@@ -9,6 +9,7 @@ import io.ostia.initiator.Initiators;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -22,8 +23,8 @@ final class PerfCommand implements Main.Command {
     public String usage() {
         return """
                 Usage: ostia perf [-m depth] [-b blocks] [-r] [-w] [-d seconds] [-t timeout] [--warmup seconds]
-                                  [options] iscsi://host[:port]/target-iqn/lun
-                  Measures IOPS and MiB/s, with iscsi-perf's options.
+                                  [options] iscsi://host[:port]/target-iqn/lun | --embedded size
+                  Measures IOPS and MiB/s, with iscsi-perf's options, and the heap bytes allocated per I/O.
                   -m, --max-requests n   requests in flight (32)
                   -b, --blocks n         blocks per request (8)
                   -r, --random           random offsets
@@ -31,16 +32,30 @@ final class PerfCommand implements Main.Command {
                   -d, --duration s       run time in seconds (10; 0 = until interrupted)
                   -t, --timeout s        command timeout in seconds (30)
                   --warmup s             seconds of load left out of the figures (0)
+                  --embedded size        against a RAM LUN of an embedded target in this JVM instead of a URL
+                                         (with --transport iser and no RDMA device: on the loopback fabric)
                 """ + Connection.USAGE;
     }
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Connection.union(Connection.FLAGS, Set.of("r", "w")),
-                Connection.union(Connection.VALUES, Set.of("m", "b", "d", "t", "warmup")),
+                Connection.union(Connection.VALUES, Set.of("m", "b", "d", "t", "warmup", "embedded")),
                 Connection.union(Connection.ALIASES, Map.of("random", "r", "write", "w", "max-requests", "m",
                         "blocks", "b", "duration", "d", "timeout", "t")));
-        IscsiUrl url = IscsiUrl.parse(args.single("iSCSI URL of a LUN"));
+        String embedded = args.value("embedded", null);
+        List<String> transports = List.of(args.value("transport", "tcp").split(","));
+        try (EmbeddedTarget target = embedded == null ? null
+                : EmbeddedTarget.start(Sizes.parse("--embedded", embedded), "Ostia perf", transports, out)) {
+            if (target == null && transports.contains("iser")) {
+                EmbeddedTarget.iserProvider(out);
+            }
+            IscsiUrl url = target != null ? target.url() : IscsiUrl.parse(args.single("iSCSI URL of a LUN"));
+            return run(args, url, out);
+        }
+    }
+
+    private int run(Args args, IscsiUrl url, PrintStream out) throws Args.UsageException, IscsiException {
         url.requireTarget();
         int lun = url.lun().orElseThrow(() -> new IllegalArgumentException("the URL names no LUN: " + url));
         int depth = args.intValue("m", 32, 1, 4096);

@@ -70,6 +70,7 @@ final class Workload {
                 stopping = true;
             }
         }
+        Allocations allocations = Allocations.start();
         long start = System.nanoTime();
         completed.set(0);
         long previous = 0;
@@ -103,6 +104,21 @@ final class Workload {
         out.printf("%nresult: %d IOPS, %.1f MiB/s (%d requests of %d bytes in %.2f s, %s, depth %d)%n",
                 rate(done, elapsed), mibPerSecond(done, elapsed), done, (long) blocks * device.blockSize(),
                 elapsed / 1e9, describe(), buffers.length);
+        if (allocations != null && done > 0) {
+            printAllocations(allocations.since(), done, out);
+        }
+    }
+
+    /** Heap bytes per I/O, in all and by thread group (the biggest first), over the measured seconds. */
+    private static void printAllocations(java.util.Map<String, Long> byGroup, long requests, PrintStream out) {
+        long total = byGroup.values().stream().mapToLong(Long::longValue).sum();
+        StringBuilder groups = new StringBuilder();
+        byGroup.entrySet().stream().filter(e -> e.getValue() / requests > 0)
+                .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> groups.append(groups.isEmpty() ? "" : ", ").append(e.getKey()).append(' ')
+                        .append(e.getValue() / requests));
+        out.printf("allocated: %d B per I/O in this JVM (%s)%n", total / requests,
+                groups.isEmpty() ? "no thread allocated 1 B per I/O" : "B per I/O by thread: " + groups);
     }
 
     long completed() {

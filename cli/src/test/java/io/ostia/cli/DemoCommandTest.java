@@ -29,6 +29,27 @@ class DemoCommandTest {
         assertTrue(text.contains("logged out; target stopped"), text);
     }
 
+    /** iSER with no RDMA device: the loopback fabric, between the initiator and the embedded target's iSER portal. */
+    @Test
+    void demoAndPerfRunOverIser() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
+        int demo = Main.run(new String[] {"demo", "-d", "1", "--size", "16M", "-m", "8", "--transport", "iser"},
+                outStream, errStream);
+        int perf = Main.run(new String[] {"perf", "--embedded", "16M", "-m", "8", "-d", "1", "--transport", "iser"},
+                outStream, errStream);
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, demo, () -> text + err.toString(StandardCharsets.UTF_8));
+        assertEquals(0, perf, () -> text + err.toString(StandardCharsets.UTF_8));
+        assertTrue(text.contains("logged in over iser"), text);
+        assertTrue(text.contains("compared: identical"), text);
+        assertTrue(Pattern.compile("connected to iscsi://127\\.0\\.0\\.1:\\d+/iqn\\.2026-11\\.io\\.ostia:demo/0 over iser")
+                .matcher(text).find(), text);
+        assertTrue(Pattern.compile("allocated: \\d+ B per I/O in this JVM").matcher(text).find(), text);
+    }
+
     @Test
     void badCommandLinesSayWhatIsWrong() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -20,10 +20,13 @@ public enum IserOpcode {
         return code;
     }
 
+    /** values() copies its array on every call; this is read once per message received. */
+    private static final IserOpcode[] ALL = values();
+
     /** The opcode of the message whose first byte is {@code flags}. */
     public static IserOpcode of(byte flags) throws IserFormatException {
         int code = (flags & 0xf0) >>> 4;
-        for (IserOpcode opcode : values()) {
+        for (IserOpcode opcode : ALL) {
             if (opcode.code == code) {
                 return opcode;
             }

@@ -15,7 +15,10 @@ final class IserWire {
 
     /** Zeroes the {@code length} bytes at {@code offset} (reserved fields) after checking they exist. */
     static void clear(MemorySegment segment, long offset, long length) {
-        segment.asSlice(offset, length).fill((byte) 0);
+        // Byte by byte rather than asSlice(...).fill: no segment object per header encoded.
+        for (long i = offset; i < offset + length; i++) {
+            segment.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) 0);
+        }
     }
 
     static int nibble(String name, int value) {

@@ -21,6 +21,13 @@ import java.util.Objects;
 public record IserTransportOptions(String provider, Duration releaseTimeout, Duration connectTimeout,
         int maxQueueDepth, int receiveDataSegmentLength, int maxUnexpectedPdus) {
 
+    /**
+     * The system property naming the RDMA provider of the transport {@link java.util.ServiceLoader}
+     * makes on the module path ({@code native} unless set; the command line sets {@code loopback}
+     * when there is no RDMA device).
+     */
+    public static final String PROVIDER_PROPERTY = "io.ostia.transport.iser.provider";
+
     /** RFC 7143's login limit: a login response's data segment may be this long. */
     public static final int LOGIN_DATA_SEGMENT_LENGTH = 8192;
 

@@ -7,7 +7,7 @@
  * io.ostia.transport.iser.IserTransportOptions#defaults()}.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package io.ostia.transport.iser;
 
 import org.osgi.annotation.bundle.Export;

@@ -39,7 +39,14 @@ public final class TransportRegistration implements AutoCloseable {
         this.transport = Objects.requireNonNull(create.apply(this::unregister), "the transport created");
         Dictionary<String, Object> properties = new Hashtable<>();
         properties.put(IscsiTransport.NAME_PROPERTY, transport.name());
-        registration.set(context.registerService(IscsiTransport.class, transport, properties));
+        try {
+            registration.set(context.registerService(IscsiTransport.class, transport, properties));
+        } catch (RuntimeException e) {
+            // Module init failed after the transport was made: leave it, or its threads and RDMA
+            // objects outlive the activation (Linux iSER leaked its release workqueue so).
+            transport.close();
+            throw e;
+        }
         LOG.log(Level.INFO, displayName + " transport registered");
     }
 

@@ -25,6 +25,11 @@ final class BufferPool implements AutoCloseable {
     /** Buffers above 4 MiB are freed when given back rather than kept for reuse. */
     private static final int MAX_POOLED_CLASS = 22;
     private static final int KEEP_PER_CLASS = 16;
+    /**
+     * Small classes keep up to this many bytes instead: a full command window of 4 KiB I/Os
+     * (the iSER mover lends reads too) must not free and re-register a buffer per command.
+     */
+    private static final long KEEP_BYTES_PER_CLASS = 8L << 20;
     /** Write data all connections of a target may hold at once; beyond it commands get TASK SET FULL. */
     static final long BUDGET = 1L << 30;
     /**
@@ -148,7 +153,7 @@ final class BufferPool implements AutoCloseable {
         targetLent.addAndGet(-block.whole().byteSize());
         lentHere -= block.whole().byteSize();
         int c = sizeClass(block.whole().byteSize());
-        if (c <= MAX_POOLED_CLASS && free.get(c).size() < KEEP_PER_CLASS) {
+        if (c <= MAX_POOLED_CLASS && free.get(c).size() < Math.max(KEEP_PER_CLASS, KEEP_BYTES_PER_CLASS >> c)) {
             free.get(c).add(block);
         } else {
             free(block);

@@ -349,10 +349,28 @@ final class LoopbackQueuePair implements QueuePair {
         }
     }
 
+    /**
+     * A Send's gather list into a receive's scatter list (which holds it all, checked before),
+     * piece by piece, without a staging array per message.
+     */
     private static void copy(LoopbackProtectionDomain fromPd, Sges from, LoopbackProtectionDomain toPd, Sges to) {
-        MemorySegment staging = MemorySegment.ofArray(new byte[(int) from.total]);
-        gather(fromPd, from, staging);
-        scatter(staging, toPd, to);
+        int j = 0;
+        long into = 0;
+        for (int i = 0; i < from.addresses.length; i++) {
+            long done = 0;
+            while (done < from.lengths[i]) {
+                long n = Math.min(from.lengths[i] - done, to.lengths[j] - into);
+                if (n > 0) {
+                    MemorySegment.copy(local(fromPd, from, i), done, local(toPd, to, j), into, n);
+                    done += n;
+                    into += n;
+                }
+                if (into == to.lengths[j]) {
+                    j++;
+                    into = 0;
+                }
+            }
+        }
     }
 
     private void requireOpen() {

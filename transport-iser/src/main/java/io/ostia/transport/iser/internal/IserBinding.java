@@ -196,8 +196,8 @@ final class IserBinding implements ConnectionBinding {
             releaseRegistration(task.registration());
         }
         endpoint.detach(this);
+        LOG.log(Level.DEBUG, () -> "stopped (" + mode + ") the connection on " + endpoint); // before the release it lets go
         stopCompletion.countDown();
-        LOG.log(Level.DEBUG, () -> "stopped (" + mode + ") the connection on " + endpoint);
     }
 
     /** For the endpoint's release work: waits at most {@code timeoutNanos} for {@link #retire}. */

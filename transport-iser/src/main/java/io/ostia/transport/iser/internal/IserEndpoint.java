@@ -420,6 +420,16 @@ final class IserEndpoint implements TransportEndpoint {
         }
     }
 
+    /** For tests: the queue pair, null before ROUTE_RESOLVED; fault injection selects its work by number. */
+    QueuePair queuePair() {
+        stateLock.lock();
+        try {
+            return qp;
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
     boolean isCompletionThread() {
         return Thread.currentThread() == poller;
     }
@@ -480,6 +490,7 @@ final class IserEndpoint implements TransportEndpoint {
     private void dispatch(WorkCompletion completion) {
         long wrId = completion.wrId();
         if (wrId == BEACON) {
+            LOG.log(Level.DEBUG, () -> "flushed: the beacon completed on " + this);
             flushed.countDown();
             return;
         }

@@ -50,9 +50,11 @@ public final class IserTransport implements IscsiTransport {
     private final CmEventChannel channel;
     private final RuntimeException unavailable;
 
-    /** For {@link java.util.ServiceLoader}: the native provider, default options. */
+    /** For {@link java.util.ServiceLoader}: default options, the provider {@link IserTransportOptions#PROVIDER_PROPERTY} names. */
     public IserTransport() {
-        this(IserTransportOptions.defaults(), () -> { }, false);
+        this(IserTransportOptions.defaults().withProvider(System.getProperty(IserTransportOptions.PROVIDER_PROPERTY,
+                RdmaProviders.NATIVE)),
+                () -> { }, false);
     }
 
     /**

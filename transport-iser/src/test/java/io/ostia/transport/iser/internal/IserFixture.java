@@ -9,6 +9,7 @@ import io.ostia.api.pdu.LoginResponse;
 import io.ostia.api.pdu.LoginStage;
 import io.ostia.api.spi.TransportConnection;
 import io.ostia.api.spi.TransportEndpoint;
+import io.ostia.api.text.NegotiatedParameters;
 import io.ostia.rdma.RdmaProviders;
 import io.ostia.rdma.loopback.LoopbackFabric;
 import io.ostia.transport.iser.IserTransportOptions;
@@ -28,20 +29,32 @@ final class IserFixture implements AutoCloseable {
 
     final LoopbackFabric fabric = (LoopbackFabric) RdmaProviders.byName(RdmaProviders.LOOPBACK);
     final IserTransport transport;
+    /** The order of the test's events; the leave action notes "unregistered". */
+    final Journal journal = new Journal();
     private final AtomicInteger unregistered = new AtomicInteger();
     private final List<String> objectsBefore = fabric.openObjects();
     /** Set by the test: the peer closes with the fixture. */
     IserTestPeer peer;
+    /** More peers of the test, closed with the fixture. */
+    final List<IserTestPeer> peers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     IserFixture(Duration releaseTimeout) {
         transport = new IserTransport(IserTransportOptions.defaults().withProvider(RdmaProviders.LOOPBACK)
-                .withReleaseTimeout(releaseTimeout), unregistered::incrementAndGet);
+                .withReleaseTimeout(releaseTimeout), () -> {
+                    unregistered.incrementAndGet();
+                    journal.note("unregistered");
+                });
     }
 
     /** An endpoint to the peer, accepted and polled up. */
     TransportEndpoint connected() throws Exception {
-        TransportEndpoint endpoint = transport.connect(peer.address());
-        peer.acceptNext();
+        return connected(peer);
+    }
+
+    /** An endpoint to {@code target}, accepted and polled up. */
+    TransportEndpoint connected(IserTestPeer target) throws Exception {
+        TransportEndpoint endpoint = transport.connect(target.address());
+        target.acceptNext();
         assertTrue(endpoint.poll(WAIT), "up within " + WAIT);
         return endpoint;
     }
@@ -52,6 +65,21 @@ final class IserFixture implements AutoCloseable {
         connection.bind(endpoint, true);
         connection.sendPdu(login());
         assertInstanceOf(LoginResponse.class, owner.next());
+        return connection;
+    }
+
+    /** What a login with an iSER target negotiates: no digests, RDMAExtensions=Yes, 8 KiB segments. */
+    static NegotiatedParameters iserParameters() {
+        NegotiatedParameters d = NegotiatedParameters.DEFAULTS;
+        return new NegotiatedParameters(false, false, 8192, 8192, d.maxBurstLength(), 4096, true, true, 1, true,
+                true, 0, 2, 0, 1, true, 8192, 8192, 4, 4, 1);
+    }
+
+    /** {@link #loggedIn}, then the negotiated parameters and start: in full-feature phase. */
+    TransportConnection started(RecordingOwner owner, TransportEndpoint endpoint, int queueDepth) throws Exception {
+        TransportConnection connection = loggedIn(owner, endpoint, queueDepth);
+        connection.setParameters(iserParameters());
+        connection.start();
         return connection;
     }
 
@@ -73,9 +101,18 @@ final class IserFixture implements AutoCloseable {
     public void close() throws Exception {
         fabric.discardCmEvents(java.util.Set.of());
         fabric.releaseCmEvents(false);
-        transport.close();
+        fabric.clearCompletionFaults();
+        fabric.releaseCompletions(false);
+        try {
+            transport.close();
+        } finally {
+            journal.close();
+        }
         if (peer != null) {
             peer.close();
+        }
+        for (IserTestPeer more : peers) {
+            more.close();
         }
         assertEquals(1, unregistered.get(), "the leave action ran once");
         assertEquals(objectsBefore, fabric.openObjects(), "every RDMA object the test made is closed");

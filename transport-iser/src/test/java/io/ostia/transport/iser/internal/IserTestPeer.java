@@ -139,6 +139,23 @@ final class IserTestPeer implements AutoCloseable {
         throw new AssertionError("the test peer got no " + type + " within 5 s");
     }
 
+    /**
+     * Refuses and closes the connect requests that arrived and were never taken, for a test that
+     * races a connect and may leave one behind.
+     */
+    void dropRequests() {
+        for (CmEvent event; (event = events.poll()) != null; ) {
+            if (event.type() == CmEventType.CONNECT_REQUEST) {
+                try {
+                    event.id().reject(null);
+                } catch (RuntimeException e) {
+                    // its initiator is gone already; closing is what matters
+                }
+                event.id().close();
+            }
+        }
+    }
+
     /** Breaks the connection from the target's side, as a target that goes away does. */
     void disconnect() {
         id.disconnect();

@@ -59,7 +59,7 @@ class IserTransportComponentTest {
         framework.waitForStop(10_000);
     }
 
-    private static IserTransportComponent.Config config(String provider) {
+    static IserTransportComponent.Config config(String provider) {
         return new IserTransportComponent.Config() {
             @Override
             public Class<? extends Annotation> annotationType() {

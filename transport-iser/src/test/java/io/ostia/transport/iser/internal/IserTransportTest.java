@@ -63,9 +63,7 @@ class IserTransportTest {
     }
 
     private static NegotiatedParameters iserParameters() {
-        NegotiatedParameters d = NegotiatedParameters.DEFAULTS;
-        return new NegotiatedParameters(false, false, 8192, 8192, d.maxBurstLength(), 4096, true, true, 1, true,
-                true, 0, 2, 0, 1, true, 8192, 8192, 4, 4, 1);
+        return IserFixture.iserParameters();
     }
 
     /** Connects, binds and logs in: the connection is started. */

@@ -9,7 +9,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** A session layer's side that records every call, with the thread it came on. */
-final class RecordingOwner implements ConnectionOwner {
+class RecordingOwner implements ConnectionOwner {
     /** Where leaving and failures are also noted, in order, with other events a test records. */
     private final List<String> journal;
     final LinkedBlockingQueue<Pdu> pdus = new LinkedBlockingQueue<>();
