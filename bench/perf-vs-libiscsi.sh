@@ -19,14 +19,15 @@
 # packages tgt, libiscsi-bin, libiscsi-dev and gcc, and JDK 25.
 # Both tools get the same warm-up: the first BENCH_WARMUP seconds of each run are left out of its
 # figure (the JVM compiles its I/O path then; libiscsi's first seconds include its login).
-#   BENCH_SECONDS (default 8)   BENCH_ROUNDS (default 2)   BENCH_WARMUP (default 2)
+#   BENCH_SECONDS (default 8)   BENCH_ROUNDS (default 2)   BENCH_WARMUP (default 4: on two shared cores
+#   the JIT is still compiling the I/O path after 2 s, and its CPU would count per I/O)
 #   BENCH_TARGETS (default "ostia tgtd")   BENCH_CASES (extended regex on case names, default all)
 #   BENCH_LUN_MIB (default 512)   OSTIA_JAVA_OPTS (extra JVM options of the Ostia initiator)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 seconds="${BENCH_SECONDS:-8}"
 rounds="${BENCH_ROUNDS:-2}"
-warmup="${BENCH_WARMUP:-2}"
+warmup="${BENCH_WARMUP:-4}"
 targets="${BENCH_TARGETS:-ostia tgtd}"
 case_filter="${BENCH_CASES:-.}"
 lun_mib="${BENCH_LUN_MIB:-512}"
@@ -161,15 +162,16 @@ per_io() {  # args: ticks iops window_s; prints microseconds of CPU per I/O
   awk -v t="$1" -v i="$2" -v w="$3" -v clk="$clk" 'BEGIN { printf "%.1f", (i > 0 && w > 0) ? t / clk * 1e6 / (i * w) : 0 }'
 }
 ostia_run() {  # args: target, perf options; prints "IOPS tool_us_per_io target_us_per_io"
-  local t=$1 out="$work/ostia.out" pid cpu iops
+  local t=$1 out="$work/ostia.out" pid cpu iops alloc
   shift
   "$root/bin/ostia" perf "$@" --warmup "$warmup" -d "$seconds" "${url[$t]}" >"$out" 2>&1 &
   pid=$!
   cpu=$(sample_cpu "$pid" "${target_pid[$t]}")
   wait "$pid" || { echo "ostia perf $* failed:" >&2; cat "$out" >&2; return 1; }
   iops=$(tr '\r' '\n' <"$out" | sed -n 's/^result: \([0-9][0-9]*\) IOPS.*/\1/p' | tail -1)
+  alloc=$(tr '\r' '\n' <"$out" | sed -n 's/^heap allocated: \([0-9]*\) bytes per request.*/\1/p' | tail -1)
   read -r tool target window <<<"$cpu"
-  echo "$iops $(per_io "$tool" "$iops" "$window") $(per_io "$target" "$iops" "$window")"
+  echo "$iops $(per_io "$tool" "$iops" "$window") $(per_io "$target" "$iops" "$window") ${alloc:-?}"
 }
 libiscsi_run() {  # args: target, tool, options; IOPS is the mean of the per-second "iops current" after the warm-up
   local t=$1 tool=$2 out="$work/libiscsi.out" pid cpu iops
@@ -211,13 +213,13 @@ for t in $targets; do
       else
         l=$(libiscsi_run "$t" "$tool" "${largs[@]}"); o=$(ostia_run "$t" "${oargs[@]}")
       fi
-      read -r o_iops o_cpu o_target <<<"$o"
+      read -r o_iops o_cpu o_target o_alloc <<<"$o"
       read -r l_iops l_cpu l_target <<<"$l"
       [ -n "$o_iops" ] || die "no result line from ostia perf $oopts against $t"
       [ "${l_iops:-0}" -gt 0 ] || die "no per-second figures from $(basename "$tool") $lopts against $t"
       ours+=("$o_iops"); theirs+=("$l_iops"); our_cpu+=("$o_cpu"); their_cpu+=("$l_cpu")
       target_ours+=("$o_target"); target_theirs+=("$l_target")
-      log "$t, $name, round $r: ostia $o_iops IOPS ($o_cpu us CPU/IO, target $o_target), libiscsi $l_iops IOPS ($l_cpu us CPU/IO, target $l_target)"
+      log "$t, $name, round $r: ostia $o_iops IOPS ($o_cpu us CPU/IO, target $o_target, $o_alloc B heap/IO), libiscsi $l_iops IOPS ($l_cpu us CPU/IO, target $l_target)"
     done
     summary+=("$t|$name|$blocks|$(echo "${ours[*]}" | median)|$(echo "${theirs[*]}" | median)|$(echo "${our_cpu[*]}" | median)|$(echo "${their_cpu[*]}" | median)|$(echo "${target_ours[*]}" | median)|$(echo "${target_theirs[*]}" | median)")
   done

@@ -5,6 +5,7 @@ import io.ostia.api.IscsiException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -71,6 +72,7 @@ final class Workload {
             }
         }
         long start = System.nanoTime();
+        long allocatedAtStart = allocatedBytes();
         completed.set(0);
         long previous = 0;
         long previousAt = start;
@@ -100,9 +102,14 @@ final class Workload {
         }
         long elapsed = System.nanoTime() - start;
         long done = completed.get();
+        long allocated = allocatedBytes() - allocatedAtStart;
         out.printf("%nresult: %d IOPS, %.1f MiB/s (%d requests of %d bytes in %.2f s, %s, depth %d)%n",
                 rate(done, elapsed), mibPerSecond(done, elapsed), done, (long) blocks * device.blockSize(),
                 elapsed / 1e9, describe(), buffers.length);
+        if (allocatedAtStart >= 0 && done > 0) {
+            out.printf("heap allocated: %d bytes per request (all threads, over the measured period)%n",
+                    allocated / done);
+        }
     }
 
     long completed() {
@@ -160,6 +167,15 @@ final class Workload {
                     completed.incrementAndGet();
                     issue(slot);
                 });
+    }
+
+    /** Heap bytes all threads have allocated so far, or -1 when the JVM does not count them. */
+    private static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads
+                && threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled()) {
+            return threads.getTotalThreadAllocatedBytes();
+        }
+        return -1;
     }
 
     private double mibPerSecond(long requests, long nanos) {
