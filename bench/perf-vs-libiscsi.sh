@@ -159,6 +159,7 @@ sample_cpu() {  # args: pid or "child-of:PID", target pid; prints "tool_ticks ta
   echo "$((b - a)) $((d - c)) $window"
 }
 per_io() {  # args: ticks iops window_s; prints microseconds of CPU per I/O
+  [ "$1" -ge 0 ] || die "a CPU sample went backwards ($1 ticks): the process ended before the sample did"
   awk -v t="$1" -v i="$2" -v w="$3" -v clk="$clk" 'BEGIN { printf "%.1f", (i > 0 && w > 0) ? t / clk * 1e6 / (i * w) : 0 }'
 }
 ostia_run() {  # args: target, perf options; prints "IOPS tool_us_per_io target_us_per_io"
@@ -176,7 +177,8 @@ ostia_run() {  # args: target, perf options; prints "IOPS tool_us_per_io target_
 libiscsi_run() {  # args: target, tool, options; IOPS is the mean of the per-second "iops current" after the warm-up
   local t=$1 tool=$2 out="$work/libiscsi.out" pid cpu iops
   shift 2
-  timeout -s INT "$((seconds + warmup))" "$tool" "$@" "${url[$t]}" >"$out" 2>&1 &
+  # 2 s past the CPU sample's end: under load a sleep overruns, and an ended tool reads as 0 ticks.
+  timeout -s INT "$((seconds + warmup + 2))" "$tool" "$@" "${url[$t]}" >"$out" 2>&1 &
   pid=$!
   cpu=$(sample_cpu "child-of:$pid" "${target_pid[$t]}")
   wait "$pid" || true

@@ -17,6 +17,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
@@ -142,7 +143,7 @@ final class ScsiBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> flushAsync() {
-        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), () -> "SYNCHRONIZE CACHE");
+        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), "SYNCHRONIZE CACHE");
     }
 
     private CompletableFuture<Void> transfer(long lba, MemorySegment buffer, boolean write) {
@@ -163,43 +164,65 @@ final class ScsiBlockDevice implements BlockDevice {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        // Built only when a message needs it: a string per command costs more than the command.
-        Supplier<String> what = () -> (write ? "WRITE" : "READ") + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun;
-        return checked(request, what);
+        return new Command(request, write ? "WRITE" : "READ", blocks, lba).start();
+    }
+
+    private CompletableFuture<Void> checked(ScsiRequest request, String what) {
+        return new Command(request, what, 0, 0).start();
     }
 
     /**
-     * Runs a command, reissuing it after a unit attention (a reset, a reinstated session, changed
-     * capacity: the command itself was not executed), as a disk driver does; other errors fail.
+     * One command to its outcome, reissued after a unit attention (a reset, a reinstated session,
+     * changed capacity: the command itself was not executed), as a disk driver does; other
+     * errors fail. The outcome is this future itself, and it is also the completion action of
+     * each execution: one object per command, and the message built only when one is needed.
      */
-    private CompletableFuture<Void> checked(ScsiRequest request, Supplier<String> what) {
-        CompletableFuture<Void> outcome = new CompletableFuture<>();
-        attempt(request, what, 1, outcome);
-        return outcome;
-    }
+    private final class Command extends CompletableFuture<Void> implements BiConsumer<ScsiResult, Throwable> {
+        private final ScsiRequest request;
+        private final String operation;
+        private final long blocks;
+        private final long lba;
+        private int attempt;
 
-    /** One execution of the command; completes {@code outcome} unless it reissues (one future per command, not per stage). */
-    private void attempt(ScsiRequest request, Supplier<String> what, int attempt, CompletableFuture<Void> outcome) {
-        session.execute(request).whenComplete((r, error) -> {
+        /** {@code blocks} 0: {@code operation} is the whole description. */
+        Command(ScsiRequest request, String operation, long blocks, long lba) {
+            this.request = request;
+            this.operation = operation;
+            this.blocks = blocks;
+            this.lba = lba;
+        }
+
+        Command start() {
+            attempt++;
+            session.execute(request).whenComplete(this);
+            return this;
+        }
+
+        private String what() {
+            return blocks == 0 ? operation : operation + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun;
+        }
+
+        @Override
+        public void accept(ScsiResult r, Throwable error) {
             if (error != null) {
-                outcome.completeExceptionally(error);
+                completeExceptionally(error);
                 return;
             }
             boolean unitAttention = r.status() == ScsiStatus.CHECK_CONDITION
                     && r.sense().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
             if (unitAttention && attempt < MAX_UNIT_ATTENTION_RETRIES) {
                 LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
-                        + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what.get());
-                attempt(request, what, attempt + 1, outcome);
+                        + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what());
+                start();
                 return;
             }
-            IscsiException failure = check(r, what);
+            IscsiException failure = check(r, this::what);
             if (failure == null) {
-                outcome.complete(null);
+                complete(null);
             } else {
-                outcome.completeExceptionally(failure);
+                completeExceptionally(failure);
             }
-        });
+        }
     }
 
     /** Why a finished command failed, or null when it moved exactly its buffer with GOOD status. */
