@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
-# Ostia's `perf` against libiscsi's `iscsi-perf`, on the same tgtd, alternating.
+# Ostia's `perf` against libiscsi on the same targets, interleaved in one run: tgtd, and Ostia's
+# own embedded target (about three times faster than tgtd on two cores, so against it the
+# initiators' own costs show rather than how much CPU each leaves tgtd).
 #
-# Starts its own tgtd on loopback (a free port, its own control port, a 1 GiB sparse LUN on
-# tmpfs so the disk is not what is measured), then for each case runs both tools for
-# BENCH_SECONDS, BENCH_ROUNDS times, alternating which goes first, and prints both IOPS,
-# MiB/s and the ratio ostia/libiscsi (of the medians), and each tool's CPU time per I/O.
-# Stops tgtd cleanly at the end.
+# Cases: sequential 64 KiB and random 4 KiB reads, sequential 64 KiB and random 4 KiB writes,
+# and a random 4 KiB 70/30 read/write mix, each at depth 32 and at depth 1. The libiscsi side of
+# the reads is `iscsi-perf`; iscsi-perf only reads, so the write and mixed cases use
+# bench/iscsi-rw-perf.c, iscsi-perf's loop with WRITE(16), compiled here against libiscsi.
 #
-# Builds nothing: run `./mvnw -B -DskipTests package` first. Needs root (tgtd), the Debian
-# packages tgt and libiscsi-bin, and JDK 25.
+# Starts its own tgtd (free port, own control port, a sparse LUN file on tmpfs) and Ostia's
+# target (`bin/ostia target`, a RAM LUN of the same size), both on loopback. For each target and
+# case it runs both tools BENCH_ROUNDS times, alternating which goes first, and prints the
+# medians of IOPS and MiB/s, the ratio ostia/libiscsi, each tool's CPU time per I/O and the
+# target's, and whether the case meets issue 14's goals (ratio >= 1.2 against Ostia's target,
+# >= 1.0 against tgtd, Ostia's CPU per I/O below libiscsi's). Stops both targets at the end.
+#
+# Builds nothing Java: run `./mvnw -B -DskipTests package` first. Needs root (tgtd), the Debian
+# packages tgt, libiscsi-bin, libiscsi-dev and gcc, and JDK 25.
 # Both tools get the same warm-up: the first BENCH_WARMUP seconds of each run are left out of its
-# figure (the JVM compiles its I/O path then; iscsi-perf's first seconds include its login).
-#   BENCH_SECONDS (default 10)   BENCH_ROUNDS (default 3)   BENCH_WARMUP (default 2)
+# figure (the JVM compiles its I/O path then; libiscsi's first seconds include its login).
+#   BENCH_SECONDS (default 8)   BENCH_ROUNDS (default 2)   BENCH_WARMUP (default 4: on two shared cores
+#   the JIT is still compiling the I/O path after 2 s, and its CPU would count per I/O)
+#   BENCH_TARGETS (default "ostia tgtd")   BENCH_CASES (extended regex on case names, default all)
+#   BENCH_LUN_MIB (default 512)   OSTIA_JAVA_OPTS (extra JVM options of the Ostia initiator)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
-seconds="${BENCH_SECONDS:-10}"
-rounds="${BENCH_ROUNDS:-3}"
-warmup="${BENCH_WARMUP:-2}"
+seconds="${BENCH_SECONDS:-8}"
+rounds="${BENCH_ROUNDS:-2}"
+warmup="${BENCH_WARMUP:-4}"
+targets="${BENCH_TARGETS:-ostia tgtd}"
+case_filter="${BENCH_CASES:-.}"
+lun_mib="${BENCH_LUN_MIB:-512}"
 [ "$seconds" -ge 3 ] || { echo "perf-vs-libiscsi: BENCH_SECONDS must be at least 3 (CPU is sampled from 1 s in to 1 s before the end)" >&2; exit 1; }
 target_iqn="iqn.2026-11.io.ostia.bench:perf"
 
@@ -25,13 +39,26 @@ log() { echo "# $*"; }
 
 # --- what must be there ---
 [ "$(id -u)" -eq 0 ] || die "tgtd needs root; run this as root"
-for tool in tgtd tgtadm iscsi-perf timeout ss; do
-  command -v "$tool" >/dev/null || die "$tool is missing (Debian packages: tgt for tgtd/tgtadm, libiscsi-bin for iscsi-perf)"
+for tool in tgtd tgtadm iscsi-perf gcc timeout ss; do
+  command -v "$tool" >/dev/null || die "$tool is missing (Debian packages: tgt for tgtd/tgtadm, libiscsi-bin for iscsi-perf, gcc)"
 done
+[ -f /usr/include/iscsi/iscsi.h ] || die "libiscsi's headers are missing (Debian package libiscsi-dev)"
 compgen -G "$root/cli/target/ostia-cli-*.jar" >/dev/null && compgen -G "$root/cli/target/modules/*.jar" >/dev/null \
   || die "the command line is not built: run (cd '$root' && ./mvnw -B -DskipTests package) first"
+for t in $targets; do
+  [[ $t == ostia || $t == tgtd ]] || die "BENCH_TARGETS names ostia and tgtd, not $t"
+done
 
-# --- tgtd ---
+base=/dev/shm
+[ -d "$base" ] && [ -w "$base" ] || base="${TMPDIR:-/tmp}"
+work=$(mktemp -d "$base/ostia-bench.XXXXXX")
+tgtd_pid=""
+ostia_target_pid=""
+
+# --- libiscsi's write-capable client ---
+gcc -O2 -Wall -o "$work/iscsi-rw-perf" "$root/bench/iscsi-rw-perf.c" -liscsi 2>"$work/gcc.log" \
+  || die "cannot compile bench/iscsi-rw-perf.c: $(cat "$work/gcc.log")"
+
 free_port() {
   local p
   for _ in $(seq 200); do
@@ -40,21 +67,26 @@ free_port() {
   done
   die "no free TCP port found"
 }
-port=$(free_port)
 control=""
 for _ in $(seq 100); do
   c=$((1000 + RANDOM % 29000))
   [ -e "/var/run/tgtd/socket.$c" ] || { control=$c; break; }
 done
 [ -n "$control" ] || die "no free tgtd control port in /var/run/tgtd"
-base=/dev/shm
-[ -d "$base" ] && [ -w "$base" ] || base="${TMPDIR:-/tmp}"
-work=$(mktemp -d "$base/ostia-bench.XXXXXX")
-tgtd_pid=""
 
 tgtadm_() { tgtadm -C "$control" --lld iscsi "$@"; }
 cleanup() {
   set +e
+  if [ -n "$ostia_target_pid" ] && kill -0 "$ostia_target_pid" 2>/dev/null; then
+    kill -TERM "$ostia_target_pid"
+    for _ in $(seq 100); do kill -0 "$ostia_target_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$ostia_target_pid" 2>/dev/null; then
+      echo "perf-vs-libiscsi: Ostia's target did not stop within 10 s of SIGTERM; killing it" >&2
+      kill -9 "$ostia_target_pid"
+    fi
+    wait "$ostia_target_pid" 2>/dev/null
+    log "Ostia's target stopped (exit status $?)"
+  fi
   if [ -n "$tgtd_pid" ] && kill -0 "$tgtd_pid" 2>/dev/null; then
     tgtadm_ --mode target --op delete --force --tid 1 >/dev/null 2>&1
     tgtadm_ --op delete --mode system >/dev/null 2>&1
@@ -71,97 +103,147 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-tgtd -f -C "$control" --iscsi "portal=127.0.0.1:$port" >"$work/tgtd.log" 2>&1 &
-tgtd_pid=$!
-for _ in $(seq 150); do
-  tgtadm_ --mode system --op show >/dev/null 2>&1 && break
-  kill -0 "$tgtd_pid" 2>/dev/null || die "tgtd exited at start: $(cat "$work/tgtd.log")"
-  sleep 0.1
-done
-tgtadm_ --mode system --op show >/dev/null || die "tgtd did not come up on control port $control"
-truncate -s 1G "$work/lun1.img"
-tgtadm_ --mode target --op new --tid 1 --targetname "$target_iqn"
-tgtadm_ --mode target --op bind --tid 1 -I ALL
-tgtadm_ --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$work/lun1.img"
-url="iscsi://127.0.0.1:$port/$target_iqn/1"
-
+declare -A url target_pid
 log "$(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-log "tgtd $port (control $control), LUN 1: 1 GiB sparse file on $(df --output=fstype "$work" | tail -1), $url"
-log "$rounds rounds of $seconds s per tool and case after $warmup s of warm-up, alternating which tool runs first"
+
+# --- tgtd ---
+if [[ " $targets " == *" tgtd "* ]]; then
+  port=$(free_port)
+  tgtd -f -C "$control" --iscsi "portal=127.0.0.1:$port" >"$work/tgtd.log" 2>&1 &
+  tgtd_pid=$!
+  for _ in $(seq 150); do
+    tgtadm_ --mode system --op show >/dev/null 2>&1 && break
+    kill -0 "$tgtd_pid" 2>/dev/null || die "tgtd exited at start: $(cat "$work/tgtd.log")"
+    sleep 0.1
+  done
+  tgtadm_ --mode system --op show >/dev/null || die "tgtd did not come up on control port $control"
+  truncate -s "${lun_mib}M" "$work/lun1.img"
+  tgtadm_ --mode target --op new --tid 1 --targetname "$target_iqn"
+  tgtadm_ --mode target --op bind --tid 1 -I ALL
+  tgtadm_ --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$work/lun1.img"
+  url[tgtd]="iscsi://127.0.0.1:$port/$target_iqn/1"
+  target_pid[tgtd]=$tgtd_pid
+  log "tgtd (control port $control): LUN 1 a $lun_mib MiB sparse file on $(df --output=fstype "$work" | tail -1), ${url[tgtd]}"
+fi
+
+# --- Ostia's target ---
+if [[ " $targets " == *" ostia "* ]]; then
+  OSTIA_JAVA_OPTS="-XX:MaxDirectMemorySize=$((lun_mib + 256))m" "$root/bin/ostia" target -a 127.0.0.1 -p 0 \
+    -n "$target_iqn" -z "${lun_mib}M" >"$work/ostia-target.log" 2>&1 &
+  ostia_target_pid=$!
+  for _ in $(seq 300); do
+    grep -q '^serving .*Ctrl-C stops' "$work/ostia-target.log" && break
+    kill -0 "$ostia_target_pid" 2>/dev/null || die "Ostia's target exited at start: $(cat "$work/ostia-target.log")"
+    sleep 0.1
+  done
+  url[ostia]=$(sed -n 's/^serving \(iscsi:[^ ]*\) .*/\1/p' "$work/ostia-target.log")
+  [ -n "${url[ostia]}" ] || die "Ostia's target did not come up: $(cat "$work/ostia-target.log")"
+  target_pid[ostia]=$ostia_target_pid
+  log "Ostia's target (bin/ostia target): LUN 0 $lun_mib MiB of RAM, ${url[ostia]}"
+fi
+log "$rounds rounds of $seconds s per tool, target and case after $warmup s of warm-up, alternating which tool runs first"
 
 # --- runs ---
-# Besides IOPS, each run reports CPU per I/O of the tool and of tgtd, sampled from /proc over
-# the middle of the measured period (from 1 s after the warm-up to 1 s before the end): with
-# tgtd the bottleneck on a small machine, what the initiator leaves to the target counts.
+# Besides IOPS, each run reports CPU per I/O of the tool and of the target, sampled from /proc
+# over the middle of the measured period (from 1 s after the warm-up to 1 s before the end).
 clk=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-sample_cpu() {  # args: pid or "child-of:PID"; prints "tool_ticks tgtd_ticks window_s"
-  local who=$1 pid a b c d window=$((seconds - 2))
+sample_cpu() {  # args: pid or "child-of:PID", target pid; prints "tool_ticks target_ticks window_s"
+  local who=$1 tpid=$2 pid a b c d window=$((seconds - 2))
   sleep "$((warmup + 1))"
   pid=$who
   [[ $who == child-of:* ]] && pid=$(pgrep -n -P "${who#child-of:}")
-  a=$(cpu_ticks "$pid"); c=$(cpu_ticks "$tgtd_pid")
+  a=$(cpu_ticks "$pid"); c=$(cpu_ticks "$tpid")
   sleep "$window"
-  b=$(cpu_ticks "$pid"); d=$(cpu_ticks "$tgtd_pid")
+  b=$(cpu_ticks "$pid"); d=$(cpu_ticks "$tpid")
   echo "$((b - a)) $((d - c)) $window"
 }
 per_io() {  # args: ticks iops window_s; prints microseconds of CPU per I/O
+  [ "$1" -ge 0 ] || die "a CPU sample went backwards ($1 ticks): the process ended before the sample did"
   awk -v t="$1" -v i="$2" -v w="$3" -v clk="$clk" 'BEGIN { printf "%.1f", (i > 0 && w > 0) ? t / clk * 1e6 / (i * w) : 0 }'
 }
-ostia_run() {  # args: perf options; prints "IOPS tool_us_per_io tgtd_us_per_io"
-  local out="$work/ostia.out" pid cpu iops
-  "$root/bin/ostia" perf "$@" --warmup "$warmup" -d "$seconds" "$url" >"$out" 2>&1 &
+ostia_run() {  # args: target, perf options; prints "IOPS tool_us_per_io target_us_per_io"
+  local t=$1 out="$work/ostia.out" pid cpu iops alloc
+  shift
+  "$root/bin/ostia" perf "$@" --warmup "$warmup" -d "$seconds" "${url[$t]}" >"$out" 2>&1 &
   pid=$!
-  cpu=$(sample_cpu "$pid")
+  cpu=$(sample_cpu "$pid" "${target_pid[$t]}")
   wait "$pid" || { echo "ostia perf $* failed:" >&2; cat "$out" >&2; return 1; }
   iops=$(tr '\r' '\n' <"$out" | sed -n 's/^result: \([0-9][0-9]*\) IOPS.*/\1/p' | tail -1)
+  alloc=$(tr '\r' '\n' <"$out" | sed -n 's/^allocated: \([0-9]*\) B per I\/O.*/\1/p' | tail -1)
   read -r tool target window <<<"$cpu"
-  echo "$iops $(per_io "$tool" "$iops" "$window") $(per_io "$target" "$iops" "$window")"
+  echo "$iops $(per_io "$tool" "$iops" "$window") $(per_io "$target" "$iops" "$window") ${alloc:-?}"
 }
-libiscsi_run() {  # args: perf options; IOPS is the mean of iscsi-perf's per-second "iops current" after the warm-up
-  local out="$work/libiscsi.out" pid cpu iops
-  timeout -s INT "$((seconds + warmup))" iscsi-perf "$@" "$url" >"$out" 2>&1 &
+libiscsi_run() {  # args: target, tool, options; IOPS is the mean of the per-second "iops current" after the warm-up
+  local t=$1 tool=$2 out="$work/libiscsi.out" pid cpu iops
+  shift 2
+  # 2 s past the CPU sample's end: under load a sleep overruns, and an ended tool reads as 0 ticks.
+  timeout -s INT "$((seconds + warmup + 2))" "$tool" "$@" "${url[$t]}" >"$out" 2>&1 &
   pid=$!
-  cpu=$(sample_cpu "child-of:$pid")
+  cpu=$(sample_cpu "child-of:$pid" "${target_pid[$t]}")
   wait "$pid" || true
   iops=$(tr '\r' '\n' <"$out" | sed -n 's/.*iops current \([0-9][0-9]*\).*/\1/p' \
     | awk -v skip="$warmup" 'NR > skip { sum += $1; n++ } END { if (n) printf "%d\n", sum / n }')
-  read -r tool target window <<<"$cpu"
-  echo "$iops $(per_io "$tool" "$iops" "$window") $(per_io "$target" "$iops" "$window")"
+  [ -n "$iops" ] || { echo "$tool $* gave no per-second figures:" >&2; tr '\r' '\n' <"$out" | tail -5 >&2; }
+  read -r ttool target window <<<"$cpu"
+  echo "$iops $(per_io "$ttool" "${iops:-0}" "$window") $(per_io "$target" "${iops:-0}" "$window")"
 }
 median() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
-names=("sequential 64 KiB, depth 32" "random 4 KiB, depth 32" "random 4 KiB, depth 1")
-options=("-b 128 -m 32" "-b 8 -m 32 -r" "-b 8 -m 1 -r")
-blocks=(128 8 8)
+# name | ostia perf options | libiscsi tool | its options | blocks of 512 bytes
+rw="$work/iscsi-rw-perf"
+cases=()
+for depth in 32 1; do
+  cases+=("seq 64 KiB read d$depth|-b 128 -m $depth|iscsi-perf|-b 128 -m $depth|128"
+          "rand 4 KiB read d$depth|-b 8 -m $depth -r|iscsi-perf|-b 8 -m $depth -r|8"
+          "seq 64 KiB write d$depth|-b 128 -m $depth -w|$rw|-b 128 -m $depth -w 100|128"
+          "rand 4 KiB write d$depth|-b 8 -m $depth -r -w|$rw|-b 8 -m $depth -r -w 100|8"
+          "rand 4 KiB 70/30 mix d$depth|-b 8 -m $depth -r --write-percent 30|$rw|-b 8 -m $depth -r -w 30|8")
+done
+
 summary=()
-for i in "${!names[@]}"; do
-  read -r -a opts <<<"${options[$i]}"
-  ours=() theirs=() our_cpu=() their_cpu=() tgtd_ours=() tgtd_theirs=()
-  for r in $(seq "$rounds"); do
-    if [ $((r % 2)) -eq 1 ]; then
-      o=$(ostia_run "${opts[@]}"); l=$(libiscsi_run "${opts[@]}")
-    else
-      l=$(libiscsi_run "${opts[@]}"); o=$(ostia_run "${opts[@]}")
-    fi
-    read -r o_iops o_cpu o_tgtd <<<"$o"
-    read -r l_iops l_cpu l_tgtd <<<"$l"
-    [ -n "$o_iops" ] || die "no result line from ostia perf ${options[$i]}"
-    [ -n "$l_iops" ] || die "no per-second figures from iscsi-perf ${options[$i]}"
-    ours+=("$o_iops"); theirs+=("$l_iops"); our_cpu+=("$o_cpu"); their_cpu+=("$l_cpu")
-    tgtd_ours+=("$o_tgtd"); tgtd_theirs+=("$l_tgtd")
-    log "${names[$i]} (${options[$i]}), round $r: ostia $o_iops IOPS ($o_cpu us CPU/IO, tgtd $o_tgtd), libiscsi $l_iops IOPS ($l_cpu us CPU/IO, tgtd $l_tgtd)"
+for t in $targets; do
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name oopts tool lopts blocks <<<"$c"
+    [[ $name =~ $case_filter ]] || continue
+    read -r -a oargs <<<"$oopts"
+    read -r -a largs <<<"$lopts"
+    ours=() theirs=() our_cpu=() their_cpu=() target_ours=() target_theirs=()
+    for r in $(seq "$rounds"); do
+      if [ $((r % 2)) -eq 1 ]; then
+        o=$(ostia_run "$t" "${oargs[@]}"); l=$(libiscsi_run "$t" "$tool" "${largs[@]}")
+      else
+        l=$(libiscsi_run "$t" "$tool" "${largs[@]}"); o=$(ostia_run "$t" "${oargs[@]}")
+      fi
+      read -r o_iops o_cpu o_target o_alloc <<<"$o"
+      read -r l_iops l_cpu l_target <<<"$l"
+      [ -n "$o_iops" ] || die "no result line from ostia perf $oopts against $t"
+      [ "${l_iops:-0}" -gt 0 ] || die "no per-second figures from $(basename "$tool") $lopts against $t"
+      ours+=("$o_iops"); theirs+=("$l_iops"); our_cpu+=("$o_cpu"); their_cpu+=("$l_cpu")
+      target_ours+=("$o_target"); target_theirs+=("$l_target")
+      log "$t, $name, round $r: ostia $o_iops IOPS ($o_cpu us CPU/IO, target $o_target, $o_alloc B heap/IO), libiscsi $l_iops IOPS ($l_cpu us CPU/IO, target $l_target)"
+    done
+    summary+=("$t|$name|$blocks|$(echo "${ours[*]}" | median)|$(echo "${theirs[*]}" | median)|$(echo "${our_cpu[*]}" | median)|$(echo "${their_cpu[*]}" | median)|$(echo "${target_ours[*]}" | median)|$(echo "${target_theirs[*]}" | median)")
   done
-  summary+=("$i $(echo "${ours[*]}" | median) $(echo "${theirs[*]}" | median) $(echo "${our_cpu[*]}" | median) $(echo "${their_cpu[*]}" | median)")
 done
 
 echo
-printf '%-30s %-16s %11s %9s %11s %9s %7s %14s\n' "case" "options" "ostia IOPS" "MiB/s" "libiscsi" "MiB/s" "ratio" "CPU us/IO o/l"
+printf '%-6s %-26s %10s %8s %10s %8s %6s %13s %13s %s\n' "target" "case" "ostia IOPS" "MiB/s" "libiscsi" "MiB/s" "ratio" "CPU us/IO o/l" "target us o/l" "goal"
+failed=0
 for line in "${summary[@]}"; do
-  read -r i o l oc lc <<<"$line"
-  awk -v name="${names[$i]}" -v opts="${options[$i]}" -v o="$o" -v l="$l" -v b="${blocks[$i]}" -v oc="$oc" -v lc="$lc" 'BEGIN {
-    printf "%-30s %-16s %11d %9.1f %11d %9.1f %7.2f %14s\n", name, opts, o, o*b*512/1048576, l, l*b*512/1048576, (l > 0 ? o/l : 0), oc " / " lc }'
+  IFS='|' read -r t name b o l oc lc to tl <<<"$line"
+  goal=$([ "$t" = ostia ] && echo 1.2 || echo 1.0)
+  verdict=$(awk -v o="$o" -v l="$l" -v oc="$oc" -v lc="$lc" -v g="$goal" 'BEGIN {
+    r = l > 0 ? o / l : 0; v = "";
+    if (r < g) v = v "ratio<" g " ";
+    if (oc + 0 >= lc + 0) v = v "cpu>=libiscsi ";
+    print (v == "" ? "met" : "MISSED: " v) }')
+  [[ $verdict == met ]] || failed=$((failed + 1))
+  awk -v t="$t" -v name="$name" -v o="$o" -v l="$l" -v b="$b" -v oc="$oc" -v lc="$lc" -v to="$to" -v tl="$tl" -v v="$verdict" 'BEGIN {
+    printf "%-6s %-26s %10d %8.1f %10d %8.1f %6.2f %13s %13s %s\n", t, name, o, o*b*512/1048576, l, l*b*512/1048576,
+      (l > 0 ? o/l : 0), oc "/" lc, to "/" tl, v }'
 done
-echo "(medians of $rounds rounds of $seconds s after $warmup s of warm-up; iscsi-perf's \"MB/s\" is MiB/s; ratio = ostia / libiscsi;"
-echo " CPU us/IO: each tool's own CPU time per I/O, ostia / libiscsi, over the middle of each run)"
-log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "(medians of $rounds rounds of $seconds s after $warmup s of warm-up; MiB/s from IOPS; ratio = ostia / libiscsi;"
+echo " CPU us/IO: each tool's own CPU time per I/O, ostia / libiscsi; target us o/l: the target's CPU per I/O while"
+echo " serving each; goal: ratio >= 1.2 against ostia's target, >= 1.0 against tgtd, and ostia's CPU below libiscsi's)"
+log "$failed of ${#summary[@]} cases missed a goal; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -22,13 +22,14 @@ final class PerfCommand implements Main.Command {
     @Override
     public String usage() {
         return """
-                Usage: ostia perf [-m depth] [-b blocks] [-r] [-w] [-d seconds] [-t timeout] [--warmup seconds]
-                                  [options] iscsi://host[:port]/target-iqn/lun | --embedded size
+                Usage: ostia perf [-m depth] [-b blocks] [-r] [-w | --write-percent p] [-d seconds] [-t timeout]
+                                  [--warmup seconds] [options] iscsi://host[:port]/target-iqn/lun | --embedded size
                   Measures IOPS and MiB/s, with iscsi-perf's options, and the heap bytes allocated per I/O.
                   -m, --max-requests n   requests in flight (32)
                   -b, --blocks n         blocks per request (8)
                   -r, --random           random offsets
                   -w, --write            write instead of read (destroys data!)
+                  --write-percent p      p percent of the requests write, the rest read (destroys data!)
                   -d, --duration s       run time in seconds (10; 0 = until interrupted)
                   -t, --timeout s        command timeout in seconds (30)
                   --warmup s             seconds of load left out of the figures (0)
@@ -40,7 +41,7 @@ final class PerfCommand implements Main.Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Connection.union(Connection.FLAGS, Set.of("r", "w")),
-                Connection.union(Connection.VALUES, Set.of("m", "b", "d", "t", "warmup", "embedded")),
+                Connection.union(Connection.VALUES, Set.of("m", "b", "d", "t", "warmup", "embedded", "write-percent")),
                 Connection.union(Connection.ALIASES, Map.of("random", "r", "write", "w", "max-requests", "m",
                         "blocks", "b", "duration", "d", "timeout", "t")));
         String embedded = args.value("embedded", null);
@@ -64,7 +65,10 @@ final class PerfCommand implements Main.Command {
         int timeout = args.intValue("t", 30, 1, 3600);
         int warmup = args.intValue("warmup", 0, 0, 600);
         boolean random = args.flag("r");
-        boolean write = args.flag("w");
+        int writePercent = args.intValue("write-percent", args.flag("w") ? 100 : 0, 0, 100);
+        if (args.flag("w") && writePercent != 100) {
+            throw new Args.UsageException("-w writes only; give either -w or --write-percent, not both");
+        }
         // The arena first, so it closes last: the session's close waits for commands still
         // in flight, and only then may their buffers go.
         try (Arena arena = Arena.ofShared();
@@ -79,9 +83,10 @@ final class PerfCommand implements Main.Command {
             out.printf("capacity is %d blocks of %d bytes (%s)%n", device.blockCount(), device.blockSize(),
                     LsCommand.humanSize(device.capacity().bytes()));
             out.printf("performing %s %s with %d parallel requests of %d blocks (%d bytes), %s%n",
-                    random ? "RANDOM" : "SEQUENTIAL", write ? "WRITE" : "READ", depth, blocks, blocks * device.blockSize(),
+                    random ? "RANDOM" : "SEQUENTIAL", writePercent == 100 ? "WRITE" : writePercent == 0 ? "READ"
+                            : writePercent + "% WRITE", depth, blocks, blocks * device.blockSize(),
                     seconds == 0 ? "until interrupted" : seconds + " s");
-            Workload run = new Workload(device, arena, depth, blocks, random ? 1.0 : 0.0, write ? 1.0 : 0.0);
+            Workload run = new Workload(device, arena, depth, blocks, random ? 1.0 : 0.0, writePercent / 100.0);
             Thread hook = new Thread(run::stop, "ostia-perf-interrupt");
             Runtime.getRuntime().addShutdownHook(hook);
             try {

@@ -178,6 +178,7 @@ final class Workload {
                 });
     }
 
+    /** Heap bytes all threads have allocated so far, or -1 when the JVM does not count them. */
     private double mibPerSecond(long requests, long nanos) {
         return nanos <= 0 ? 0 : requests * (double) blocks * device.blockSize() / (1 << 20) / (nanos / 1e9);
     }

@@ -134,6 +134,11 @@ final class DataMover {
         }
     }
 
+    /** Tasks in flight on the connection (sent, or batched to be sent). */
+    int inFlight() {
+        return tasks.size();
+    }
+
     /** One or two commands await their response: worth polling for the answer. */
     boolean awaitingFewResponses() {
         int inFlight = tasks.size();

@@ -20,11 +20,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>PDUs without a data segment that the {@linkplain #batchFrom batching thread} sends (the
  * receive thread, reissuing commands as responses complete them) wait in a batch until that
- * thread {@linkplain #flush flushes} before its next read, or until any other PDU goes out,
- * whichever comes first: the commands issued for one read's worth of responses then leave in
- * one system call and reach the target as one segment instead of one each. Nothing waits longer
- * than the batching thread takes to handle what it has already read. PDUs with data are never
- * held back, so a task buffer is not read after its send returns.
+ * thread {@linkplain #flush flushes}, or until any other PDU goes out, whichever comes first:
+ * the commands issued for several responses then leave in one system call and reach the target
+ * as one segment instead of one each. The receive thread flushes before it waits for the socket
+ * and whenever a quarter of the commands in flight wait here ({@link #flushIfBatched}), so
+ * nothing waits longer than that thread takes to read what the socket already holds, and the
+ * target always has most of the queue depth in hand. PDUs with data are never held back, so a
+ * task buffer is not read after its send returns.
  *
  * <p>One lock serialises senders. A sender whose socket buffer is full waits on a selector of
  * its own for room, and gives up (an {@link IOException}) when the socket takes no byte within
@@ -46,6 +48,8 @@ final class PduSender implements AutoCloseable {
     private final ByteBuffer[] gather = new ByteBuffer[4];
     /** Encoded header-only PDUs of the batching thread not yet written; in write mode. */
     private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES);
+    /** PDUs in {@link #batch}; guarded by {@link #lock}. */
+    private int batched;
     private volatile Thread batchingThread;
     private volatile PduEncoder encoder = new PduEncoder(false, false);
 
@@ -86,6 +90,7 @@ final class PduSender implements AutoCloseable {
                     flushLocked();
                 }
                 current.encodeHeader(pdu, batch);
+                batched++;
                 return;
             }
             header.clear();
@@ -107,6 +112,7 @@ final class PduSender implements AutoCloseable {
                 writeFully(count);
             } finally {
                 batch.clear();
+                batched = 0;
                 // Do not keep a task buffer reachable from the sender after the write.
                 Arrays.fill(gather, null);
             }
@@ -125,6 +131,18 @@ final class PduSender implements AutoCloseable {
         }
     }
 
+    /** Writes the batch if it holds at least {@code atLeast} PDUs. */
+    void flushIfBatched(int atLeast) throws IOException {
+        lock.lock();
+        try {
+            if (batched >= atLeast) {
+                flushLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void flushLocked() throws IOException {
         if (batch.position() == 0) {
             return;
@@ -134,6 +152,7 @@ final class PduSender implements AutoCloseable {
             writeFully(1);
         } finally {
             batch.clear();
+            batched = 0;
             gather[0] = null;
         }
     }

@@ -6,7 +6,9 @@ import io.ostia.api.pdu.DataIn;
 import io.ostia.api.pdu.LoginResponse;
 import io.ostia.api.pdu.LogoutResponse;
 import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.Digests;
 import io.ostia.api.pdu.PduDecoder;
+import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.ScsiResponse;
@@ -75,6 +77,8 @@ final class Receiver {
      * destination, so bulk Data-In is never copied. Empty (position = limit) between reads.
      */
     private final ByteBuffer staged = ByteBuffer.allocateDirect(STAGING).limit(0);
+    /** A data segment's destination and {@link #staged}, for {@link #readWithNextHeader}; receive thread only. */
+    private final ByteBuffer[] scatter = new ByteBuffer[2];
 
     /**
      * Whether the last PDU carried a large data segment. The next one likely does too (a
@@ -133,53 +137,7 @@ final class Receiver {
         Throwable ended = null;
         try {
             while (!binding.isStopping()) {
-                ByteBuffer target = decoder.readTarget();
-                if (!staged.hasRemaining()) {
-                    flushBatch();
-                    if (socketDrained && (polling.pollsPerWait() == 0 || !mover.awaitingFewResponses())) {
-                        // The last read emptied the socket, and the next answer rarely comes
-                        // while one read's worth is handled: unless polling for it, wait for it
-                        // rather than make a read that finds nothing.
-                        socketDrained = false;
-                        readable.select();
-                        readable.selectedKeys().clear();
-                    }
-                    int count = target.remaining() >= DIRECT_READ || lastSegmentLarge ? readDirect(target) : stage();
-                    if (count < 0) {
-                        throw new TransportException("the target " + peer + " closed the connection");
-                    }
-                    if (count == 0) {
-                        if (idleReads < polling.pollsPerWait() && mover.awaitingFewResponses()) {
-                            idleReads++;
-                            Thread.onSpinWait();
-                            continue;
-                        }
-                        idleReads = 0;
-                        readable.select();
-                        readable.selectedKeys().clear();
-                        continue;
-                    }
-                    idleReads = 0;
-                }
-                if (staged.hasRemaining()) {
-                    int count = Math.min(staged.remaining(), target.remaining());
-                    target.put(staged.slice(staged.position(), count));
-                    staged.position(staged.position() + count);
-                }
-                if (target.hasRemaining()) {
-                    continue;
-                }
-                Pdu pdu;
-                try {
-                    pdu = decoder.advance();
-                } catch (DataMover.PlacementRefused refused) {
-                    throw refused.problem;
-                }
-                if (pdu != null) {
-                    polling.handled(System.nanoTime());
-                    lastSegmentLarge = pdu.dataSegmentLength() >= DIRECT_READ;
-                    handle(pdu);
-                }
+                receiveOnce();
             }
         } catch (Throwable e) {
             ended = e;
@@ -191,12 +149,72 @@ final class Receiver {
     }
 
     /**
-     * Before reading again, sends what this thread batched while it handled what it read last
-     * (the commands reissued from their predecessors' completions).
+     * One step of the receive loop: a read (or a wait), then what it completed. A method of its
+     * own, called per step, so the JIT compiles it as a whole method: compiled on stack inside a
+     * loop that never returns, the loop was deoptimised and recompiled every few seconds.
      */
-    private void flushBatch() throws TransportException {
+    private void receiveOnce() throws Exception {
+        ByteBuffer target = decoder.readTarget();
+        if (!staged.hasRemaining()) {
+            // While the socket holds more, commands reissued meanwhile gather in the sender's
+            // batch (one write for several), until a quarter of those in flight wait there.
+            flushBatch(socketDrained ? 1 : Math.max(1, mover.inFlight() / 4));
+            if (socketDrained && (polling.pollsPerWait() == 0 || !mover.awaitingFewResponses())) {
+                // The last read emptied the socket, and the next answer rarely comes
+                // while one read's worth is handled: unless polling for it, wait for it
+                // rather than make a read that finds nothing.
+                socketDrained = false;
+                readable.select();
+                readable.selectedKeys().clear();
+            }
+            int count = target.remaining() >= DIRECT_READ ? readWithNextHeader(target)
+                    : lastSegmentLarge ? readDirect(target) : stage();
+            if (count < 0) {
+                throw new TransportException("the target " + peer + " closed the connection");
+            }
+            if (count == 0) {
+                flushBatch(1);
+                if (idleReads < polling.pollsPerWait() && mover.awaitingFewResponses()) {
+                    idleReads++;
+                    Thread.onSpinWait();
+                    return;
+                }
+                idleReads = 0;
+                readable.select();
+                readable.selectedKeys().clear();
+                return;
+            }
+            idleReads = 0;
+        }
+        if (staged.hasRemaining()) {
+            int count = Math.min(staged.remaining(), target.remaining());
+            target.put(target.position(), staged, staged.position(), count);
+            target.position(target.position() + count);
+            staged.position(staged.position() + count);
+        }
+        if (target.hasRemaining()) {
+            return;
+        }
+        Pdu pdu;
         try {
-            sender.flush();
+            pdu = decoder.advance();
+        } catch (DataMover.PlacementRefused refused) {
+            throw refused.problem;
+        }
+        if (pdu != null) {
+            polling.handled(System.nanoTime());
+            lastSegmentLarge = pdu.dataSegmentLength() >= DIRECT_READ;
+            handle(pdu);
+        }
+    }
+
+    /**
+     * Sends what this thread batched while it handled what it read (the commands reissued from
+     * their predecessors' completions), if at least {@code atLeast} PDUs wait.
+     */
+    private void flushBatch(int atLeast) throws TransportException {
+        try {
+            sender.flushIfBatched(atLeast);
         } catch (IOException | RuntimeException e) {
             TransportException failed = new TransportException("sending batched commands to " + peer + " failed: "
                     + TcpEndpoint.reason(e), e);
@@ -211,6 +229,30 @@ final class Receiver {
         int count = channel.read(target);
         socketDrained = count > 0 && count < wanted;
         return count;
+    }
+
+    /**
+     * Reads a large data segment straight into its destination and, in the same system call,
+     * what follows it up to the end of the next PDU's header (its trailer and BHS, with the
+     * digests negotiated) into the staging buffer, which is empty: one read per Data-In instead
+     * of one for the data and one for the next header, and nothing of the next data segment
+     * staged and copied.
+     */
+    private int readWithNextHeader(ByteBuffer target) throws IOException {
+        staged.clear().limit(PduEncoder.BHS_LENGTH + (decoderParameters.headerDigest() ? Digests.LENGTH : 0)
+                + (decoderParameters.dataDigest() ? Digests.LENGTH : 0));
+        scatter[0] = target;
+        scatter[1] = staged;
+        long wanted = target.remaining() + (long) staged.remaining();
+        long count;
+        try {
+            count = channel.read(scatter);
+        } finally {
+            scatter[0] = null; // keep no task buffer reachable from here
+            staged.flip();
+        }
+        socketDrained = count > 0 && count < wanted;
+        return (int) count;
     }
 
     /** Reads what the socket has into the staging buffer, which is empty. */
