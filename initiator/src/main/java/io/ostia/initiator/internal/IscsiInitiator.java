@@ -2,6 +2,7 @@ package io.ostia.initiator.internal;
 
 import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.initiator.ClosableInitiator;
+import io.ostia.initiator.InitiatorSettings;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;
 import io.ostia.api.Session;
@@ -11,6 +12,7 @@ import io.ostia.api.spi.IscsiTransport;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,22 +25,53 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public class IscsiInitiator implements ClosableInitiator {
 
-    private static final System.Logger LOG = System.getLogger(IscsiInitiator.class.getName());
+    static final System.Logger LOG = System.getLogger(IscsiInitiator.class.getName());
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final TransportRegistry transports = new TransportRegistry();
     private final ScheduledExecutorService timer;
     private final Set<IscsiSession> sessions = ConcurrentHashMap.newKeySet();
     private final List<IscsiTransport> owned;
+    /** Read by every {@link #options()} and whenever a transport appears; replaced whole by {@link #reconfigure}. */
+    private volatile InitiatorSettings settings;
 
     /** @param owned transports this initiator closes when it closes (those it loaded itself) */
     public IscsiInitiator(List<IscsiTransport> owned) {
+        this(owned, InitiatorSettings.defaults());
+    }
+
+    /** @param owned transports this initiator closes when it closes (those it loaded itself) */
+    public IscsiInitiator(List<IscsiTransport> owned, InitiatorSettings settings) {
         this.owned = List.copyOf(owned);
+        this.settings = Objects.requireNonNull(settings, "settings");
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ostia-initiator-timer");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    public InitiatorSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Replaces the settings without touching a running session: each keeps the options it logged
+     * in with (its initiator name is part of its I_T nexus), later logins start from the new ones,
+     * and the failback policy applies from the next transport that appears.
+     */
+    public void reconfigure(InitiatorSettings next) {
+        InitiatorSettings previous = settings;
+        settings = Objects.requireNonNull(next, "settings");
+        if (!previous.equals(next)) {
+            LOG.log(System.Logger.Level.INFO, () -> "initiator settings now " + next + " (were " + previous + "); "
+                    + sessions.size() + " running session(s) keep their options");
+        }
+    }
+
+    @Override
+    public SessionOptions.Builder options() {
+        return settings.applyTo(SessionOptions.builder());
     }
 
     public void addTransport(IscsiTransport transport) {
