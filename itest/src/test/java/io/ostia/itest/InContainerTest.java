@@ -23,6 +23,11 @@ public abstract class InContainerTest {
             "org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component", "org.apache.felix.scr",
             "ostia-api", "ostia-testing", "ostia-transport-lifecycle", "ostia-transport-tcp", "ostia-initiator"};
 
+    /** Bundle files (in failsafe's folder) a test class adds after Ostia's, such as Configuration Admin. */
+    protected String[] extraBundles() {
+        return new String[0];
+    }
+
     @Configuration
     public Option[] config() {
         String folder = System.getProperty("ostia.itest.bundles");
@@ -30,9 +35,11 @@ public abstract class InContainerTest {
             throw new IllegalStateException("system property ostia.itest.bundles is not set: run the in-container tests"
                     + " with failsafe (./mvnw verify), which copies the bundles there first");
         }
-        Option[] bundles = new Option[BUNDLES.length];
-        for (int i = 0; i < BUNDLES.length; i++) {
-            Path file = Path.of(folder, BUNDLES[i] + ".jar");
+        String[] names = java.util.stream.Stream.concat(java.util.Arrays.stream(BUNDLES), java.util.Arrays.stream(extraBundles()))
+                .toArray(String[]::new);
+        Option[] bundles = new Option[names.length];
+        for (int i = 0; i < names.length; i++) {
+            Path file = Path.of(folder, names[i] + ".jar");
             if (!Files.isRegularFile(file)) {
                 throw new IllegalStateException(file + " is missing: pre-integration-test copies it (./mvnw verify)");
             }

@@ -74,6 +74,11 @@ public class IscsiInitiator implements ClosableInitiator {
         return settings.applyTo(SessionOptions.builder());
     }
 
+    /** The sessions logged in and not yet closed, in no particular order. */
+    public List<Session> sessions() {
+        return List.copyOf(sessions);
+    }
+
     public void addTransport(IscsiTransport transport) {
         transports.add(transport);
     }
