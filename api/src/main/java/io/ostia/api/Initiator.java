@@ -32,6 +32,9 @@ public interface Initiator {
      */
     List<DiscoveredTarget> discover(SessionOptions options) throws IscsiException;
 
+    /** The sessions logged in now (open, recovering or moving), in no particular order. */
+    List<Session> sessions();
+
     /** Names of the transports available now, in the order the initiator prefers them. */
     List<String> transports();
 }

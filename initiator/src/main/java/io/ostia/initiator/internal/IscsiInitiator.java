@@ -2,6 +2,7 @@ package io.ostia.initiator.internal;
 
 import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.initiator.ClosableInitiator;
+import io.ostia.api.FailbackPolicy;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;
 import io.ostia.api.Session;
@@ -41,12 +42,30 @@ public class IscsiInitiator implements ClosableInitiator {
         });
     }
 
+    /** A transport appeared: new logins may use it, and sessions whose failback policy prefers it move to it. */
     public void addTransport(IscsiTransport transport) {
         transports.add(transport);
+        for (IscsiSession s : sessions) {
+            if (s.options.failback() == FailbackPolicy.PREFERRED) {
+                s.recovery.transportArrived(transport);
+            }
+        }
     }
 
+    /**
+     * A transport left the registry. One that announced it was leaving has moved its sessions
+     * already; one that did not (its service went without notice) has them moved now.
+     */
     public void removeTransport(IscsiTransport transport) {
         transports.remove(transport);
+        for (IscsiSession s : sessions) {
+            s.recovery.transportVanished(transport);
+        }
+    }
+
+    @Override
+    public List<Session> sessions() {
+        return sessions.stream().filter(Session::isOpen).map(s -> (Session) s).toList();
     }
 
     @Override
@@ -60,8 +79,8 @@ public class IscsiInitiator implements ClosableInitiator {
                 "a normal session needs a target name; use discover() to list targets"));
         long isid = newIsid();
         LoginResult first = connect(options, isid, Set.of(), false);
-        IscsiSession session = new IscsiSession(options, (o, i, excluded) -> connect(o, i, excluded, false), isid, first,
-                timer, sessions::remove);
+        IscsiSession session = new IscsiSession(options, (o, i, excluded) -> connect(o, i, excluded, false), transports,
+                isid, first, timer, sessions::remove);
         sessions.add(session);
         return session;
     }
@@ -89,11 +108,17 @@ public class IscsiInitiator implements ClosableInitiator {
                 tried.add(name + " (not available)");
                 continue;
             }
+            FlightEvents.Login event = new FlightEvents.Login();
+            event.begin();
             try {
-                return LoginProcess.login(transport.get(), options, isid, discovery);
+                LoginResult result = LoginProcess.login(transport.get(), options, isid, discovery);
+                commit(event, options, isid, name, discovery, "logged in");
+                return result;
             } catch (LoginException e) {
+                commit(event, options, isid, name, discovery, "refused: " + e.getMessage());
                 throw e;
             } catch (IscsiException e) {
+                commit(event, options, isid, name, discovery, "failed: " + e.getMessage());
                 tried.add(name + " (" + e.getMessage() + ")");
                 last = e;
             }
@@ -101,6 +126,19 @@ public class IscsiInitiator implements ClosableInitiator {
         throw new TransportException("no transport could reach " + options.host() + ":" + options.port()
                 + "; tried " + (tried.isEmpty() ? "none: all of " + options.transports() + " are excluded" : String.join(", ", tried))
                 + " (available: " + transports.names() + ")", last);
+    }
+
+    private static void commit(FlightEvents.Login event, SessionOptions options, long isid, String transport,
+                               boolean discovery, String outcome) {
+        event.end();
+        if (event.shouldCommit()) {
+            event.target = options.targetName().orElse(options.host() + ":" + options.port());
+            event.isid = FlightEvents.isid(isid);
+            event.transport = transport;
+            event.discovery = discovery;
+            event.outcome = outcome;
+            event.commit();
+        }
     }
 
     /** A random ISID (RFC 7143 11.12.5, type 0b10 "random"): 0x80, 24 random bits, 16-bit qualifier 0. */
