@@ -42,6 +42,9 @@ public interface Initiator {
         return SessionOptions.builder();
     }
 
+    /** The sessions logged in now (open, recovering or moving), in no particular order. */
+    List<Session> sessions();
+
     /** Names of the transports available now, in the order the initiator prefers them. */
     List<String> transports();
 }

@@ -1,5 +1,6 @@
 package io.ostia.initiator;
 
+import io.ostia.api.FailbackPolicy;
 import io.ostia.api.SessionOptions;
 import java.time.Duration;
 import java.util.List;
@@ -8,25 +9,16 @@ import java.util.Optional;
 
 /**
  * An initiator's own settings: the defaults of the sessions it logs in (initiator name, transport
- * preference, login, NOP and replacement timeouts) and its failback policy. In OSGi they come
+ * preference, login, NOP and replacement timeouts, failback policy). In OSGi they come
  * from Configuration Admin (PID {@code io.ostia.initiator}); in plain Java from
  * {@link Initiators#create(InitiatorSettings)}. A value left unset keeps {@link SessionOptions}'
  * own default, so those defaults live in one place.
  *
  * <p>They reach a session through {@code Initiator.options()}, whose builder starts from them:
  * a session keeps the values it logged in with, and a change applies to sessions logged in
- * afterwards. The failback policy is read whenever a transport appears, so it applies to
- * running sessions at once.
+ * afterwards (the failback policy too: it is one of a session's options).
  */
 public final class InitiatorSettings {
-
-    /** What a session running on a less preferred transport does when a more preferred one appears. */
-    public enum Failback {
-        /** Stay where it is until it has to move (its transport leaves or its connection fails). */
-        NONE,
-        /** Move to the most preferred transport available. */
-        PREFERRED
-    }
 
     private final Optional<String> initiatorName;
     private final Optional<List<String>> transports;
@@ -34,7 +26,7 @@ public final class InitiatorSettings {
     private final Optional<Duration> nopInterval;
     private final Optional<Duration> nopTimeout;
     private final Optional<Duration> replacementTimeout;
-    private final Failback failback;
+    private final Optional<FailbackPolicy> failback;
 
     private InitiatorSettings(Builder b) {
         this.initiatorName = b.initiatorName;
@@ -48,7 +40,7 @@ public final class InitiatorSettings {
         applyTo(SessionOptions.builder().portal("settings.invalid", 3260)).build();
     }
 
-    /** Nothing set: SessionOptions' defaults and failback {@link Failback#NONE}. */
+    /** Nothing set: SessionOptions' defaults throughout. */
     public static InitiatorSettings defaults() {
         return builder().build();
     }
@@ -65,6 +57,7 @@ public final class InitiatorSettings {
         nopInterval.ifPresent(builder::nopInterval);
         nopTimeout.ifPresent(builder::nopTimeout);
         replacementTimeout.ifPresent(builder::replacementTimeout);
+        failback.ifPresent(builder::failback);
         return builder;
     }
 
@@ -74,7 +67,7 @@ public final class InitiatorSettings {
     public Optional<Duration> nopInterval() { return nopInterval; }
     public Optional<Duration> nopTimeout() { return nopTimeout; }
     public Optional<Duration> replacementTimeout() { return replacementTimeout; }
-    public Failback failback() { return failback; }
+    public Optional<FailbackPolicy> failback() { return failback; }
 
     @Override
     public boolean equals(Object o) {
@@ -94,7 +87,7 @@ public final class InitiatorSettings {
         return "InitiatorSettings[name=" + initiatorName.orElse("(default)") + ", transports="
                 + transports.map(String::valueOf).orElse("(default)") + ", login=" + show(loginTimeout) + ", nopInterval="
                 + show(nopInterval) + ", nopTimeout=" + show(nopTimeout) + ", replacement=" + show(replacementTimeout)
-                + ", failback=" + failback + "]";
+                + ", failback=" + failback.map(String::valueOf).orElse("(default)") + "]";
     }
 
     private static String show(Optional<Duration> d) {
@@ -109,7 +102,7 @@ public final class InitiatorSettings {
         private Optional<Duration> nopInterval = Optional.empty();
         private Optional<Duration> nopTimeout = Optional.empty();
         private Optional<Duration> replacementTimeout = Optional.empty();
-        private Failback failback = Failback.NONE;
+        private Optional<FailbackPolicy> failback = Optional.empty();
 
         private Builder() {
         }
@@ -160,8 +153,8 @@ public final class InitiatorSettings {
             return this;
         }
 
-        public Builder failback(Failback policy) {
-            this.failback = Objects.requireNonNull(policy, "failback policy");
+        public Builder failback(FailbackPolicy policy) {
+            this.failback = Optional.of(Objects.requireNonNull(policy, "failback policy"));
             return this;
         }
 

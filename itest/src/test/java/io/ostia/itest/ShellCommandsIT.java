@@ -5,6 +5,7 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
 import io.ostia.api.Initiator;
+import io.ostia.api.TransportException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -51,7 +52,7 @@ public class ShellCommandsIT extends InContainerTest {
         ServiceReference<?> ref = commandsReference();
         assertEquals("ostia", ref.getProperty("osgi.command.scope"));
         List<String> functions = Arrays.asList((String[]) ref.getProperty("osgi.command.function"));
-        for (String f : List.of("discover", "login", "sessions", "logout")) {
+        for (String f : List.of("discover", "login", "sessions", "swap", "logout")) {
             assertTrue("osgi.command.function " + functions + " has " + f, functions.contains(f));
         }
     }
@@ -72,6 +73,12 @@ public class ShellCommandsIT extends InContainerTest {
             String row = table.lines().filter(l -> l.startsWith(isid)).findFirst().orElseThrow(
                     () -> new AssertionError("no row for " + isid + " in\n" + table));
             assertTrue(row, row.matches(isid + " +tcp +LOGGED_IN +\\d+ +\\d+  " + TgtdTarget.TARGET));
+
+            String swapped = call(commands, "swap", isid, "tcp");
+            assertTrue(swapped, swapped.matches("session " + isid + " moved from tcp to tcp, I/O paused \\d+\\.\\d ms"));
+            TransportException noIser = expect(TransportException.class, () -> call(commands, "swap", isid, "iser"));
+            assertTrue(noIser.getMessage(), noIser.getMessage().contains("iser"));
+            assertTrue("the session is still up after a refused swap", call(commands, "sessions").contains(isid));
 
             assertEquals("session " + isid + " logged out", call(commands, "logout", isid));
             assertEquals("no sessions", call(commands, "sessions"));
@@ -96,6 +103,7 @@ public class ShellCommandsIT extends InContainerTest {
             String isid = login.split(" ")[1];
             String table = gogo("sessions");
             assertTrue(table, table.lines().anyMatch(l -> l.startsWith(isid) && l.contains("LOGGED_IN")));
+            assertTrue(gogo("ostia:swap " + isid + " tcp").contains("moved from tcp to tcp"));
             assertEquals("session " + isid + " logged out", gogo("ostia:logout " + isid));
             assertTrue(gogo("ostia:discover " + portal).startsWith(TgtdTarget.TARGET));
         }

@@ -1,5 +1,6 @@
 package io.ostia.initiator.internal;
 
+import io.ostia.api.FailbackPolicy;
 import io.ostia.api.Initiator;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.initiator.InitiatorSettings;
@@ -24,8 +25,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  *
  * <p>Its settings come from Configuration Admin (PID {@value #PID}); a change is applied by
  * {@link #modified} without restarting the component, so no session is dropped: running
- * sessions keep the options they logged in with, later logins take the new ones, and the
- * failback policy applies from the next transport that appears. No setting needs a restart.
+ * sessions keep the options they logged in with (failback policy included), later logins take
+ * the new ones. No setting needs a restart.
  */
 @Component(service = Initiator.class, configurationPid = InitiatorComponent.PID)
 @Designate(ocd = InitiatorComponent.Config.class)
@@ -65,8 +66,9 @@ public final class InitiatorComponent extends IscsiInitiator {
 
         @AttributeDefinition(name = "Failback policy",
                 description = "NONE: a session stays on its transport until it must move; PREFERRED: it moves to a "
-                        + "more preferred transport when one appears")
-        InitiatorSettings.Failback failback() default InitiatorSettings.Failback.NONE;
+                        + "more preferred transport when one appears. Like the other values, it applies to sessions "
+                        + "logged in afterwards")
+        FailbackPolicy failback() default FailbackPolicy.NONE;
     }
 
     @Activate

@@ -3,6 +3,7 @@ package io.ostia.initiator.internal;
 import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.initiator.ClosableInitiator;
 import io.ostia.initiator.InitiatorSettings;
+import io.ostia.api.FailbackPolicy;
 import io.ostia.api.IscsiException;
 import io.ostia.api.LoginException;
 import io.ostia.api.Session;
@@ -57,8 +58,8 @@ public class IscsiInitiator implements ClosableInitiator {
 
     /**
      * Replaces the settings without touching a running session: each keeps the options it logged
-     * in with (its initiator name is part of its I_T nexus), later logins start from the new ones,
-     * and the failback policy applies from the next transport that appears.
+     * in with (its initiator name is part of its I_T nexus, and its failback policy is one of
+     * them), and later logins start from the new ones.
      */
     public void reconfigure(InitiatorSettings next) {
         InitiatorSettings previous = settings;
@@ -74,17 +75,30 @@ public class IscsiInitiator implements ClosableInitiator {
         return settings.applyTo(SessionOptions.builder());
     }
 
-    /** The sessions logged in and not yet closed, in no particular order. */
-    public List<Session> sessions() {
-        return List.copyOf(sessions);
-    }
-
+    /** A transport appeared: new logins may use it, and sessions whose failback policy prefers it move to it. */
     public void addTransport(IscsiTransport transport) {
         transports.add(transport);
+        for (IscsiSession s : sessions) {
+            if (s.options.failback() == FailbackPolicy.PREFERRED) {
+                s.recovery.transportArrived(transport);
+            }
+        }
     }
 
+    /**
+     * A transport left the registry. One that announced it was leaving has moved its sessions
+     * already; one that did not (its service went without notice) has them moved now.
+     */
     public void removeTransport(IscsiTransport transport) {
         transports.remove(transport);
+        for (IscsiSession s : sessions) {
+            s.recovery.transportVanished(transport);
+        }
+    }
+
+    @Override
+    public List<Session> sessions() {
+        return sessions.stream().filter(Session::isOpen).map(s -> (Session) s).toList();
     }
 
     @Override
@@ -98,8 +112,8 @@ public class IscsiInitiator implements ClosableInitiator {
                 "a normal session needs a target name; use discover() to list targets"));
         long isid = newIsid();
         LoginResult first = connect(options, isid, Set.of(), false);
-        IscsiSession session = new IscsiSession(options, (o, i, excluded) -> connect(o, i, excluded, false), isid, first,
-                timer, sessions::remove);
+        IscsiSession session = new IscsiSession(options, (o, i, excluded) -> connect(o, i, excluded, false), transports,
+                isid, first, timer, sessions::remove);
         sessions.add(session);
         return session;
     }
@@ -127,11 +141,17 @@ public class IscsiInitiator implements ClosableInitiator {
                 tried.add(name + " (not available)");
                 continue;
             }
+            FlightEvents.Login event = new FlightEvents.Login();
+            event.begin();
             try {
-                return LoginProcess.login(transport.get(), options, isid, discovery);
+                LoginResult result = LoginProcess.login(transport.get(), options, isid, discovery);
+                commit(event, options, isid, name, discovery, "logged in");
+                return result;
             } catch (LoginException e) {
+                commit(event, options, isid, name, discovery, "refused: " + e.getMessage());
                 throw e;
             } catch (IscsiException e) {
+                commit(event, options, isid, name, discovery, "failed: " + e.getMessage());
                 tried.add(name + " (" + e.getMessage() + ")");
                 last = e;
             }
@@ -139,6 +159,19 @@ public class IscsiInitiator implements ClosableInitiator {
         throw new TransportException("no transport could reach " + options.host() + ":" + options.port()
                 + "; tried " + (tried.isEmpty() ? "none: all of " + options.transports() + " are excluded" : String.join(", ", tried))
                 + " (available: " + transports.names() + ")", last);
+    }
+
+    private static void commit(FlightEvents.Login event, SessionOptions options, long isid, String transport,
+                               boolean discovery, String outcome) {
+        event.end();
+        if (event.shouldCommit()) {
+            event.target = options.targetName().orElse(options.host() + ":" + options.port());
+            event.isid = FlightEvents.isid(isid);
+            event.transport = transport;
+            event.discovery = discovery;
+            event.outcome = outcome;
+            event.commit();
+        }
     }
 
     /** A random ISID (RFC 7143 11.12.5, type 0b10 "random"): 0x80, 24 random bits, 16-bit qualifier 0. */

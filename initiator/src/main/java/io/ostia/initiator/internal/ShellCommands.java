@@ -7,6 +7,7 @@ import io.ostia.api.Session;
 import io.ostia.api.SessionOptions;
 import io.ostia.api.text.DiscoveredTarget;
 import io.ostia.api.text.TargetAddress;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +27,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=discover",
         "osgi.command.function=login",
         "osgi.command.function=sessions",
+        "osgi.command.function=swap",
         "osgi.command.function=logout"})
 public final class ShellCommands {
 
@@ -77,6 +79,15 @@ public final class ShellCommands {
                     session.queue.tasks.size(), session.queue.waiting(), s.targetName()));
         }
         return out.toString().stripTrailing();
+    }
+
+    /** {@code swap <isid> <transport>}: moves a session to another transport under its load; prints the I/O pause. */
+    public String swap(String isid, String transport) throws IscsiException {
+        Session s = find(isid);
+        String from = s.transport();
+        Duration pause = s.switchTransport(transport);
+        return String.format(Locale.ROOT, "session %s moved from %s to %s, I/O paused %.1f ms", id(s), from, s.transport(),
+                pause.toNanos() / 1e6);
     }
 
     /** {@code logout <isid>}: logs the session out. */

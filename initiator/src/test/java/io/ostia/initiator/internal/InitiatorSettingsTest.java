@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ostia.api.BlockDevice;
+import io.ostia.api.FailbackPolicy;
 import io.ostia.api.Session;
 import io.ostia.api.SessionOptions;
 import io.ostia.api.spi.IscsiTransport;
@@ -36,14 +37,14 @@ class InitiatorSettingsTest {
         assertEquals(plain.toString(), viaSettings.toString());
         assertEquals(plain.loginTimeout(), viaSettings.loginTimeout());
         assertEquals(plain.replacementTimeout(), viaSettings.replacementTimeout());
-        assertEquals(InitiatorSettings.Failback.NONE, InitiatorSettings.defaults().failback());
+        assertEquals(plain.failback(), viaSettings.failback());
     }
 
     @Test
     void setValuesReachTheOptions() {
         InitiatorSettings settings = InitiatorSettings.builder().initiatorName("iqn.2026-12.example:host1")
                 .transports(" iser , tcp").loginTimeout(Duration.ofSeconds(3)).nopInterval(Duration.ZERO)
-                .nopTimeout(Duration.ofSeconds(2)).replacementTimeout(Duration.ofSeconds(7)).build();
+                .nopTimeout(Duration.ofSeconds(2)).replacementTimeout(Duration.ofSeconds(7)).failback(FailbackPolicy.PREFERRED).build();
         SessionOptions o = settings.applyTo(SessionOptions.builder().portal("127.0.0.1", 3260)).build();
         assertEquals("iqn.2026-12.example:host1", o.initiatorName());
         assertEquals(List.of("iser", "tcp"), o.transports());
@@ -51,6 +52,7 @@ class InitiatorSettingsTest {
         assertEquals(Duration.ZERO, o.nopInterval());
         assertEquals(Duration.ofSeconds(2), o.nopTimeout());
         assertEquals(Duration.ofSeconds(7), o.replacementTimeout());
+        assertEquals(FailbackPolicy.PREFERRED, o.failback());
     }
 
     @Test
@@ -78,7 +80,7 @@ class InitiatorSettingsTest {
         assertEquals(expected.nopInterval(), actual.nopInterval());
         assertEquals(expected.nopTimeout(), actual.nopTimeout());
         assertEquals(expected.replacementTimeout(), actual.replacementTimeout());
-        assertEquals(InitiatorSettings.Failback.NONE, fromDefaults.failback());
+        assertEquals(expected.failback(), actual.failback());
     }
 
     @Test

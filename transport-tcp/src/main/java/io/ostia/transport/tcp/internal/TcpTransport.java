@@ -56,6 +56,11 @@ public final class TcpTransport implements IscsiTransport {
     }
 
     @Override
+    public java.time.Duration releaseTimeout() {
+        return options.releaseTimeout();
+    }
+
+    @Override
     public Set<TransportCapability> capabilities() {
         return CAPABILITIES;
     }
