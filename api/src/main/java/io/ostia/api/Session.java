@@ -67,8 +67,8 @@ public interface Session extends AutoCloseable {
      *                            session then carries on over its transport preference, and the
      *                            message says where
      * @throws IscsiException     the session is closed, or it failed while moving
-     * @throws IllegalStateException called from a thread that delivers the session's answers or
-     *                            events, which the move would wait for
+     * @throws IllegalStateException called from the thread that delivers the session's answers,
+     *                            which the move would wait for
      */
     java.time.Duration switchTransport(String transportName) throws IscsiException;
 

@@ -76,6 +76,7 @@ public class IscsiInitiator implements ClosableInitiator {
     }
 
     /** A transport appeared: new logins may use it, and sessions whose failback policy prefers it move to it. */
+    @Override
     public void addTransport(IscsiTransport transport) {
         transports.add(transport);
         for (IscsiSession s : sessions) {
@@ -89,6 +90,7 @@ public class IscsiInitiator implements ClosableInitiator {
      * A transport left the registry. One that announced it was leaving has moved its sessions
      * already; one that did not (its service went without notice) has them moved now.
      */
+    @Override
     public void removeTransport(IscsiTransport transport) {
         transports.remove(transport);
         for (IscsiSession s : sessions) {

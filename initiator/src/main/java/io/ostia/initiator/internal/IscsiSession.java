@@ -95,7 +95,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     final Timeouts timeouts;
     final SessionEvents events;
     private final PduDispatch dispatch;
-    private final TransportRegistry transports;
+    final TransportRegistry transports;
     /** The worker's thread, so that a call that would wait for it can refuse to run on it. */
     private volatile Thread workerThread;
     /** The transport thread that delivered the last PDU; see {@link #requireMayBlock}. */
@@ -123,7 +123,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         this.logout = new Logout(this);
         this.recovery = new Recovery(this, connector);
         this.timeouts = new Timeouts(this);
-        this.events = new SessionEvents(this);
+        this.events = new SessionEvents(this, isid);
         this.dispatch = new PduDispatch(this);
         java.util.concurrent.ThreadFactory virtual = Thread.ofVirtual().name("ostia-session-" + Long.toHexString(isid)).factory();
         this.worker = Executors.newSingleThreadExecutor(r -> {
@@ -233,7 +233,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         requireMayBlock("switchTransport (it waits for the move)");
         if (Thread.currentThread() == workerThread) {
             throw new IllegalStateException("switchTransport was called on the worker of the session to " + targetName
-                    + " (from a session listener?), which runs the move itself: call it from another thread");
+                    + ", which runs the move itself: call it from another thread");
         }
         if (!isOpen()) {
             throw closedError();
@@ -351,6 +351,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         requests.failAll(error);
         // Before the worker shuts down: it still delivers what was handed to it.
         events.emit(end == State.FAILED ? new SessionEvent.RecoveryFailed(this, error) : new SessionEvent.LoggedOut(this));
+        events.shutdown();
         sweeper.cancel(false);
         worker.shutdown();
         onClosed.accept(this);

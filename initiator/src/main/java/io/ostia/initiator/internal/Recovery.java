@@ -86,7 +86,7 @@ final class Recovery {
     void transportLeaving(SessionConnection conn, IscsiTransport leaving) {
         LOG.log(System.Logger.Level.INFO, () -> "transport " + leaving.name() + " is leaving; moving the session to "
                 + session.targetName + " elsewhere");
-        session.runOnWorker(() -> moveQuietly(conn, null, Set.of(leaving.name()), MoveReason.TRANSPORT_LEAVING));
+        session.runOnWorker(() -> moveQuietly(conn, null, leaving, MoveReason.TRANSPORT_LEAVING));
     }
 
     /** {@code gone} left the registry without announcing it: a session on it moves at once. Any thread. */
@@ -94,7 +94,7 @@ final class Recovery {
         session.runOnWorker(() -> {
             SessionConnection c = session.current;
             if (c != null && c.transport == gone) {
-                moveQuietly(c, null, Set.of(gone.name()), MoveReason.TRANSPORT_VANISHED);
+                moveQuietly(c, null, gone, MoveReason.TRANSPORT_VANISHED);
             }
         });
     }
@@ -106,14 +106,14 @@ final class Recovery {
             List<String> preference = session.options.transports();
             int rank = preference.indexOf(arrived.name());
             if (c != null && rank >= 0 && rank < preference.indexOf(c.transport.name())) {
-                moveQuietly(c, arrived.name(), Set.of(), MoveReason.FAILBACK);
+                moveQuietly(c, arrived.name(), null, MoveReason.FAILBACK);
             }
         });
     }
 
     /** The target asked for logout or renegotiation: log out and in again, on the worker. */
     void targetRequested(SessionConnection conn) {
-        session.runOnWorker(() -> moveQuietly(conn, null, Set.of(), MoveReason.TARGET_REQUESTED));
+        session.runOnWorker(() -> moveQuietly(conn, null, null, MoveReason.TARGET_REQUESTED));
     }
 
     /** {@link Session#switchTransport}, on the worker. */
@@ -126,12 +126,12 @@ final class Recovery {
             throw new TransportException("session to " + session.targetName + " could not move to " + transport
                     + ": it is " + session.state + " and has no connection to leave now");
         }
-        return move(c, transport, Set.of(), MoveReason.REQUESTED);
+        return move(c, transport, null, MoveReason.REQUESTED);
     }
 
-    private void moveQuietly(SessionConnection conn, String to, Set<String> excluded, MoveReason reason) {
+    private void moveQuietly(SessionConnection conn, String to, IscsiTransport leaving, MoveReason reason) {
         try {
-            move(conn, to, excluded, reason);
+            move(conn, to, leaving, reason);
         } catch (IscsiException e) {
             LOG.log(System.Logger.Level.WARNING, () -> "moving the session to " + session.targetName + " ("
                     + reason + ") failed: " + e.getMessage());
@@ -140,13 +140,13 @@ final class Recovery {
 
     /**
      * Moves the session from {@code conn} to a new connection over {@code to} (null: the first
-     * transport of the preference that is not {@code excluded} and connects). On the worker.
+     * transport of the preference that connects, other than {@code leaving}). On the worker.
      *
      * @return the I/O pause
      * @throws IscsiException the session was not on {@code conn}, or the new login failed (the
      *                        session then recovered over its preference, or failed)
      */
-    private Duration move(SessionConnection conn, String to, Set<String> excluded, MoveReason reason)
+    private Duration move(SessionConnection conn, String to, IscsiTransport leaving, MoveReason reason)
             throws IscsiException {
         FlightEvents.Move event = new FlightEvents.Move();
         event.begin();
@@ -192,6 +192,9 @@ final class Recovery {
         TransportException cause = new TransportException("the session moved (" + reason + ")");
         release(conn, cause, false);
         SessionOptions via = to == null ? session.options : session.options.toBuilder().transports(List.of(to)).build();
+        // A leaving transport's name is skipped unless another service stands behind it (a bundle update overlaps).
+        Set<String> excluded = leaving != null && session.transports.find(leaving.name()).filter(t -> t != leaving).isEmpty()
+                ? Set.of(leaving.name()) : Set.of();
         IscsiException loginFailure;
         try {
             LoginResult result = connector.connect(via, session.isid(), excluded);
