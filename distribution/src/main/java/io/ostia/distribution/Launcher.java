@@ -23,7 +23,8 @@ import org.osgi.framework.launch.FrameworkFactory;
  * Starts Apache Felix with every bundle of the distribution's {@code bundle/} folder, outside
  * the framework (the framework is on the class path, Ostia only inside it). With no argument it
  * runs the swap demo (the {@code io.ostia.distribution} bundle's activator) and exits with its
- * result; {@code run} keeps the container up until the JVM is stopped.
+ * result; {@code run} adds Gogo's console ({@code shell/}) and keeps the container up until the
+ * console's {@code exit} or the JVM is stopped.
  */
 public final class Launcher {
 
@@ -41,7 +42,7 @@ public final class Launcher {
         String mode = args.length == 0 ? "demo" : args[0];
         if (args.length > 1 || !(mode.equals("demo") || mode.equals("run"))) {
             System.err.println("usage: ostia-felix [demo|run]\n  demo (the default): the swap demo, then exit 0 if no I/O failed\n"
-                    + "  run: the container with Ostia's bundles until stopped (Ctrl-C)");
+                    + "  run: the container with Ostia's bundles and a Gogo console (ostia:sessions ...) until stopped");
             System.exit(2);
         }
         String homeProperty = System.getProperty(HOME);
@@ -64,6 +65,9 @@ public final class Launcher {
         try {
             framework.init();
             startBundles(framework.getBundleContext(), home.resolve("bundle"));
+            if (mode.equals("run")) {
+                startBundles(framework.getBundleContext(), home.resolve("shell"));
+            }
             framework.start();
             if (mode.equals("run")) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "ostia-felix-stop"));
