@@ -44,6 +44,11 @@ final class Recovery {
     /** The running recovery's JFR event, begun when the connection failed; worker and failing thread. */
     private volatile FlightEvents.Recovery recoveryEvent;
     private volatile long failedAt;
+    /**
+     * The connection a move is logging out, on the worker: the target closes it once it has
+     * answered the Logout, and that close is the move's own doing, not a failure to recover from.
+     */
+    private volatile SessionConnection loggingOut;
 
     Recovery(IscsiSession session, Connector connector) {
         this.session = session;
@@ -56,6 +61,12 @@ final class Recovery {
      * what is left fails. A connection the session already left changes nothing.
      */
     void connectionFailed(SessionConnection conn, Throwable cause) {
+        if (conn == loggingOut) {
+            // A move's Logout ends this connection: what waits on it (the Logout) ends too, and the move goes on.
+            session.requests.failAll(new TransportException("connection to " + session.targetName + " closed during the"
+                    + " logout before a move: " + cause.getMessage(), cause));
+            return;
+        }
         queue.sendLock.lock();
         try {
             // MOVING too: a connection that dies while the session drains it for a move is recovered now.
@@ -173,19 +184,17 @@ final class Recovery {
             throw new TransportException("the connection of the session to " + session.targetName
                     + " failed while it drained for the move; the session recovers");
         }
+        loggingOut = conn;
         try {
             session.logout.logoutConnection(conn);
         } catch (IscsiException e) {
+            // Left all the same: what is still in flight goes again on the new connection.
             LOG.log(System.Logger.Level.WARNING, () -> "logout before moving the session failed: " + e.getMessage());
         }
         queue.sendLock.lock();
         try {
-            if (conn != session.current) {
-                commit(event, from, to, reason, "connection failed during the logout");
-                throw new TransportException("the connection of the session to " + session.targetName
-                        + " failed during the logout before the move; the session recovers");
-            }
             session.current = null;
+            loggingOut = null;
         } finally {
             queue.sendLock.unlock();
         }
