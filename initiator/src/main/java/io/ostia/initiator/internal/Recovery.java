@@ -184,6 +184,7 @@ final class Recovery {
             throw new TransportException("the connection of the session to " + session.targetName
                     + " failed while it drained for the move; the session recovers");
         }
+        long drained = System.nanoTime();
         loggingOut = conn;
         try {
             session.logout.logoutConnection(conn);
@@ -199,7 +200,9 @@ final class Recovery {
             queue.sendLock.unlock();
         }
         TransportException cause = new TransportException("the session moved (" + reason + ")");
+        long loggedOut = System.nanoTime();
         release(conn, cause, false);
+        long released = System.nanoTime();
         SessionOptions via = to == null ? session.options : session.options.toBuilder().transports(List.of(to)).build();
         // A leaving transport's name is skipped unless another service stands behind it (a bundle update overlaps).
         Set<String> excluded = leaving != null && session.transports.find(leaving.name()).filter(t -> t != leaving).isEmpty()
@@ -211,8 +214,12 @@ final class Recovery {
                 commit(event, from, to, reason, "session closed during the move");
                 throw session.closedError();
             }
-            Duration pause = Duration.ofNanos(System.nanoTime() - start);
+            long resumed = System.nanoTime();
+            Duration pause = Duration.ofNanos(resumed - start);
             String now = result.connection().transport.name();
+            LOG.log(System.Logger.Level.DEBUG, () -> String.format("move of the session to %s: drain %.1f ms, logout %.1f ms,"
+                    + " release %.1f ms, login %.1f ms", session.targetName, (drained - start) / 1e6,
+                    (loggedOut - drained) / 1e6, (released - loggedOut) / 1e6, (resumed - released) / 1e6));
             commit(event, from, now, reason, "moved");
             LOG.log(System.Logger.Level.INFO, () -> "session to " + session.targetName + " moved from " + from + " to "
                     + now + " (" + reason + ") with a pause of " + pause.toMillis() + " ms");
