@@ -44,6 +44,11 @@ final class Recovery {
     /** The running recovery's JFR event, begun when the connection failed; worker and failing thread. */
     private volatile FlightEvents.Recovery recoveryEvent;
     private volatile long failedAt;
+    /**
+     * The connection a move is logging out, on the worker: the target closes it once it has
+     * answered the Logout, and that close is the move's own doing, not a failure to recover from.
+     */
+    private volatile SessionConnection loggingOut;
 
     Recovery(IscsiSession session, Connector connector) {
         this.session = session;
@@ -56,6 +61,12 @@ final class Recovery {
      * what is left fails. A connection the session already left changes nothing.
      */
     void connectionFailed(SessionConnection conn, Throwable cause) {
+        if (conn == loggingOut) {
+            // A move's Logout ends this connection: what waits on it (the Logout) ends too, and the move goes on.
+            session.requests.failAll(new TransportException("connection to " + session.targetName + " closed during the"
+                    + " logout before a move: " + cause.getMessage(), cause));
+            return;
+        }
         queue.sendLock.lock();
         try {
             // MOVING too: a connection that dies while the session drains it for a move is recovered now.
@@ -173,24 +184,25 @@ final class Recovery {
             throw new TransportException("the connection of the session to " + session.targetName
                     + " failed while it drained for the move; the session recovers");
         }
+        long drained = System.nanoTime();
+        loggingOut = conn;
         try {
             session.logout.logoutConnection(conn);
         } catch (IscsiException e) {
+            // Left all the same: what is still in flight goes again on the new connection.
             LOG.log(System.Logger.Level.WARNING, () -> "logout before moving the session failed: " + e.getMessage());
         }
         queue.sendLock.lock();
         try {
-            if (conn != session.current) {
-                commit(event, from, to, reason, "connection failed during the logout");
-                throw new TransportException("the connection of the session to " + session.targetName
-                        + " failed during the logout before the move; the session recovers");
-            }
             session.current = null;
+            loggingOut = null;
         } finally {
             queue.sendLock.unlock();
         }
         TransportException cause = new TransportException("the session moved (" + reason + ")");
+        long loggedOut = System.nanoTime();
         release(conn, cause, false);
+        long released = System.nanoTime();
         SessionOptions via = to == null ? session.options : session.options.toBuilder().transports(List.of(to)).build();
         // A leaving transport's name is skipped unless another service stands behind it (a bundle update overlaps).
         Set<String> excluded = leaving != null && session.transports.find(leaving.name()).filter(t -> t != leaving).isEmpty()
@@ -202,8 +214,12 @@ final class Recovery {
                 commit(event, from, to, reason, "session closed during the move");
                 throw session.closedError();
             }
-            Duration pause = Duration.ofNanos(System.nanoTime() - start);
+            long resumed = System.nanoTime();
+            Duration pause = Duration.ofNanos(resumed - start);
             String now = result.connection().transport.name();
+            LOG.log(System.Logger.Level.DEBUG, () -> String.format("move of the session to %s: drain %.1f ms, logout %.1f ms,"
+                    + " release %.1f ms, login %.1f ms", session.targetName, (drained - start) / 1e6,
+                    (loggedOut - drained) / 1e6, (released - loggedOut) / 1e6, (resumed - released) / 1e6));
             commit(event, from, now, reason, "moved");
             LOG.log(System.Logger.Level.INFO, () -> "session to " + session.targetName + " moved from " + from + " to "
                     + now + " (" + reason + ") with a pause of " + pause.toMillis() + " ms");
