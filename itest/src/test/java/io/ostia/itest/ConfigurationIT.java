@@ -73,7 +73,11 @@ public class ConfigurationIT extends InContainerTest {
         return new String[] {"org.apache.felix.configadmin"};
     }
 
-    /** The next test finds both components on their defaults again. */
+    /**
+     * The next test finds both components on their defaults again. Configuration Admin tells SCR
+     * asynchronously, and a configuration made again before SCR heard of the deletion can be lost
+     * with it, so this waits until both components run on their defaults.
+     */
     @After
     public void deleteConfigurations() throws Exception {
         for (String pid : List.of(INITIATOR_PID, TCP_PID)) {
@@ -82,6 +86,14 @@ public class ConfigurationIT extends InContainerTest {
                 c.delete();
             }
         }
+        SessionOptions defaults = SessionOptions.builder().portal("127.0.0.1", 3260).transports("iser", "tcp").build();
+        Support.await(BOUND, () -> "the initiator back on its defaults: " + options() + ", the TCP component's properties "
+                + componentProperties("TcpTransportComponent"), () -> options().toString().equals(defaults.toString())
+                && options().loginTimeout().equals(defaults.loginTimeout())
+                && options().replacementTimeout().equals(defaults.replacementTimeout())
+                && Long.valueOf(10_000L).equals(componentProperties("TcpTransportComponent").get("connectTimeoutMillis"))
+                && !componentProperties("InitiatorComponent").containsKey(Constants.SERVICE_PID)
+                && !componentProperties("TcpTransportComponent").containsKey(Constants.SERVICE_PID));
     }
 
     @Test
