@@ -20,8 +20,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * The initiator as a Declarative Services component. Transports come and go through a dynamic,
  * multiple reference; a session whose transport leaves is told by the transport itself (before
- * its service goes) and moves to another one. The transports belong to their bundles, so closing
- * the component closes none of them.
+ * its service goes) and moves to another one; one whose transport's service goes without that
+ * notice is moved at unbind; a transport that appears draws the sessions whose failback policy
+ * prefers it. The transports belong to their bundles, so closing the component closes none of them.
  *
  * <p>Its settings come from Configuration Admin (PID {@value #PID}); a change is applied by
  * {@link #modified} without restarting the component, so no session is dropped: running

@@ -132,7 +132,7 @@ final class PduDispatch {
                 && task.resetAttentions++ < MAX_RESET_ATTENTIONS) {
             // The target greets the reinstated I_T nexus with a reset unit attention; the command
             // was not executed, and the reset is the session's own doing: send it again.
-            LOG.log(System.Logger.Level.DEBUG, () -> task + " met " + sense.orElseThrow() + " after a re-login; sent again");
+            LOG.log(System.Logger.Level.INFO, () -> task + " met " + sense.orElseThrow() + " after a re-login; sent again");
             queue.resubmit(task);
             return;
         }

@@ -349,7 +349,7 @@ final class Recovery {
             IscsiException last0 = last;
             TransportException error = new TransportException("session to " + session.targetName + " lost its connection ("
                     + cause.getMessage() + ") and no new one came up within the replacement timeout of "
-                    + session.options.replacementTimeout().toMillis() + " ms" + (last0 == null ? "" : ": " + last0.getMessage()), cause);
+                    + session.options.replacementTimeout().toSeconds() + " s" + (last0 == null ? "" : ": " + last0.getMessage()), cause);
             endRecovery(null, "failed: " + error.getMessage());
             session.finish(State.FAILED, error);
         }
