@@ -32,6 +32,19 @@ public interface Initiator {
      */
     List<DiscoveredTarget> discover(SessionOptions options) throws IscsiException;
 
+    /**
+     * A builder for a login's options that starts from this initiator's configured defaults
+     * (initiator name, transport preference, login, NOP and replacement timeouts); the portal and
+     * target are still to set. Changing the initiator's configuration changes what later calls
+     * return, never the options of a session already logged in.
+     */
+    default SessionOptions.Builder options() {
+        return SessionOptions.builder();
+    }
+
+    /** The sessions logged in now (open, recovering or moving), in no particular order. */
+    List<Session> sessions();
+
     /** Names of the transports available now, in the order the initiator prefers them. */
     List<String> transports();
 }

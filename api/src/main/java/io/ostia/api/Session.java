@@ -55,6 +55,30 @@ public interface Session extends AutoCloseable {
     boolean isOpen();
 
     /**
+     * Moves the session to a new connection over the transport named {@code transportName}
+     * ("tcp", "iser"), the same one it runs on included, and blocks until it runs there: new
+     * commands wait, those in flight finish (bounded by the transport's release timeout; what is
+     * left is sent again), Logout, then Login with the same ISID, so the I_T nexus and its
+     * persistent reservations stay; the unit attention the target may raise for the new login
+     * is handled inside the session. No command fails because of the move.
+     *
+     * @return how long commands were held (the I/O pause)
+     * @throws TransportException the transport is not available or could not log in; the
+     *                            session then carries on over its transport preference, and the
+     *                            message says where
+     * @throws IscsiException     the session is closed, or it failed while moving
+     * @throws IllegalStateException called from the thread that delivers the session's answers,
+     *                            which the move would wait for
+     */
+    java.time.Duration switchTransport(String transportName) throws IscsiException;
+
+    /** Adds a listener for this session's events from now on; adding one twice adds it once. */
+    void addListener(SessionListener listener);
+
+    /** Removes a listener; unknown ones are ignored. */
+    void removeListener(SessionListener listener);
+
+    /**
      * Logs out: waits for in-flight commands (bounded by the command timeout), sends Logout and
      * closes the connection. Commands issued afterwards fail. Idempotent.
      */

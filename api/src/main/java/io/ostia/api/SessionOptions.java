@@ -40,6 +40,7 @@ public final class SessionOptions {
     private final Duration nopInterval;
     private final Duration nopTimeout;
     private final Duration replacementTimeout;
+    private final FailbackPolicy failback;
 
     private SessionOptions(Builder b) {
         this.host = requireText("target host", b.host);
@@ -70,6 +71,7 @@ public final class SessionOptions {
         this.nopInterval = b.nopInterval;
         this.nopTimeout = positive("NOP timeout", b.nopTimeout);
         this.replacementTimeout = b.replacementTimeout;
+        this.failback = Objects.requireNonNull(b.failback, "failback policy");
         if (transports.isEmpty()) {
             throw new IllegalArgumentException("the transport preference list is empty");
         }
@@ -115,6 +117,37 @@ public final class SessionOptions {
     public Duration nopTimeout() { return nopTimeout; }
     /** How long a failed connection may take to be replaced before queued commands fail; zero fails them at once. */
     public Duration replacementTimeout() { return replacementTimeout; }
+    /** Whether a session moves to a more preferred transport of {@link #transports()} when one appears. */
+    public FailbackPolicy failback() { return failback; }
+
+    /** A builder holding every value of these options, to derive other options from them. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.targetName = targetName;
+        b.initiatorName = initiatorName;
+        b.chap = chap;
+        b.chapAlgorithms = chapAlgorithms;
+        b.transports = transports;
+        b.headerDigest = headerDigest;
+        b.dataDigest = dataDigest;
+        b.maxRecvDataSegmentLength = maxRecvDataSegmentLength;
+        b.maxBurstLength = maxBurstLength;
+        b.firstBurstLength = firstBurstLength;
+        b.immediateData = immediateData;
+        b.initialR2T = initialR2T;
+        b.maxOutstandingR2T = maxOutstandingR2T;
+        b.queueDepth = queueDepth;
+        b.loginTimeout = loginTimeout;
+        b.commandTimeout = commandTimeout;
+        b.taskManagementTimeout = taskManagementTimeout;
+        b.nopInterval = nopInterval;
+        b.nopTimeout = nopTimeout;
+        b.replacementTimeout = replacementTimeout;
+        b.failback = failback;
+        return b;
+    }
 
     @Override
     public String toString() {
@@ -170,6 +203,7 @@ public final class SessionOptions {
         private Duration nopInterval = Duration.ofSeconds(5);
         private Duration nopTimeout = Duration.ofSeconds(5);
         private Duration replacementTimeout = Duration.ofSeconds(120);
+        private FailbackPolicy failback = FailbackPolicy.NONE;
 
         private Builder() {
         }
@@ -291,6 +325,11 @@ public final class SessionOptions {
                 throw new IllegalArgumentException("replacement timeout must be zero or positive, got " + d);
             }
             this.replacementTimeout = d;
+            return this;
+        }
+
+        public Builder failback(FailbackPolicy policy) {
+            this.failback = Objects.requireNonNull(policy, "failback policy");
             return this;
         }
 

@@ -112,6 +112,14 @@ final class Args {
         }
     }
 
+    /** The positional argument if there is one; a usage error if there are more. */
+    java.util.Optional<String> optional(String what) throws UsageException {
+        if (positional.size() > 1) {
+            throw new UsageException("expected at most one " + what + ", got " + positional);
+        }
+        return positional.stream().findFirst();
+    }
+
     /** The single positional argument, or a usage error naming what is missing or extra. */
     String single(String what) throws UsageException {
         if (positional.size() != 1) {

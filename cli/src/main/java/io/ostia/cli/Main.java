@@ -17,6 +17,8 @@ public final class Main {
               inq     standard INQUIRY, a VPD page, block size and capacity of a LUN
               dd      copy blocks between a LUN and a file or another LUN
               perf    measure IOPS and MiB/s against a LUN
+              swap    move a session between transports under a write-and-verify load; print the pauses
+              swap-bench  measure the I/O pause of live TCP/iSER swaps under load, on loopback
 
             iSCSI URL: iscsi://[user[%password]@]host[:port][/target-iqn[/lun]]
                        [?target_user=U&target_password=P]  (mutual CHAP: the target's name and secret)
@@ -72,7 +74,9 @@ public final class Main {
                 "ls", new LsCommand(),
                 "inq", new InqCommand(),
                 "dd", new DdCommand(),
-                "perf", new PerfCommand());
+                "perf", new PerfCommand(),
+                "swap", new SwapCommand(),
+                "swap-bench", new SwapBenchCommand());
         Command command = commands.get(argv[0]);
         if (command == null) {
             err.println("ostia: unknown command '" + argv[0] + "'; 'ostia help' lists the commands");

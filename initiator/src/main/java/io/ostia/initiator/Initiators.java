@@ -18,18 +18,29 @@ public final class Initiators {
 
     /** An initiator with one of each transport {@link ServiceLoader} finds on the module or class path. */
     public static ClosableInitiator create() {
+        return create(InitiatorSettings.defaults());
+    }
+
+    /** As {@link #create()}, with the given settings (the same ones OSGi takes from Configuration Admin). */
+    public static ClosableInitiator create(InitiatorSettings settings) {
         List<IscsiTransport> found = ServiceLoader.load(IscsiTransport.class, Initiators.class.getClassLoader())
                 .stream().map(ServiceLoader.Provider::get).toList();
-        return create(found, true);
+        return create(found, true, settings);
     }
 
     /** An initiator over the given transports, in that order of arrival; they stay the caller's. */
     public static ClosableInitiator create(List<IscsiTransport> transports) {
-        return create(transports, false);
+        return create(transports, InitiatorSettings.defaults());
     }
 
-    private static ClosableInitiator create(List<IscsiTransport> transports, boolean ownsTransports) {
-        IscsiInitiator initiator = new IscsiInitiator(ownsTransports ? transports : List.of());
+    /** As {@link #create(List)}, with the given settings. */
+    public static ClosableInitiator create(List<IscsiTransport> transports, InitiatorSettings settings) {
+        return create(transports, false, settings);
+    }
+
+    private static ClosableInitiator create(List<IscsiTransport> transports, boolean ownsTransports,
+                                            InitiatorSettings settings) {
+        IscsiInitiator initiator = new IscsiInitiator(ownsTransports ? transports : List.of(), settings);
         transports.forEach(initiator::addTransport);
         return initiator;
     }

@@ -4,7 +4,7 @@
  * In OSGi, use the {@code Initiator} service instead.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package io.ostia.initiator;
 
 import org.osgi.annotation.bundle.Export;

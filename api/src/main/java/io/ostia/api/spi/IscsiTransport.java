@@ -2,6 +2,7 @@ package io.ostia.api.spi;
 
 import io.ostia.api.TransportException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Set;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -39,6 +40,15 @@ public interface IscsiTransport extends AutoCloseable {
     String name();
 
     Set<TransportCapability> capabilities();
+
+    /**
+     * How long this transport, when it leaves, waits for owners to release their connections
+     * before it force-releases them. A session moving away bounds its drain by it. Ten seconds
+     * unless the transport says otherwise.
+     */
+    default Duration releaseTimeout() {
+        return Duration.ofSeconds(10);
+    }
 
     /**
      * Starts connecting to {@code target} without waiting (Linux {@code ep_connect} with

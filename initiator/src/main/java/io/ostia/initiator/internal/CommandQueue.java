@@ -153,8 +153,12 @@ final class CommandQueue {
         return tag;
     }
 
-    /** Puts every sent task back at the head of the queue, in CmdSN order. */
-    void requeueInFlight(Throwable cause) {
+    /**
+     * Puts every sent task back at the head of the queue, in CmdSN order. {@code counted}: the
+     * connection failed, so this is one of the task's {@value #MAX_ATTEMPTS} attempts (a graceful
+     * move is not).
+     */
+    void requeueInFlight(Throwable cause, boolean counted) {
         sendLock.lock();
         try {
             List<Task> inFlight = tasks.removeAll();
@@ -164,7 +168,7 @@ final class CommandQueue {
                 t.sentOn = null;
                 if (t.aborting) {
                     t.future.completeExceptionally(new IscsiTimeoutException(t + " timed out and its abort did not finish"));
-                } else if (++t.attempts >= MAX_ATTEMPTS) {
+                } else if (counted && ++t.attempts >= MAX_ATTEMPTS) {
                     t.future.completeExceptionally(new TransportException(t + " was in flight on " + t.attempts
                             + " connections that failed; the last failure: " + cause.getMessage(), cause));
                 } else {
@@ -175,6 +179,27 @@ final class CommandQueue {
         } finally {
             sendLock.unlock();
         }
+    }
+
+    /**
+     * Puts a task that came back (a unit attention answered by sending it again) at the head of
+     * the queue; the worker sends it. Any thread, the receive thread included.
+     */
+    void resubmit(Task task) {
+        sendLock.lock();
+        try {
+            State s = session.state;
+            if (s == State.CLOSED || s == State.FAILED) {
+                task.future.completeExceptionally(session.closedError());
+                return;
+            }
+            task.sentOn = null;
+            pending.addFirst(task);
+            waiting = pending.size();
+        } finally {
+            sendLock.unlock();
+        }
+        schedulePump();
     }
 
     /** Fails every sent and every waiting command with {@code error}. */

@@ -6,6 +6,8 @@ import io.ostia.api.IscsiTimeoutException;
 import io.ostia.api.ScsiRequest;
 import io.ostia.api.ScsiResult;
 import io.ostia.api.Session;
+import io.ostia.api.SessionEvent;
+import io.ostia.api.SessionListener;
 import io.ostia.api.SessionOptions;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.NopOut;
@@ -20,9 +22,11 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -89,7 +93,11 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     final Logout logout;
     final Recovery recovery;
     final Timeouts timeouts;
+    final SessionEvents events;
     private final PduDispatch dispatch;
+    final TransportRegistry transports;
+    /** The worker's thread, so that a call that would wait for it can refuse to run on it. */
+    private volatile Thread workerThread;
     /** The transport thread that delivered the last PDU; see {@link #requireMayBlock}. */
     private Thread deliveringThread;
     private final ExecutorService worker;
@@ -102,9 +110,10 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     private volatile LoginResult login;
     private volatile Throwable failure;
 
-    IscsiSession(SessionOptions options, Connector connector, long isid, LoginResult first,
+    IscsiSession(SessionOptions options, Connector connector, TransportRegistry transports, long isid, LoginResult first,
                  ScheduledExecutorService timer, Consumer<IscsiSession> onClosed) throws TransportException {
         this.options = options;
+        this.transports = transports;
         this.isid = isid;
         this.targetName = options.targetName().orElseThrow();
         this.onClosed = onClosed;
@@ -114,9 +123,14 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         this.logout = new Logout(this);
         this.recovery = new Recovery(this, connector);
         this.timeouts = new Timeouts(this);
+        this.events = new SessionEvents(this, isid);
         this.dispatch = new PduDispatch(this);
-        this.worker = Executors.newSingleThreadExecutor(
-                Thread.ofVirtual().name("ostia-session-" + Long.toHexString(isid)).factory());
+        java.util.concurrent.ThreadFactory virtual = Thread.ofVirtual().name("ostia-session-" + Long.toHexString(isid)).factory();
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = virtual.newThread(r);
+            workerThread = t;
+            return t;
+        });
         try {
             adopt(first);
         } catch (TransportException | RuntimeException e) {
@@ -214,6 +228,57 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     }
 
     @Override
+    public Duration switchTransport(String transportName) throws IscsiException {
+        Objects.requireNonNull(transportName, "transportName");
+        requireMayBlock("switchTransport (it waits for the move)");
+        if (Thread.currentThread() == workerThread) {
+            throw new IllegalStateException("switchTransport was called on the worker of the session to " + targetName
+                    + ", which runs the move itself: call it from another thread");
+        }
+        if (!isOpen()) {
+            throw closedError();
+        }
+        if (transports.find(transportName).isEmpty()) {
+            throw new TransportException("session to " + targetName + " cannot move to transport " + transportName
+                    + ": it is not available (available: " + transports.names() + ")");
+        }
+        Future<Duration> move;
+        try {
+            move = worker.submit(() -> recovery.switchTo(transportName));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw closedError();
+        }
+        // Drain and logout, the new login, and if it fails a recovery within the replacement timeout.
+        Duration bound = options.commandTimeout().plus(options.taskManagementTimeout()).plus(options.loginTimeout())
+                .plus(options.replacementTimeout()).plusSeconds(5);
+        try {
+            return move.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IscsiException("interrupted while moving the session to " + targetName + " to " + transportName, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IscsiException iscsi) {
+                throw iscsi;
+            }
+            throw new IscsiException("moving the session to " + targetName + " to " + transportName + " failed: "
+                    + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IscsiTimeoutException("moving the session to " + targetName + " to " + transportName
+                    + " did not finish within " + bound.toMillis() + " ms");
+        }
+    }
+
+    @Override
+    public void addListener(SessionListener listener) {
+        events.add(listener);
+    }
+
+    @Override
+    public void removeListener(SessionListener listener) {
+        events.remove(listener);
+    }
+
+    @Override
     public void close() throws IscsiException {
         requireMayBlock("closing the session (a logout that waits for the commands in flight)");
         queue.sendLock.lock();
@@ -284,6 +349,9 @@ final class IscsiSession implements Session, SessionConnection.Listener {
         }
         queue.failAll(error);
         requests.failAll(error);
+        // Before the worker shuts down: it still delivers what was handed to it.
+        events.emit(end == State.FAILED ? new SessionEvent.RecoveryFailed(this, error) : new SessionEvent.LoggedOut(this));
+        events.shutdown();
         sweeper.cancel(false);
         worker.shutdown();
         onClosed.accept(this);

@@ -19,10 +19,10 @@ import io.ostia.api.pdu.TextResponse;
 import io.ostia.api.scsi.Luns;
 import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.scsi.SenseData;
+import io.ostia.api.scsi.SenseKey;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -41,6 +41,9 @@ final class PduDispatch {
 
     private static final System.Logger LOG = IscsiSession.LOG;
     private static final int RESERVED_TAG = Pdu.RESERVED_TAG;
+    /** Reset unit attentions queue up per LUN (power on, then I_T nexus loss...): a few resends clear them. */
+    private static final int MAX_RESET_ATTENTIONS = 4;
+    private static final int RESET_ASC = 0x29;
 
     private final IscsiSession session;
     private final CommandQueue queue;
@@ -125,7 +128,21 @@ final class PduDispatch {
             task.future.completeExceptionally(new ProtocolException(e.field(), task + ": " + e.getMessage()));
             return;
         }
+        if (scsiStatus == ScsiStatus.CHECK_CONDITION && session.recovery.reinstated && isResetAttention(sense)
+                && task.resetAttentions++ < MAX_RESET_ATTENTIONS) {
+            // The target greets the reinstated I_T nexus with a reset unit attention; the command
+            // was not executed, and the reset is the session's own doing: send it again.
+            LOG.log(System.Logger.Level.INFO, () -> task + " met " + sense.orElseThrow() + " after a re-login; sent again");
+            queue.resubmit(task);
+            return;
+        }
         task.future.complete(new ScsiResult(scsiStatus, sense, residual));
+    }
+
+    /** A unit attention of the reset family (ASC 29h: power on, reset, I_T nexus loss). */
+    private static boolean isResetAttention(Optional<SenseData> sense) {
+        return sense.isPresent() && sense.get().key() == SenseKey.UNIT_ATTENTION
+                && sense.get().additional().asc() == RESET_ASC;
     }
 
     private void nopIn(SessionConnection conn, NopIn n) {
@@ -162,13 +179,12 @@ final class PduDispatch {
             case LOGOUT_REQUESTED -> {
                 LOG.log(System.Logger.Level.INFO, () -> session.targetName + " asks for logout within " + m.parameter3()
                         + " s; logging out and back in");
-                session.runOnWorker(() -> session.recovery.reconnect(conn, "the target asked for a logout", Set.of(), true));
+                session.recovery.targetRequested(conn);
             }
             case CONNECTION_DROPPED, SESSION_DROPPED -> session.recovery.connectionFailed(conn, new TransportException(session.targetName
                     + " dropped the " + (m.event() == AsyncMessage.Event.SESSION_DROPPED ? "session" : "connection")
                     + " (Time2Wait " + m.parameter2() + " s)"));
-            case NEGOTIATION_REQUESTED -> session.runOnWorker(() -> session.recovery.reconnect(conn,
-                    "the target asked for parameter negotiation", Set.of(), true));
+            case NEGOTIATION_REQUESTED -> session.recovery.targetRequested(conn);
             default -> LOG.log(System.Logger.Level.WARNING, () -> session.targetName + " sent async event " + m.event()
                     + " (vendor code " + m.vendorCode() + "), ignored");
         }

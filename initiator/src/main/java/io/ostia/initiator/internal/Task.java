@@ -29,6 +29,8 @@ final class Task implements TransportTask {
     volatile boolean aborting;
     /** Connections this task was sent on and lost with; bounds how often one command is reissued. */
     int attempts;
+    /** Reset unit attentions met after a re-login and answered by sending again; receive thread. */
+    int resetAttentions;
 
     Task(ScsiRequest request) {
         this.request = request;

@@ -117,6 +117,13 @@ final class Timeouts {
         }
         IscsiTimeoutException timeout = new IscsiTimeoutException(task + " got no response within "
                 + session.options.commandTimeout().toMillis() + " ms and was aborted");
+        FlightEvents.CommandTimeout event = new FlightEvents.CommandTimeout();
+        if (event.shouldCommit()) {
+            event.target = session.targetName;
+            event.command = task.toString();
+            event.timeout = session.options.commandTimeout().toMillis();
+            event.commit();
+        }
         try {
             TaskManagementResponse.Response r = taskManagement(conn, TaskManagementRequest.Function.ABORT_TASK, task);
             if (r == TaskManagementResponse.Response.FUNCTION_COMPLETE

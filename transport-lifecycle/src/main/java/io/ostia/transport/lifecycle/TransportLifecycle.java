@@ -57,7 +57,8 @@ public final class TransportLifecycle {
 
     private final IscsiTransport transport;
     private final String displayName;
-    private final Duration releaseTimeout;
+    /** Replaced by {@link #releaseTimeout(Duration)} when the transport is reconfigured; read as leaving starts. */
+    private volatile Duration releaseTimeout;
     private final Runnable afterLeaving;
     private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
     private final CountDownLatch left = new CountDownLatch(1);
@@ -78,12 +79,18 @@ public final class TransportLifecycle {
             Runnable afterLeaving) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.displayName = Objects.requireNonNull(displayName, "displayName");
-        this.releaseTimeout = Objects.requireNonNull(releaseTimeout, "releaseTimeout");
+        releaseTimeout(releaseTimeout);
         this.afterLeaving = Objects.requireNonNull(afterLeaving, "afterLeaving");
-        if (releaseTimeout.isNegative() || releaseTimeout.isZero()) {
-            throw new IllegalArgumentException("the release timeout must be positive, not " + releaseTimeout);
-        }
         this.releaseQueue = new ReleaseQueue("ostia-" + transport.name() + "-release", this::signalRelease);
+    }
+
+    /** A new release timeout, for a leave that has not started yet (a reconfigured transport). */
+    public void releaseTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "releaseTimeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("the release timeout must be positive, not " + timeout);
+        }
+        this.releaseTimeout = timeout;
     }
 
     /** Throws, naming {@code what} was refused, unless the transport is open. */

@@ -119,6 +119,11 @@ public final class IserTransport implements IscsiTransport {
     }
 
     @Override
+    public java.time.Duration releaseTimeout() {
+        return options.releaseTimeout();
+    }
+
+    @Override
     public Set<TransportCapability> capabilities() {
         return CAPABILITIES;
     }

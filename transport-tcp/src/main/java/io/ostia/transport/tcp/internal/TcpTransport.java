@@ -32,7 +32,8 @@ public final class TcpTransport implements IscsiTransport {
     private static final Set<TransportCapability> CAPABILITIES = Collections.unmodifiableSet(
             EnumSet.of(TransportCapability.HEADER_DIGEST, TransportCapability.DATA_DIGEST));
 
-    private final TcpTransportOptions options;
+    /** Read once by each connect and each binding, so a connection keeps the options it started with. */
+    private volatile TcpTransportOptions options;
     private final TransportLifecycle lifecycle;
 
     /** For {@link java.util.ServiceLoader}: default options, nothing to do after leaving. */
@@ -55,6 +56,11 @@ public final class TcpTransport implements IscsiTransport {
     }
 
     @Override
+    public java.time.Duration releaseTimeout() {
+        return options.releaseTimeout();
+    }
+
+    @Override
     public Set<TransportCapability> capabilities() {
         return CAPABILITIES;
     }
@@ -73,6 +79,16 @@ public final class TcpTransport implements IscsiTransport {
         // sized by the queue depth, and the session's own login keys stand.
         return lifecycle.createConnection(owner, queueDepth, Map.of(),
                 (endpoint, leading) -> Binding.bind(this, owner, endpoint, options));
+    }
+
+    /**
+     * New options for connections made from now on; connections already up keep theirs, so
+     * nothing is dropped. The release timeout applies to the next leave.
+     */
+    void reconfigure(TcpTransportOptions next) {
+        Objects.requireNonNull(next, "options");
+        lifecycle.releaseTimeout(next.releaseTimeout());
+        options = next;
     }
 
     @Override

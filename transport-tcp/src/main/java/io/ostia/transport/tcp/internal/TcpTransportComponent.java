@@ -7,6 +7,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -15,6 +16,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * The TCP transport in OSGi. Activation is module init: it creates the transport and only then
  * registers it; deactivation is module exit, whose last step unregisters. Both are the shared
  * {@link TransportRegistration}'s, which says why the service is registered by hand.
+ *
+ * <p>A configuration change is applied in place ({@link #modified}): connections made afterwards
+ * take the new values, connections already up keep theirs, and no session is bounced. No
+ * setting needs a restart.
  */
 @Component(service = {}, immediate = true, configurationPid = TcpTransportComponent.PID)
 @Designate(ocd = TcpTransportComponent.Config.class)
@@ -47,12 +52,34 @@ public final class TcpTransportComponent {
         int receiveBufferSize() default 0;
     }
 
+    private static final System.Logger LOG = System.getLogger(TcpTransportComponent.class.getName());
+
     private final TransportRegistration registration;
+    private final TcpTransport transport;
 
     @Activate
     public TcpTransportComponent(BundleContext context, Config config) {
         TcpTransportOptions options = options(config);
         registration = new TransportRegistration(context, "TCP", unregister -> new TcpTransport(options, unregister));
+        transport = (TcpTransport) registration.transport();
+    }
+
+    /**
+     * A new configuration, applied without deactivating (which would make every session move or
+     * fail). A bad value is refused with the reason logged, and the current options kept.
+     */
+    @Modified
+    void modified(Config config) {
+        TcpTransportOptions next;
+        try {
+            next = options(config);
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.ERROR, "configuration " + PID + " refused, keeping the current options: "
+                    + e.getMessage(), e);
+            return;
+        }
+        transport.reconfigure(next);
+        LOG.log(System.Logger.Level.INFO, () -> "TCP transport options now " + next + "; open connections keep theirs");
     }
 
     static TcpTransportOptions options(Config config) {

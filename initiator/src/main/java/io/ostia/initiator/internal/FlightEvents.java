@@ -1,0 +1,74 @@
+package io.ostia.initiator.internal;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.Timespan;
+
+/**
+ * The session layer's JFR events, visible in {@code jfr print --events io.ostia.*}. An event
+ * costs an allocation and a flag test when no recording asks for it.
+ */
+final class FlightEvents {
+
+    private FlightEvents() {
+    }
+
+    /** A graceful move between connections; its duration is the I/O pause. */
+    @Name("io.ostia.SessionMove")
+    @Label("iSCSI Session Move")
+    @Category({"Ostia", "iSCSI"})
+    @Description("A session moved to a new connection (switchTransport, a leaving or vanished transport, failback):"
+            + " the duration is the pause during which commands were held")
+    static final class Move extends Event {
+        @Label("Target") String target;
+        @Label("ISID") String isid;
+        @Label("From") String from;
+        @Label("To") String to;
+        @Label("Reason") String reason;
+        @Label("Outcome") String outcome;
+    }
+
+    /** A failed connection replaced (or not); its duration is the downtime. */
+    @Name("io.ostia.SessionRecovery")
+    @Label("iSCSI Session Recovery")
+    @Category({"Ostia", "iSCSI"})
+    @Description("A session lost its connection and logged in again (or failed): the duration is the downtime")
+    static final class Recovery extends Event {
+        @Label("Target") String target;
+        @Label("ISID") String isid;
+        @Label("Cause") String cause;
+        @Label("Transport") String transport;
+        @Label("Outcome") String outcome;
+    }
+
+    /** One login exchange over one transport, successful or not. */
+    @Name("io.ostia.Login")
+    @Label("iSCSI Login")
+    @Category({"Ostia", "iSCSI"})
+    @Description("A login (connect and login phase) over one transport")
+    static final class Login extends Event {
+        @Label("Target") String target;
+        @Label("ISID") String isid;
+        @Label("Transport") String transport;
+        @Label("Discovery") boolean discovery;
+        @Label("Outcome") String outcome;
+    }
+
+    /** A SCSI command that got no answer within the command timeout and is being aborted. */
+    @Name("io.ostia.CommandTimeout")
+    @Label("iSCSI Command Timeout")
+    @Category({"Ostia", "iSCSI"})
+    @Description("A SCSI command passed its deadline; the session aborts it")
+    static final class CommandTimeout extends Event {
+        @Label("Target") String target;
+        @Label("Command") String command;
+        @Label("Timeout") @Timespan(Timespan.MILLISECONDS) long timeout;
+    }
+
+    static String isid(long isid) {
+        return String.format("%012x", isid);
+    }
+}
