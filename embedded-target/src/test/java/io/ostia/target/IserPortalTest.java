@@ -261,6 +261,21 @@ class IserPortalTest {
         }
     }
 
+    /** As Linux's ib_iser discovers: open-iscsi offers RDMAExtensions only in normal sessions. */
+    @Test
+    void aDiscoverySessionWithoutRdmaExtensionsIsServed() throws Exception {
+        try (IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_000aL)) {
+            Map<String, String> keys = new HashMap<>(IserTestInitiator.iserKeys());
+            keys.remove("RDMAExtensions");
+            keys.remove("InitiatorRecvDataSegmentLength");
+            assertEquals(0, client.discoveryLogin(keys).statusClass(), "a discovery session is admitted");
+            assertEquals(IQN, client.sendTargets().get("TargetName"));
+            assertEquals(LogoutResponse.Response.CLOSED_SUCCESSFULLY, client.logout().response());
+            client.expect(CmEventType.DISCONNECTED);
+            awaitTargetSideFreed(client);
+        }
+    }
+
     @Test
     void closingTheTargetUnderALiveSessionFreesEverything() throws Exception {
         IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_0007L);
