@@ -35,6 +35,8 @@ public final class InGuestLauncher {
 
     /** In-guest test classes end with this; surefire's own patterns never pick them up on the host. */
     static final String SUITE_PATTERN = ".*InGuest";
+    /** The {@code @Order} of suites that break the guest's RDMA device: they run last. */
+    static final int LAST = Integer.MAX_VALUE;
 
     private InGuestLauncher() {
     }
@@ -48,6 +50,9 @@ public final class InGuestLauncher {
         LauncherDiscoveryRequest request = request()
                 .selectors(selectClasspathRoots(roots))
                 .filters(includeClassNamePatterns(SUITE_PATTERN))
+                // Suites that take the device away (@Order(LAST)) run after every other.
+                .configurationParameter("junit.jupiter.testclass.order.default",
+                        "org.junit.jupiter.api.ClassOrderer$OrderAnnotation")
                 .build();
         try (BufferedWriter out = Files.newBufferedWriter(Path.of(args[0]), StandardCharsets.UTF_8)) {
             LauncherFactory.create().execute(request, new ResultWriter(out));
