@@ -87,10 +87,14 @@ class RxeTeardownUnderIoInGuest {
             closeAll();
         } finally {
             ExternalTool.run(BOUND, List.of("ip", "link", "set", Rxe.NETDEV, "up")).requireSuccess();
-            if (!provider.deviceNames().contains(Rxe.DEVICE)) {
-                ExternalTool.run(BOUND, List.of("rdma", "link", "add", Rxe.DEVICE, "type", "rxe", "netdev", Rxe.NETDEV))
-                        .requireSuccess();
+            // A new device, not the old one back up: once a connect has failed while dummy0 was
+            // down, rxe0 reaches no listener any more, for any process (seen with rping too),
+            // until it is deleted and added again.
+            if (provider.deviceNames().contains(Rxe.DEVICE)) {
+                ExternalTool.run(BOUND, List.of("rdma", "link", "delete", Rxe.DEVICE)).requireSuccess();
             }
+            ExternalTool.run(BOUND, List.of("rdma", "link", "add", Rxe.DEVICE, "type", "rxe", "netdev", Rxe.NETDEV))
+                    .requireSuccess();
             Rxe.awaitUsable(address, BOUND);
         }
     }
