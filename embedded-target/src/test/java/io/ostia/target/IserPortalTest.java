@@ -180,8 +180,9 @@ class IserPortalTest {
             fabric.removeDevice(LoopbackFabric.DEFAULT_DEVICE);
             client.expect(CmEventType.DEVICE_REMOVAL);
             client.close();
-            awaitTrue("the target frees the connection on DEVICE_REMOVAL",
-                    () -> fabric.openObjects().size() == listening.size());
+            // The listener too: on rxe the device (and `rdma link delete`) waits for every id on it.
+            awaitTrue("the target frees the connection and its listener on DEVICE_REMOVAL",
+                    () -> fabric.openObjects().size() == listening.size() - 1);
             awaitTrue("the session ends", () -> target.sessionCount() == 0);
         }
     }
@@ -256,6 +257,21 @@ class IserPortalTest {
             keys.remove("RDMAExtensions");
             LoginResponse r = client.login(IQN, keys);
             assertEquals(2, r.statusClass(), "an initiator error");
+            client.expect(CmEventType.DISCONNECTED);
+            awaitTargetSideFreed(client);
+        }
+    }
+
+    /** As Linux's ib_iser discovers: open-iscsi offers RDMAExtensions only in normal sessions. */
+    @Test
+    void aDiscoverySessionWithoutRdmaExtensionsIsServed() throws Exception {
+        try (IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_000aL)) {
+            Map<String, String> keys = new HashMap<>(IserTestInitiator.iserKeys());
+            keys.remove("RDMAExtensions");
+            keys.remove("InitiatorRecvDataSegmentLength");
+            assertEquals(0, client.discoveryLogin(keys).statusClass(), "a discovery session is admitted");
+            assertEquals(IQN, client.sendTargets().get("TargetName"));
+            assertEquals(LogoutResponse.Response.CLOSED_SUCCESSFULLY, client.logout().response());
             client.expect(CmEventType.DISCONNECTED);
             awaitTargetSideFreed(client);
         }

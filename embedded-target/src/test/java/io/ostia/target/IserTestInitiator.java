@@ -13,6 +13,8 @@ import io.ostia.api.pdu.PduDecoder;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.Side;
+import io.ostia.api.pdu.TextRequest;
+import io.ostia.api.pdu.TextResponse;
 import io.ostia.rdma.CmEvent;
 import io.ostia.rdma.CmEventChannel;
 import io.ostia.rdma.CmEventType;
@@ -188,6 +190,20 @@ final class IserTestInitiator implements AutoCloseable {
         keys.put("SessionType", "Normal");
         keys.put("TargetName", target);
         keys.put("AuthMethod", "None");
+        return login(keys, operational);
+    }
+
+    /** Logs in to a discovery session with the given operational keys after AuthMethod=None. */
+    LoginResponse discoveryLogin(Map<String, String> operational) throws IOException, InterruptedException {
+        Map<String, String> keys = new LinkedHashMap<>();
+        keys.put("InitiatorName", NAME);
+        keys.put("SessionType", "Discovery");
+        keys.put("AuthMethod", "None");
+        return login(keys, operational);
+    }
+
+    private LoginResponse login(Map<String, String> keys, Map<String, String> operational)
+            throws IOException, InterruptedException {
         LoginResponse r = loginStep(LoginStage.SECURITY_NEGOTIATION, LoginStage.LOGIN_OPERATIONAL_NEGOTIATION, keys);
         if (r.statusClass() != 0) {
             return r;
@@ -243,6 +259,15 @@ final class IserTestInitiator implements AutoCloseable {
         send(new ScsiCommand(false, true, false, true, ScsiCommand.TaskAttribute.SIMPLE, 0, tag, length, cmdSN++,
                 expStatSN, cdb10(true, lba, blocks), OptionalInt.empty(), immediateData), header);
         return tag;
+    }
+
+    /** SendTargets=All; returns the answer's keys. */
+    Map<String, String> sendTargets() throws IOException, InterruptedException {
+        send(new TextRequest(true, true, false, 0, itt++, 0xffffffff, cmdSN, expStatSN,
+                TestInitiator.text(Map.of("SendTargets", "All"))), IserHeader.PLAIN);
+        TextResponse r = (TextResponse) receive();
+        expStatSN = r.statSN() + 1;
+        return TestInitiator.keys(r);
     }
 
     LogoutResponse logout() throws IOException, InterruptedException {

@@ -35,6 +35,10 @@ public final class InGuestLauncher {
 
     /** In-guest test classes end with this; surefire's own patterns never pick them up on the host. */
     static final String SUITE_PATTERN = ".*InGuest";
+    /** A narrower pattern for debugging one suite ({@code -Dostia.lab.suites=.*TgtdInGuest} on the host). */
+    static final String SUITES_PROPERTY = "ostia.lab.suites";
+    /** The {@code @Order} of suites that break the guest's RDMA device: they run last. */
+    static final int LAST = Integer.MAX_VALUE;
 
     private InGuestLauncher() {
     }
@@ -47,7 +51,11 @@ public final class InGuestLauncher {
                 .map(Path::of).filter(Files::isDirectory).collect(Collectors.toSet());
         LauncherDiscoveryRequest request = request()
                 .selectors(selectClasspathRoots(roots))
-                .filters(includeClassNamePatterns(SUITE_PATTERN))
+                .filters(includeClassNamePatterns(SUITE_PATTERN), includeClassNamePatterns(
+                        System.getProperty(SUITES_PROPERTY, SUITE_PATTERN)))
+                // Suites that take the device away (@Order(LAST)) run after every other.
+                .configurationParameter("junit.jupiter.testclass.order.default",
+                        "org.junit.jupiter.api.ClassOrderer$OrderAnnotation")
                 .build();
         try (BufferedWriter out = Files.newBufferedWriter(Path.of(args[0]), StandardCharsets.UTF_8)) {
             LauncherFactory.create().execute(request, new ResultWriter(out));

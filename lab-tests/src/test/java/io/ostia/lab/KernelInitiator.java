@@ -10,8 +10,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Linux's iSCSI initiator (open-iscsi's {@code iscsiadm} driving {@code iscsid} and
- * {@code iscsi_tcp}) logged into one target: {@link #login} discovers the portal's targets, logs in
+ * Linux's iSCSI initiator (open-iscsi's {@code iscsiadm} driving {@code iscsid} and the kernel's
+ * {@code iscsi_tcp} or, through the {@code iser} interface, {@code ib_iser}) logged into one target: {@link #login} discovers the portal's targets, logs in
  * and waits for the SCSI disk; {@link #close} logs out and forgets the node. In-guest only: the lab's
  * init starts {@code iscsid}.
  */
@@ -32,13 +32,14 @@ final class KernelInitiator implements AutoCloseable {
     }
 
     /**
-     * SendTargets discovery at {@code host:port} (which must list {@code target}), login, and the
-     * wait for its disk. Throws with the tool's output when a step fails; logs out again if the
-     * disk never comes.
+     * SendTargets discovery at {@code host:port} through open-iscsi's interface {@code iface}
+     * ({@code default}: TCP; {@code iser}: the kernel's iSER initiator, for discovery too), which
+     * must list {@code target}; login, and the wait for its disk. Throws with the tool's output
+     * when a step fails; logs out again if the disk never comes.
      */
-    static KernelInitiator login(String host, int port, String target) throws InterruptedException {
+    static KernelInitiator login(String host, int port, String target, String iface) throws InterruptedException {
         String portal = host + ":" + port;
-        String discovered = run("iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", portal).output();
+        String discovered = run("iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", portal, "-I", iface).output();
         if (!discovered.contains(portal + ",1 " + target)) {
             throw new IllegalStateException("SendTargets at " + portal + " did not list " + target + ":\n" + discovered);
         }

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The Linux kernel's initiator ({@code iscsi_tcp}, driven by open-iscsi) against Ostia's embedded
  * target, in the lab's guest: an ext4 file system made, filled, checked and read back, and raw
  * O_DIRECT I/O that must read back what was written. Each step fails with the tool's output.
+ * {@link KernelIserInitiatorFileSystemInGuest} runs the same over iSER.
  */
 class KernelInitiatorFileSystemInGuest {
 
@@ -33,13 +33,31 @@ class KernelInitiatorFileSystemInGuest {
     private IscsiTarget target;
 
     @BeforeEach
-    void startTarget() throws IOException {
+    void startTarget() throws Exception {
         ExternalTool.missing("open-iscsi", "iscsiadm").ifPresent(why -> assumeTrue(false, "not in the lab's guest: " + why));
-        target = IscsiTarget.builder()
-                .portal("127.0.0.1", 0)
+        target = portal(IscsiTarget.builder())
                 .target(TARGET, t -> t.ramLun(LUN_BYTES))
                 .build()
                 .start();
+    }
+
+    /** The target's portal, on {@link #host()}. */
+    IscsiTarget.Builder portal(IscsiTarget.Builder builder) {
+        return builder.portal(host(), 0);
+    }
+
+    /** The address the initiator logs into. */
+    String host() {
+        return "127.0.0.1";
+    }
+
+    /** open-iscsi's interface: {@code default} is TCP ({@code iscsi_tcp}). */
+    String iface() {
+        return "default";
+    }
+
+    private KernelInitiator login() throws InterruptedException {
+        return KernelInitiator.login(host(), target.port(), TARGET, iface());
     }
 
     @AfterEach
@@ -62,7 +80,7 @@ class KernelInitiatorFileSystemInGuest {
         // In a folder of its own: mkfs.ext4 adds lost+found beside it.
         String copy = mountPoint.resolve("copy").toString();
 
-        try (KernelInitiator initiator = KernelInitiator.login("127.0.0.1", target.port(), TARGET)) {
+        try (KernelInitiator initiator = login()) {
             String disk = initiator.disk().toString();
             run("mkfs.ext4", "-q", "-F", disk);
             run("mount", "-t", "ext4", disk, mountPoint.toString());
@@ -93,7 +111,7 @@ class KernelInitiatorFileSystemInGuest {
         new Random(7).nextBytes(content);
         Files.write(written, content);
 
-        try (KernelInitiator initiator = KernelInitiator.login("127.0.0.1", target.port(), TARGET)) {
+        try (KernelInitiator initiator = login()) {
             String disk = initiator.disk().toString();
             // Offset by 1 MiB and in 1 MiB blocks: several commands, none at LBA 0.
             run("dd", "if=" + written, "of=" + disk, "bs=1M", "seek=1", "oflag=direct", "conv=fsync", "status=none");

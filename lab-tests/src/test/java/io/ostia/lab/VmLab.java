@@ -78,6 +78,8 @@ final class VmLab {
                 // C1 only: under TCG a JIT's compile time costs more than the code it makes saves.
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-Dostia.rdma.test.address=" + RDMA_ADDRESS,
+                "-D" + InGuestLauncher.SUITES_PROPERTY + "=" + System.getProperty(InGuestLauncher.SUITES_PROPERTY,
+                        InGuestLauncher.SUITE_PATTERN),
                 "-cp", String.join(File.pathSeparator, guestClassPath),
                 InGuestLauncher.class.getName(), "/lab/" + RESULTS));
         ExternalTool.Result result = ExternalTool.run(IMAGE_BUILD_LIMIT.plus(RUN_LIMIT), command);

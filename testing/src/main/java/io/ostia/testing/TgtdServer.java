@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TgtdServer implements AutoCloseable {
 
+    /** tgtd's iSER port (its default, the iSCSI port; see {@link #startWithIser}). */
+    public static final int ISER_PORT = 3260;
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
@@ -35,6 +37,8 @@ public final class TgtdServer implements AutoCloseable {
 
     private final Path workDir;
     private final int port;
+    /** The iSER portal's port (every RDMA address of the host), or 0 without one. */
+    private final int iserPort;
     private final int controlPort;
     private final Process process;
     private final Path log;
@@ -42,9 +46,10 @@ public final class TgtdServer implements AutoCloseable {
     private boolean closed;
     private boolean killed;
 
-    private TgtdServer(Path workDir, int port, int controlPort, Process process, Path log) {
+    private TgtdServer(Path workDir, int port, int iserPort, int controlPort, Process process, Path log) {
         this.workDir = workDir;
         this.port = port;
+        this.iserPort = iserPort;
         this.controlPort = controlPort;
         this.process = process;
         this.log = log;
@@ -64,17 +69,37 @@ public final class TgtdServer implements AutoCloseable {
 
     /** Starts tgtd on 127.0.0.1 on a free port; files go under {@code workDir}. */
     public static TgtdServer start(Path workDir) throws IOException {
+        return start(workDir, false);
+    }
+
+    /**
+     * Starts tgtd with an iSER portal too, on port {@value #ISER_PORT} of every RDMA device's
+     * addresses; its targets are iSER targets ({@code --lld iser}). Needs an RDMA device (the VM
+     * lab's rxe0): without one tgtd's iSER driver does not listen. The port is fixed: tgt 1.0.85
+     * refuses every {@code --iser port=N} ("invalid port supplied": its parser reads a stale errno),
+     * so at most one such tgtd runs per host, which the lab's guest is.
+     */
+    public static TgtdServer startWithIser(Path workDir) throws IOException {
+        return start(workDir, true);
+    }
+
+    private static TgtdServer start(Path workDir, boolean iser) throws IOException {
         unavailability().ifPresent(why -> {
             throw new IllegalStateException("cannot start tgtd: " + why);
         });
         Files.createDirectories(workDir);
         int port = freePort();
+        int iserPort = iser ? ISER_PORT : 0;
         int controlPort = freeControlPort();
         Path log = workDir.resolve("tgtd-" + port + ".log");
-        Process process = new ProcessBuilder(ExternalTool.find("tgtd").orElseThrow().toString(), "-f",
-                "-C", Integer.toString(controlPort), "--iscsi", "portal=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        TgtdServer server = new TgtdServer(workDir, port, controlPort, process, log);
+        List<String> command = new ArrayList<>(List.of(ExternalTool.find("tgtd").orElseThrow().toString(), "-f",
+                "-C", Integer.toString(controlPort), "--iscsi", "portal=127.0.0.1:" + port));
+        if (iser) {
+            // tgt registers a buffer pool of 1 GiB per device unless told less: too much for the lab's guest.
+            command.addAll(List.of("--iser", "pool_sz_mb=128"));
+        }
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        TgtdServer server = new TgtdServer(workDir, port, iserPort, controlPort, process, log);
         try {
             server.awaitReady();
         } catch (RuntimeException e) {
@@ -92,6 +117,11 @@ public final class TgtdServer implements AutoCloseable {
         return port;
     }
 
+    /** The iSER portal's port, on every RDMA address of the host; 0 when started without iSER. */
+    public int iserPort() {
+        return iserPort;
+    }
+
     public int controlPort() {
         return controlPort;
     }
@@ -105,13 +135,24 @@ public final class TgtdServer implements AutoCloseable {
         return "iscsi://127.0.0.1:" + port + "/" + target.iqn() + "/" + lun;
     }
 
-    /** Creates a target that every initiator may log into. */
+    /**
+     * Creates a target that every initiator may log into (an iSER target when started with iSER:
+     * tgt 1.0.85 then also wants each initiator's name bound, {@link #allowInitiator}).
+     */
     public synchronized Target createTarget(String iqn) {
         Target target = new Target(targets.size() + 1, iqn);
         tgtadm("--mode", "target", "--op", "new", "--tid", Integer.toString(target.tid()), "--targetname", iqn);
         targets.add(target);
         tgtadm("--mode", "target", "--op", "bind", "--tid", Integer.toString(target.tid()), "-I", "ALL");
         return target;
+    }
+
+    /**
+     * Binds an initiator's name to the target: tgt 1.0.85 refuses iSER logins and SendTargets
+     * from any initiator not bound by name, even with {@code -I ALL}.
+     */
+    public void allowInitiator(Target target, String initiatorName) {
+        tgtadm("--mode", "target", "--op", "bind", "--tid", Integer.toString(target.tid()), "-Q", initiatorName);
     }
 
     /** Adds a LUN backed by a new sparse file of {@code sizeBytes}; returns the file. */
@@ -149,7 +190,7 @@ public final class TgtdServer implements AutoCloseable {
     /** Runs tgtadm against this server's control port; fails with tgtadm's own message. */
     public String tgtadm(String... args) {
         List<String> command = new ArrayList<>(List.of(ExternalTool.find("tgtadm").orElseThrow().toString(),
-                "-C", Integer.toString(controlPort), "--lld", "iscsi"));
+                "-C", Integer.toString(controlPort), "--lld", iserPort == 0 ? "iscsi" : "iser"));
         command.addAll(List.of(args));
         return ExternalTool.run(COMMAND_TIMEOUT, command).requireSuccess().output();
     }

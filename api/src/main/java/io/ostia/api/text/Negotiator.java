@@ -42,6 +42,8 @@ public final class Negotiator {
     private final Map<String, String> outstanding = new LinkedHashMap<>();
     private final Map<String, String> results = new LinkedHashMap<>();
     private final Map<String, String> localDeclarations = new LinkedHashMap<>();
+    /** Declarations of this side the peer answered with Reject, Irrelevant or NotUnderstood. */
+    private final Set<String> refusedDeclarations = new HashSet<>();
     private final Map<String, List<String>> peerValues = new LinkedHashMap<>();
     private final Set<String> settled = new HashSet<>();
     private boolean discovery;
@@ -153,7 +155,7 @@ public final class Negotiator {
         if (definition.isNegotiated()) {
             return settled.contains(key) || outstanding.containsKey(key);
         }
-        return localDeclarations.containsKey(key);
+        return localDeclarations.containsKey(key) || refusedDeclarations.contains(key);
     }
 
     /**
@@ -207,6 +209,13 @@ public final class Negotiator {
                 continue;
             }
             KeyDefinition definition = Keys.lookup(key).orElse(null);
+            if (pair.isNegativeAnswer() && localDeclarations.containsKey(key)) {
+                // tgt 1.0.85 answers Reject to the iSER declarations it does not know
+                // (InitiatorRecvDataSegmentLength): it keeps the key's default, so this side does too.
+                localDeclarations.remove(key);
+                refusedDeclarations.add(key);
+                continue;
+            }
             if (pair.isNegativeAnswer()) {
                 throw new NegotiationException(key, "the peer answered " + pair + " to a key that was not offered");
             }

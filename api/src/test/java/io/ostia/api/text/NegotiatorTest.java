@@ -315,6 +315,21 @@ class NegotiatorTest {
         }
     }
 
+    /** As tgt 1.0.85 answers an iSER initiator (seen in the VM lab). */
+    @Test
+    void aDeclarationThePeerRejectsLeavesTheKeysDefault() throws NegotiationException {
+        Negotiator initiator = new Negotiator(Side.INITIATOR, true, Map.of("InitiatorRecvDataSegmentLength", "65536"));
+        assertEquals(List.of(new KeyValue("InitiatorRecvDataSegmentLength", "65536")),
+                initiator.offer(Keys.INITIATOR_RECV_DATA_SEGMENT_LENGTH));
+        assertEquals(List.of(), initiator.respond(List.of(new KeyValue("InitiatorRecvDataSegmentLength", "Reject")),
+                OPERATIONAL));
+        assertEquals(8192, initiator.parameters().initiatorRecvDataSegmentLength(), "the default the peer keeps");
+        assertThrows(IllegalStateException.class, () -> initiator.offer(Keys.INITIATOR_RECV_DATA_SEGMENT_LENGTH),
+                "not declared again");
+        assertThrows(NegotiationException.class, () -> initiator.respond(
+                List.of(new KeyValue("MaxBurstLength", "Reject")), OPERATIONAL), "a negative answer to nothing sent");
+    }
+
     @Test
     void maxOutstandingUnexpectedPdusIsZeroOrAtLeastTwo() {
         KeyDefinition key = Keys.lookup(Keys.MAX_OUTSTANDING_UNEXPECTED_PDUS).orElseThrow();

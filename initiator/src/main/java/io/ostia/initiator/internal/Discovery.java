@@ -7,6 +7,8 @@ import io.ostia.api.ProtocolException;
 import io.ostia.api.SessionOptions;
 import io.ostia.api.pdu.LogoutRequest;
 import io.ostia.api.pdu.LogoutResponse;
+import io.ostia.api.pdu.NopIn;
+import io.ostia.api.pdu.NopOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.TextRequest;
 import io.ostia.api.pdu.TextResponse;
@@ -15,6 +17,9 @@ import io.ostia.api.text.KeyValue;
 import io.ostia.api.text.TextAccumulator;
 import io.ostia.api.text.TextCodec;
 import io.ostia.api.text.TextFormatException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.List;
 
 /** SendTargets=All over a logged-in discovery session (RFC 7143 appendix C), then logout. */
@@ -46,8 +51,8 @@ final class Discovery {
         int ttt = Pdu.RESERVED_TAG;
         var request = TextCodec.formatSegment(List.of(new KeyValue("SendTargets", "All")));
         while (true) {
-            Pdu answer = conn.exchange(new TextRequest(true, true, false, 0, itt, ttt, login.expCmdSN(),
-                    conn.expStatSN(), request), options.loginTimeout());
+            Pdu answer = exchange(conn, login, new TextRequest(true, true, false, 0, itt, ttt, login.expCmdSN(),
+                    conn.expStatSN(), request), options);
             if (!(answer instanceof TextResponse text)) {
                 throw new ProtocolException("Opcode", "expected a Text Response to SendTargets, got " + answer.opcode());
             }
@@ -70,6 +75,27 @@ final class Discovery {
         }
     }
 
+    /**
+     * Sends {@code request} and returns the target's answer, answering NOP-In pings that come
+     * first: a discovery session is in full feature phase, and tgtd pings its iSER connections
+     * every 5 s. All within the login timeout.
+     */
+    private static Pdu exchange(SessionConnection conn, LoginResult login, Pdu request, SessionOptions options)
+            throws IscsiException {
+        long deadline = System.nanoTime() + options.loginTimeout().toNanos();
+        Pdu answer = conn.exchange(request, options.loginTimeout());
+        while (answer instanceof NopIn ping) {
+            if (ping.targetTransferTag() != Pdu.RESERVED_TAG) {
+                MemorySegment echo = ping.data().byteSize() == 0 ? Pdu.NO_DATA
+                        : MemorySegment.ofArray(ping.data().toArray(ValueLayout.JAVA_BYTE));
+                conn.send(new NopOut(true, ping.lun(), Pdu.RESERVED_TAG, ping.targetTransferTag(), login.expCmdSN(),
+                        conn.expStatSN(), echo));
+            }
+            answer = conn.next(request, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        }
+        return answer;
+    }
+
     static List<DiscoveredTarget> parse(List<KeyValue> reply) throws ProtocolException {
         try {
             return DiscoveredTarget.fromSendTargets(reply);
@@ -80,8 +106,8 @@ final class Discovery {
     }
 
     private static void logout(SessionConnection conn, LoginResult login, SessionOptions options) throws IscsiException {
-        Pdu answer = conn.exchange(new LogoutRequest(true, LogoutRequest.Reason.CLOSE_SESSION, 2, 0, login.expCmdSN(),
-                conn.expStatSN()), options.loginTimeout());
+        Pdu answer = exchange(conn, login, new LogoutRequest(true, LogoutRequest.Reason.CLOSE_SESSION, 2, 0,
+                login.expCmdSN(), conn.expStatSN()), options);
         if (!(answer instanceof LogoutResponse r) || r.response() != LogoutResponse.Response.CLOSED_SUCCESSFULLY) {
             throw new LoginException("discovery logout answered " + answer);
         }

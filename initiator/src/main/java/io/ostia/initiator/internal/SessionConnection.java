@@ -89,6 +89,11 @@ final class SessionConnection implements ConnectionOwner {
     /** Sends a login-phase PDU and waits for the target's answer, bounded by {@code timeout}. */
     Pdu exchange(Pdu request, Duration timeout) throws TransportException, IscsiTimeoutException {
         connection.sendPdu(request);
+        return next(request, timeout);
+    }
+
+    /** The next PDU the target sends while this connection is not in full feature phase. */
+    Pdu next(Pdu request, Duration timeout) throws TransportException, IscsiTimeoutException {
         try {
             Object next = loginInbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
             if (next == null) {

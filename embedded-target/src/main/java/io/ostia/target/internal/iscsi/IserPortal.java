@@ -102,6 +102,8 @@ final class IserPortal implements Portal {
                 if (connection != null) {
                     connection.close();
                 } else if (event.id() == listener && event.type() == io.ostia.rdma.CmEventType.DEVICE_REMOVAL) {
+                    // Freed at once: the device stays open (and `rdma link delete` waits) while any id is on it.
+                    listener.close();
                     LOG.log(Level.ERROR, "iSER portal " + bound + ": its RDMA device was removed; it accepts no more");
                 }
             }

@@ -300,16 +300,19 @@ final class Login {
         } catch (NegotiationException e) {
             throw new LoginFailure(LoginStatus.INITIATOR_ERROR, e.getMessage());
         }
-        boolean iser = connection.transport().requiresRdmaExtensions();
-        if (iser && !negotiated.rdmaExtensions()) {
-            throw new LoginFailure(LoginStatus.INITIATOR_ERROR, "this is an iSER portal: the login must negotiate "
+        // Linux's ib_iser runs discovery over iSER without RDMAExtensions (open-iscsi offers the key
+        // only in normal sessions), as isert allows: a discovery session moves no data, and its
+        // Text and Logout PDUs travel by Send in either mode.
+        boolean iser = connection.transport().requiresRdmaExtensions() && negotiated.rdmaExtensions();
+        if (connection.transport().requiresRdmaExtensions() && !iser && !discovery) {
+            throw new LoginFailure(LoginStatus.INITIATOR_ERROR, "this is an iSER portal: a normal session must negotiate "
                     + Keys.RDMA_EXTENSIONS + "=" + Keys.YES + " (RFC 7145 §6.3)");
         }
-        TargetServer.Settings settings = server.settings();
         // In iSER-assisted mode the iSER keys replace MaxRecvDataSegmentLength (RFC 7145 §6.4).
         SessionParameters parameters = new SessionParameters(
                 iser ? negotiated.initiatorRecvDataSegmentLength() : negotiated.initiatorMaxRecvDataSegmentLength(),
-                iser ? negotiated.targetRecvDataSegmentLength() : settings.maxRecvDataSegmentLength(),
+                // What this connection declared: over iSER its receive buffers, not the target's setting.
+                iser ? negotiated.targetRecvDataSegmentLength() : negotiated.maxRecvDataSegmentLength(Side.TARGET),
                 negotiated.maxBurstLength(), negotiated.firstBurstLength(),
                 negotiated.immediateData(), negotiated.initialR2T(), negotiated.maxOutstandingR2T(),
                 negotiated.headerDigest(), negotiated.dataDigest(), negotiated.defaultTime2Wait(),

@@ -85,6 +85,8 @@ final class IserBinding implements ConnectionBinding {
 
     // Negotiated; written under the lifecycle lock before start, read by senders after.
     private volatile boolean immediateData;
+    /** Whether login settled RDMAExtensions=Yes; a discovery session may end without it. */
+    private volatile boolean assisted = true;
     private volatile int firstBurstLength = 65536;
     private volatile int targetRecvDataSegmentLength = IserTransportOptions.LOGIN_DATA_SEGMENT_LENGTH;
 
@@ -154,16 +156,18 @@ final class IserBinding implements ConnectionBinding {
         }
     }
 
-    /** iSER carries no digests (Linux refuses them at set_param) and needs RDMAExtensions=Yes. */
+    /**
+     * iSER carries no digests (Linux refuses them at set_param). Without RDMAExtensions=Yes only
+     * control PDUs may follow: tgtd answers No in discovery sessions, as Linux discovers over iSER
+     * without the key; SCSI commands are then refused at {@link #sendTask}.
+     */
     @Override
     public void setParameters(NegotiatedParameters parameters) {
         if (parameters.headerDigest() || parameters.dataDigest()) {
             fail(new TransportException("iSER carries no digests, but the login negotiated "
                     + (parameters.headerDigest() ? "HeaderDigest" : "DataDigest") + "=CRC32C"));
-        } else if (!parameters.rdmaExtensions()) {
-            fail(new TransportException("the target at " + endpoint.remoteAddress()
-                    + " answered RDMAExtensions=No: it cannot take iSCSI over this RDMA connection"));
         }
+        assisted = parameters.rdmaExtensions();
         immediateData = parameters.immediateData();
         firstBurstLength = parameters.firstBurstLength();
         targetRecvDataSegmentLength = parameters.targetRecvDataSegmentLength();
@@ -234,6 +238,10 @@ final class IserBinding implements ConnectionBinding {
     @Override
     public void sendTask(TransportTask transportTask) throws TransportException {
         ScsiCommand command = transportTask.command();
+        if (!assisted) {
+            throw new TransportException("the target at " + endpoint.remoteAddress() + " answered RDMAExtensions=No: "
+                    + "this connection carries only a discovery session's PDUs, no SCSI command");
+        }
         MemorySegment buffer = transportTask.buffer();
         int total = command.expectedDataTransferLength();
         if (buffer.byteSize() != total) {

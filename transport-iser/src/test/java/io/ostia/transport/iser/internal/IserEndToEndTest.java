@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Ostia's initiator against Ostia's target over iSER on the loopback fabric: discovery, login in
  * iSER-assisted mode, writes and reads with verified bytes, the whole command window in flight,
- * logout; and afterwards no RDMA object or iSER thread left.
+ * logout; and afterwards no RDMA object or iSER thread left. The VM lab runs it again on the
+ * native provider and Soft-RoCE (a subclass naming another {@link #provider()} and {@link #host()}).
  */
 class IserEndToEndTest {
 
@@ -37,15 +38,15 @@ class IserEndToEndTest {
 
     @Test
     void discoveryLoginVerifiedIoAtFullDepthAndLogout() throws Exception {
-        RdmaProvider fabric = RdmaProviders.byName(RdmaProviders.LOOPBACK);
+        RdmaProvider fabric = RdmaProviders.byName(provider());
         List<String> objectsBefore = fabric.openObjects();
-        IserTransport transport = new IserTransport(IserTransportOptions.defaults().withProvider(RdmaProviders.LOOPBACK),
+        IserTransport transport = new IserTransport(IserTransportOptions.defaults().withProvider(provider()),
                 () -> { });
-        try (IscsiTarget target = IscsiTarget.builder().iserPortal("127.0.0.1", 0, fabric)
+        try (IscsiTarget target = IscsiTarget.builder().iserPortal(host(), 0, fabric)
                      .target(TARGET, t -> t.ramLun(DEPTH * IO)).build().start();
              ClosableInitiator initiator = Initiators.create(List.of(transport));
              Arena arena = Arena.ofShared()) {
-            SessionOptions.Builder options = SessionOptions.builder().portal("127.0.0.1", target.port())
+            SessionOptions.Builder options = SessionOptions.builder().portal(host(), target.port())
                     .initiatorName(INITIATOR).transports("iser").queueDepth(DEPTH);
             List<DiscoveredTarget> found = initiator.discover(options.build());
             assertTrue(found.stream().anyMatch(t -> t.name().equals(TARGET)), found::toString);
@@ -86,5 +87,15 @@ class IserEndToEndTest {
             transport.close();
         }
         assertEquals(objectsBefore, fabric.openObjects(), "logout and leaving freed every RDMA object");
+    }
+
+    /** The RDMA provider of both the transport and the target's portal. */
+    String provider() {
+        return RdmaProviders.LOOPBACK;
+    }
+
+    /** The address the target's iSER portal listens on. */
+    String host() {
+        return "127.0.0.1";
     }
 }

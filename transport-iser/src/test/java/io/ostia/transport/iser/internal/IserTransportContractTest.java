@@ -10,7 +10,8 @@ import java.time.Duration;
 
 /**
  * The shared SPI lifecycle contract against the iSER transport on the loopback fabric, with
- * Ostia's embedded target's iSER portal as the peer.
+ * Ostia's embedded target's iSER portal as the peer. The VM lab runs it again on the native
+ * provider and Soft-RoCE (a subclass naming another {@link #provider()} and {@link #host()}).
  */
 class IserTransportContractTest extends TransportContract {
 
@@ -18,7 +19,7 @@ class IserTransportContractTest extends TransportContract {
 
     @Override
     protected void startPeer() throws Exception {
-        target = IscsiTarget.builder().iserPortal("127.0.0.1", 0, RdmaProviders.byName(RdmaProviders.LOOPBACK))
+        target = IscsiTarget.builder().iserPortal(host(), 0, RdmaProviders.byName(provider()))
                 .target("iqn.2026-01.io.ostia:contract", t -> t.ramLun(1 << 20)).build().start();
     }
 
@@ -31,13 +32,23 @@ class IserTransportContractTest extends TransportContract {
 
     @Override
     protected InetSocketAddress peer() {
-        return new InetSocketAddress("127.0.0.1", target.port());
+        return new InetSocketAddress(host(), target.port());
     }
 
     @Override
     protected IscsiTransport newTransport(Duration releaseTimeout, Runnable afterLeaving) {
-        return new IserTransport(IserTransportOptions.defaults().withProvider(RdmaProviders.LOOPBACK)
+        return new IserTransport(IserTransportOptions.defaults().withProvider(provider())
                 .withReleaseTimeout(releaseTimeout), afterLeaving);
+    }
+
+    /** The RDMA provider of both the transport and the target's portal. */
+    protected String provider() {
+        return RdmaProviders.LOOPBACK;
+    }
+
+    /** The address the target's iSER portal listens on. */
+    protected String host() {
+        return "127.0.0.1";
     }
 
     @Override

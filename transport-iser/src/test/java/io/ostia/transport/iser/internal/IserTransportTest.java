@@ -11,6 +11,7 @@ import io.ostia.api.TransportException;
 import io.ostia.api.iser.IserCmHeader;
 import io.ostia.api.iser.IserHeader;
 import io.ostia.api.pdu.LoginRequest;
+import io.ostia.api.pdu.LoginResponse;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.spi.StopMode;
@@ -85,6 +86,35 @@ class IserTransportTest {
         assertEquals(login().isid(), sent.isid());
         assertEquals(IserHeader.PLAIN, peer.headers.getFirst(), "a login carries no STag");
         assertTrue(owner.threads.stream().allMatch(t -> t.startsWith("ostia-iser-cq")), owner.threads::toString);
+        endpoint.disconnect();
+        connection.stop(StopMode.TERMINATE);
+        connection.destroy();
+        awaitReleased();
+    }
+
+    /** tgtd answers RDMAExtensions=No in a discovery session over iSER (seen in the VM lab). */
+    @Test
+    void rdmaExtensionsNoLeavesControlPdusOnlyAndRefusesScsiCommands() throws Exception {
+        RecordingOwner owner = new RecordingOwner();
+        TransportEndpoint endpoint = connected();
+        TransportConnection connection = fixture.loggedIn(owner, endpoint, 16);
+        NegotiatedParameters p = iserParameters();
+        connection.setParameters(new NegotiatedParameters(p.headerDigest(), p.dataDigest(),
+                p.initiatorMaxRecvDataSegmentLength(), p.targetMaxRecvDataSegmentLength(), p.maxBurstLength(),
+                p.firstBurstLength(), p.initialR2T(), p.immediateData(), p.maxOutstandingR2T(), p.dataPduInOrder(),
+                p.dataSequenceInOrder(), p.errorRecoveryLevel(), p.defaultTime2Wait(), p.defaultTime2Retain(),
+                p.maxConnections(), false, p.targetRecvDataSegmentLength(), p.initiatorRecvDataSegmentLength(),
+                p.initiatorMaxOutstandingUnexpectedPdus(), p.targetMaxOutstandingUnexpectedPdus(),
+                p.iscsiProtocolLevel()));
+        connection.start();
+        connection.sendPdu(IserFixture.login());
+        assertInstanceOf(LoginResponse.class, owner.next(), "control PDUs still travel");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(4096);
+            TransportException refused = assertThrows(TransportException.class, () -> connection.sendTask(
+                    task(ScsiCommand.of(0, 0x300, new byte[16], true, false, 4096), buffer)));
+            assertTrue(refused.getMessage().contains("RDMAExtensions=No"), refused.getMessage());
+        }
         endpoint.disconnect();
         connection.stop(StopMode.TERMINATE);
         connection.destroy();
