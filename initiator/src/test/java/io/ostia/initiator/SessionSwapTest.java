@@ -167,31 +167,25 @@ class SessionSwapTest {
 
     @Test
     void aTransportLeavingMovesItsSessionsToAnotherWithoutAFailure() throws Exception {
-        IscsiTransport first = TcpTransports.create();
-        IscsiTransport second = TcpTransports.create();
-        try (IscsiTarget target = startTarget(0);
-             ClosableInitiator initiator = Initiators.create(List.of(first))) {
-            Session session = initiator.login(options(target).build());
-            Events events = new Events();
-            session.addListener(events.queue::add);
-            initiator.addTransport(second);
-            try (WriteVerifyLoad load = load(session.open(0))) {
-                assertTrue(load.awaitWrites(50, WAIT), load::toString);
-                first.close(); // announces itself: transportLeaving, then the drain, then gone
-                SessionEvent.Moved moved = events.next(SessionEvent.Moved.class);
-                assertEquals(MoveReason.TRANSPORT_LEAVING, moved.reason());
-                initiator.removeTransport(first);
-                assertTrue(load.awaitWrites(50, WAIT), "the load carries on over the other transport: " + load);
-                assertNothingLost(load);
-            }
-            session.close();
-        } finally {
-            second.close();
-        }
+        moveOffTheFirstOfTwoTransportsUnderLoad(MoveReason.TRANSPORT_LEAVING,
+                (initiator, first) -> first.close(), // announces itself: transportLeaving, then the drain, then gone
+                (initiator, first) -> initiator.removeTransport(first));
     }
 
     @Test
     void aTransportThatVanishesWithoutNoticeHasItsSessionsMovedAtOnce() throws Exception {
+        moveOffTheFirstOfTwoTransportsUnderLoad(MoveReason.TRANSPORT_VANISHED,
+                (initiator, first) -> initiator.removeTransport(first), // a DS unbind of a service that went without leaving
+                (initiator, first) -> { });
+    }
+
+    private interface TransportStep {
+        void run(ClosableInitiator initiator, IscsiTransport first) throws Exception;
+    }
+
+    /** A session on the first of two TCP transports, under load: {@code fault} moves it, nothing is lost. */
+    private void moveOffTheFirstOfTwoTransportsUnderLoad(MoveReason expected, TransportStep fault, TransportStep afterMove)
+            throws Exception {
         IscsiTransport first = TcpTransports.create();
         IscsiTransport second = TcpTransports.create();
         try (IscsiTarget target = startTarget(0);
@@ -202,10 +196,11 @@ class SessionSwapTest {
             initiator.addTransport(second);
             try (WriteVerifyLoad load = load(session.open(0))) {
                 assertTrue(load.awaitWrites(50, WAIT), load::toString);
-                initiator.removeTransport(first); // as a DS unbind of a service that went without leaving
+                fault.run(initiator, first);
                 SessionEvent.Moved moved = events.next(SessionEvent.Moved.class);
-                assertEquals(MoveReason.TRANSPORT_VANISHED, moved.reason());
-                assertTrue(load.awaitWrites(50, WAIT), load::toString);
+                assertEquals(expected, moved.reason());
+                afterMove.run(initiator, first);
+                assertTrue(load.awaitWrites(50, WAIT), "the load carries on over the other transport: " + load);
                 assertNothingLost(load);
             }
             session.close();
