@@ -11,6 +11,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 
 /**
  * One measurement: {@code depth} slots, each reissuing its request from the completion of the
@@ -23,6 +24,7 @@ final class Workload {
     private final double writeShare;
     private final long lastStart;
     private final MemorySegment[] buffers;
+    private final BiConsumer<Void, Throwable>[] completions;
     private final AtomicLong nextLba = new AtomicLong();
     private final AtomicLong completed = new AtomicLong();
     private final CountDownLatch idle;
@@ -40,10 +42,14 @@ final class Workload {
         this.writeShare = writeShare;
         this.lastStart = device.blockCount() - blocks;
         this.buffers = new MemorySegment[depth];
+        @SuppressWarnings("unchecked")
+        BiConsumer<Void, Throwable>[] handlers = new BiConsumer[depth];
+        this.completions = handlers;
         long bytes = (long) blocks * device.blockSize();
         for (int i = 0; i < depth; i++) {
             buffers[i] = arena.allocate(bytes, 4096);
             buffers[i].fill((byte) (0x5a + i));
+            completions[i] = completion(i);
         }
         this.idle = new CountDownLatch(depth);
     }
@@ -165,17 +171,22 @@ final class Workload {
         }
         boolean write = writeShare > 0 && (writeShare >= 1 || random.nextDouble() < writeShare);
         (write ? device.writeAsync(lba, buffers[slot]) : device.readAsync(lba, buffers[slot]))
-                .whenComplete((ok, error) -> {
-                    if (error != null) {
-                        Throwable cause = error instanceof CompletionException c ? c.getCause() : error;
-                        failure.compareAndSet(null, cause instanceof IscsiException i ? i
-                                : new IscsiException("request failed: " + cause, cause));
-                        idle.countDown();
-                        return;
-                    }
-                    completed.incrementAndGet();
-                    issue(slot);
-                });
+                .whenComplete(completions[slot]);
+    }
+
+    /** A slot's completion handler, made once: it reissues the slot's next request. */
+    private BiConsumer<Void, Throwable> completion(int slot) {
+        return (ok, error) -> {
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException c ? c.getCause() : error;
+                failure.compareAndSet(null, cause instanceof IscsiException i ? i
+                        : new IscsiException("request failed: " + cause, cause));
+                idle.countDown();
+                return;
+            }
+            completed.incrementAndGet();
+            issue(slot);
+        };
     }
 
     /** Heap bytes all threads have allocated so far, or -1 when the JVM does not count them. */

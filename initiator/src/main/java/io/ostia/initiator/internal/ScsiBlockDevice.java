@@ -18,6 +18,7 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
@@ -146,7 +147,7 @@ final class ScsiBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> flushAsync() {
-        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), () -> "SYNCHRONIZE CACHE");
+        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), "SYNCHRONIZE CACHE");
     }
 
     private CompletableFuture<Void> transfer(long lba, MemorySegment buffer, boolean write) {
@@ -167,56 +168,86 @@ final class ScsiBlockDevice implements BlockDevice {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        // Built only when a message needs it: a string per command costs more than the command.
-        Supplier<String> what = () -> (write ? "WRITE" : "READ") + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun;
-        return checked(request, what);
+        return new Command(request, write ? "WRITE" : "READ", lba, blocks).start();
+    }
+
+    private CompletableFuture<Void> checked(ScsiRequest request, String what) {
+        return new Command(request, what, -1, 0).start();
     }
 
     /**
-     * Runs a command, reissuing it after a unit attention (a reset, a reinstated session, changed
-     * capacity: the command itself was not executed), and after TASK SET FULL or BUSY (the target
-     * is short of resources now) with a growing delay until the command timeout, as a disk driver
-     * does; other errors fail.
+     * A command of this device: reissued after a unit attention (a reset, a reinstated session,
+     * changed capacity: the command itself was not executed), and after TASK SET FULL or BUSY
+     * (the target is short of resources now) with a growing delay until the command timeout, as
+     * a disk driver does; other errors fail. One object per command is the future the caller
+     * gets, the handler of each execution's result and the delayed reissue; its description is
+     * built only when a message needs it (a string per command costs more than the command).
      */
-    private CompletableFuture<Void> checked(ScsiRequest request, Supplier<String> what) {
-        CompletableFuture<Void> outcome = new CompletableFuture<>();
-        long deadline = System.nanoTime() + session.options.commandTimeout().toNanos();
-        attempt(request, what, 1, FIRST_BACKOFF_MILLIS, deadline, outcome);
-        return outcome;
-    }
+    private final class Command extends CompletableFuture<Void> implements BiConsumer<ScsiResult, Throwable>, Runnable {
+        private final ScsiRequest request;
+        /** The operation's name; with {@code blocks > 0}, a transfer of that many blocks at {@code lba}. */
+        private final String operation;
+        private final long lba;
+        private final long blocks;
+        private final long deadline;
+        private int attempt = 1;
+        private long backoffMillis = FIRST_BACKOFF_MILLIS;
 
-    /** One execution of the command; completes {@code outcome} unless it reissues (one future per command, not per stage). */
-    private void attempt(ScsiRequest request, Supplier<String> what, int attempt, long backoffMillis, long deadline,
-                         CompletableFuture<Void> outcome) {
-        session.execute(request).whenComplete((r, error) -> {
+        Command(ScsiRequest request, String operation, long lba, long blocks) {
+            this.request = request;
+            this.operation = operation;
+            this.lba = lba;
+            this.blocks = blocks;
+            this.deadline = System.nanoTime() + session.options.commandTimeout().toNanos();
+        }
+
+        Command start() {
+            session.execute(request).whenComplete(this);
+            return this;
+        }
+
+        /** The delayed reissue after TASK SET FULL or BUSY. */
+        @Override
+        public void run() {
+            start();
+        }
+
+        /** One execution's result: completes this command unless it reissues. */
+        @Override
+        public void accept(ScsiResult r, Throwable error) {
             if (error != null) {
-                outcome.completeExceptionally(error);
+                completeExceptionally(error);
                 return;
             }
             boolean unitAttention = r.status() == ScsiStatus.CHECK_CONDITION
                     && r.sense().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
             if (unitAttention && attempt < MAX_UNIT_ATTENTION_RETRIES) {
                 LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
-                        + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what.get());
-                attempt(request, what, attempt + 1, backoffMillis, deadline, outcome);
+                        + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + describe());
+                attempt++;
+                start();
                 return;
             }
             boolean busy = r.status() == ScsiStatus.TASK_SET_FULL || r.status() == ScsiStatus.BUSY;
             if (busy && System.nanoTime() + backoffMillis * 1_000_000 - deadline < 0) {
+                long delay = backoffMillis;
                 LOG.log(System.Logger.Level.DEBUG, () -> "LUN " + lun + " of " + session.targetName() + " answered "
-                        + r.status() + "; reissuing " + what.get() + " in " + backoffMillis + " ms");
-                CompletableFuture.delayedExecutor(backoffMillis, TimeUnit.MILLISECONDS).execute(() ->
-                        attempt(request, what, attempt, Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2), deadline,
-                                outcome));
+                        + r.status() + "; reissuing " + describe() + " in " + delay + " ms");
+                backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+                CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(this);
                 return;
             }
-            IscsiException failure = check(r, what);
+            IscsiException failure = check(r, this::describe);
             if (failure == null) {
-                outcome.complete(null);
+                complete(null);
             } else {
-                outcome.completeExceptionally(failure);
+                completeExceptionally(failure);
             }
-        });
+        }
+
+        private String describe() {
+            return blocks > 0 ? operation + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun : operation;
+        }
     }
 
     /** Why a finished command failed, or null when it moved exactly its buffer with GOOD status. */
