@@ -5,6 +5,7 @@ import io.ostia.api.IscsiException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -77,6 +78,7 @@ final class Workload {
             }
         }
         Allocations allocations = Allocations.start();
+        long cpuAtStart = processCpuNanos();
         long start = System.nanoTime();
         completed.set(0);
         long previous = 0;
@@ -110,6 +112,11 @@ final class Workload {
         out.printf("%nresult: %d IOPS, %.1f MiB/s (%d requests of %d bytes in %.2f s, %s, depth %d)%n",
                 rate(done, elapsed), mibPerSecond(done, elapsed), done, (long) blocks * device.blockSize(),
                 elapsed / 1e9, describe(), buffers.length);
+        long cpu = processCpuNanos() - cpuAtStart;
+        if (cpuAtStart >= 0 && done > 0) {
+            out.printf("cpu: %.1f us per I/O (this process's CPU time, all threads, over the measured seconds)%n",
+                    cpu / 1e3 / done);
+        }
         if (allocations != null && done > 0) {
             printAllocations(allocations.since(), done, out);
         }
@@ -125,6 +132,12 @@ final class Workload {
                         .append(e.getValue() / requests));
         out.printf("allocated: %d B per I/O in this JVM (%s)%n", total / requests,
                 groups.isEmpty() ? "no thread allocated 1 B per I/O" : "B per I/O by thread: " + groups);
+    }
+
+    /** CPU time of this process so far in nanoseconds, or -1 when the JVM does not tell. */
+    private static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
     }
 
     long completed() {

@@ -186,16 +186,56 @@ public final class PduEncoder {
         b.put(at + 1, (byte) (bit(transit, 0x80) | bit(continueFlag, 0x40) | current.code() << 2 | next.code()));
     }
 
-    private static void writeBhs(Pdu pdu, ByteBuffer b, int at, int ahsLength) {
+    /**
+     * Writes the header of a Data-Out whose data segment has {@code dataSegmentLength} bytes, as
+     * {@link #encodeHeader} writes a {@link DataOut} with these fields, without one: a transport
+     * that sends a write's Data-Out PDUs from a view of the task buffer allocates nothing per PDU.
+     *
+     * @return the number of bytes written
+     * @throws java.nio.BufferOverflowException if {@code dst} has less room than the header
+     */
+    public int encodeDataOutHeader(boolean finalFlag, long lun, int initiatorTaskTag, int targetTransferTag,
+            int expStatSN, int dataSN, int bufferOffset, int dataSegmentLength, ByteBuffer dst) {
+        int headerLength = BHS_LENGTH + (headerDigest ? Digests.LENGTH : 0);
+        if (dst.remaining() < headerLength) {
+            throw new java.nio.BufferOverflowException();
+        }
+        ByteBuffer out = dst.order() == ByteOrder.BIG_ENDIAN ? dst : dst.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int at = dst.position();
+        writeCommon(out, at, false, Opcode.DATA_OUT, 0, dataSegmentLength, initiatorTaskTag);
+        writeDataOut(out, at, finalFlag, lun, targetTransferTag, expStatSN, dataSN, bufferOffset);
+        if (headerDigest) {
+            Digests.put(out.position(at + BHS_LENGTH), Digests.crc32c(out.slice(at, BHS_LENGTH)));
+        }
+        dst.position(at + headerLength);
+        return headerLength;
+    }
+
+    /** The fields every BHS has, over a zeroed BHS. */
+    private static void writeCommon(ByteBuffer b, int at, boolean immediate, Opcode opcode, int ahsLength,
+            int dataSegmentLength, int initiatorTaskTag) {
         for (int i = 0; i < BHS_LENGTH; i += 8) {
             b.putLong(at + i, 0);
         }
-        b.put(at, (byte) (bit(pdu.immediate(), 0x40) | pdu.opcode().code()));
+        b.put(at, (byte) (bit(immediate, 0x40) | opcode.code()));
         b.put(at + 4, (byte) (ahsLength / 4));
-        int dataSegmentLength = pdu.dataSegmentLength();
         b.put(at + 5, (byte) (dataSegmentLength >>> 16));
         b.putShort(at + 6, (short) dataSegmentLength);
-        b.putInt(at + 16, pdu.initiatorTaskTag());
+        b.putInt(at + 16, initiatorTaskTag);
+    }
+
+    private static void writeDataOut(ByteBuffer b, int at, boolean finalFlag, long lun, int targetTransferTag,
+            int expStatSN, int dataSN, int bufferOffset) {
+        b.put(at + 1, (byte) bit(finalFlag, 0x80));
+        b.putLong(at + 8, lun);
+        b.putInt(at + 20, targetTransferTag);
+        b.putInt(at + 28, expStatSN);
+        b.putInt(at + 36, dataSN);
+        b.putInt(at + 40, bufferOffset);
+    }
+
+    private static void writeBhs(Pdu pdu, ByteBuffer b, int at, int ahsLength) {
+        writeCommon(b, at, pdu.immediate(), pdu.opcode(), ahsLength, pdu.dataSegmentLength(), pdu.initiatorTaskTag());
         switch (pdu) {
             case NopOut p -> {
                 b.put(at + 1, (byte) 0x80);
@@ -238,14 +278,8 @@ public final class PduEncoder {
                 b.putInt(at + 24, p.cmdSN());
                 b.putInt(at + 28, p.expStatSN());
             }
-            case DataOut p -> {
-                b.put(at + 1, (byte) bit(p.finalFlag(), 0x80));
-                b.putLong(at + 8, p.lun());
-                b.putInt(at + 20, p.targetTransferTag());
-                b.putInt(at + 28, p.expStatSN());
-                b.putInt(at + 36, p.dataSN());
-                b.putInt(at + 40, p.bufferOffset());
-            }
+            case DataOut p -> writeDataOut(b, at, p.finalFlag(), p.lun(), p.targetTransferTag(), p.expStatSN(),
+                    p.dataSN(), p.bufferOffset());
             case LogoutRequest p -> {
                 b.put(at + 1, (byte) (0x80 | p.reason().code()));
                 b.putShort(at + 20, (short) p.connectionId());

@@ -217,6 +217,24 @@ class PduCodecTest {
     }
 
     @Test
+    void dataOutHeaderWithoutAPduIsTheSameBytes() {
+        DataOut dataOut = new DataOut(false, 0x0001_0000_0000_0000L, 0x17, 0x1234, 14, 2, 8192,
+                SamplePdus.bytes("write data "));
+        for (boolean headerDigest : new boolean[] {false, true}) {
+            PduEncoder encoder = new PduEncoder(headerDigest, false);
+            ByteBuffer fromPdu = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH);
+            encoder.encodeHeader(dataOut, fromPdu);
+            // At an offset, as in a send buffer that already holds other PDUs.
+            ByteBuffer direct = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH).position(5);
+            int length = encoder.encodeDataOutHeader(false, dataOut.lun(), 0x17, 0x1234, 14, 2, 8192,
+                    dataOut.dataSegmentLength(), direct);
+            assertEquals(fromPdu.position(), length);
+            assertEquals(5 + length, direct.position());
+            assertEquals(fromPdu.flip(), direct.slice(5, length), "header digest " + headerDigest);
+        }
+    }
+
+    @Test
     void paddingRoundsUpToFourBytes() {
         assertEquals(0, PduEncoder.paddingLength(0));
         assertEquals(3, PduEncoder.paddingLength(1));

@@ -1,6 +1,7 @@
 package io.ostia.transport.tcp.internal;
 
 import io.ostia.api.TransportException;
+import io.ostia.api.pdu.Opcode;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.spi.ConnectionOwner;
 import io.ostia.api.spi.StopMode;
@@ -11,6 +12,7 @@ import io.ostia.transport.lifecycle.ConnectionBinding;
 import io.ostia.transport.tcp.TcpTransportOptions;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -194,15 +196,29 @@ final class Binding implements ConnectionBinding {
         try {
             sender.send(pdu);
         } catch (IOException | RuntimeException e) {
-            throw sendFailed(pdu, e);
+            throw sendFailed(pdu.opcode(), e);
         }
     }
 
-    private TransportException sendFailed(Pdu pdu, Exception e) {
-        TransportException failed = new TransportException("sending a " + pdu.opcode() + " PDU to " + peer
+    /** Sends one Data-Out from a view of the task buffer; see {@link PduSender#sendDataOut}. */
+    void sendDataOut(boolean finalFlag, long lun, int initiatorTaskTag, int targetTransferTag, int expStatSN,
+            int dataSN, int bufferOffset, ByteBuffer data) throws TransportException {
+        if (!healthy()) {
+            requireHealthy("send a " + Opcode.DATA_OUT + " PDU"); // throws, saying why
+        }
+        try {
+            sender.sendDataOut(finalFlag, lun, initiatorTaskTag, targetTransferTag, expStatSN, dataSN, bufferOffset,
+                    data);
+        } catch (IOException | RuntimeException e) {
+            throw sendFailed(Opcode.DATA_OUT, e);
+        }
+    }
+
+    private TransportException sendFailed(Opcode opcode, Exception e) {
+        TransportException failed = new TransportException("sending a " + opcode + " PDU to " + peer
                 + " failed: " + TcpEndpoint.reason(e), e);
         if (stopping || endpoint.disconnectRequested()) {
-            return new TransportException("cannot send a " + pdu.opcode() + " PDU to " + peer
+            return new TransportException("cannot send a " + opcode + " PDU to " + peer
                     + ": the connection is stopping or disconnected", e);
         }
         fail(failed);

@@ -3,7 +3,6 @@ package io.ostia.transport.tcp.internal;
 import io.ostia.api.ProtocolException;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.DataIn;
-import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.ScsiCommand;
@@ -104,8 +103,8 @@ final class DataMover {
         int dataSN = 0;
         for (long at = offset; at < end; at += parameters.targetMaxRecvDataSegmentLength()) {
             long chunk = Math.min(parameters.targetMaxRecvDataSegmentLength(), end - at);
-            binding.send(new DataOut(at + chunk == end, state.command.lun(), state.itt(), targetTransferTag, expStatSN,
-                    dataSN++, (int) at, state.buffer.asSlice(at, chunk)));
+            binding.sendDataOut(at + chunk == end, state.command.lun(), state.itt(), targetTransferTag, expStatSN,
+                    dataSN++, (int) at, state.dataOutView(at, chunk));
         }
     }
 

@@ -5,6 +5,7 @@ import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduEncoder;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -95,29 +96,62 @@ final class PduSender implements AutoCloseable {
             }
             header.clear();
             current.encodeHeader(pdu, header);
-            header.flip();
-            int count = 0;
-            if (batch.position() > 0) {
-                gather[count++] = batch.flip();
-            }
-            gather[count++] = header;
+            trailer.clear();
             if (dataLength > 0) {
-                trailer.clear();
                 current.encodeTrailer(pdu, trailer);
-                trailer.flip();
-                gather[count++] = pdu.data().asByteBuffer();
-                gather[count++] = trailer;
             }
-            try {
-                writeFully(count);
-            } finally {
-                batch.clear();
-                batched = 0;
-                // Do not keep a task buffer reachable from the sender after the write.
-                Arrays.fill(gather, null);
-            }
+            writeWithBatch(dataLength > 0 ? pdu.data().asByteBuffer() : null);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Sends a Data-Out whose data segment is {@code data}'s remaining bytes (a view of the task
+     * buffer that the caller repositions for each PDU of a sequence): the header is encoded
+     * straight into the send buffer, so a write's Data-Out PDUs allocate nothing.
+     */
+    void sendDataOut(boolean finalFlag, long lun, int initiatorTaskTag, int targetTransferTag, int expStatSN,
+            int dataSN, int bufferOffset, ByteBuffer data) throws IOException {
+        lock.lock();
+        try {
+            PduEncoder current = encoder;
+            int length = data.remaining();
+            header.clear();
+            current.encodeDataOutHeader(finalFlag, lun, initiatorTaskTag, targetTransferTag, expStatSN, dataSN,
+                    bufferOffset, length, header);
+            trailer.clear();
+            current.encodeTrailer(length, current.dataDigest() && length > 0
+                    ? Digests.dataDigest(MemorySegment.ofBuffer(data)) : 0, trailer);
+            writeWithBatch(length > 0 ? data : null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Writes what is batched, the encoded {@link #header}, and {@code data} (null: none) with the
+     * encoded {@link #trailer}, in one gathering write. Caller holds the lock.
+     */
+    private void writeWithBatch(ByteBuffer data) throws IOException {
+        header.flip();
+        int count = 0;
+        if (batch.position() > 0) {
+            gather[count++] = batch.flip();
+        }
+        gather[count++] = header;
+        if (data != null) {
+            trailer.flip();
+            gather[count++] = data;
+            gather[count++] = trailer;
+        }
+        try {
+            writeFully(count);
+        } finally {
+            batch.clear();
+            batched = 0;
+            // Do not keep a task buffer reachable from the sender after the write.
+            Arrays.fill(gather, null);
         }
     }
 

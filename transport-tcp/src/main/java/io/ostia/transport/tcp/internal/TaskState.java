@@ -6,6 +6,7 @@ import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.spi.TransportTask;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -27,6 +28,8 @@ final class TaskState {
 
     /** Guarded by {@link #lock}. */
     private boolean finished;
+    /** The buffer as a ByteBuffer for Data-Out, made at the first; guarded by {@link #lock}. */
+    private ByteBuffer dataOutView;
     /** Touched by the receive thread only. */
     private int nextDataSN;
     private int nextR2TSN;
@@ -35,6 +38,21 @@ final class TaskState {
         this.task = task;
         this.command = command;
         this.buffer = task.buffer();
+    }
+
+    /**
+     * Bytes {@code [offset, offset + length)} of the buffer for a Data-Out: one view per task,
+     * repositioned for each PDU, so the PDUs of a write allocate nothing (a buffer beyond what a
+     * ByteBuffer can span gets a view per PDU). Caller holds {@link #lock}.
+     */
+    ByteBuffer dataOutView(long offset, long length) {
+        if (buffer.byteSize() > Integer.MAX_VALUE) {
+            return buffer.asSlice(offset, length).asByteBuffer();
+        }
+        if (dataOutView == null) {
+            dataOutView = buffer.asByteBuffer();
+        }
+        return dataOutView.limit((int) (offset + length)).position((int) offset);
     }
 
     int itt() {
