@@ -187,7 +187,7 @@ public final class TargetServer implements AutoCloseable {
                     case TCP -> new TcpPortal(spec.host(), spec.port(), transport -> newConnection(transport,
                             c -> new PduDataMover(c, transport, writeBytes)), admission, connectionBuffers);
                     case ISER -> new IserPortal(spec.host(), spec.port(), spec.rdma(), settings, transport ->
-                            newConnection(transport, c -> new RdmaDataMover(c, transport, writeBytes)), this::admits);
+                            newConnection(transport, c -> new RdmaDataMover(c, transport, writeBytes)), admission);
                 });
             }
         } catch (IOException | RuntimeException e) {
@@ -212,11 +212,6 @@ public final class TargetServer implements AutoCloseable {
         IscsiConnection connection = new IscsiConnection(this, transport, connectionIds.incrementAndGet(), movers);
         connections.add(connection);
         return connection;
-    }
-
-    /** Whether one more iSER connection may be accepted (see {@link Settings#maxConnections()}). */
-    private boolean admits() {
-        return connections.size() < settings.maxConnections();
     }
 
     public synchronized List<InetSocketAddress> addresses() {
