@@ -6,6 +6,7 @@ import io.ostia.api.ScsiException;
 import io.ostia.api.ScsiRequest;
 import io.ostia.api.ScsiResult;
 import io.ostia.api.Session;
+import io.ostia.api.SessionEvent;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.Capacity;
 import io.ostia.api.scsi.Cdb;
@@ -190,7 +191,9 @@ final class ScsiBlockDevice implements BlockDevice {
         private final long lba;
         private final long blocks;
         private final long deadline;
+        /** Executions so far after unit attentions (1: the first), and reissues after TASK SET FULL or BUSY. */
         private int attempt = 1;
+        private int reissues;
         private long backoffMillis = FIRST_BACKOFF_MILLIS;
 
         Command(ScsiRequest request, String operation, long lba, long blocks) {
@@ -233,6 +236,7 @@ final class ScsiBlockDevice implements BlockDevice {
                 long delay = backoffMillis;
                 LOG.log(System.Logger.Level.DEBUG, () -> "LUN " + lun + " of " + session.targetName() + " answered "
                         + r.status() + "; reissuing " + describe() + " in " + delay + " ms");
+                reissuing(r.status(), ++reissues, delay);
                 backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
                 CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(this);
                 return;
@@ -242,6 +246,21 @@ final class ScsiBlockDevice implements BlockDevice {
                 complete(null);
             } else {
                 completeExceptionally(failure);
+            }
+        }
+
+        /** Tells the session's listeners and JFR that this command is reissued after {@code backoffMillis}. */
+        private void reissuing(ScsiStatus status, int reissue, long backoffMillis) {
+            session.events.emit(new SessionEvent.CommandReissued(session, lun, status, reissue,
+                    Duration.ofMillis(backoffMillis)));
+            FlightEvents.CommandReissue event = new FlightEvents.CommandReissue();
+            if (event.shouldCommit()) {
+                event.target = session.targetName();
+                event.command = describe();
+                event.status = status.toString();
+                event.attempt = reissue;
+                event.backoff = backoffMillis;
+                event.commit();
             }
         }
 
