@@ -11,18 +11,15 @@ import io.ostia.api.Session;
 import io.ostia.api.SessionEvent;
 import io.ostia.api.SessionEvent.MoveReason;
 import io.ostia.api.SessionOptions;
+import io.ostia.initiator.SessionEventQueue;
 import io.ostia.initiator.WriteVerifyLoad;
 import io.ostia.rdma.RdmaProviders;
 import io.ostia.target.IscsiTarget;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -87,15 +84,15 @@ public class IserHotSwapIT extends InContainerTest {
             Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", port).targetName(TARGET)
                     .transports("iser", "tcp").failback(FailbackPolicy.PREFERRED).build());
             assertEquals("tcp", session.transport());
-            BlockingQueue<SessionEvent> events = new LinkedBlockingQueue<>();
-            session.addListener(events::add);
+            SessionEventQueue events = new SessionEventQueue();
+            session.addListener(events);
             try (WriteVerifyLoad load = new WriteVerifyLoad(session.open(0), 8, 16, 16L << 20 >> 9).start()) {
                 assertTrue(load.toString(), load.awaitWrites(50, WAIT));
 
                 String folder = System.getProperty("ostia.itest.bundles");
                 Bundle iser = context.installBundle(Path.of(folder, "ostia-transport-iser.jar").toUri().toString());
                 iser.start();
-                SessionEvent.Moved toIser = awaitMove(events, MoveReason.FAILBACK);
+                SessionEvent.Moved toIser = events.next(SessionEvent.Moved.class, m -> m.reason() == MoveReason.FAILBACK, WAIT);
                 assertEquals("by the failback policy", List.of("tcp", "iser", "FAILBACK"),
                         List.of(toIser.from(), toIser.to(), toIser.reason().name()));
                 assertTrue(load.toString(), load.awaitWrites(50, WAIT));
@@ -107,7 +104,7 @@ public class IserHotSwapIT extends InContainerTest {
                 assertTrue(load.toString(), load.awaitWrites(50, WAIT));
 
                 iser.uninstall();
-                SessionEvent.Moved away = awaitMove(events, MoveReason.TRANSPORT_LEAVING);
+                SessionEvent.Moved away = events.next(SessionEvent.Moved.class, m -> m.reason() == MoveReason.TRANSPORT_LEAVING, WAIT);
                 assertEquals(List.of("iser", "tcp"), List.of(away.from(), away.to()));
                 assertEquals("tcp", session.transport());
                 assertTrue(load.toString(), load.awaitWrites(50, WAIT));
@@ -122,23 +119,6 @@ public class IserHotSwapIT extends InContainerTest {
                 assertTrue(load.toString(), checked > 0);
             }
             session.close();
-        }
-    }
-
-    /** The next Moved event for {@code reason}, skipping the events before it. */
-    private static SessionEvent.Moved awaitMove(BlockingQueue<SessionEvent> events, MoveReason reason)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        List<SessionEvent> seen = new ArrayList<>();
-        while (true) {
-            SessionEvent e = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (e == null) {
-                throw new AssertionError("no " + reason + " move within " + WAIT + "; saw " + seen);
-            }
-            if (e instanceof SessionEvent.Moved m && m.reason() == reason) {
-                return m;
-            }
-            seen.add(e);
         }
     }
 }
