@@ -24,6 +24,13 @@ public final class SessionEventQueue implements SessionListener {
         queue.add(event);
     }
 
+    /** The events heard and not yet taken, taken now: what happened since the last call. */
+    public List<SessionEvent> drain() {
+        List<SessionEvent> all = new ArrayList<>();
+        queue.drainTo(all);
+        return all;
+    }
+
     /** The next event of {@code type}, the events before it dropped. */
     public <E extends SessionEvent> E next(Class<E> type, Duration timeout) throws InterruptedException {
         return type.cast(next(type.getSimpleName(), type::isInstance, timeout));

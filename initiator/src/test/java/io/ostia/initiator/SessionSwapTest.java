@@ -15,7 +15,7 @@ import io.ostia.api.SessionEvent;
 import io.ostia.api.SessionEvent.MoveReason;
 import io.ostia.api.SessionOptions;
 import io.ostia.api.TransportException;
-import io.ostia.api.scsi.ScsiOpcode;
+import io.ostia.api.scsi.Cdb;
 import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.target.IscsiTarget;
@@ -207,7 +207,7 @@ class SessionSwapTest {
 
             try (Session other = initiator.login(options(target).build())) {
                 other.open(0);
-                ScsiResult r = other.execute(ScsiRequest.write(0, io.ostia.api.scsi.Cdb.write(0, 1), block))
+                ScsiResult r = other.execute(ScsiRequest.write(0, Cdb.write(0, 1), block))
                         .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
                 assertEquals(ScsiStatus.RESERVATION_CONFLICT, r.status(), "another I_T nexus may not write");
             }
@@ -217,11 +217,7 @@ class SessionSwapTest {
 
     /** PERSISTENT RESERVE OUT, scope LU, type Write Exclusive, with a 24-byte parameter list. */
     private static ScsiRequest prOut(Arena arena, int serviceAction, long reservationKey, long serviceActionKey) {
-        byte[] cdb = new byte[10];
-        cdb[0] = (byte) ScsiOpcode.PERSISTENT_RESERVE_OUT;
-        cdb[1] = (byte) serviceAction;
-        cdb[2] = 0x01;
-        cdb[8] = 24;
+        byte[] cdb = Cdb.persistentReserveOut(serviceAction, 0x01);
         MemorySegment parameters = arena.allocate(24);
         ValueLayout.OfLong be = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
         parameters.set(be, 0, reservationKey);
@@ -231,10 +227,7 @@ class SessionSwapTest {
 
     /** PERSISTENT RESERVE IN, READ RESERVATION: the holder's key, or 0 when none is held. */
     private static long reservationKey(Session session, Arena arena) throws IscsiException {
-        byte[] cdb = new byte[10];
-        cdb[0] = (byte) ScsiOpcode.PERSISTENT_RESERVE_IN;
-        cdb[1] = 0x01;
-        cdb[8] = 24;
+        byte[] cdb = Cdb.persistentReserveIn(0x01, 24);
         MemorySegment data = arena.allocate(24);
         session.executeOrThrow(ScsiRequest.read(0, cdb, data));
         int length = data.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 4);
