@@ -177,12 +177,6 @@ final class Recovery {
      * @throws IscsiException the session was not on {@code conn}, or the new login failed (the
      *                        session then recovered over its preference, or failed)
      */
-    /** The DefaultTime2Wait of the session's last login (RFC 7143 §13.15: the larger of both sides' offers). */
-    private Duration negotiatedTime2Wait() {
-        LoginResult login = session.login;
-        return login == null ? Duration.ZERO : Duration.ofSeconds(login.parameters().defaultTime2Wait());
-    }
-
     private Duration move(SessionConnection conn, String to, IscsiTransport leaving, MoveReason reason)
             throws IscsiException {
         FlightEvents.Move event = new FlightEvents.Move();
@@ -240,12 +234,14 @@ final class Recovery {
         Set<String> excluded = leaving != null && session.transports.find(leaving.name()).filter(t -> t != leaving).isEmpty()
                 ? Set.of(leaving.name()) : Set.of();
         IscsiException loginFailure;
+        Duration owed = time2Wait; // what the recovery still has to wait if this login fails
         try {
             if (time2Wait.compareTo(session.options.replacementTimeout()) >= 0) {
                 throw new TransportException("the target answered the logout with a Time2Wait of " + time2Wait.toSeconds()
                         + " s, not less than the replacement timeout of " + session.options.replacementTimeout().toSeconds() + " s");
             }
             sleepWhile(State.MOVING, System.nanoTime() + time2Wait.toNanos());
+            owed = Duration.ZERO;
             // A failed move becomes a recovery, so its login gets no more than the replacement timeout.
             LoginResult result = connector.connect(via, session.isid(), excluded, session.options.replacementTimeout());
             if (!adopt(result, State.MOVING)) {
@@ -277,7 +273,7 @@ final class Recovery {
         } finally {
             queue.sendLock.unlock();
         }
-        recoveryStarted(loginFailure, time2Wait);
+        recoveryStarted(loginFailure, owed);
         relogin(loginFailure, Set.of());
         throw new TransportException("session to " + session.targetName + " could not log in over "
                 + (to == null ? "another transport" : to) + ": " + loginFailure.getMessage() + "; "
@@ -295,6 +291,12 @@ final class Recovery {
             event.outcome = outcome;
             event.commit();
         }
+    }
+
+    /** The DefaultTime2Wait of the session's last login (RFC 7143 §13.15: the larger of both sides' offers). */
+    private Duration negotiatedTime2Wait() {
+        LoginResult login = session.login;
+        return login == null ? Duration.ZERO : Duration.ofSeconds(login.parameters().defaultTime2Wait());
     }
 
     private static Duration half(Duration d) {
