@@ -141,16 +141,22 @@ public class HygieneIT extends InContainerTest {
         return n;
     }
 
-    /** Established TCP connections from here to 127.0.0.1:{@code port}, from /proc/net/tcp. */
+    /**
+     * Established TCP connections from here to 127.0.0.1:{@code port}, from /proc/net/tcp and
+     * tcp6 (Java's sockets are dual-stack: IPv4 peers show as ::ffff:127.0.0.1 there).
+     */
     private static int establishedTo(int port) {
-        try {
-            String remote = String.format("0100007F:%04X", port);
-            return (int) Files.readAllLines(Path.of("/proc/net/tcp")).stream().skip(1)
-                    .map(line -> line.trim().split("\\s+"))
-                    .filter(f -> f[2].equals(remote) && f[3].equals("01")).count();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        String remote = String.format("0100007F:%04X", port);
+        int n = 0;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                n += (int) Files.readAllLines(Path.of(table)).stream().skip(1).map(line -> line.trim().split("\\s+"))
+                        .filter(f -> f[2].endsWith(remote) && f[3].equals("01")).count();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read " + table, e);
+            }
         }
+        return n;
     }
 
     /**
