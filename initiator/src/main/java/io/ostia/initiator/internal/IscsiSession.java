@@ -107,7 +107,8 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     volatile State state;
     /** The connection in full-feature phase, null while there is none; written under the send lock. */
     volatile SessionConnection current;
-    private volatile LoginResult login;
+    /** The last login: keys, TSIH, and the negotiated Time2Wait a recovery waits. */
+    volatile LoginResult login;
     private volatile Throwable failure;
 
     IscsiSession(SessionOptions options, Connector connector, TransportRegistry transports, long isid, LoginResult first,

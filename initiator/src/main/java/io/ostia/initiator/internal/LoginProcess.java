@@ -167,7 +167,7 @@ final class LoginProcess {
         s.put(Keys.IMMEDIATE_DATA, options.immediateData() ? Keys.YES : Keys.NO);
         s.put(Keys.MAX_BURST_LENGTH, Integer.toString(options.maxBurstLength()));
         s.put(Keys.FIRST_BURST_LENGTH, Integer.toString(options.firstBurstLength()));
-        s.put(Keys.DEFAULT_TIME_2_WAIT, "2");
+        s.put(Keys.DEFAULT_TIME_2_WAIT, "0"); // ready to log in again at once: the target's value (the larger) rules
         s.put(Keys.DEFAULT_TIME_2_RETAIN, "0");
         s.put(Keys.MAX_OUTSTANDING_R2T, Integer.toString(options.maxOutstandingR2T()));
         s.put(Keys.DATA_PDU_IN_ORDER, Keys.YES);
