@@ -10,20 +10,49 @@ import io.ostia.rdma.internal.ffm.gen.ibv_device_attr;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-/** An {@code ibv_context} opened and owned by librdmacm. */
+/**
+ * An {@code ibv_context} opened and owned by librdmacm. While protection domains or completion
+ * queues of ours are open on it, it holds a librdmacm reference on the context, so that the
+ * context cannot close under them when the device is removed; see {@link DeviceContexts}.
+ */
 final class NativeDevice implements RdmaDevice {
     final NativeProvider provider;
     final MemorySegment context;
+    /** The context's {@code struct ibv_device *}, to notice the device leaving the device list. */
+    final MemorySegment ibvDevice;
     final Calls calls;
     private final String name;
     private volatile boolean removed;
     private volatile DeviceLimits limits;
+    /** Our protection domains and completion queues open on the device; guarded by this. */
+    private int objects;
+    /** librdmacm's reference on the context while {@link #objects} is positive; guarded by this. */
+    private MemorySegment pin;
 
-    NativeDevice(NativeProvider provider, MemorySegment context, String name) {
+    NativeDevice(NativeProvider provider, MemorySegment context, MemorySegment ibvDevice, String name) {
         this.provider = provider;
         this.context = context;
+        this.ibvDevice = ibvDevice;
         this.calls = provider.calls();
         this.name = name;
+    }
+
+    /** Before creating an object of ours on the device: the first pins the context. */
+    private synchronized void acquire() {
+        requirePresent();
+        if (objects == 0) {
+            pin = provider.contexts.pin(this);
+        }
+        objects++;
+    }
+
+    /** After an object of ours on the device is freed (or failed to be created): the last unpins. */
+    synchronized void release() {
+        if (--objects == 0) {
+            MemorySegment last = pin;
+            pin = null;
+            provider.contexts.unpin(last);
+        }
     }
 
     @Override
@@ -59,8 +88,13 @@ final class NativeDevice implements RdmaDevice {
 
     @Override
     public ProtectionDomain allocateProtectionDomain() {
-        requirePresent();
-        return new NativeProtectionDomain(this, calls.ibvAllocPd.invokePointer(context));
+        acquire();
+        try {
+            return new NativeProtectionDomain(this, calls.ibvAllocPd.invokePointer(context));
+        } catch (RuntimeException e) {
+            release();
+            throw e;
+        }
     }
 
     @Override
@@ -68,10 +102,11 @@ final class NativeDevice implements RdmaDevice {
         if (capacity < 1) {
             throw new IllegalArgumentException("completion queue capacity must be at least 1, was " + capacity);
         }
-        requirePresent();
-        MemorySegment channel = calls.ibvCreateCompChannel.invokePointer(context);
+        acquire();
+        MemorySegment channel = MemorySegment.NULL;
         MemorySegment cq = MemorySegment.NULL;
         try {
+            channel = calls.ibvCreateCompChannel.invokePointer(context);
             cq = calls.ibvCreateCq.invokePointer(context, capacity, MemorySegment.NULL, channel, 0);
             return new NativeCompletionQueue(this, cq, channel, capacity);
         } catch (RuntimeException e) {
@@ -80,7 +115,10 @@ final class NativeDevice implements RdmaDevice {
                 if (!cq.equals(MemorySegment.NULL)) {
                     calls.ibvDestroyCq.invokeReturningErrno(cq);
                 }
-                calls.ibvDestroyCompChannel.invokeReturningErrno(channel);
+                if (!channel.equals(MemorySegment.NULL)) {
+                    calls.ibvDestroyCompChannel.invokeReturningErrno(channel);
+                }
+                release();
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }

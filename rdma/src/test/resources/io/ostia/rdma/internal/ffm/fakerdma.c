@@ -58,6 +58,41 @@ void ibv_free_device_list(struct ibv_device **list) { free(list); }
 
 const char *ibv_get_device_name(struct ibv_device *dev) { return dev->name; }
 
+/* librdmacm's device contexts: each list returned holds a reference on every context in it. */
+static int device_references;
+
+struct ibv_context **rdma_get_devices(int *num) {
+    struct ibv_context **list = calloc(2, sizeof *list);
+    if (!list) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    init_context();
+    list[0] = &context;
+    pthread_mutex_lock(&lock);
+    device_references++;
+    pthread_mutex_unlock(&lock);
+    if (num)
+        *num = 1;
+    return list;
+}
+
+void rdma_free_devices(struct ibv_context **list) {
+    pthread_mutex_lock(&lock);
+    for (int i = 0; list[i]; i++)
+        device_references--;
+    pthread_mutex_unlock(&lock);
+    free(list);
+}
+
+/* For tests: references held by rdma_get_devices lists not yet freed. */
+int fake_device_references(void) {
+    pthread_mutex_lock(&lock);
+    int n = device_references;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
 int ibv_query_device(struct ibv_context *ctx, struct ibv_device_attr *attr) {
     (void) ctx;
     memset(attr, 0, sizeof *attr);
