@@ -163,7 +163,7 @@ class RxeTeardownUnderIoInGuest {
         Rxe.awaitUsable(address, BOUND);
         login();
         BlockDevice lun = session.open(0);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment out = arena.allocate(IO, 4096);
             MemorySegment in = arena.allocate(IO, 4096);
             for (int b = 0; b < IO; b += 4) {

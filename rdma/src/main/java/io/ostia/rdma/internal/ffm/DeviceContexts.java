@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -49,6 +50,8 @@ final class DeviceContexts {
     private final List<NativeDevice> unsynced = new ArrayList<>();
     /** Guarded by this. */
     private Thread watcher;
+    /** The removed devices logged (their {@code struct ibv_device *}); on the watcher's thread only. */
+    private final Set<Long> reported = new HashSet<>();
 
     DeviceContexts(NativeProvider provider) {
         this.provider = provider;
@@ -126,7 +129,9 @@ final class DeviceContexts {
                 }
                 for (NativeDevice device : gone) {
                     device.markRemoved();
-                    LOG.log(System.Logger.Level.INFO, device + " left the device list; letting librdmacm close its context");
+                    // An id's event or close registers a removed device again: say it once.
+                    LOG.log(reported.add(device.ibvDevice.address()) ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                            device + " left the device list; letting librdmacm close its context");
                 }
                 boolean pending;
                 synchronized (this) {
