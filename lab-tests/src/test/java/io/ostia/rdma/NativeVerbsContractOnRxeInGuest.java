@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The native provider's verbs contract on the lab guest's Soft-RoCE device ({@code rxe0} on
@@ -49,7 +50,12 @@ class NativeVerbsContractOnRxeInGuest extends NativeVerbsContractTest {
             @Override
             public void awaitRemoved(Duration bound) throws Exception {
                 long started = System.nanoTime();
-                removal.get(bound.toMillis(), TimeUnit.MILLISECONDS).requireSuccess();
+                try {
+                    removal.get(bound.toMillis(), TimeUnit.MILLISECONDS).requireSuccess();
+                } catch (TimeoutException e) {
+                    throw new AssertionError("rdma link delete " + DEVICE + " still waiting " + bound
+                            + " after everything was closed: this process still holds the device", e);
+                }
                 System.out.printf("[contract] rdma link delete %s completed %d ms after everything was closed%n", DEVICE,
                         (System.nanoTime() - started) / 1_000_000);
                 run("ip", "link", "delete", NETDEV);

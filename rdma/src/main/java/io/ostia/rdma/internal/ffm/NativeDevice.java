@@ -64,6 +64,7 @@ final class NativeDevice implements RdmaDevice {
     public DeviceLimits limits() {
         DeviceLimits known = limits;
         if (known == null) {
+            requirePresent(); // a removed device's context may be closed already
             try (Arena call = Arena.ofConfined()) {
                 MemorySegment attr = call.allocate(ibv_device_attr.layout());
                 calls.ibvQueryDevice.invokeReturningErrno(context, attr);
