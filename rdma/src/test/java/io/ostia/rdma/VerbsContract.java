@@ -57,6 +57,8 @@ public abstract class VerbsContract {
     static final Set<WorkCompletionStatus> RECEIVE_TOO_SMALL_AT_THE_SENDER =
             EnumSet.of(WorkCompletionStatus.REMOTE_INVALID_REQUEST_ERROR, WorkCompletionStatus.REMOTE_OPERATION_ERROR);
 
+    private static final int ENODEV = 19;
+
     private ConnectedPair pair;
 
     /** The provider under test; skips (with the cause) if unavailable. */
@@ -102,8 +104,8 @@ public abstract class VerbsContract {
      * Removal as rxe does it ({@code rdma link delete}): every id on the device is told
      * DEVICE_REMOVAL, the listener too; a connected id may first hear DISCONNECTED (the kernel
      * destroys each id it told, which disconnects its peer); the device reports removed and
-     * refuses new objects; disconnecting afterwards makes no CM call (the kernel's side of the id
-     * is gone) and does not fail. Once everything is closed the removal completes: on rxe the
+     * refuses new objects; a new id cannot bind to its address (ENODEV); disconnecting afterwards
+     * makes no CM call (the kernel's side of the id is gone) and does not fail. Once everything is closed the removal completes: on rxe the
      * kernel waits until the process has closed the device, librdmacm's context included.
      */
     @Test
@@ -117,6 +119,14 @@ public abstract class VerbsContract {
         expectRemoval(p.serverEvents, 2, "the listener and the accepted id");
         assertTrue(device.isRemoved(), device + " reports removed");
         assertThrows(RdmaException.class, device::allocateProtectionDomain, "a new object on the removed device");
+        // rdma_cm drops the device from its list before it tells the ids: no id binds to it again.
+        CmId late = p.clientChannel.createId();
+        try {
+            NativeCallException refused = assertThrows(NativeCallException.class, () -> late.bind(removable.address()));
+            assertEquals(ENODEV, refused.errno(), () -> "binding to the removed device's address: " + refused.getMessage());
+        } finally {
+            late.close();
+        }
         p.client.disconnect();
         p.server.disconnect();
         pair = null;
