@@ -4,7 +4,9 @@ import io.ostia.rdma.RdmaException;
 import io.ostia.rdma.internal.ffm.gen.ibv_context;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,7 +34,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  *   <li>a watcher thread, alive while librdmacm holds a context known here, polls the device
  *       list; when a device leaves it, the device is marked removed and {@code rdma_get_devices}
  *       runs, after which librdmacm closes the context as soon as its last reference goes (at
- *       once if none is left).</li>
+ *       once if none is left). It also reads and acknowledges the async events of pinned
+ *       contexts ({@link NativeDevice#drainAsyncEvents}).</li>
  * </ul>
  * librdmacm's sync gives up when no device at all is left (ENODEV, before it compares the
  * lists): the last device's context then stays open, and its removal waits, until another
@@ -42,6 +45,15 @@ final class DeviceContexts {
     private static final System.Logger LOG = System.getLogger(DeviceContexts.class.getName());
     /** How often the watcher looks at the device list: the added wait of a device removal. */
     private static final long WATCH_SLICE_MILLIS = 200;
+    /**
+     * {@code struct ibv_async_event}: a union of pointers and an int (element), then the enum
+     * event_type (not in the generated bindings; LayoutConformanceTest checks it against C).
+     */
+    static final StructLayout ASYNC_EVENT = MemoryLayout.structLayout(
+            ADDRESS.withName("element"), JAVA_INT.withName("event_type"), MemoryLayout.paddingLayout(4));
+    static final long ASYNC_EVENT_TYPE_OFFSET = ASYNC_EVENT.byteOffset(MemoryLayout.PathElement.groupElement("event_type"));
+    /** {@code IBV_EVENT_DEVICE_FATAL} of {@code enum ibv_event_type}. */
+    static final int IBV_EVENT_DEVICE_FATAL = 8;
 
     private final NativeProvider provider;
     /** By context address; guarded by this. */
@@ -119,9 +131,15 @@ final class DeviceContexts {
     }
 
     private void watch() {
-        try {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment event = arena.allocate(ASYNC_EVENT);
             while (true) {
                 Thread.sleep(WATCH_SLICE_MILLIS);
+                List<NativeDevice> known;
+                synchronized (this) {
+                    known = List.copyOf(devices.values());
+                }
+                known.forEach(d -> d.drainAsyncEvents(event));
                 Set<Long> present = provider.listedDevices();
                 List<NativeDevice> gone = new ArrayList<>();
                 synchronized (this) {

@@ -5,10 +5,13 @@ import io.ostia.rdma.DeviceLimits;
 import io.ostia.rdma.ProtectionDomain;
 import io.ostia.rdma.RdmaDevice;
 import io.ostia.rdma.RdmaException;
+import io.ostia.rdma.internal.ffm.gen.ibv_context;
 import io.ostia.rdma.internal.ffm.gen.ibv_device_attr;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * An {@code ibv_context} opened and owned by librdmacm. While protection domains or completion
@@ -16,6 +19,7 @@ import java.lang.foreign.MemorySegment;
  * context cannot close under them when the device is removed; see {@link DeviceContexts}.
  */
 final class NativeDevice implements RdmaDevice {
+    private static final System.Logger LOG = System.getLogger(NativeDevice.class.getName());
     final NativeProvider provider;
     final MemorySegment context;
     /** The context's {@code struct ibv_device *}, to notice the device leaving the device list. */
@@ -28,6 +32,9 @@ final class NativeDevice implements RdmaDevice {
     private int objects;
     /** librdmacm's reference on the context while {@link #objects} is positive; guarded by this. */
     private MemorySegment pin;
+    /** Guarded by this. */
+    private boolean asyncEventsNonBlocking;
+    private boolean asyncEventsFailed;
 
     NativeDevice(NativeProvider provider, MemorySegment context, MemorySegment ibvDevice, String name) {
         this.provider = provider;
@@ -76,6 +83,40 @@ final class NativeDevice implements RdmaDevice {
             limits = known;
         }
         return known;
+    }
+
+    /**
+     * Reads and acknowledges the context's async events, only while objects of ours pin the
+     * context (without them librdmacm may have closed it). Every event must be acknowledged:
+     * libibverbs' destroy of a queue pair or completion queue waits until each event reported
+     * on it was. DEVICE_FATAL (a device that disassociates, or fails) marks the device removed.
+     * On the watcher's thread.
+     *
+     * @param event an {@code ibv_async_event} to read into ({@link DeviceContexts#ASYNC_EVENT})
+     */
+    synchronized void drainAsyncEvents(MemorySegment event) {
+        if (objects == 0 || asyncEventsFailed) {
+            return;
+        }
+        try {
+            if (!asyncEventsNonBlocking) {
+                NativeAccess.setNonBlocking(ibv_context.async_fd(NativeAccess.struct(context, ibv_context.layout())));
+                asyncEventsNonBlocking = true;
+            }
+            while (calls.ibvGetAsyncEvent.invokeIntUnlessWouldBlock(context, event)) {
+                int type = event.get(JAVA_INT, DeviceContexts.ASYNC_EVENT_TYPE_OFFSET);
+                calls.ibvAckAsyncEvent.invokeUnchecked(event);
+                if (type == DeviceContexts.IBV_EVENT_DEVICE_FATAL) {
+                    markRemoved();
+                    LOG.log(System.Logger.Level.ERROR, this + ": fatal device error (IBV_EVENT_DEVICE_FATAL); it is removed");
+                } else {
+                    LOG.log(System.Logger.Level.DEBUG, () -> this + ": async event " + type);
+                }
+            }
+        } catch (RuntimeException e) {
+            asyncEventsFailed = true;
+            LOG.log(System.Logger.Level.ERROR, this + ": cannot read its async events any more", e);
+        }
     }
 
     @Override
