@@ -113,11 +113,18 @@ final class DeviceContexts {
             }
         }
         // The list holds a reference on every device in it; keep ours only.
+        if (!others.isEmpty()) {
+            MemorySegment othersList;
+            try {
+                othersList = NativeAccess.mallocPointerList(others);
+            } catch (RuntimeException e) {
+                calls.rdmaFreeDevices.invokeUnchecked(list); // every reference back
+                throw e;
+            }
+            calls.rdmaFreeDevices.invokeUnchecked(othersList);
+        }
         entries.setAtIndex(ADDRESS, 0, listed ? device.context : MemorySegment.NULL);
         entries.setAtIndex(ADDRESS, 1, MemorySegment.NULL);
-        if (!others.isEmpty()) {
-            calls.rdmaFreeDevices.invokeUnchecked(NativeAccess.mallocPointerList(others));
-        }
         if (!listed) {
             calls.rdmaFreeDevices.invokeUnchecked(list);
             throw new RdmaException("RDMA device " + device.name() + " was removed");
