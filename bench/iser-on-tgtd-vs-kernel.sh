@@ -12,6 +12,7 @@
 # On the host: builds nothing (run `./mvnw -B -DskipTests package` first); needs what lab/run.sh
 # needs (root, qemu, the cached or buildable image).
 #   BENCH_SECONDS (default 10)  BENCH_ROUNDS (default 3)  BENCH_WARMUP (default 3)
+#   (3 rounds take about 8 minutes at host load 9-13: each run starts a JVM in the guest)
 #   BENCH_DEPTH (default 32)    BENCH_BLOCKS (default 8, of 512 bytes; a multiple of 8)
 # In the guest (lab/run.sh runs this script again with --in-guest) it does the work.
 set -euo pipefail
@@ -52,8 +53,11 @@ cleanup() {
     timeout 60 iscsiadm -m node -T "$target" -p "$address:3260" --logout >/dev/null 2>&1 || true
   fi
   if [ -n "$tgtd_pid" ]; then
+    # As TgtdServer.close stops it: a signal makes tgt 1.0.85's iSER driver crash on its way out.
     timeout 20 tgtadm -C 1 --lld iser --mode target --op delete --force --tid 1 >/dev/null 2>&1 || true
-    kill "$tgtd_pid" 2>/dev/null || true
+    timeout 20 tgtadm -C 1 --lld iser --op delete --mode system >/dev/null 2>&1 || true
+    for _ in $(seq 50); do kill -0 "$tgtd_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$tgtd_pid" 2>/dev/null && echo "# tgtd did not stop within 10 s of its system delete; killed" >&2
     wait "$tgtd_pid" 2>/dev/null || true
   fi
   umount "$work" 2>/dev/null || true
