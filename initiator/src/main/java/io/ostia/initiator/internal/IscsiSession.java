@@ -147,7 +147,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     /** Takes a freshly logged-in connection as the session's own and starts it. */
     void adopt(LoginResult result) throws TransportException {
-        queue.window.reset(result.expCmdSN(), result.expCmdSN(), result.maxCmdSN());
+        queue.window.reset(result.cmdSN(), result.cmdSN(), result.maxCmdSN());
         login = result;
         current = result.connection();
         timeouts.received();

@@ -138,7 +138,7 @@ final class LoginProcess {
             keys.put(Keys.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(parameters.initiatorMaxRecvDataSegmentLength()));
             keys.put("TargetMaxRecvDataSegmentLength", Integer.toString(parameters.targetMaxRecvDataSegmentLength()));
             done = true;
-            return new LoginResult(connection, parameters, Map.copyOf(keys), last.tsih(), expStatSN, last.expCmdSN(),
+            return new LoginResult(connection, parameters, Map.copyOf(keys), last.tsih(), expStatSN, LOGIN_CMDSN,
                     last.maxCmdSN());
         } finally {
             if (!done) {
