@@ -11,11 +11,13 @@ import io.ostia.api.Session;
 import io.ostia.api.SessionEvent;
 import io.ostia.api.SessionEvent.MoveReason;
 import io.ostia.api.SessionOptions;
+import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.initiator.SessionEventQueue;
 import io.ostia.initiator.WriteVerifyLoad;
 import io.ostia.rdma.RdmaProviders;
 import io.ostia.target.IscsiTarget;
+import java.lang.foreign.Arena;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -198,6 +200,38 @@ public class IserHotSwapIT extends InContainerTest {
             return context.getService(refs.iterator().next());
         } catch (org.osgi.framework.InvalidSyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A persistent reservation across a swap: the same initiator name and ISID are the same I_T
+     * nexus (SAM-5 4.6), so the holder still writes after the move and another initiator still
+     * may not. (tgtd differs: TgtdSwapIT.)
+     */
+    @Test
+    public void aPersistentReservationHolderKeepsItAcrossASwap() throws Exception {
+        long key = 0x0571A0000000000CL;
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        try (IscsiTarget target = IscsiTarget.builder().portal("127.0.0.1", port).logoutGrace(Duration.ofMillis(200))
+                .target(TARGET, t -> t.ramLun(1L << 20)).build().start();
+                Arena arena = Arena.ofShared()) {
+            SessionOptions.Builder options = SessionOptions.builder().portal("127.0.0.1", port).targetName(TARGET)
+                    .transports("tcp");
+            try (Session holder = initiator.login(options.build())) {
+                PersistentReservations.registerAndReserve(holder, 0, arena, key);
+                Duration pause = holder.switchTransport("tcp");
+                assertEquals("the reservation is still the holder's", key,
+                        PersistentReservations.reservationKey(holder, 0, arena));
+                assertEquals("the holder writes after the swap (" + pause.toMillis() + " ms)", ScsiStatus.GOOD,
+                        PersistentReservations.writeOneBlock(holder, 0, arena, WAIT).status());
+                try (Session other = initiator.login(options.initiatorName(TARGET + "-other-initiator").build())) {
+                    assertEquals("another I_T nexus may not write", ScsiStatus.RESERVATION_CONFLICT,
+                            PersistentReservations.writeOneBlock(other, 0, arena, WAIT).status());
+                }
+            }
         }
     }
 }
