@@ -91,7 +91,10 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     @Override
     public MemorySegment destination(Pdu header, int length) {
         placedImmediate = buffers.forImmediateData(header, length);
-        return placedImmediate == null ? null : placedImmediate.asSlice(0, length);
+        if (placedImmediate == null) {
+            return null;
+        }
+        return placedImmediate.byteSize() == length ? placedImmediate : placedImmediate.asSlice(0, length);
     }
 
     @Override

@@ -153,6 +153,9 @@ final class CompletionFaults {
 
     /** Nanoseconds until the next delayed completion is due, capped at {@code max}. */
     long nanosToNextDue(long max) {
+        if (delayed.isEmpty()) {
+            return max;
+        }
         long now = System.nanoTime();
         long next = max;
         for (Parked p : delayed) {

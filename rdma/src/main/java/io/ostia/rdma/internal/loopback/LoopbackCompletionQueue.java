@@ -9,9 +9,10 @@ import io.ostia.rdma.WorkCompletionStatus;
 import io.ostia.rdma.internal.OpenObjects;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 
 final class LoopbackCompletionQueue implements CompletionQueue {
     /**
@@ -33,7 +34,11 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     private final WorkCompletion[] ring;
     private int head;
     private int size;
-    private final Condition notified;
+    /**
+     * Threads in {@link #awaitNotification}, woken by unpark: unlike a Condition, a wait makes no
+     * node, so a completion thread that sleeps per batch allocates nothing.
+     */
+    private final ArrayList<Thread> waiters = new ArrayList<>(2);
     private boolean armed;
     private boolean solicitedOnly;
     private int notifications;
@@ -47,7 +52,6 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         for (int i = 0; i < ring.length; i++) {
             ring[i] = new WorkCompletion();
         }
-        this.notified = device.fabric.lock.newCondition();
         this.serial = device.fabric.openObjects.nextSerial();
         device.fabric.openObjects.opened(this);
     }
@@ -103,7 +107,13 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         if (armed && (!solicitedOnly || solicited || status != WorkCompletionStatus.SUCCESS)) {
             armed = false;
             notifications++;
-            notified.signalAll();
+            wakeWaiters();
+        }
+    }
+
+    private void wakeWaiters() {
+        for (int i = 0; i < waiters.size(); i++) {
+            LockSupport.unpark(waiters.get(i));
         }
     }
 
@@ -144,9 +154,11 @@ final class LoopbackCompletionQueue implements CompletionQueue {
 
     @Override
     public boolean awaitNotification(Duration timeout) throws InterruptedException {
-        long left = timeout.toNanos();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Thread self = Thread.currentThread();
         device.fabric.lock.lock();
         try {
+            waiters.add(self);
             while (true) {
                 requireOpen();
                 device.fabric.completionFaults.deliverDue();
@@ -154,14 +166,25 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                     notifications--;
                     return true;
                 }
+                long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
                 }
-                // Wake for a delayed completion falling due: nothing else delivers it.
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted waiting for a notification of " + this);
+                }
+                // Wake for a delayed completion falling due: nothing else delivers it. An unpark
+                // between unlock and park is not lost: park returns at once.
                 long slice = device.fabric.completionFaults.nanosToNextDue(left);
-                left -= slice - notified.awaitNanos(slice);
+                device.fabric.lock.unlock();
+                try {
+                    LockSupport.parkNanos(this, slice);
+                } finally {
+                    device.fabric.lock.lock();
+                }
             }
         } finally {
+            waiters.remove(self);
             device.fabric.lock.unlock();
         }
     }
@@ -182,7 +205,7 @@ final class LoopbackCompletionQueue implements CompletionQueue {
             OpenObjects.requireNoneOpen(this, queuePairs);
             closed = true;
             size = 0;
-            notified.signalAll();
+            wakeWaiters();
             device.fabric.openObjects.closed(this);
         } finally {
             device.fabric.lock.unlock();

@@ -276,11 +276,8 @@ final class IserBinding implements ConnectionBinding {
             immediate = immediateData ? Math.min(total, Math.min(firstBurstLength, targetRecvDataSegmentLength)) : 0;
             // The target fetches what immediate data did not carry by RDMA Read, from past those bytes.
             writeStag = immediate < total;
-            if (immediate > 0) {
-                command = command.withImmediateData(buffer.asSlice(0, immediate), true);
-            } else {
-                command = command.withImmediateData(Pdu.NO_DATA, true);
-            }
+            MemorySegment data = immediate == total ? buffer : immediate > 0 ? buffer.asSlice(0, immediate) : Pdu.NO_DATA;
+            command = command.withImmediateData(data, true);
         }
         Task entry = spareTask();
         entry.task = transportTask;
