@@ -10,7 +10,9 @@
 # target's), then the medians and the ratio iser/tcp.
 #
 # Builds nothing: run `./mvnw -B -DskipTests package` first. Needs only JDK 25.
-#   BENCH_SECONDS (default 10, at least 3)  BENCH_ROUNDS (default 3)  BENCH_WARMUP (default 2)
+#   BENCH_SECONDS (default 10, at least 3)  BENCH_ROUNDS (default 3)
+#   BENCH_WARMUP (default 4: on two shared cores the JIT is still compiling the I/O path after 2 s,
+#   and its CPU would count per I/O)
 #   BENCH_DEPTH (default 32)    BENCH_BLOCKS (default 8, of 512 bytes)   BENCH_WRITE (1: writes)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -19,7 +21,7 @@ bench=iser-vs-tcp
 source "$root/bench/lib/common.sh"
 seconds="${BENCH_SECONDS:-10}"
 rounds="${BENCH_ROUNDS:-3}"
-warmup="${BENCH_WARMUP:-2}"
+warmup="${BENCH_WARMUP:-4}"
 depth="${BENCH_DEPTH:-32}"
 blocks="${BENCH_BLOCKS:-8}"
 [ "$seconds" -ge 3 ] || die "BENCH_SECONDS must be at least 3 (CPU is sampled from 1 s in to 1 s before the end)"
