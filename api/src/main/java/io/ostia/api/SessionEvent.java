@@ -1,5 +1,7 @@
 package io.ostia.api;
 
+import io.ostia.api.scsi.ScsiStatus;
+
 import java.time.Duration;
 import java.util.Objects;
 
@@ -71,6 +73,24 @@ public sealed interface SessionEvent {
         public RecoveryFailed {
             Objects.requireNonNull(session, "session");
             Objects.requireNonNull(cause, "cause");
+        }
+    }
+
+    /**
+     * The target answered a block-device command on {@code lun} with {@code status} (TASK SET
+     * FULL or BUSY: short of resources now), and the session reissues it after {@code backoff};
+     * {@code attempt} numbers the reissues of that command from 1. One event per reissue; once
+     * the next backoff would pass the command timeout, the status is the command's error instead.
+     */
+    record CommandReissued(Session session, int lun, ScsiStatus status, int attempt, Duration backoff)
+            implements SessionEvent {
+        public CommandReissued {
+            Objects.requireNonNull(session, "session");
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(backoff, "backoff");
+            if (attempt < 1) {
+                throw new IllegalArgumentException("attempt numbers start at 1, not " + attempt);
+            }
         }
     }
 

@@ -26,6 +26,7 @@ final class TargetCommand implements Main.Command {
                 Usage: ostia target [-a address] [-p port] [-n iqn] [-z size] [-f file] [-b 512|4096] [-r]
                                     [--chap user%secret [--mutual-chap user%secret]] [--iser native|loopback]
                                     [--max-connections n] [--max-connections-per-address n] [--login-timeout s]
+                                    [--write-budget size] [--write-share fraction]
                   Serves one LUN from the embedded target until Ctrl-C.
                   -a, --address host     address or host name to listen on (127.0.0.1)
                   -p, --port n           TCP port (3260; 0 picks a free one)
@@ -45,6 +46,10 @@ final class TargetCommand implements Main.Command {
                   --max-connections n    connections accepted at once, logged in or not (1024)
                   --max-connections-per-address n   the same from one IP address (256)
                   --login-timeout s      seconds a connection may take to log in (15)
+                  --write-budget size    write data buffered at once for all connections, such as 1G;
+                                         beyond it, TASK SET FULL (1G)
+                  --write-share f        the fraction of the write budget one connection may hold,
+                                         in (0, 1] (0.25)
                 """;
     }
 
@@ -52,7 +57,7 @@ final class TargetCommand implements Main.Command {
     public int run(String[] argv, PrintStream out, PrintStream err) throws Args.UsageException, IscsiException {
         Args args = Args.parse(argv, 1, Set.of("r", "removable"), Set.of("a", "p", "n", "z", "f", "b", "chap",
                         "mutual-chap", "physical-block-exponent", "iser", "max-connections",
-                        "max-connections-per-address", "login-timeout"),
+                        "max-connections-per-address", "login-timeout", "write-budget", "write-share"),
                 Map.of("address", "a", "port", "p", "name", "n", "size", "z", "file", "f", "block-size", "b",
                         "read-only", "r"));
         String address = args.value("a", "127.0.0.1");
@@ -72,6 +77,8 @@ final class TargetCommand implements Main.Command {
         int maxConnections = args.intValue("max-connections", 1024, 1, 1 << 20);
         int maxPerAddress = args.intValue("max-connections-per-address", Math.min(256, maxConnections), 1, 1 << 20);
         int loginTimeout = args.intValue("login-timeout", 15, 1, 3600);
+        long writeBudget = Sizes.parse("--write-budget", args.value("write-budget", "1G"));
+        double writeShare = fraction("--write-share", args.value("write-share", "0.25"));
         String iser = args.value("iser", null);
         RdmaProvider rdma = iser == null ? null : rdmaProvider(iser);
         IscsiTarget target;
@@ -85,6 +92,7 @@ final class TargetCommand implements Main.Command {
             target = builder
                     .maxConnections(maxConnections, maxPerAddress)
                     .loginTimeout(Duration.ofSeconds(loginTimeout))
+                    .writeBudget(writeBudget, writeShare)
                     .target(iqn, t -> {
                         t.lun(0, spec);
                         if (chap != null) {
@@ -93,6 +101,9 @@ final class TargetCommand implements Main.Command {
                     }).build();
         } catch (IOException e) {
             throw new IscsiException(e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            // The builder's check of a setting (write budget and share): its message names it.
+            throw new Args.UsageException(e.getMessage());
         }
         try (target) {
             target.start();
@@ -117,6 +128,15 @@ final class TargetCommand implements Main.Command {
             }
         } catch (IOException e) {
             throw new IscsiException("cannot start the target on " + address + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A decimal fraction such as 0.25; the builder checks its range. */
+    private static double fraction(String option, String text) throws Args.UsageException {
+        try {
+            return Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new Args.UsageException("option " + option + " needs a fraction such as 0.25, got '" + text + "'");
         }
     }
 

@@ -136,6 +136,18 @@ class CommandLineTest {
         Run folder = ostia("target", "-p", "0", "-f", "/no/such/dir/x.img");
         assertEquals(2, folder.status());
         assertTrue(folder.err().contains("the folder /no/such/dir does not exist"), folder.err());
+
+        Run share = ostia("target", "-p", "0", "-z", "1M", "--write-share", "1.5");
+        assertEquals(2, share.status(), share::toString);
+        assertTrue(share.err().contains("write share must be a fraction of the write budget in (0, 1], not 1.5"),
+                share.err());
+        Run notANumber = ostia("target", "-p", "0", "-z", "1M", "--write-share", "a quarter");
+        assertEquals(2, notANumber.status(), notANumber::toString);
+        assertTrue(notANumber.err().contains("--write-share needs a fraction such as 0.25, got 'a quarter'"),
+                notANumber.err());
+        Run budget = ostia("target", "-p", "0", "-z", "1M", "--write-budget", "2k");
+        assertEquals(2, budget.status(), budget::toString);
+        assertTrue(budget.err().contains("write budget must be at least 4096 bytes"), budget.err());
     }
 
     @Test

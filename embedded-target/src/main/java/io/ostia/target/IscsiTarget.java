@@ -218,6 +218,22 @@ public final class IscsiTarget implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Write data the target buffers at once for all its connections (default 1 GiB), and the
+         * fraction of it one connection (one session) may hold, in (0, 1] (default 0.25: one
+         * session's writes, even whose data never comes, leave the rest to the others). A
+         * command whose data would go beyond either is answered TASK SET FULL, which initiators
+         * retry; a write larger than the share (rounded up to a power of two) is never taken.
+         *
+         * @throws IllegalArgumentException if the budget is under 4096 bytes (the smallest write
+         *                                  buffer), the share is not in (0, 1], or the share of
+         *                                  the budget is under 4096 bytes
+         */
+        public Builder writeBudget(long bytes, double share) {
+            settings = settings.withWriteBudget(bytes, share);
+            return this;
+        }
+
         /** How long {@link #close()} waits for initiators to log out after asking them to (zero: not at all). */
         public Builder logoutGrace(Duration grace) {
             if (grace.isNegative()) {

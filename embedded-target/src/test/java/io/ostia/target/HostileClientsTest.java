@@ -23,6 +23,7 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
+import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,10 +39,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class HostileClientsTest {
 
-    /** The caps this test's target runs with (one address: loopback). */
-    private static final int MAX_CONNECTIONS = 64;
-    private static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(2);
-    private static final Duration DATA_OUT_TIMEOUT = Duration.ofSeconds(3);
+    /** The caps this test's target runs with (one address: loopback); {@link HostileSettings} sets them. */
+    static final int MAX_CONNECTIONS = 64;
+    static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration DATA_OUT_TIMEOUT = Duration.ofSeconds(3);
 
     /** Target threads: one per admitted connection, plus acceptor and scheduler. */
     private static final int TARGET_THREAD_BOUND = MAX_CONNECTIONS + 2;
@@ -61,9 +62,7 @@ class HostileClientsTest {
         Logger targetLogger = Logger.getLogger("io.ostia.target");
         targetLogger.addHandler(logLines);
         int threads0 = HostileClients.targetThreads();
-        try (IscsiTarget target = HostileClients.target(b -> b.maxConnections(MAX_CONNECTIONS, MAX_CONNECTIONS)
-                .loginTimeout(LOGIN_TIMEOUT).dataOutTimeout(DATA_OUT_TIMEOUT)
-                .nopIn(Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        try (IscsiTarget target = HostileClients.target(HostileSettings::apply);
              ExecutorService clients = Executors.newThreadPerTaskExecutor(
                      Thread.ofPlatform().daemon(true).name("hostile-client-", 0).factory())) {
             int port = target.port();
@@ -134,29 +133,36 @@ class HostileClientsTest {
                     targetThreads0, peaks.fds.get(), fds0, HostileClients.mib(peakMemory(peaks)),
                     HostileClients.mib(native0), refused, hogStatuses, logLines.count.get());
 
-            assertEquals(0, result.errors(), () -> "the legitimate session saw errors: " + result.firstErrors());
-            assertEquals(0, result.wrongBytes(), "the legitimate session read back wrong bytes");
-            assertTrue(result.writes() > 100, "the legitimate session kept writing: " + result.writes());
-            assertTrue(peaks.targetThreads.get() <= TARGET_THREAD_BOUND,
-                    "target threads peaked at " + peaks.targetThreads.get() + " > " + TARGET_THREAD_BOUND);
             // Target side: one socket per admitted connection; client side: this test's sockets
             // (16 churning, 32 closing-checks, the flood, the two sessions).
             long fdBound = fds0 + MAX_CONNECTIONS + 16 + 32 + MAX_CONNECTIONS + 36 + 16;
-            assertTrue(peaks.fds.get() <= fdBound, "file descriptors peaked at " + peaks.fds.get() + " > " + fdBound);
-            assertTrue(peakMemory(peaks) - native0 <= NATIVE_BOUND, "native memory grew by "
-                    + HostileClients.mib(peakMemory(peaks) - native0) + " > " + HostileClients.mib(NATIVE_BOUND));
-            assertTrue(refused >= 36, "an idle flood 36 over the cap had only " + refused + " connections refused");
             // The login timeout is checked every 500 ms; the rest is slack for a loaded 2-core machine.
             long bound = LOGIN_TIMEOUT.toMillis() + 6000;
-            assertTrue(closedAfterMillis.stream().allMatch(ms -> ms <= bound),
-                    "every malformed, truncated, pre-login or slow connection is closed within " + bound + " ms: "
-                            + closedAfterMillis);
-            // The hog's own writes: one buffered within its share (then aborted for want of data,
-            // CHECK CONDITION), the others TASK SET FULL.
-            assertTrue(hogStatuses.contains(0x28), "the withholding initiator got TASK SET FULL: " + hogStatuses);
-            assertTrue(hogStatuses.contains(0x02), "its withheld write was aborted: " + hogStatuses);
-            assertTrue(logLines.count.get() <= LOG_BOUND, "the target logged " + logLines.count.get()
-                    + " warnings (bound " + LOG_BOUND + ")");
+            // All checked and reported together, so that a run against a target without these
+            // bounds (bench/hostile-before.sh) says every one it breaks.
+            assertAll("the target's bounds under hostile clients",
+                    () -> assertEquals(0, result.errors(), () -> "the legitimate session saw errors: "
+                            + result.firstErrors()),
+                    () -> assertEquals(0, result.wrongBytes(), "the legitimate session read back wrong bytes"),
+                    () -> assertTrue(result.writes() > 100, "the legitimate session kept writing: " + result.writes()),
+                    () -> assertTrue(peaks.targetThreads.get() <= TARGET_THREAD_BOUND,
+                            "target threads peaked at " + peaks.targetThreads.get() + " > " + TARGET_THREAD_BOUND),
+                    () -> assertTrue(peaks.fds.get() <= fdBound, "file descriptors peaked at " + peaks.fds.get()
+                            + " > " + fdBound),
+                    () -> assertTrue(peakMemory(peaks) - native0 <= NATIVE_BOUND, "native memory grew by "
+                            + HostileClients.mib(peakMemory(peaks) - native0) + " > " + HostileClients.mib(NATIVE_BOUND)),
+                    () -> assertTrue(refused >= 36, "an idle flood 36 over the cap had only " + refused
+                            + " connections refused"),
+                    () -> assertTrue(closedAfterMillis.stream().allMatch(ms -> ms <= bound),
+                            "every malformed, truncated, pre-login or slow connection is closed within " + bound
+                                    + " ms: " + closedAfterMillis),
+                    // The hog's own writes: one buffered within its share (then aborted for want of
+                    // data, CHECK CONDITION), the others TASK SET FULL.
+                    () -> assertTrue(hogStatuses.contains(0x28), "the withholding initiator got TASK SET FULL: "
+                            + hogStatuses),
+                    () -> assertTrue(hogStatuses.contains(0x02), "its withheld write was aborted: " + hogStatuses),
+                    () -> assertTrue(logLines.count.get() <= LOG_BOUND, "the target logged " + logLines.count.get()
+                            + " warnings (bound " + LOG_BOUND + ")"));
 
             // Back to the baseline once the hostile clients are gone.
             long deadline = System.nanoTime() + 15_000_000_000L;

@@ -88,11 +88,24 @@ final class IserTestInitiator implements AutoCloseable {
     int itt = 0x100;
     final Map<String, String> negotiated = new LinkedHashMap<>();
 
+    /** Whether the connect was accepted: a refused one is only closed. */
+    private final boolean established;
+
     IserTestInitiator(RdmaProvider rdma, InetSocketAddress target, long isid) throws InterruptedException {
+        this(rdma, null, target, isid, CmEventType.ESTABLISHED);
+    }
+
+    /**
+     * Connects from {@code source} (null: the fabric picks) and expects {@code outcome}:
+     * ESTABLISHED, REJECTED for a connection the target refuses, or null for either (see
+     * {@link #established()}).
+     */
+    IserTestInitiator(RdmaProvider rdma, InetSocketAddress source, InetSocketAddress target, long isid,
+                      CmEventType outcome) throws InterruptedException {
         this.isid = isid;
         channel = rdma.createEventChannel(events::add);
         id = channel.createId();
-        id.resolveAddress(null, target, WAIT);
+        id.resolveAddress(source, target, WAIT);
         expect(CmEventType.ADDR_RESOLVED);
         id.resolveRoute(WAIT);
         expect(CmEventType.ROUTE_RESOLVED);
@@ -110,7 +123,18 @@ final class IserTestInitiator implements AutoCloseable {
             postReceive(slot);
         }
         id.connect(ConnectionParameters.withPrivateData(new IserCmHeader(true, true).encode()));
-        expect(CmEventType.ESTABLISHED);
+        CmEvent e = events.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        boolean either = outcome == null && e != null
+                && (e.type() == CmEventType.ESTABLISHED || e.type() == CmEventType.REJECTED);
+        if (!either) {
+            assertNotNull(e, "no CM event within " + WAIT + "; expected " + outcome);
+            assertEquals(outcome, e.type(), "unexpected CM event " + e);
+        }
+        established = e.type() == CmEventType.ESTABLISHED;
+    }
+
+    boolean established() {
+        return established;
     }
 
     CmEvent expect(CmEventType type) throws InterruptedException {
@@ -281,7 +305,9 @@ final class IserTestInitiator implements AutoCloseable {
         if (id.isClosed()) {
             return;
         }
-        id.disconnect();
+        if (established) {
+            id.disconnect();
+        }
         for (RdmaResource r : List.of(qp, dataRegion, sendRegion, receiveRegion, sendCq, receiveCq, pd, id, channel)) {
             r.close();
         }

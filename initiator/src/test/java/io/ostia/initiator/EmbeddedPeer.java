@@ -20,8 +20,14 @@ final class EmbeddedPeer extends Peer {
     }
 
     static EmbeddedPeer start(Path dir, Config config) throws IOException {
+        return start(dir, config, b -> b);
+    }
+
+    /** With {@code settings} applied to the target's builder (a small write budget, say). */
+    static EmbeddedPeer start(Path dir, Config config, java.util.function.UnaryOperator<IscsiTarget.Builder> settings)
+            throws IOException {
         Path file = dir.resolve("embedded-lun0.img");
-        IscsiTarget target = IscsiTarget.builder().portal("127.0.0.1", 0).logoutGrace(Duration.ofMillis(200))
+        IscsiTarget target = settings.apply(IscsiTarget.builder().portal("127.0.0.1", 0).logoutGrace(Duration.ofMillis(200)))
                 .target(TARGET, t -> {
                     t.lun(0, LunSpec.file(file, config.lunBytes()));
                     config.chap().ifPresent(t::chap);

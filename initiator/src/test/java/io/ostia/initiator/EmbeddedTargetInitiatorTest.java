@@ -1,18 +1,29 @@
 package io.ostia.initiator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ostia.api.BlockDevice;
 import io.ostia.api.ChapCredentials;
 import io.ostia.api.Session;
+import io.ostia.api.SessionEvent;
+import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.auth.ChapAlgorithm;
 import io.ostia.target.IscsiTarget;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import java.util.Map;
 import io.ostia.transport.tcp.TcpTransports;
 import org.junit.jupiter.api.Test;
@@ -41,28 +52,61 @@ class EmbeddedTargetInitiatorTest extends InitiatorContractTest {
     }
 
     @Test
-    void taskSetFullIsRetriedUntilTheTargetHasRoom() throws Exception {
-        // The embedded target lends one session at most 256 MiB of write buffers, by power-of-two
-        // size class: two 160 MiB writes at once take 512 MiB, so the second gets TASK SET FULL
-        // until the first is done, and the block device reissues it (issue 12).
-        long half = 160L << 20;
-        try (Peer f = start(Peer.Config.of(2 * half));
+    void taskSetFullIsRetriedUntilTheTargetHasRoomAndEachReissueIsAnEvent() throws Exception {
+        // A 256 KiB write budget, all of it one session's: of eight 128 KiB writes at once, two
+        // are buffered and the others get TASK SET FULL until those are done; the block device
+        // reissues them with a backoff, and tells listeners and JFR each time (issue 12).
+        int chunk = 128 << 10;
+        int writes = 8;
+        List<SessionEvent.CommandReissued> reissues = new CopyOnWriteArrayList<>();
+        Path jfr = dir.resolve("reissues.jfr");
+        try (Peer f = EmbeddedPeer.start(dir, Peer.Config.of((long) chunk * writes), b -> b.writeBudget(256 << 10, 1));
              Session session = f.initiator.login(f.options().build());
-             Arena arena = Arena.ofShared()) {
+             Arena arena = Arena.ofShared();
+             Recording recording = new Recording()) {
+            recording.enable("io.ostia.CommandReissue");
+            recording.start();
+            session.addListener(e -> {
+                if (e instanceof SessionEvent.CommandReissued r) {
+                    reissues.add(r);
+                }
+            });
             BlockDevice lun = session.open(f.lun());
-            MemorySegment a = arena.allocate(half);
-            MemorySegment b = arena.allocate(half);
-            a.fill((byte) 0x5a);
-            b.fill((byte) 0xa5);
-            var first = lun.writeAsync(0, a);
-            var second = lun.writeAsync(half / 512, b);
-            first.get(60, java.util.concurrent.TimeUnit.SECONDS);
-            second.get(60, java.util.concurrent.TimeUnit.SECONDS);
-            MemorySegment back = arena.allocate(half);
-            lun.read(half / 512, back);
-            assertEquals(-1L, b.mismatch(back), "the reissued write wrote its data");
+            MemorySegment data = arena.allocate((long) chunk * writes);
+            for (int i = 0; i < writes; i++) {
+                data.asSlice((long) i * chunk, chunk).fill((byte) (0x11 * (i + 1)));
+            }
+            List<CompletableFuture<Void>> pending = new ArrayList<>();
+            for (int i = 0; i < writes; i++) {
+                pending.add(lun.writeAsync((long) i * chunk / 512, data.asSlice((long) i * chunk, chunk)));
+            }
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            MemorySegment back = arena.allocate((long) chunk * writes);
             lun.read(0, back);
-            assertEquals(-1L, a.mismatch(back));
+            assertEquals(-1L, data.mismatch(back), "the reissued writes wrote their data");
+            recording.stop();
+            recording.dump(jfr);
+
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (reissues.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10); // events come on the session's delivery thread
+            }
+            assertFalse(reissues.isEmpty(), "six of eight writes were answered TASK SET FULL and reissued");
+            for (SessionEvent.CommandReissued r : reissues) {
+                assertEquals(session, r.session());
+                assertEquals(f.lun(), r.lun());
+                assertEquals(ScsiStatus.TASK_SET_FULL, r.status(), r::toString);
+                // 5 ms for the first reissue of a command, doubling to 500 ms.
+                assertEquals(Math.min(500, 5L << (r.attempt() - 1)), r.backoff().toMillis(), r::toString);
+            }
+            assertTrue(reissues.stream().filter(r -> r.attempt() == 1).count() >= writes - 2,
+                    "every write beyond the budget's two had a first reissue: " + reissues);
+            List<RecordedEvent> recorded = RecordingFile.readAllEvents(jfr);
+            assertEquals(reissues.size(), recorded.size(), "one JFR event per reissue");
+            RecordedEvent first = recorded.getFirst();
+            assertEquals("TASK_SET_FULL", first.getString("status"));
+            assertEquals(EmbeddedPeer.TARGET, first.getString("target"));
+            assertTrue(first.getString("command").startsWith("WRITE of 256 blocks"), first.getString("command"));
         }
     }
 

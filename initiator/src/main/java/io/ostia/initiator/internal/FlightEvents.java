@@ -68,6 +68,19 @@ final class FlightEvents {
         @Label("Timeout") @Timespan(Timespan.MILLISECONDS) long timeout;
     }
 
+    /** A command answered TASK SET FULL or BUSY, to be reissued after a backoff. */
+    @Name("io.ostia.CommandReissue")
+    @Label("iSCSI Command Reissue")
+    @Category({"Ostia", "iSCSI"})
+    @Description("The target answered a command TASK SET FULL or BUSY; the session reissues it after the backoff")
+    static final class CommandReissue extends Event {
+        @Label("Target") String target;
+        @Label("Command") String command;
+        @Label("Status") String status;
+        @Label("Attempt") int attempt;
+        @Label("Backoff") @Timespan(Timespan.MILLISECONDS) long backoff;
+    }
+
     static String isid(long isid) {
         return String.format("%012x", isid);
     }

@@ -6,6 +6,7 @@ import io.ostia.api.ScsiException;
 import io.ostia.api.ScsiRequest;
 import io.ostia.api.ScsiResult;
 import io.ostia.api.Session;
+import io.ostia.api.SessionEvent;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.Capacity;
 import io.ostia.api.scsi.Cdb;
@@ -181,13 +182,17 @@ final class ScsiBlockDevice implements BlockDevice {
     private CompletableFuture<Void> checked(ScsiRequest request, Supplier<String> what) {
         CompletableFuture<Void> outcome = new CompletableFuture<>();
         long deadline = System.nanoTime() + session.options.commandTimeout().toNanos();
-        attempt(request, what, 1, FIRST_BACKOFF_MILLIS, deadline, outcome);
+        attempt(request, what, 1, 0, FIRST_BACKOFF_MILLIS, deadline, outcome);
         return outcome;
     }
 
-    /** One execution of the command; completes {@code outcome} unless it reissues (one future per command, not per stage). */
-    private void attempt(ScsiRequest request, Supplier<String> what, int attempt, long backoffMillis, long deadline,
-                         CompletableFuture<Void> outcome) {
+    /**
+     * One execution of the command; completes {@code outcome} unless it reissues (one future per
+     * command, not per stage). {@code attempt} counts unit-attention reissues, {@code reissues}
+     * those after TASK SET FULL or BUSY.
+     */
+    private void attempt(ScsiRequest request, Supplier<String> what, int attempt, int reissues, long backoffMillis,
+                         long deadline, CompletableFuture<Void> outcome) {
         session.execute(request).whenComplete((r, error) -> {
             if (error != null) {
                 outcome.completeExceptionally(error);
@@ -198,16 +203,17 @@ final class ScsiBlockDevice implements BlockDevice {
             if (unitAttention && attempt < MAX_UNIT_ATTENTION_RETRIES) {
                 LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
                         + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + what.get());
-                attempt(request, what, attempt + 1, backoffMillis, deadline, outcome);
+                attempt(request, what, attempt + 1, reissues, backoffMillis, deadline, outcome);
                 return;
             }
             boolean busy = r.status() == ScsiStatus.TASK_SET_FULL || r.status() == ScsiStatus.BUSY;
             if (busy && System.nanoTime() + backoffMillis * 1_000_000 - deadline < 0) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "LUN " + lun + " of " + session.targetName() + " answered "
                         + r.status() + "; reissuing " + what.get() + " in " + backoffMillis + " ms");
+                reissuing(r.status(), reissues + 1, backoffMillis, what);
                 CompletableFuture.delayedExecutor(backoffMillis, TimeUnit.MILLISECONDS).execute(() ->
-                        attempt(request, what, attempt, Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2), deadline,
-                                outcome));
+                        attempt(request, what, attempt, reissues + 1, Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2),
+                                deadline, outcome));
                 return;
             }
             IscsiException failure = check(r, what);
@@ -217,6 +223,21 @@ final class ScsiBlockDevice implements BlockDevice {
                 outcome.completeExceptionally(failure);
             }
         });
+    }
+
+    /** Tells the session's listeners and JFR that a command is reissued after {@code backoffMillis}. */
+    private void reissuing(ScsiStatus status, int reissue, long backoffMillis, Supplier<String> what) {
+        session.events.emit(new SessionEvent.CommandReissued(session, lun, status, reissue,
+                Duration.ofMillis(backoffMillis)));
+        FlightEvents.CommandReissue event = new FlightEvents.CommandReissue();
+        if (event.shouldCommit()) {
+            event.target = session.targetName();
+            event.command = what.get();
+            event.status = status.toString();
+            event.attempt = reissue;
+            event.backoff = backoffMillis;
+            event.commit();
+        }
     }
 
     /** Why a finished command failed, or null when it moved exactly its buffer with GOOD status. */

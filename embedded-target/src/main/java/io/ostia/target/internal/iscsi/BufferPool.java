@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Off-heap buffers for one connection's write data, reused by power-of-two size class so a
@@ -30,16 +29,8 @@ final class BufferPool implements AutoCloseable {
      * (the iSER mover lends reads too) must not free and re-register a buffer per command.
      */
     private static final long KEEP_BYTES_PER_CLASS = 8L << 20;
-    /** Write data all connections of a target may hold at once; beyond it commands get TASK SET FULL. */
-    static final long BUDGET = 1L << 30;
-    /**
-     * Write data one connection (one session: a session has one connection) may hold: the rest
-     * of {@link #BUDGET} stays for the others, so one session's writes, even whose data never
-     * comes, cannot make another session see TASK SET FULL.
-     */
-    static final long SHARE = BUDGET / 4;
-    /** Bytes lent by every pool of the target (shared). */
-    private final AtomicLong targetLent;
+    /** The target's write budget and one connection's share of it, shared by every pool; beyond either, TASK SET FULL. */
+    private final WriteBudget budget;
     /** Bytes lent by this pool. */
     private long lentHere;
 
@@ -79,13 +70,13 @@ final class BufferPool implements AutoCloseable {
     /** Buffers handed out, by the slice given to the caller. */
     private final Map<MemorySegment, Block> lent = new IdentityHashMap<>();
 
-    /** @param targetLent the target-wide count of lent bytes, shared by every connection's pool */
-    BufferPool(AtomicLong targetLent) {
-        this(targetLent, Listener.NONE);
+    /** @param budget the target's, shared by every connection's pool */
+    BufferPool(WriteBudget budget) {
+        this(budget, Listener.NONE);
     }
 
-    BufferPool(AtomicLong targetLent, Listener listener) {
-        this.targetLent = targetLent;
+    BufferPool(WriteBudget budget, Listener listener) {
+        this.budget = budget;
         this.listener = listener;
         for (int c = 0; c <= MAX_CLASS; c++) {
             free.add(new ArrayDeque<>());
@@ -121,7 +112,7 @@ final class BufferPool implements AutoCloseable {
         // A buffer the size of its block is the block itself: no view made per buffer.
         MemorySegment slice = bytes == block.whole().byteSize() ? block.whole() : block.whole().asSlice(0, bytes);
         lent.put(slice, block);
-        targetLent.addAndGet(block.whole().byteSize());
+        budget.lend(block.whole().byteSize());
         lentHere += block.whole().byteSize();
         return slice;
     }
@@ -141,13 +132,9 @@ final class BufferPool implements AutoCloseable {
         return null;
     }
 
-    /** Whether lending {@code bytes} more keeps this connection within {@link #SHARE} and the target within {@link #BUDGET}. */
+    /** Whether lending {@code bytes} more keeps this connection within its share and the target within its budget. */
     boolean affords(long bytes) {
-        if (bytes > maxBuffer()) {
-            return false;
-        }
-        long block = 1L << sizeClass(bytes);
-        return lentHere + block <= SHARE && targetLent.get() + block <= BUDGET;
+        return bytes <= maxBuffer() && budget.affords(lentHere, 1L << sizeClass(bytes));
     }
 
     /** What the listener attached to the block of a buffer from {@link #take} (null if not lent). */
@@ -162,7 +149,7 @@ final class BufferPool implements AutoCloseable {
         if (block == null) {
             return;
         }
-        targetLent.addAndGet(-block.whole().byteSize());
+        budget.giveBack(block.whole().byteSize());
         lentHere -= block.whole().byteSize();
         int c = sizeClass(block.whole().byteSize());
         if (c <= MAX_POOLED_CLASS && free.get(c).size() < Math.max(KEEP_PER_CLASS, KEEP_BYTES_PER_CLASS >> c)) {
@@ -185,7 +172,7 @@ final class BufferPool implements AutoCloseable {
             free(b);
         }
         lent.clear();
-        targetLent.addAndGet(-lentBytes);
+        budget.giveBack(lentBytes);
         lentHere = 0;
     }
 

@@ -85,7 +85,7 @@ final class IscsiConnection implements PduHandler {
 
     /** A connection whose data moves in PDUs (TCP). */
     IscsiConnection(TargetServer server, PduTransport transport, int connectionId) {
-        this(server, transport, connectionId, c -> new PduDataMover(c, transport, server.writeBytes()));
+        this(server, transport, connectionId, c -> new PduDataMover(c, transport, server.writeBudget()));
     }
 
     /** @param movers makes the data mover of this connection's transport */

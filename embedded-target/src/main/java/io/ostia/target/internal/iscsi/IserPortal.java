@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -36,7 +35,9 @@ final class IserPortal implements Portal {
     private final RdmaProvider rdma;
     private final int commandWindow;
     private final Function<IserPortalConnection, PduHandler> handlers;
-    private final BooleanSupplier admits;
+    private final ConnectionAdmission admission;
+    /** Refusals other than the caps' (which {@link ConnectionAdmission} logs): malformed requests, set-up failures. */
+    private final RateLimitedLog refusals = new RateLimitedLog(LOG, Duration.ofSeconds(10));
     private final CmEventChannel channel;
     private final CmId listener;
     private final InetSocketAddress bound;
@@ -46,11 +47,11 @@ final class IserPortal implements Portal {
     private volatile boolean closed;
 
     IserPortal(String host, int port, RdmaProvider rdma, TargetServer.Settings settings,
-               Function<IserPortalConnection, PduHandler> handlers, BooleanSupplier admits) throws IOException {
+               Function<IserPortalConnection, PduHandler> handlers, ConnectionAdmission admission) throws IOException {
         this.rdma = rdma;
         this.commandWindow = settings.commandWindow();
         this.handlers = handlers;
-        this.admits = admits;
+        this.admission = admission;
         CmEventChannel c = null;
         CmId l = null;
         try {
@@ -113,22 +114,29 @@ final class IserPortal implements Portal {
 
     private void connectRequest(CmId id, byte[] privateData) {
         String refusal = null;
+        ConnectionAdmission.Ticket ticket = null;
+        InetSocketAddress remote = id.remoteAddress();
         if (closed) {
             refusal = "the portal is closing";
-        } else if (!admits.getAsBoolean()) {
-            refusal = "connection limit reached";
+        } else if (remote == null) {
+            refusal = "the connect request names no peer address";
         } else {
             try {
                 IserCmHeader.decode(privateData);
+                // Counted until the connection's thread freed its QP, regions and buffers (onExit).
+                ticket = admission.admit(remote.getAddress(), "iSER " + bound);
             } catch (IserFormatException e) {
                 refusal = "malformed iSER CM private data (" + e.field() + "): " + e.getMessage();
             }
         }
-        if (refusal == null) {
+        if (ticket != null) {
             String name = "ostia-target-iser-" + this.id + "-conn-" + connectionIds.incrementAndGet();
+            ConnectionAdmission.Ticket held = ticket;
             try {
-                IserPortalConnection connection = new IserPortalConnection(id, name, commandWindow, handlers,
-                        () -> connections.remove(id));
+                IserPortalConnection connection = new IserPortalConnection(id, name, commandWindow, handlers, () -> {
+                    connections.remove(id);
+                    held.release();
+                });
                 connections.put(id, connection);
                 connection.start();
                 if (closed) {
@@ -136,12 +144,16 @@ final class IserPortal implements Portal {
                 }
                 return;
             } catch (RuntimeException e) {
+                // The constructor freed what it allocated; the id is closed below.
+                held.release();
                 LOG.log(Level.WARNING, "iSER portal " + bound + ": could not set up a connection", e);
                 refusal = "could not set up the connection: " + e.getMessage();
             }
         }
-        LOG.log(Level.WARNING, "iSER portal " + bound + ": refusing a connection from " + id.remoteAddress() + ": "
-                + refusal);
+        if (refusal != null) {
+            refusals.log(Level.WARNING, "iSER portal " + bound + ": refusing a connection from " + remote + ": "
+                    + refusal);
+        }
         try {
             id.reject(new byte[0]);
         } finally {

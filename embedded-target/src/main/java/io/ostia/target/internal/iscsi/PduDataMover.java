@@ -20,7 +20,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * SCSI data in iSCSI PDUs (RFC 7143), as over TCP: immediate and unsolicited data, R2Ts within
@@ -47,11 +46,11 @@ final class PduDataMover implements DataMover {
     private boolean placedDataOut;
     private int nextTargetTransferTag = 1;
 
-    /** @param writeBytes the target-wide count of write-buffer bytes lent (see {@link BufferPool}) */
-    PduDataMover(IscsiConnection connection, PduTransport transport, AtomicLong writeBytes) {
+    /** @param writeBudget the target's write budget, shared by its connections */
+    PduDataMover(IscsiConnection connection, PduTransport transport, WriteBudget writeBudget) {
         this.connection = connection;
         this.transport = transport;
-        this.buffers = new BufferPool(writeBytes);
+        this.buffers = new BufferPool(writeBudget);
     }
 
     @Override

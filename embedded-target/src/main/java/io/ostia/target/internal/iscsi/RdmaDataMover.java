@@ -22,7 +22,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Moves SCSI data over iSER (RFC 7145): read data by RDMA Write into the initiator's buffer named
@@ -80,11 +79,11 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     /** The read command's buffer: set by dataInBuffer(), used by respond(). */
     private MemorySegment readBuffer;
 
-    /** @param writeBytes the target-wide count of buffer bytes lent (see {@link BufferPool}) */
-    RdmaDataMover(IscsiConnection connection, IserPortalConnection transport, AtomicLong writeBytes) {
+    /** @param writeBudget the target's write budget, shared by its connections */
+    RdmaDataMover(IscsiConnection connection, IserPortalConnection transport, WriteBudget writeBudget) {
         this.connection = connection;
         this.transport = transport;
-        this.buffers = new BufferPool(writeBytes, registrations);
+        this.buffers = new BufferPool(writeBudget, registrations);
         transport.rdmaCompletions(this);
     }
 

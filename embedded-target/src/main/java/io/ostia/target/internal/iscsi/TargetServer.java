@@ -23,7 +23,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -45,11 +44,15 @@ public final class TargetServer implements AutoCloseable {
      * @param maxConnectionsPerAddress the same, from one IP address
      * @param dataOutTimeout a write whose Data-Out has not all come this long after the command
      *                       (or its last Data-Out) is aborted and its buffer returned
+     * @param writeBudget    bytes of write data all connections may buffer at once
+     * @param writeShare     the fraction of {@code writeBudget} one connection may hold, in (0, 1]
+     *                       (see {@link WriteBudget}); beyond either, TASK SET FULL
      */
     public record Settings(int commandWindow, Duration nopInterval, Duration nopTimeout, Duration logoutGrace,
                            int maxRecvDataSegmentLength, int maxBurstLength, int firstBurstLength,
                            int maxOutstandingR2T, Optional<ChapCredentials> discoveryChap, Duration loginTimeout,
-                           int maxConnections, int maxConnectionsPerAddress, Duration dataOutTimeout) {
+                           int maxConnections, int maxConnectionsPerAddress, Duration dataOutTimeout,
+                           long writeBudget, double writeShare) {
         public Settings {
             if (maxConnections < 1 || maxConnectionsPerAddress < 1) {
                 throw new IllegalArgumentException("connection limits must be at least 1: maxConnections "
@@ -59,48 +62,55 @@ public final class TargetServer implements AutoCloseable {
                 throw new IllegalArgumentException("login and Data-Out timeouts must be positive: " + loginTimeout
                         + ", " + dataOutTimeout);
             }
+            WriteBudget.check(writeBudget, writeShare);
         }
 
         public static Settings defaults() {
             return new Settings(128, Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(2),
                     262144, 1 << 20, 65536, 4, Optional.empty(), Duration.ofSeconds(15), 1024, 256,
-                    Duration.ofSeconds(30));
+                    Duration.ofSeconds(30), WriteBudget.DEFAULT_BYTES, WriteBudget.DEFAULT_SHARE);
         }
 
         public Settings withNop(Duration interval, Duration timeout) {
             return new Settings(commandWindow, interval, timeout, logoutGrace, maxRecvDataSegmentLength,
                     maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections,
-                    maxConnectionsPerAddress, dataOutTimeout);
+                    maxConnectionsPerAddress, dataOutTimeout, writeBudget, writeShare);
         }
 
         public Settings withLogoutGrace(Duration grace) {
             return new Settings(commandWindow, nopInterval, nopTimeout, grace, maxRecvDataSegmentLength,
                     maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections,
-                    maxConnectionsPerAddress, dataOutTimeout);
+                    maxConnectionsPerAddress, dataOutTimeout, writeBudget, writeShare);
         }
 
         public Settings withDiscoveryChap(Optional<ChapCredentials> chap) {
             return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
                     maxBurstLength, firstBurstLength, maxOutstandingR2T, chap, loginTimeout, maxConnections,
-                    maxConnectionsPerAddress, dataOutTimeout);
+                    maxConnectionsPerAddress, dataOutTimeout, writeBudget, writeShare);
         }
 
         public Settings withConnectionLimits(int max, int perAddress) {
             return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
                     maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, max, perAddress,
-                    dataOutTimeout);
+                    dataOutTimeout, writeBudget, writeShare);
         }
 
         public Settings withDataOutTimeout(Duration timeout) {
             return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
                     maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections,
-                    maxConnectionsPerAddress, timeout);
+                    maxConnectionsPerAddress, timeout, writeBudget, writeShare);
+        }
+
+        public Settings withWriteBudget(long bytes, double share) {
+            return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
+                    maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, loginTimeout, maxConnections,
+                    maxConnectionsPerAddress, dataOutTimeout, bytes, share);
         }
 
         public Settings withLoginTimeout(Duration timeout) {
             return new Settings(commandWindow, nopInterval, nopTimeout, logoutGrace, maxRecvDataSegmentLength,
                     maxBurstLength, firstBurstLength, maxOutstandingR2T, discoveryChap, timeout, maxConnections,
-                    maxConnectionsPerAddress, dataOutTimeout);
+                    maxConnectionsPerAddress, dataOutTimeout, writeBudget, writeShare);
         }
     }
 
@@ -111,8 +121,8 @@ public final class TargetServer implements AutoCloseable {
     private final Map<String, TargetSession> sessions = new HashMap<>();
     private final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger pingTags = new AtomicInteger();
-    /** Write data buffered by all connections, bounded by {@link BufferPool#BUDGET}. */
-    private final AtomicLong writeBytes = new AtomicLong();
+    /** Write data buffered by all connections. */
+    private final WriteBudget writeBudget;
     private final AtomicInteger connectionIds = new AtomicInteger();
     private final ConnectionAdmission admission;
     private final ConnectionBuffers connectionBuffers = new ConnectionBuffers();
@@ -164,6 +174,7 @@ public final class TargetServer implements AutoCloseable {
         this.portalSpecs = List.copyOf(portals);
         this.settings = settings;
         this.admission = new ConnectionAdmission(settings.maxConnections(), settings.maxConnectionsPerAddress());
+        this.writeBudget = new WriteBudget(settings.writeBudget(), settings.writeShare());
     }
 
     /**
@@ -185,9 +196,9 @@ public final class TargetServer implements AutoCloseable {
             for (PortalSpec spec : portalSpecs) {
                 portals.add(switch (spec.transport()) {
                     case TCP -> new TcpPortal(spec.host(), spec.port(), transport -> newConnection(transport,
-                            c -> new PduDataMover(c, transport, writeBytes)), admission, connectionBuffers);
+                            c -> new PduDataMover(c, transport, writeBudget)), admission, connectionBuffers);
                     case ISER -> new IserPortal(spec.host(), spec.port(), spec.rdma(), settings, transport ->
-                            newConnection(transport, c -> new RdmaDataMover(c, transport, writeBytes)), this::admits);
+                            newConnection(transport, c -> new RdmaDataMover(c, transport, writeBudget)), admission);
                 });
             }
         } catch (IOException | RuntimeException e) {
@@ -214,11 +225,6 @@ public final class TargetServer implements AutoCloseable {
         return connection;
     }
 
-    /** Whether one more iSER connection may be accepted (see {@link Settings#maxConnections()}). */
-    private boolean admits() {
-        return connections.size() < settings.maxConnections();
-    }
-
     public synchronized List<InetSocketAddress> addresses() {
         return portals.stream().map(Portal::address).toList();
     }
@@ -239,8 +245,8 @@ public final class TargetServer implements AutoCloseable {
         return chapThrottle;
     }
 
-    AtomicLong writeBytes() {
-        return writeBytes;
+    WriteBudget writeBudget() {
+        return writeBudget;
     }
 
     int nextPingTag() {

@@ -92,6 +92,15 @@ public final class TargetComponent {
         @AttributeDefinition(name = "Login timeout (s)",
                 description = "A connection that has not logged in by then is closed.", min = "1")
         int loginTimeoutSeconds() default 15;
+
+        @AttributeDefinition(name = "Write budget (MiB)",
+                description = "Write data buffered at once for all connections; beyond it, TASK SET FULL.", min = "1")
+        long writeBudgetMiB() default 1024;
+
+        @AttributeDefinition(name = "Write share", type = AttributeType.DOUBLE,
+                description = "The fraction of the write budget one connection may hold, in (0, 1].",
+                min = "0", max = "1")
+        double writeShare() default 0.25;
     }
 
     private final IscsiTarget target;
@@ -108,6 +117,7 @@ public final class TargetComponent {
                 .nopIn(Duration.ofSeconds(config.nopIntervalSeconds()), Duration.ofSeconds(3L * config.nopIntervalSeconds()))
                 .maxConnections(config.maxConnections(), config.maxConnectionsPerAddress())
                 .loginTimeout(Duration.ofSeconds(config.loginTimeoutSeconds()))
+                .writeBudget(config.writeBudgetMiB() << 20, config.writeShare())
                 .target(config.targetName(), t -> {
                     t.lun(0, spec);
                     if (!config.alias().isEmpty()) {

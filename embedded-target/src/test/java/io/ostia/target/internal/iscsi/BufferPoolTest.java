@@ -3,7 +3,6 @@ package io.ostia.target.internal.iscsi;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,36 +13,54 @@ class BufferPoolTest {
 
     @Test
     void buffersAreReusedAndCountedAgainstTheShareAndTheTargetBudget() {
-        AtomicLong lent = new AtomicLong();
-        try (BufferPool a = new BufferPool(lent); BufferPool b = new BufferPool(lent)) {
+        // 1 MiB for the target, 1/4 of it (256 KiB) per connection: the defaults' proportions.
+        WriteBudget budget = new WriteBudget(1 << 20, 0.25);
+        assertEquals(256 << 10, budget.perConnection());
+        try (BufferPool a = new BufferPool(budget); BufferPool b = new BufferPool(budget)) {
             MemorySegment first = a.take(5000);
             assertEquals(5000, first.byteSize());
-            assertEquals(8192, lent.get(), "rounded up to the size class");
+            assertEquals(8192, budget.lent(), "rounded up to the size class");
             long address = first.address();
             a.give(first);
-            assertEquals(0, lent.get());
+            assertEquals(0, budget.lent());
             MemorySegment again = a.take(6000);
             assertEquals(address, again.address(), "the same block comes back");
             a.give(again);
 
-            MemorySegment big = a.take(BufferPool.maxBuffer());
+            MemorySegment big = a.take(256 << 10);
             assertFalse(a.affords(4096), "one connection holds at most its share of the budget");
-            try (BufferPool c = new BufferPool(lent); BufferPool d = new BufferPool(lent)) {
-                MemorySegment big2 = b.take(BufferPool.maxBuffer());
-                MemorySegment big3 = c.take(BufferPool.maxBuffer());
-                assertTrue(d.affords(BufferPool.maxBuffer()), "768 MiB of 1 GiB lent");
-                MemorySegment big4 = d.take(BufferPool.maxBuffer());
+            try (BufferPool c = new BufferPool(budget); BufferPool d = new BufferPool(budget)) {
+                MemorySegment big2 = b.take(256 << 10);
+                MemorySegment big3 = c.take(256 << 10);
+                assertTrue(d.affords(256 << 10), "768 KiB of 1 MiB lent");
+                MemorySegment big4 = d.take(256 << 10);
                 assertFalse(b.affords(4096), "the budget is the target's, not one connection's");
                 b.give(big2);
-                assertTrue(b.affords(BufferPool.maxBuffer()));
+                assertTrue(b.affords(256 << 10));
                 assertFalse(a.affords(4096), "a's share is still taken");
                 a.give(big);
-                assertTrue(a.affords(BufferPool.SHARE), "a's share is back");
+                assertTrue(a.affords(budget.perConnection()), "a's share is back");
                 d.give(big4);
                 c.give(big3);
             }
+            assertFalse(a.affords((256 << 10) + 1), "a write over the share is never taken (its size class is 512 KiB)");
             assertThrows(IllegalArgumentException.class, () -> a.take(BufferPool.maxBuffer() + 1));
         }
-        assertEquals(0, lent.get(), "closing the pools returns what was still lent");
+        assertEquals(0, budget.lent(), "closing the pools returns what was still lent");
+    }
+
+    @Test
+    void aBudgetOrShareThatCouldBufferNothingIsRefusedWithItsReason() {
+        assertEquals("write budget must be at least 4096 bytes (the smallest write buffer), not 4095",
+                assertThrows(IllegalArgumentException.class, () -> new WriteBudget(4095, 1)).getMessage());
+        for (double share : new double[] {0, -0.5, 1.01, Double.NaN}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new WriteBudget(1 << 20, share));
+            assertEquals("write share must be a fraction of the write budget in (0, 1], not " + share, e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new WriteBudget(8192, 0.25));
+        assertEquals("write share 0.25 of a 8192-byte budget is 2048 bytes, under the smallest write buffer (4096)",
+                e.getMessage());
+        assertEquals(8192, new WriteBudget(8192, 1).perConnection(), "a share of 1: one connection may take it all");
+        assertEquals(4096, new WriteBudget(8192, 0.5).perConnection());
     }
 }

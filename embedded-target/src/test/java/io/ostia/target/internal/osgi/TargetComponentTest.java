@@ -47,5 +47,11 @@ class TargetComponentTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new TargetComponent(config(Map.of("port", 0, "blockSize", 1024))));
         assertTrue(e.getMessage().contains("512 or 4096"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new TargetComponent(config(Map.of("port", 0, "writeShare", 1.5))));
+        assertEquals("write share must be a fraction of the write budget in (0, 1], not 1.5", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new TargetComponent(config(Map.of("port", 0, "writeBudgetMiB", 0L))));
+        assertTrue(e.getMessage().startsWith("write budget must be at least 4096 bytes"), e.getMessage());
     }
 }
