@@ -25,6 +25,9 @@
 #   BENCH_LUN_MIB (default 512)   OSTIA_JAVA_OPTS (extra JVM options of the Ostia initiator)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+bench=perf-vs-libiscsi
+# shellcheck source=lib/common.sh
+source "$root/bench/lib/common.sh"
 seconds="${BENCH_SECONDS:-8}"
 rounds="${BENCH_ROUNDS:-2}"
 warmup="${BENCH_WARMUP:-4}"
@@ -34,24 +37,18 @@ lun_mib="${BENCH_LUN_MIB:-512}"
 [ "$seconds" -ge 3 ] || { echo "perf-vs-libiscsi: BENCH_SECONDS must be at least 3 (CPU is sampled from 1 s in to 1 s before the end)" >&2; exit 1; }
 target_iqn="iqn.2026-11.io.ostia.bench:perf"
 
-die() { echo "perf-vs-libiscsi: $*" >&2; exit 1; }
-log() { echo "# $*"; }
-
 # --- what must be there ---
 [ "$(id -u)" -eq 0 ] || die "tgtd needs root; run this as root"
 for tool in tgtd tgtadm iscsi-perf gcc timeout ss; do
   command -v "$tool" >/dev/null || die "$tool is missing (Debian packages: tgt for tgtd/tgtadm, libiscsi-bin for iscsi-perf, gcc)"
 done
 [ -f /usr/include/iscsi/iscsi.h ] || die "libiscsi's headers are missing (Debian package libiscsi-dev)"
-compgen -G "$root/cli/target/ostia-cli-*.jar" >/dev/null && compgen -G "$root/cli/target/modules/*.jar" >/dev/null \
-  || die "the command line is not built: run (cd '$root' && ./mvnw -B -DskipTests package) first"
+require_cli
 for t in $targets; do
   [[ $t == ostia || $t == tgtd ]] || die "BENCH_TARGETS names ostia and tgtd, not $t"
 done
 
-base=/dev/shm
-[ -d "$base" ] && [ -w "$base" ] || base="${TMPDIR:-/tmp}"
-work=$(mktemp -d "$base/ostia-bench.XXXXXX")
+make_work
 tgtd_pid=""
 ostia_target_pid=""
 
@@ -104,7 +101,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 declare -A url target_pid
-log "$(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+log_machine
 
 # --- tgtd ---
 if [[ " $targets " == *" tgtd "* ]]; then
@@ -147,31 +144,6 @@ log "$rounds rounds of $seconds s per tool, target and case after $warmup s of w
 # Besides IOPS, each run reports CPU per I/O of the tool and of the target, sampled from /proc
 # over the middle of the measured period (from 1 s after the warm-up to 1 s before the end);
 # Ostia's own figure is the one `ostia perf` prints, its process CPU time over its measured seconds.
-clk=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-sample_cpu() {  # args: pid or "child-of:PID", target pid[, output file and the line that starts the warm-up]; prints "tool_ticks target_ticks window_s"
-  local who=$1 tpid=$2 started=${3:-} line=${4:-} pid a b c d window=$((seconds - 2))
-  if [ -n "$started" ]; then
-    # The JVM's start and the login take a second or more (several under load), and the JIT's
-    # warm-up work would count per I/O: the sample waits for the warm-up to begin, not the process.
-    for _ in $(seq 600); do
-      grep -q "$line" "$started" 2>/dev/null && break
-      kill -0 "$who" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  sleep "$((warmup + 1))"
-  pid=$who
-  [[ $who == child-of:* ]] && pid=$(pgrep -n -P "${who#child-of:}")
-  a=$(cpu_ticks "$pid"); c=$(cpu_ticks "$tpid")
-  sleep "$window"
-  b=$(cpu_ticks "$pid"); d=$(cpu_ticks "$tpid")
-  echo "$((b - a)) $((d - c)) $window"
-}
-per_io() {  # args: ticks iops window_s; prints microseconds of CPU per I/O
-  [ "$1" -ge 0 ] || die "a CPU sample went backwards ($1 ticks): the process ended before the sample did"
-  awk -v t="$1" -v i="$2" -v w="$3" -v clk="$clk" 'BEGIN { printf "%.1f", (i > 0 && w > 0) ? t / clk * 1e6 / (i * w) : 0 }'
-}
 ostia_run() {  # args: target, perf options; prints "IOPS tool_us_per_io target_us_per_io"
   local t=$1 out="$work/ostia.out" pid cpu iops alloc self
   shift
@@ -179,9 +151,9 @@ ostia_run() {  # args: target, perf options; prints "IOPS tool_us_per_io target_
   pid=$!
   cpu=$(sample_cpu "$pid" "${target_pid[$t]}" "$out" '^performing ')
   wait "$pid" || { echo "ostia perf $* failed:" >&2; cat "$out" >&2; return 1; }
-  iops=$(tr '\r' '\n' <"$out" | sed -n 's/^result: \([0-9][0-9]*\) IOPS.*/\1/p' | tail -1)
-  alloc=$(tr '\r' '\n' <"$out" | sed -n 's/^allocated: \([0-9]*\) B per I\/O.*/\1/p' | tail -1)
-  self=$(tr '\r' '\n' <"$out" | sed -n 's/^cpu: \([0-9.]*\) us per I\/O.*/\1/p' | tail -1)
+  iops=$(perf_iops "$out")
+  alloc=$(perf_alloc "$out")
+  self=$(perf_cpu "$out")
   read -r tool target window <<<"$cpu"
   # Its own CPU per I/O is the process's CPU time over exactly its measured seconds (all JVM
   # threads, the JIT's and the GC's too), which perf prints; the sample only serves the target's.
@@ -202,7 +174,6 @@ libiscsi_run() {  # args: target, tool, options; IOPS is the mean of the per-sec
   read -r ttool target window <<<"$cpu"
   echo "$iops $(per_io "$ttool" "${iops:-0}" "$window") $(per_io "$target" "${iops:-0}" "$window")"
 }
-median() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
 # name | ostia perf options | libiscsi tool | its options | blocks of 512 bytes
 rw="$work/iscsi-rw-perf"

@@ -17,7 +17,9 @@ public interface Initiator {
 
     /**
      * Logs a normal session into {@code options.target()} over the first transport of
-     * {@code options.transports()} that is available and connects.
+     * {@code options.transports()} that is available and connects. What the options leave at
+     * SessionOptions' defaults (see {@link SessionOptions#explicitlySet()}) comes from this
+     * initiator's configured settings, as with {@link #options()}; what they set wins.
      *
      * @throws LoginException          the target refused the login or negotiation failed
      * @throws AuthenticationException CHAP failed in either direction

@@ -2,9 +2,11 @@ package io.ostia.api;
 
 import io.ostia.api.auth.ChapAlgorithm;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a login needs: where, who, how, and how long to wait. Immutable; build with
@@ -41,6 +43,7 @@ public final class SessionOptions {
     private final Duration nopTimeout;
     private final Duration replacementTimeout;
     private final FailbackPolicy failback;
+    private final Set<String> explicit;
 
     private SessionOptions(Builder b) {
         this.host = requireText("target host", b.host);
@@ -72,6 +75,7 @@ public final class SessionOptions {
         this.nopTimeout = positive("NOP timeout", b.nopTimeout);
         this.replacementTimeout = b.replacementTimeout;
         this.failback = Objects.requireNonNull(b.failback, "failback policy");
+        this.explicit = Set.copyOf(b.explicit);
         if (transports.isEmpty()) {
             throw new IllegalArgumentException("the transport preference list is empty");
         }
@@ -120,6 +124,13 @@ public final class SessionOptions {
     /** Whether a session moves to a more preferred transport of {@link #transports()} when one appears. */
     public FailbackPolicy failback() { return failback; }
 
+    /**
+     * The options a caller set, named as the builder's methods ({@code "initiatorName"},
+     * {@code "transports"}, {@code "replacementTimeout"}...); every other one holds its default,
+     * which an initiator's own settings replace at login.
+     */
+    public Set<String> explicitlySet() { return explicit; }
+
     /** A builder holding every value of these options, to derive other options from them. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -146,6 +157,7 @@ public final class SessionOptions {
         b.nopTimeout = nopTimeout;
         b.replacementTimeout = replacementTimeout;
         b.failback = failback;
+        b.explicit.addAll(explicit);
         return b;
     }
 
@@ -204,11 +216,14 @@ public final class SessionOptions {
         private Duration nopTimeout = Duration.ofSeconds(5);
         private Duration replacementTimeout = Duration.ofSeconds(120);
         private FailbackPolicy failback = FailbackPolicy.NONE;
+        /** The options set through this builder's methods, by method name. */
+        private final Set<String> explicit = new HashSet<>();
 
         private Builder() {
         }
 
         public Builder portal(String host, int port) {
+            explicit.add("portal");
             this.host = host;
             if (port <= 0 || port > 65535) {
                 throw new IllegalArgumentException("portal port " + port + " is outside 1..65535");
@@ -218,27 +233,32 @@ public final class SessionOptions {
         }
 
         public Builder targetName(String targetName) {
+            explicit.add("targetName");
             this.targetName = Optional.of(requireText("target name", targetName));
             return this;
         }
 
         public Builder initiatorName(String initiatorName) {
+            explicit.add("initiatorName");
             this.initiatorName = initiatorName;
             return this;
         }
 
         public Builder chap(ChapCredentials chap) {
+            explicit.add("chap");
             this.chap = Optional.of(Objects.requireNonNull(chap, "chap"));
             return this;
         }
 
         /** CHAP algorithms to offer, most preferred first (default MD5 only). */
         public Builder chapAlgorithms(List<ChapAlgorithm> preference) {
+            explicit.add("chapAlgorithms");
             this.chapAlgorithms = List.copyOf(preference);
             return this;
         }
 
         public Builder transports(List<String> preference) {
+            explicit.add("transports");
             this.transports = List.copyOf(preference);
             return this;
         }
@@ -248,66 +268,79 @@ public final class SessionOptions {
         }
 
         public Builder headerDigest(DigestPolicy policy) {
+            explicit.add("headerDigest");
             this.headerDigest = Objects.requireNonNull(policy);
             return this;
         }
 
         public Builder dataDigest(DigestPolicy policy) {
+            explicit.add("dataDigest");
             this.dataDigest = Objects.requireNonNull(policy);
             return this;
         }
 
         public Builder maxRecvDataSegmentLength(int bytes) {
+            explicit.add("maxRecvDataSegmentLength");
             this.maxRecvDataSegmentLength = bytes;
             return this;
         }
 
         public Builder maxBurstLength(int bytes) {
+            explicit.add("maxBurstLength");
             this.maxBurstLength = bytes;
             return this;
         }
 
         public Builder firstBurstLength(int bytes) {
+            explicit.add("firstBurstLength");
             this.firstBurstLength = bytes;
             return this;
         }
 
         public Builder immediateData(boolean on) {
+            explicit.add("immediateData");
             this.immediateData = on;
             return this;
         }
 
         public Builder initialR2T(boolean on) {
+            explicit.add("initialR2T");
             this.initialR2T = on;
             return this;
         }
 
         public Builder maxOutstandingR2T(int count) {
+            explicit.add("maxOutstandingR2T");
             this.maxOutstandingR2T = count;
             return this;
         }
 
         public Builder queueDepth(int depth) {
+            explicit.add("queueDepth");
             this.queueDepth = depth;
             return this;
         }
 
         public Builder loginTimeout(Duration d) {
+            explicit.add("loginTimeout");
             this.loginTimeout = d;
             return this;
         }
 
         public Builder commandTimeout(Duration d) {
+            explicit.add("commandTimeout");
             this.commandTimeout = d;
             return this;
         }
 
         public Builder taskManagementTimeout(Duration d) {
+            explicit.add("taskManagementTimeout");
             this.taskManagementTimeout = d;
             return this;
         }
 
         public Builder nopInterval(Duration d) {
+            explicit.add("nopInterval");
             if (d == null || d.isNegative()) {
                 throw new IllegalArgumentException("NOP interval must be zero or positive, got " + d);
             }
@@ -316,11 +349,13 @@ public final class SessionOptions {
         }
 
         public Builder nopTimeout(Duration d) {
+            explicit.add("nopTimeout");
             this.nopTimeout = d;
             return this;
         }
 
         public Builder replacementTimeout(Duration d) {
+            explicit.add("replacementTimeout");
             if (d == null || d.isNegative()) {
                 throw new IllegalArgumentException("replacement timeout must be zero or positive, got " + d);
             }
@@ -329,6 +364,7 @@ public final class SessionOptions {
         }
 
         public Builder failback(FailbackPolicy policy) {
+            explicit.add("failback");
             this.failback = Objects.requireNonNull(policy, "failback policy");
             return this;
         }

@@ -36,10 +36,17 @@ final class Connection {
     static SessionOptions.Builder options(Args args, IscsiUrl url, Map<String, String> environment)
             throws Args.UsageException {
         SessionOptions.Builder options = SessionOptions.fromUrl(url)
-                .initiatorName(args.value("i", SessionOptions.DEFAULT_INITIATOR_PREFIX))
-                .transports(List.of(args.value("transport", "tcp").split(",")))
                 .headerDigest(digest(args, "header-digest"))
                 .dataDigest(digest(args, "data-digest"));
+        // Set only when given: what is left unset the initiator's settings fill in at login.
+        String name = args.value("i", null);
+        if (name != null) {
+            options.initiatorName(name);
+        }
+        String transports = args.value("transport", null);
+        if (transports != null) {
+            options.transports(List.of(transports.split(",")));
+        }
         if (url.chap().isEmpty()) {
             chapFromEnvironment(environment).ifPresent(options::chap);
         }

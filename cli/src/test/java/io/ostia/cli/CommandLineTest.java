@@ -108,6 +108,22 @@ class CommandLineTest {
         assertTrue(e.getMessage().contains("LIBISCSI_CHAP_PASSWORD"), e.getMessage());
     }
 
+    /** The initiator name and transports are set only when given, so the initiator's settings fill in the rest. */
+    @Test
+    void unsetConnectionOptionsAreLeftToTheInitiatorsSettings() throws Exception {
+        io.ostia.api.IscsiUrl url = io.ostia.api.IscsiUrl.parse("iscsi://127.0.0.1/" + IQN + "/0");
+        Args plain = Args.parse(new String[] {"inq", url.toString()}, 1, Connection.FLAGS, Connection.VALUES,
+                Connection.ALIASES);
+        var unset = Connection.options(plain, url, Map.of()).build().explicitlySet();
+        assertFalse(unset.contains("initiatorName") || unset.contains("transports"), unset::toString);
+        Args given = Args.parse(new String[] {"inq", "-i", "iqn.2026-12.example:cli", "--transport", "iser,tcp",
+                url.toString()}, 1, Connection.FLAGS, Connection.VALUES, Connection.ALIASES);
+        var set = Connection.options(given, url, Map.of()).build();
+        assertTrue(set.explicitlySet().containsAll(java.util.List.of("initiatorName", "transports")), set::toString);
+        assertEquals("iqn.2026-12.example:cli", set.initiatorName());
+        assertEquals(java.util.List.of("iser", "tcp"), set.transports());
+    }
+
     @Test
     void digestsFromTheCommandLine() throws Exception {
         try (IscsiTarget target = IscsiTarget.builder().portal("127.0.0.1", 0)

@@ -55,6 +55,9 @@ public final class Launcher {
         properties.put(Constants.FRAMEWORK_STORAGE, cache.toString());
         properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         properties.put(HOME, home.toString());
+        // A JFR recording instruments the initiator's event classes to call jdk.jfr.internal.event,
+        // which no bundle can import: the framework must hand it to the boot loader (architecture.md, JFR).
+        properties.put(Constants.FRAMEWORK_BOOTDELEGATION, "jdk.jfr.internal.event");
         if (mode.equals("demo")) {
             properties.put(DEMO, "run");
         }

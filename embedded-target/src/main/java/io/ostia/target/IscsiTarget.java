@@ -264,7 +264,8 @@ public final class IscsiTarget implements AutoCloseable {
                         opened.add(unit);
                         units.put(e.getKey(), unit);
                     }
-                    nodes.add(new TargetNode(definition.name(), definition.alias(), units, definition.chapCredentials()));
+                    nodes.add(new TargetNode(definition.name(), definition.alias(), units, definition.chapCredentials(),
+                            definition.time2Wait(), definition.time2Retain()));
                 }
                 return new IscsiTarget(new TargetServer(nodes, portals, settings));
             } catch (IOException | RuntimeException e) {

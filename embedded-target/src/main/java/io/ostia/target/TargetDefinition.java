@@ -14,6 +14,8 @@ public final class TargetDefinition {
     private final Map<Integer, LunSpec> luns = new TreeMap<>();
     private String alias;
     private ChapCredentials chap;
+    private int time2Wait;
+    private int time2Retain;
 
     TargetDefinition(String name) {
         this.name = name;
@@ -50,6 +52,21 @@ public final class TargetDefinition {
         return this;
     }
 
+    /**
+     * The DefaultTime2Wait and DefaultTime2Retain this target offers at login, in seconds
+     * (0..3600; 0 and 0 unless set): an initiator waits at least the negotiated Time2Wait, the
+     * larger of both sides' values, before logging in again after a lost connection.
+     */
+    public TargetDefinition recoveryTimes(int time2WaitSeconds, int time2RetainSeconds) {
+        if (time2WaitSeconds < 0 || time2WaitSeconds > 3600 || time2RetainSeconds < 0 || time2RetainSeconds > 3600) {
+            throw new IllegalArgumentException("DefaultTime2Wait and DefaultTime2Retain of " + name
+                    + " must be in 0..3600 s, not " + time2WaitSeconds + " and " + time2RetainSeconds);
+        }
+        this.time2Wait = time2WaitSeconds;
+        this.time2Retain = time2RetainSeconds;
+        return this;
+    }
+
     String name() {
         return name;
     }
@@ -60,6 +77,14 @@ public final class TargetDefinition {
 
     String alias() {
         return alias;
+    }
+
+    int time2Wait() {
+        return time2Wait;
+    }
+
+    int time2Retain() {
+        return time2Retain;
     }
 
     Optional<ChapCredentials> chapCredentials() {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * An initiator's own settings: the defaults of the sessions it logs in (initiator name, transport
@@ -14,8 +15,8 @@ import java.util.Optional;
  * {@link Initiators#create(InitiatorSettings)}. A value left unset keeps {@link SessionOptions}'
  * own default, so those defaults live in one place.
  *
- * <p>They reach a session through {@code Initiator.options()}, whose builder starts from them:
- * a session keeps the values it logged in with, and a change applies to sessions logged in
+ * <p>They reach every session: {@code Initiator.options()}' builder starts from them, and a
+ * login fills them in for whatever its options left at the default ({@link #fillIn}). A session keeps the values it logged in with, and a change applies to sessions logged in
  * afterwards (the failback policy too: it is one of a session's options).
  */
 public final class InitiatorSettings {
@@ -59,6 +60,24 @@ public final class InitiatorSettings {
         replacementTimeout.ifPresent(builder::replacementTimeout);
         failback.ifPresent(builder::failback);
         return builder;
+    }
+
+    /**
+     * {@code options} with these settings in place of every value its caller left at
+     * SessionOptions' default: what the caller set wins. The initiator applies this to each
+     * login, so options built without {@code Initiator.options()} get the settings too.
+     */
+    public SessionOptions fillIn(SessionOptions options) {
+        Set<String> set = options.explicitlySet();
+        SessionOptions.Builder b = options.toBuilder();
+        initiatorName.filter(v -> !set.contains("initiatorName")).ifPresent(b::initiatorName);
+        transports.filter(v -> !set.contains("transports")).ifPresent(b::transports);
+        loginTimeout.filter(v -> !set.contains("loginTimeout")).ifPresent(b::loginTimeout);
+        nopInterval.filter(v -> !set.contains("nopInterval")).ifPresent(b::nopInterval);
+        nopTimeout.filter(v -> !set.contains("nopTimeout")).ifPresent(b::nopTimeout);
+        replacementTimeout.filter(v -> !set.contains("replacementTimeout")).ifPresent(b::replacementTimeout);
+        failback.filter(v -> !set.contains("failback")).ifPresent(b::failback);
+        return b.build();
     }
 
     public Optional<String> initiatorName() { return initiatorName; }

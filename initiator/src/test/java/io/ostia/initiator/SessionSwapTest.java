@@ -15,7 +15,7 @@ import io.ostia.api.SessionEvent;
 import io.ostia.api.SessionEvent.MoveReason;
 import io.ostia.api.SessionOptions;
 import io.ostia.api.TransportException;
-import io.ostia.api.scsi.ScsiOpcode;
+import io.ostia.api.scsi.Cdb;
 import io.ostia.api.scsi.ScsiStatus;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.target.IscsiTarget;
@@ -27,7 +27,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -66,26 +65,6 @@ class SessionSwapTest {
                 .loginTimeout(Duration.ofSeconds(10)).commandTimeout(Duration.ofSeconds(20));
     }
 
-    /** Collects a session's events. */
-    static final class Events {
-        final BlockingQueue<SessionEvent> queue = new LinkedBlockingQueue<>();
-
-        <E extends SessionEvent> E next(Class<E> type) throws InterruptedException {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            List<SessionEvent> skipped = new ArrayList<>();
-            while (true) {
-                SessionEvent e = queue.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (e == null) {
-                    throw new AssertionError("no " + type.getSimpleName() + " within " + WAIT + "; saw " + skipped);
-                }
-                if (type.isInstance(e)) {
-                    return type.cast(e);
-                }
-                skipped.add(e);
-            }
-        }
-    }
-
     private static WriteVerifyLoad load(BlockDevice lun) {
         return new WriteVerifyLoad(lun, 8, 16, lun.blockCount()).start();
     }
@@ -105,16 +84,16 @@ class SessionSwapTest {
              IscsiTransport tcp = TcpTransports.create();
              ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
             Session session = initiator.login(options(target).build());
-            Events events = new Events();
-            session.addListener(events.queue::add);
-            assertEquals(new SessionEvent.LoggedIn(session, "tcp"), events.next(SessionEvent.LoggedIn.class));
+            SessionEventQueue events = new SessionEventQueue();
+            session.addListener(events);
+            assertEquals(new SessionEvent.LoggedIn(session, "tcp"), events.next(SessionEvent.LoggedIn.class, WAIT));
             long isid = session.isid();
             try (WriteVerifyLoad load = load(session.open(0))) {
                 for (int i = 0; i < 10; i++) {
                     assertTrue(load.awaitWrites(20, WAIT), "the load runs before move " + i + ": " + load);
                     Duration pause = session.switchTransport("tcp");
                     assertFalse(pause.isNegative() || pause.isZero(), pause::toString);
-                    SessionEvent.Moved moved = events.next(SessionEvent.Moved.class);
+                    SessionEvent.Moved moved = events.next(SessionEvent.Moved.class, WAIT);
                     assertEquals(new SessionEvent.Moved(session, "tcp", "tcp", pause, MoveReason.REQUESTED), moved);
                 }
                 assertTrue(load.awaitWrites(20, WAIT), "the load runs after the last move: " + load);
@@ -123,7 +102,7 @@ class SessionSwapTest {
             assertEquals(isid, session.isid(), "the ISID, and so the I_T nexus, stays");
             assertEquals(List.of(session), initiator.sessions());
             session.close();
-            events.next(SessionEvent.LoggedOut.class);
+            events.next(SessionEvent.LoggedOut.class, WAIT);
             assertEquals(List.of(), initiator.sessions());
             assertThrows(IscsiException.class, () -> session.switchTransport("tcp"), "a closed session does not move");
         }
@@ -148,10 +127,10 @@ class SessionSwapTest {
              IscsiTransport tcp = TcpTransports.create();
              ClosableInitiator initiator = Initiators.create(List.of(tcp));
              Session session = initiator.login(options(target).build())) {
-            Events events = new Events();
+            SessionEventQueue events = new SessionEventQueue();
             BlockingQueue<Object> outcome = new LinkedBlockingQueue<>();
             session.addListener(event -> {
-                events.queue.add(event);
+                events.sessionEvent(event);
                 if (event instanceof SessionEvent.LoggedIn) {
                     try {
                         outcome.add(session.switchTransport("tcp"));
@@ -161,7 +140,7 @@ class SessionSwapTest {
                 }
             });
             assertInstanceOf(Duration.class, outcome.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS));
-            assertEquals(MoveReason.REQUESTED, events.next(SessionEvent.Moved.class).reason());
+            assertEquals(MoveReason.REQUESTED, events.next(SessionEvent.Moved.class, WAIT).reason());
         }
     }
 
@@ -191,13 +170,13 @@ class SessionSwapTest {
         try (IscsiTarget target = startTarget(0);
              ClosableInitiator initiator = Initiators.create(List.of(first))) {
             Session session = initiator.login(options(target).build());
-            Events events = new Events();
-            session.addListener(events.queue::add);
+            SessionEventQueue events = new SessionEventQueue();
+            session.addListener(events);
             initiator.addTransport(second);
             try (WriteVerifyLoad load = load(session.open(0))) {
                 assertTrue(load.awaitWrites(50, WAIT), load::toString);
                 fault.run(initiator, first);
-                SessionEvent.Moved moved = events.next(SessionEvent.Moved.class);
+                SessionEvent.Moved moved = events.next(SessionEvent.Moved.class, WAIT);
                 assertEquals(expected, moved.reason());
                 afterMove.run(initiator, first);
                 assertTrue(load.awaitWrites(50, WAIT), "the load carries on over the other transport: " + load);
@@ -228,7 +207,7 @@ class SessionSwapTest {
 
             try (Session other = initiator.login(options(target).build())) {
                 other.open(0);
-                ScsiResult r = other.execute(ScsiRequest.write(0, io.ostia.api.scsi.Cdb.write(0, 1), block))
+                ScsiResult r = other.execute(ScsiRequest.write(0, Cdb.write(0, 1), block))
                         .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
                 assertEquals(ScsiStatus.RESERVATION_CONFLICT, r.status(), "another I_T nexus may not write");
             }
@@ -238,11 +217,7 @@ class SessionSwapTest {
 
     /** PERSISTENT RESERVE OUT, scope LU, type Write Exclusive, with a 24-byte parameter list. */
     private static ScsiRequest prOut(Arena arena, int serviceAction, long reservationKey, long serviceActionKey) {
-        byte[] cdb = new byte[10];
-        cdb[0] = (byte) ScsiOpcode.PERSISTENT_RESERVE_OUT;
-        cdb[1] = (byte) serviceAction;
-        cdb[2] = 0x01;
-        cdb[8] = 24;
+        byte[] cdb = Cdb.persistentReserveOut(serviceAction, 0x01);
         MemorySegment parameters = arena.allocate(24);
         ValueLayout.OfLong be = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
         parameters.set(be, 0, reservationKey);
@@ -252,10 +227,7 @@ class SessionSwapTest {
 
     /** PERSISTENT RESERVE IN, READ RESERVATION: the holder's key, or 0 when none is held. */
     private static long reservationKey(Session session, Arena arena) throws IscsiException {
-        byte[] cdb = new byte[10];
-        cdb[0] = (byte) ScsiOpcode.PERSISTENT_RESERVE_IN;
-        cdb[1] = 0x01;
-        cdb[8] = 24;
+        byte[] cdb = Cdb.persistentReserveIn(0x01, 24);
         MemorySegment data = arena.allocate(24);
         session.executeOrThrow(ScsiRequest.read(0, cdb, data));
         int length = data.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 4);
@@ -300,14 +272,14 @@ class SessionSwapTest {
         try (IscsiTransport tcp = TcpTransports.create();
              ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
             Session session = initiator.login(options(target).replacementTimeout(Duration.ofSeconds(2)).build());
-            Events events = new Events();
-            session.addListener(events.queue::add);
+            SessionEventQueue events = new SessionEventQueue();
+            session.addListener(events);
             BlockDevice lun = session.open(0);
             WriteVerifyLoad load = load(lun);
             assertTrue(load.awaitWrites(50, WAIT), load::toString);
             target.close();
-            events.next(SessionEvent.RecoveryStarted.class);
-            SessionEvent.RecoveryFailed failed = events.next(SessionEvent.RecoveryFailed.class);
+            events.next(SessionEvent.RecoveryStarted.class, WAIT);
+            SessionEvent.RecoveryFailed failed = events.next(SessionEvent.RecoveryFailed.class, WAIT);
             assertTrue(failed.cause().getMessage().contains("replacement timeout"), failed.cause().getMessage());
             assertTrue(load.stop(WAIT), "every writer got its answer: nothing hangs");
             assertTrue(load.failures() > 0, load::toString);
@@ -331,15 +303,15 @@ class SessionSwapTest {
             recording.enable("io.ostia.SessionRecovery").withThreshold(Duration.ZERO);
             recording.start();
             Session session = initiator.login(options(target).replacementTimeout(Duration.ofSeconds(60)).build());
-            Events events = new Events();
-            session.addListener(events.queue::add);
+            SessionEventQueue events = new SessionEventQueue();
+            session.addListener(events);
             try (WriteVerifyLoad load = load(session.open(0))) {
                 assertTrue(load.awaitWrites(50, WAIT), load::toString);
                 target.close();
-                events.next(SessionEvent.RecoveryStarted.class);
+                events.next(SessionEvent.RecoveryStarted.class, WAIT);
                 Thread.sleep(300);
                 target = startTarget(port); // the same file behind the same portal
-                SessionEvent.Recovered recovered = events.next(SessionEvent.Recovered.class);
+                SessionEvent.Recovered recovered = events.next(SessionEvent.Recovered.class, WAIT);
                 assertEquals("tcp", recovered.transport());
                 assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
                 assertNothingLost(load);

@@ -12,10 +12,12 @@ final class TgtdPeer extends Peer {
     static final String TARGET = "iqn.2026-11.io.ostia.test:initiator-it";
 
     final TgtdServer tgtd;
+    final TgtdServer.Target target;
     private final Path lunFile;
 
-    private TgtdPeer(TgtdServer tgtd, Path lunFile) {
+    private TgtdPeer(TgtdServer tgtd, TgtdServer.Target target, Path lunFile) {
         this.tgtd = tgtd;
+        this.target = target;
         this.lunFile = lunFile;
     }
 
@@ -31,7 +33,7 @@ final class TgtdPeer extends Peer {
                 tgtd.requireChap(target, chap.user(), chap.secret());
                 chap.targetUser().ifPresent(user -> tgtd.mutualChap(target, user, chap.targetSecret().orElseThrow()));
             });
-            return new TgtdPeer(tgtd, file);
+            return new TgtdPeer(tgtd, target, file);
         } catch (RuntimeException e) {
             tgtd.close();
             throw e;

@@ -1,6 +1,7 @@
 package io.ostia.itest;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
@@ -9,10 +10,14 @@ import io.ostia.api.Initiator;
 import io.ostia.api.Session;
 import io.ostia.api.spi.IscsiTransport;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Test;
@@ -30,7 +35,8 @@ import org.osgi.util.tracker.ServiceTracker;
 /**
  * After the bundles have been used, stopping them leaves no Ostia thread, no service and no
  * service use behind; starting them again restores the components, the services and the same
- * set of threads as before; no tgtd the test started is left running.
+ * set of threads as before; no tgtd the test started is left running. Stopping the initiator
+ * bundle with sessions open logs every one out and leaves no thread and no connection.
  */
 @RunWith(PaxExamWithTgtd.class)
 @ExamReactorStrategy(PerClass.class)
@@ -88,6 +94,71 @@ public class HygieneIT extends InContainerTest {
         }
     }
 
+    @Test
+    public void stoppingTheInitiatorBundleLogsEverySessionOutAndLeavesNoThreadOrConnection() throws Exception {
+        Bundle init = bundle("io.ostia.initiator");
+        try (TgtdTarget t = TgtdTarget.start(16L << 20); Arena arena = Arena.ofShared()) {
+            List<Session> sessions = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Session s = initiator.login(t.options().build());
+                Support.writeReadBack(s.open(1), arena, i << 20, 1 << 20, 64 << 10, i + 1);
+                sessions.add(s);
+            }
+            assertEquals("I_T nexuses on tgtd", 3, nexuses(t));
+            assertEquals("connections to tgtd", 3, establishedTo(t.tgtd.port()));
+            assertEquals("receive threads", 3, Support.threads("ostia-tcp-rx").size());
+
+            init.stop();
+            for (Session s : sessions) {
+                assertFalse("a session still open once the initiator bundle stopped", s.isOpen());
+            }
+            Support.await(Duration.ofSeconds(10), () -> "I_T nexuses on tgtd: " + nexuses(t), () -> nexuses(t) == 0);
+            Support.await(Duration.ofSeconds(10), () -> "connections to tgtd: " + establishedTo(t.tgtd.port()),
+                    () -> establishedTo(t.tgtd.port()) == 0);
+            Support.await(Duration.ofSeconds(10), () -> "receive threads: " + Support.threads("ostia-tcp-rx"),
+                    () -> Support.threads("ostia-tcp-rx").isEmpty());
+            Support.await(Duration.ofSeconds(10), () -> "initiator threads: " + Support.threads("ostia-initiator"),
+                    () -> Support.threads("ostia-initiator").isEmpty());
+        } finally {
+            init.start();
+            ServiceTracker<Initiator, Initiator> tracker = new ServiceTracker<>(context, Initiator.class, null);
+            tracker.open();
+            try {
+                assertTrue("the Initiator service is back", tracker.waitForService(BOUND.toMillis()) != null);
+            } finally {
+                tracker.close();
+            }
+        }
+    }
+
+    /** The target's I_T nexuses, as {@code tgtadm --op show} lists them. */
+    private static int nexuses(TgtdTarget t) {
+        Matcher m = Pattern.compile("I_T nexus: \\d+").matcher(t.tgtd.tgtadm("--mode", "target", "--op", "show"));
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Established TCP connections from here to 127.0.0.1:{@code port}, from /proc/net/tcp and
+     * tcp6 (Java's sockets are dual-stack: IPv4 peers show as ::ffff:127.0.0.1 there).
+     */
+    private static int establishedTo(int port) {
+        String remote = String.format("0100007F:%04X", port);
+        int n = 0;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                n += (int) Files.readAllLines(Path.of(table)).stream().skip(1).map(line -> line.trim().split("\\s+"))
+                        .filter(f -> f[2].endsWith(remote) && f[3].equals("01")).count();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read " + table, e);
+            }
+        }
+        return n;
+    }
+
     /**
      * Logs in to a fresh tgtd, does I/O, logs out and stops tgtd; returns the Ostia threads left
      * once the receive threads have ended, after checking no tgtd of the test still runs.
@@ -140,12 +211,7 @@ public class HygieneIT extends InContainerTest {
     }
 
     private Bundle bundle(String symbolicName) {
-        for (Bundle b : context.getBundles()) {
-            if (symbolicName.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError("bundle " + symbolicName + " is not installed");
+        return Support.bundle(context, symbolicName);
     }
 
     private static List<String> processesWith(String argument) {

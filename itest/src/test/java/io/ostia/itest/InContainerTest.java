@@ -1,5 +1,6 @@
 package io.ostia.itest;
 
+import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackage;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
 import static org.ops4j.pax.exam.CoreOptions.composite;
@@ -50,6 +51,8 @@ public abstract class InContainerTest {
                 systemProperty("org.ops4j.pax.url.mvn.localRepository")
                         .value(System.getProperty("org.ops4j.pax.url.mvn.localRepository", "")),
                 cleanCaches(),
+                // As the distribution's Launcher: a JFR recording's instrumented events call jdk.jfr.internal.event.
+                bootDelegationPackage("jdk.jfr.internal.event"),
                 junitBundles(),
                 composite(bundles)};
     }

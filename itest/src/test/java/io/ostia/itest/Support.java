@@ -108,4 +108,14 @@ final class Support {
         names.sort(null);
         return names;
     }
+
+    /** The installed bundle named {@code symbolicName}. */
+    static org.osgi.framework.Bundle bundle(org.osgi.framework.BundleContext context, String symbolicName) {
+        for (org.osgi.framework.Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("bundle " + symbolicName + " is not installed");
+    }
 }

@@ -54,7 +54,12 @@ public final class Rxe {
      * @throws IllegalStateException naming what is missing when {@code limit} passes
      */
     static void awaitUsable(String address, Duration limit) throws InterruptedException {
-        Path port = Path.of("/sys/class/infiniband", DEVICE, "ports", "1");
+        awaitUsable(DEVICE, address, limit);
+    }
+
+    /** As {@link #awaitUsable(String, Duration)}, for another rxe device. */
+    public static void awaitUsable(String device, String address, Duration limit) throws InterruptedException {
+        Path port = Path.of("/sys/class/infiniband", device, "ports", "1");
         String gid = ipv4MappedGid(address);
         long deadline = System.nanoTime() + limit.toNanos();
         String seen = "";
@@ -67,7 +72,7 @@ public final class Rxe {
             seen = "port state \"" + state.trim() + "\", GIDs " + gids;
             Thread.sleep(50);
         }
-        throw new IllegalStateException(DEVICE + " not usable on " + address + " (GID " + gid + ") within " + limit + ": " + seen);
+        throw new IllegalStateException(device + " not usable on " + address + " (GID " + gid + ") within " + limit + ": " + seen);
     }
 
     private static String ipv4MappedGid(String address) {

@@ -33,6 +33,11 @@ public final class CmEventRecorder implements CmEventHandler {
         return e;
     }
 
+    /** The next event within {@code wait}, or null. */
+    public CmEvent next(Duration wait) throws InterruptedException {
+        return events.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Asserts no event arrives within {@code quiet}. */
     public void expectNone(Duration quiet) throws InterruptedException {
         CmEvent e = events.poll(quiet.toMillis(), TimeUnit.MILLISECONDS);

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.BeforeEach;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 
 class LoopbackVerbsContractTest extends VerbsContract {
     private LoopbackFabric fabric;
@@ -22,6 +23,26 @@ class LoopbackVerbsContractTest extends VerbsContract {
     @Override
     protected RdmaProvider provider() {
         return fabric;
+    }
+
+    @Override
+    protected RemovableDevice removableDevice() {
+        return new RemovableDevice() {
+            @Override
+            public InetSocketAddress address() {
+                return listenAddress();
+            }
+
+            @Override
+            public void remove() {
+                fabric.removeDevice(LoopbackFabric.DEFAULT_DEVICE);
+            }
+
+            @Override
+            public void awaitRemoved(Duration bound) {
+                // The fabric removes at once.
+            }
+        };
     }
 
     @Override

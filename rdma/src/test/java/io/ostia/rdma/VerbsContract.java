@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Verbs semantics every provider must have; subclasses supply the provider and an address.
@@ -56,6 +57,8 @@ public abstract class VerbsContract {
     static final Set<WorkCompletionStatus> RECEIVE_TOO_SMALL_AT_THE_SENDER =
             EnumSet.of(WorkCompletionStatus.REMOTE_INVALID_REQUEST_ERROR, WorkCompletionStatus.REMOTE_OPERATION_ERROR);
 
+    private static final int ENODEV = 19;
+
     private ConnectedPair pair;
 
     /** The provider under test; skips (with the cause) if unavailable. */
@@ -75,6 +78,75 @@ public abstract class VerbsContract {
 
     /** Runs after each test, once everything was closed. */
     protected void providerTestDone() {
+    }
+
+    /**
+     * A device of this provider that a test may remove, or null where none may be (the test
+     * then skips): the native provider on a host, whose devices are not the test's.
+     */
+    protected RemovableDevice removableDevice() throws Exception {
+        return null;
+    }
+
+    /** A device a test may remove. */
+    public interface RemovableDevice {
+        /** An address on the device, port 0. */
+        InetSocketAddress address();
+
+        /** Starts removing the device; the removal may wait for its users to let go (rxe's does). */
+        void remove();
+
+        /** Waits, at most {@code bound}, until the removal has completed. */
+        void awaitRemoved(Duration bound) throws Exception;
+    }
+
+    /**
+     * Removal as rxe does it ({@code rdma link delete}): every id on the device is told
+     * DEVICE_REMOVAL, the listener too; a connected id may first hear DISCONNECTED (the kernel
+     * destroys each id it told, which disconnects its peer); the device reports removed and
+     * refuses new objects; a new id cannot bind to its address (ENODEV); disconnecting afterwards
+     * makes no CM call (the kernel's side of the id is gone) and does not fail. Once everything is closed the removal completes: on rxe the
+     * kernel waits until the process has closed the device, librdmacm's context included.
+     */
+    @Test
+    void removingTheDeviceTellsEveryIdAndCompletesOnceEverythingIsClosed() throws Exception {
+        RemovableDevice removable = removableDevice();
+        assumeTrue(removable != null, "no device of " + provider().name() + " may be removed here");
+        ConnectedPair p = pair = ConnectedPair.establish(provider(), removable.address());
+        RdmaDevice device = p.client.device();
+        removable.remove();
+        expectRemoval(p.clientEvents, 1, "the client's id");
+        expectRemoval(p.serverEvents, 2, "the listener and the accepted id");
+        assertTrue(device.isRemoved(), device + " reports removed");
+        assertThrows(RdmaException.class, device::allocateProtectionDomain, "a new object on the removed device");
+        // rdma_cm drops the device from its list before it tells the ids: no id binds to it again.
+        CmId late = p.clientChannel.createId();
+        try {
+            NativeCallException refused = assertThrows(NativeCallException.class, () -> late.bind(removable.address()));
+            assertEquals(ENODEV, refused.errno(), () -> "binding to the removed device's address: " + refused.getMessage());
+        } finally {
+            late.close();
+        }
+        p.client.disconnect();
+        p.server.disconnect();
+        pair = null;
+        p.close();
+        removable.awaitRemoved(Duration.ofSeconds(30));
+    }
+
+    private static void expectRemoval(CmEventRecorder events, int ids, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + CmEventRecorder.WAIT.toNanos();
+        int removals = 0;
+        while (removals < ids) {
+            CmEvent e = events.next(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            assertTrue(e != null, what + ": " + removals + " of " + ids + " DEVICE_REMOVAL within " + CmEventRecorder.WAIT
+                    + "; events " + events.typesSoFar());
+            if (e.type() == CmEventType.DEVICE_REMOVAL) {
+                removals++;
+            } else {
+                assertEquals(CmEventType.DISCONNECTED, e.type(), what + ": unexpected event " + e);
+            }
+        }
     }
 
     private ConnectedPair connect() throws InterruptedException {

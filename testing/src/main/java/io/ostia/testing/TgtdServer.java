@@ -69,7 +69,16 @@ public final class TgtdServer implements AutoCloseable {
 
     /** Starts tgtd on 127.0.0.1 on a free port; files go under {@code workDir}. */
     public static TgtdServer start(Path workDir) throws IOException {
-        return start(workDir, false);
+        return start(workDir, false, freePort());
+    }
+
+    /**
+     * Starts tgtd on 127.0.0.1:{@code port}: a target restarted behind the portal of one that was
+     * killed, so that an initiator's session finds it again. Its targets are to create again;
+     * {@link #addLun} keeps what an existing backing file of the same name holds.
+     */
+    public static TgtdServer start(Path workDir, int port) throws IOException {
+        return start(workDir, false, port);
     }
 
     /**
@@ -80,15 +89,14 @@ public final class TgtdServer implements AutoCloseable {
      * so at most one such tgtd runs per host, which the lab's guest is.
      */
     public static TgtdServer startWithIser(Path workDir) throws IOException {
-        return start(workDir, true);
+        return start(workDir, true, freePort());
     }
 
-    private static TgtdServer start(Path workDir, boolean iser) throws IOException {
+    private static TgtdServer start(Path workDir, boolean iser, int port) throws IOException {
         unavailability().ifPresent(why -> {
             throw new IllegalStateException("cannot start tgtd: " + why);
         });
         Files.createDirectories(workDir);
-        int port = freePort();
         int iserPort = iser ? ISER_PORT : 0;
         int controlPort = freeControlPort();
         Path log = workDir.resolve("tgtd-" + port + ".log");
@@ -155,7 +163,7 @@ public final class TgtdServer implements AutoCloseable {
         tgtadm("--mode", "target", "--op", "bind", "--tid", Integer.toString(target.tid()), "-Q", initiatorName);
     }
 
-    /** Adds a LUN backed by a new sparse file of {@code sizeBytes}; returns the file. */
+    /** Adds a LUN backed by a sparse file of {@code sizeBytes} (an existing one keeps its data); returns the file. */
     public Path addLun(Target target, int lun, long sizeBytes) {
         Path file = workDir.resolve("tid" + target.tid() + "-lun" + lun + ".img");
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {

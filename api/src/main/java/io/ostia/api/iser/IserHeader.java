@@ -58,12 +58,22 @@ public record IserHeader(boolean writeStagValid, int writeStag, long writeBaseOf
 
     @Override
     public void encode(MemorySegment segment, long offset) {
-        IserWire.clear(segment, offset, LENGTH);
-        segment.set(ValueLayout.JAVA_BYTE, offset, (byte) flags());
-        segment.set(IserWire.INT, offset + 4, writeStag);
-        segment.set(IserWire.LONG, offset + 8, writeBaseOffset);
-        segment.set(IserWire.INT, offset + 16, readStag);
-        segment.set(IserWire.LONG, offset + 20, readBaseOffset);
+        encode(segment, offset, writeStagValid, writeStag, writeBaseOffset, readStagValid, readStag, readBaseOffset);
+    }
+
+    /**
+     * Writes the 28 bytes of a header with these fields without making one: a data path encodes
+     * a header per command. A STag whose valid flag is clear is written as zero.
+     */
+    public static void encode(MemorySegment segment, long offset, boolean writeStagValid, int writeStag,
+                              long writeBaseOffset, boolean readStagValid, int readStag, long readBaseOffset) {
+        int flags = IserOpcode.ISCSI_CONTROL.code() << 4 | (writeStagValid ? WSV : 0) | (readStagValid ? RSV : 0);
+        // Every byte is written (flags, three reserved, the two STags and offsets): nothing to clear first.
+        segment.set(IserWire.INT, offset, flags << 24);
+        segment.set(IserWire.INT, offset + 4, writeStagValid ? writeStag : 0);
+        segment.set(IserWire.LONG, offset + 8, writeStagValid ? writeBaseOffset : 0);
+        segment.set(IserWire.INT, offset + 16, readStagValid ? readStag : 0);
+        segment.set(IserWire.LONG, offset + 20, readStagValid ? readBaseOffset : 0);
     }
 
     /** A STag whose valid flag is clear is ignored, as a receiver must. */

@@ -7,7 +7,7 @@
  * that a transport encodes straight into its registered send buffers.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package io.ostia.api.iser;
 
 import org.osgi.annotation.bundle.Export;

@@ -189,7 +189,8 @@ public final class PduDecoder {
         while (src.hasRemaining()) {
             ByteBuffer into = readTarget();
             int count = Math.min(into.remaining(), src.remaining());
-            into.put(src.slice(src.position(), count));
+            into.put(into.position(), src, src.position(), count); // absolute: no slice per call
+            into.position(into.position() + count);
             src.position(src.position() + count);
             Pdu pdu = advance();
             if (pdu != null) {

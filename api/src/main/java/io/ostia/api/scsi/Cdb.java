@@ -85,6 +85,30 @@ public final class Cdb {
         return cdb;
     }
 
+    /**
+     * PERSISTENT RESERVE OUT (SPC-4 6.15) with the basic 24-byte parameter list: {@code
+     * serviceAction} (0 REGISTER, 1 RESERVE, 2 RELEASE...), {@code scopeAndType} (0x01: LU
+     * scope, Write Exclusive).
+     */
+    public static byte[] persistentReserveOut(int serviceAction, int scopeAndType) {
+        byte[] cdb = new byte[10];
+        cdb[0] = (byte) ScsiOpcode.PERSISTENT_RESERVE_OUT;
+        cdb[1] = (byte) (serviceAction & 0x1f);
+        cdb[2] = (byte) scopeAndType;
+        cdb[8] = 24;
+        return cdb;
+    }
+
+    /** PERSISTENT RESERVE IN (SPC-4 6.14): {@code serviceAction} 0 READ KEYS, 1 READ RESERVATION. */
+    public static byte[] persistentReserveIn(int serviceAction, int allocationLength) {
+        byte[] cdb = new byte[10];
+        cdb[0] = (byte) ScsiOpcode.PERSISTENT_RESERVE_IN;
+        cdb[1] = (byte) (serviceAction & 0x1f);
+        cdb[7] = (byte) (allocationLength >>> 8);
+        cdb[8] = (byte) allocationLength;
+        return cdb;
+    }
+
     private static boolean fits10(long lba, int blocks) {
         return lba >= 0 && lba + blocks <= 0x1_0000_0000L && blocks <= 0xffff;
     }

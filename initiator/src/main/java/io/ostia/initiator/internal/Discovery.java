@@ -51,7 +51,7 @@ final class Discovery {
         int ttt = Pdu.RESERVED_TAG;
         var request = TextCodec.formatSegment(List.of(new KeyValue("SendTargets", "All")));
         while (true) {
-            Pdu answer = exchange(conn, login, new TextRequest(true, true, false, 0, itt, ttt, login.expCmdSN(),
+            Pdu answer = exchange(conn, login, new TextRequest(true, true, false, 0, itt, ttt, login.cmdSN(),
                     conn.expStatSN(), request), options);
             if (!(answer instanceof TextResponse text)) {
                 throw new ProtocolException("Opcode", "expected a Text Response to SendTargets, got " + answer.opcode());
@@ -88,7 +88,7 @@ final class Discovery {
             if (ping.targetTransferTag() != Pdu.RESERVED_TAG) {
                 MemorySegment echo = ping.data().byteSize() == 0 ? Pdu.NO_DATA
                         : MemorySegment.ofArray(ping.data().toArray(ValueLayout.JAVA_BYTE));
-                conn.send(new NopOut(true, ping.lun(), Pdu.RESERVED_TAG, ping.targetTransferTag(), login.expCmdSN(),
+                conn.send(new NopOut(true, ping.lun(), Pdu.RESERVED_TAG, ping.targetTransferTag(), login.cmdSN(),
                         conn.expStatSN(), echo));
             }
             answer = conn.next(request, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
@@ -107,7 +107,7 @@ final class Discovery {
 
     private static void logout(SessionConnection conn, LoginResult login, SessionOptions options) throws IscsiException {
         Pdu answer = exchange(conn, login, new LogoutRequest(true, LogoutRequest.Reason.CLOSE_SESSION, 2, 0,
-                login.expCmdSN(), conn.expStatSN()), options);
+                login.cmdSN(), conn.expStatSN()), options);
         if (!(answer instanceof LogoutResponse r) || r.response() != LogoutResponse.Response.CLOSED_SUCCESSFULLY) {
             throw new LoginException("discovery logout answered " + answer);
         }

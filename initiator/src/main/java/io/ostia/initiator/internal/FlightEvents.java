@@ -40,6 +40,8 @@ final class FlightEvents {
         @Label("Target") String target;
         @Label("ISID") String isid;
         @Label("Cause") String cause;
+        @Label("Time2Wait") @Description("How long the recovery waited before its first login (RFC 7143 DefaultTime2Wait)")
+        @Timespan(Timespan.MILLISECONDS) long time2Wait;
         @Label("Transport") String transport;
         @Label("Outcome") String outcome;
     }

@@ -109,7 +109,8 @@ public class IscsiInitiator implements ClosableInitiator {
     }
 
     @Override
-    public Session login(SessionOptions options) throws IscsiException {
+    public Session login(SessionOptions requested) throws IscsiException {
+        SessionOptions options = settings.fillIn(requested);
         options.targetName().orElseThrow(() -> new IllegalArgumentException(
                 "a normal session needs a target name; use discover() to list targets"));
         long isid = newIsid();
@@ -121,7 +122,8 @@ public class IscsiInitiator implements ClosableInitiator {
     }
 
     @Override
-    public List<DiscoveredTarget> discover(SessionOptions options) throws IscsiException {
+    public List<DiscoveredTarget> discover(SessionOptions requested) throws IscsiException {
+        SessionOptions options = settings.fillIn(requested);
         LoginResult login = connect(options, newIsid(), Set.of(), true);
         return Discovery.sendTargets(login, options);
     }

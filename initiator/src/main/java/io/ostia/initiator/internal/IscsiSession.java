@@ -107,7 +107,8 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     volatile State state;
     /** The connection in full-feature phase, null while there is none; written under the send lock. */
     volatile SessionConnection current;
-    private volatile LoginResult login;
+    /** The last login: keys, TSIH, and the negotiated Time2Wait a recovery waits. */
+    volatile LoginResult login;
     private volatile Throwable failure;
 
     IscsiSession(SessionOptions options, Connector connector, TransportRegistry transports, long isid, LoginResult first,
@@ -146,7 +147,7 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     /** Takes a freshly logged-in connection as the session's own and starts it. */
     void adopt(LoginResult result) throws TransportException {
-        queue.window.reset(result.expCmdSN(), result.expCmdSN(), result.maxCmdSN());
+        queue.window.reset(result.cmdSN(), result.cmdSN(), result.maxCmdSN());
         login = result;
         current = result.connection();
         timeouts.received();

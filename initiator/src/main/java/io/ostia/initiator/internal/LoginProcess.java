@@ -138,7 +138,7 @@ final class LoginProcess {
             keys.put(Keys.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(parameters.initiatorMaxRecvDataSegmentLength()));
             keys.put("TargetMaxRecvDataSegmentLength", Integer.toString(parameters.targetMaxRecvDataSegmentLength()));
             done = true;
-            return new LoginResult(connection, parameters, Map.copyOf(keys), last.tsih(), expStatSN, last.expCmdSN(),
+            return new LoginResult(connection, parameters, Map.copyOf(keys), last.tsih(), expStatSN, LOGIN_CMDSN,
                     last.maxCmdSN());
         } finally {
             if (!done) {
@@ -167,7 +167,7 @@ final class LoginProcess {
         s.put(Keys.IMMEDIATE_DATA, options.immediateData() ? Keys.YES : Keys.NO);
         s.put(Keys.MAX_BURST_LENGTH, Integer.toString(options.maxBurstLength()));
         s.put(Keys.FIRST_BURST_LENGTH, Integer.toString(options.firstBurstLength()));
-        s.put(Keys.DEFAULT_TIME_2_WAIT, "2");
+        s.put(Keys.DEFAULT_TIME_2_WAIT, "0"); // ready to log in again at once: the target's value (the larger) rules
         s.put(Keys.DEFAULT_TIME_2_RETAIN, "0");
         s.put(Keys.MAX_OUTSTANDING_R2T, Integer.toString(options.maxOutstandingR2T()));
         s.put(Keys.DATA_PDU_IN_ORDER, Keys.YES);

@@ -11,8 +11,11 @@ import java.util.Map;
  * @param keys        the negotiated keys and values as the target answered them, for display
  * @param tsih        the target-assigned session handle
  * @param expStatSN   the StatSN the initiator expects next
- * @param expCmdSN    the CmdSN the target expects next: the first command's
+ * @param cmdSN       the CmdSN of the session's first command: the Login Request's (RFC 7143
+ *                    11.12.8), whatever the response's ExpCmdSN says (tgt's iSER login answers
+ *                    one past it, with MaxCmdSN at the login's CmdSN)
+ * @param maxCmdSN    the response's MaxCmdSN
  */
 record LoginResult(SessionConnection connection, NegotiatedParameters parameters, Map<String, String> keys,
-                   int tsih, int expStatSN, int expCmdSN, int maxCmdSN) {
+                   int tsih, int expStatSN, int cmdSN, int maxCmdSN) {
 }

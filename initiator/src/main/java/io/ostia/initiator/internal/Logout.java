@@ -72,7 +72,19 @@ final class Logout {
                 new LogoutRequest(true, LogoutRequest.Reason.CLOSE_SESSION, itt, 0, queue.window.peek(), conn.expStatSN()));
         LogoutResponse response = (LogoutResponse) session.requests.await(answer, session.options.taskManagementTimeout(), "Logout");
         if (response.response() != LogoutResponse.Response.CLOSED_SUCCESSFULLY) {
-            throw new IscsiException("logout of " + session.targetName + " answered " + response.response());
+            throw new Refused("logout of " + session.targetName + " answered " + response.response() + " (Time2Wait "
+                    + response.time2Wait() + " s)", Duration.ofSeconds(response.time2Wait()));
+        }
+        // Closed: at ErrorRecoveryLevel 0 the answer's Time2Wait and Time2Retain are to be ignored (RFC 7143 §11.15.4-5).
+    }
+
+    /** The target did not close the session; a new logout or login with the same ISID waits {@code time2Wait}. */
+    static final class Refused extends IscsiException {
+        final transient Duration time2Wait;
+
+        Refused(String message, Duration time2Wait) {
+            super(message);
+            this.time2Wait = time2Wait;
         }
     }
 

@@ -22,6 +22,7 @@ import io.ostia.api.scsi.SenseData;
 import io.ostia.api.scsi.SenseKey;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -183,7 +184,8 @@ final class PduDispatch {
             }
             case CONNECTION_DROPPED, SESSION_DROPPED -> session.recovery.connectionFailed(conn, new TransportException(session.targetName
                     + " dropped the " + (m.event() == AsyncMessage.Event.SESSION_DROPPED ? "session" : "connection")
-                    + " (Time2Wait " + m.parameter2() + " s)"));
+                    + " (Time2Wait " + m.parameter2() + " s, Time2Retain " + m.parameter3() + " s)"),
+                    Duration.ofSeconds(m.parameter2()));
             case NEGOTIATION_REQUESTED -> session.recovery.targetRequested(conn);
             default -> LOG.log(System.Logger.Level.WARNING, () -> session.targetName + " sent async event " + m.event()
                     + " (vendor code " + m.vendorCode() + "), ignored");

@@ -45,6 +45,12 @@ final class Recovery {
     private volatile FlightEvents.Recovery recoveryEvent;
     private volatile long failedAt;
     /**
+     * When the running recovery may log in again (System.nanoTime): the failure plus Time2Wait
+     * (RFC 7143 §13.15: the minimum wait before an implicit logout, which a login with the same
+     * ISID is, after an unexpected connection termination).
+     */
+    private volatile long reloginAt;
+    /**
      * The connection a move is logging out, on the worker: the target closes it once it has
      * answered the Logout, and that close is the move's own doing, not a failure to recover from.
      */
@@ -61,6 +67,15 @@ final class Recovery {
      * what is left fails. A connection the session already left changes nothing.
      */
     void connectionFailed(SessionConnection conn, Throwable cause) {
+        connectionFailed(conn, cause, null);
+    }
+
+    /**
+     * As {@link #connectionFailed(SessionConnection, Throwable)}, with the Time2Wait the target
+     * named when it dropped the connection (an async message's Parameter2), or null for the
+     * negotiated DefaultTime2Wait.
+     */
+    void connectionFailed(SessionConnection conn, Throwable cause, Duration time2Wait) {
         if (conn == loggingOut) {
             // A move's Logout ends this connection: what waits on it (the Logout) ends too, and the move goes on.
             session.requests.failAll(new TransportException("connection to " + session.targetName + " closed during the"
@@ -89,7 +104,12 @@ final class Recovery {
         }
         LOG.log(System.Logger.Level.WARNING, () -> "session to " + session.targetName + " lost its " + conn + ": "
                 + cause.getMessage() + "; recovering");
-        recoveryStarted(cause);
+        Duration wait = time2Wait != null ? time2Wait : negotiatedTime2Wait();
+        // ErrorRecoveryLevel 0: no task is ever reassigned, so Time2Retain bounds nothing here; what was in
+        // flight goes again as new tasks in the reinstated session (a target keeps no task of the old one).
+        LOG.log(System.Logger.Level.DEBUG, () -> "recovery of the session to " + session.targetName + " waits Time2Wait "
+                + wait.toSeconds() + " s before logging in; in-flight commands go again as new tasks (ErrorRecoveryLevel 0)");
+        recoveryStarted(cause, wait);
         session.runOnWorker(() -> recover(conn, cause, Set.of()));
     }
 
@@ -186,8 +206,14 @@ final class Recovery {
         }
         long drained = System.nanoTime();
         loggingOut = conn;
+        Duration time2Wait = Duration.ZERO;
         try {
             session.logout.logoutConnection(conn);
+        } catch (Logout.Refused e) {
+            // The target could not close the session cleanly: a new (implicit) logout, which the login
+            // with the same ISID is, waits the Time2Wait of its answer (RFC 7143 §11.15.4).
+            time2Wait = e.time2Wait;
+            LOG.log(System.Logger.Level.WARNING, () -> "logout before moving the session failed: " + e.getMessage());
         } catch (IscsiException e) {
             // Left all the same: what is still in flight goes again on the new connection.
             LOG.log(System.Logger.Level.WARNING, () -> "logout before moving the session failed: " + e.getMessage());
@@ -208,7 +234,14 @@ final class Recovery {
         Set<String> excluded = leaving != null && session.transports.find(leaving.name()).filter(t -> t != leaving).isEmpty()
                 ? Set.of(leaving.name()) : Set.of();
         IscsiException loginFailure;
+        Duration owed = time2Wait; // what the recovery still has to wait if this login fails
         try {
+            if (time2Wait.compareTo(session.options.replacementTimeout()) >= 0) {
+                throw new TransportException("the target answered the logout with a Time2Wait of " + time2Wait.toSeconds()
+                        + " s, not less than the replacement timeout of " + session.options.replacementTimeout().toSeconds() + " s");
+            }
+            sleepWhile(State.MOVING, System.nanoTime() + time2Wait.toNanos());
+            owed = Duration.ZERO;
             // A failed move becomes a recovery, so its login gets no more than the replacement timeout.
             LoginResult result = connector.connect(via, session.isid(), excluded, session.options.replacementTimeout());
             if (!adopt(result, State.MOVING)) {
@@ -240,8 +273,7 @@ final class Recovery {
         } finally {
             queue.sendLock.unlock();
         }
-        failedAt = start;
-        recoveryStarted(loginFailure);
+        recoveryStarted(loginFailure, owed);
         relogin(loginFailure, Set.of());
         throw new TransportException("session to " + session.targetName + " could not log in over "
                 + (to == null ? "another transport" : to) + ": " + loginFailure.getMessage() + "; "
@@ -261,16 +293,24 @@ final class Recovery {
         }
     }
 
+    /** The DefaultTime2Wait of the session's last login (RFC 7143 §13.15: the larger of both sides' offers). */
+    private Duration negotiatedTime2Wait() {
+        LoginResult login = session.login;
+        return login == null ? Duration.ZERO : Duration.ofSeconds(login.parameters().defaultTime2Wait());
+    }
+
     private static Duration half(Duration d) {
         return d.dividedBy(2);
     }
 
-    private void recoveryStarted(Throwable cause) {
+    private void recoveryStarted(Throwable cause, Duration time2Wait) {
         FlightEvents.Recovery event = new FlightEvents.Recovery();
         event.begin();
         event.cause = cause.getMessage();
+        event.time2Wait = time2Wait.toMillis();
         recoveryEvent = event;
         failedAt = System.nanoTime();
+        reloginAt = failedAt + time2Wait.toNanos();
         session.events.emit(new SessionEvent.RecoveryStarted(session, cause));
     }
 
@@ -319,6 +359,17 @@ final class Recovery {
      */
     private void relogin(Throwable cause, Set<String> excluded) {
         long deadline = System.nanoTime() + session.options.replacementTimeout().toNanos();
+        long waitUntil = reloginAt;
+        if (waitUntil - deadline >= 0 && session.state == State.RECOVERING) {
+            Duration wait = Duration.ofNanos(waitUntil - failedAt);
+            TransportException error = new TransportException("session to " + session.targetName + " lost its connection ("
+                    + cause.getMessage() + ") and may not log in again for Time2Wait " + wait.toSeconds() + " s, not less than"
+                    + " the replacement timeout of " + session.options.replacementTimeout().toSeconds() + " s", cause);
+            endRecovery(null, "failed: " + error.getMessage());
+            session.finish(State.FAILED, error);
+            return;
+        }
+        sleepWhile(State.RECOVERING, waitUntil);
         IscsiException last = null;
         Duration backoff = Duration.ofMillis(100);
         Set<String> skip = excluded;
@@ -369,6 +420,17 @@ final class Recovery {
                 event.transport = transport;
                 event.outcome = outcome;
                 event.commit();
+            }
+        }
+    }
+
+    /** Sleeps until {@code until} (System.nanoTime) in slices, while the session stays in {@code state}. */
+    private void sleepWhile(State state, long until) {
+        long left;
+        while (session.state == state && (left = until - System.nanoTime()) > 0) {
+            sleepQuietly(Duration.ofNanos(Math.min(left, 100_000_000L)));
+            if (Thread.currentThread().isInterrupted()) {
+                return;
             }
         }
     }

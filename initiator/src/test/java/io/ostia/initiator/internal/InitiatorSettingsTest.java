@@ -121,6 +121,44 @@ class InitiatorSettingsTest {
         }
     }
 
+    /**
+     * Options a caller built without {@code initiator.options()} (SessionOptions.builder(), a URL,
+     * the command line's) get the settings for what they left unset; what they set wins.
+     */
+    @Test
+    void settingsReachLoginsWithCallerBuiltOptionsAndExplicitValuesWin() throws Exception {
+        IscsiTransport tcp = TcpTransports.create();
+        InitiatorSettings settings = InitiatorSettings.builder().initiatorName("iqn.2026-12.example:configured")
+                .replacementTimeout(Duration.ofSeconds(11)).nopInterval(Duration.ofSeconds(3))
+                .failback(FailbackPolicy.PREFERRED).build();
+        try (IscsiTarget target = IscsiTarget.builder().portal("127.0.0.1", 0).logoutGrace(Duration.ofMillis(200))
+                     .target(TARGET, t -> t.ramLun(1 << 20)).build().start();
+             ClosableInitiator initiator = Initiators.create(List.of(tcp), settings)) {
+            SessionOptions.Builder plain = SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET);
+            try (Session s = initiator.login(plain.build())) {
+                SessionOptions o = ((IscsiSession) s).options;
+                assertEquals("iqn.2026-12.example:configured", o.initiatorName(), "the name it logged in with");
+                assertEquals(Duration.ofSeconds(11), o.replacementTimeout());
+                assertEquals(Duration.ofSeconds(3), o.nopInterval());
+                assertEquals(FailbackPolicy.PREFERRED, o.failback());
+            }
+            try (Session s = initiator.login(plain.initiatorName("iqn.2026-12.example:per-session")
+                    .replacementTimeout(Duration.ofSeconds(5)).build())) {
+                SessionOptions o = ((IscsiSession) s).options;
+                assertEquals("iqn.2026-12.example:per-session", o.initiatorName(), "explicit per-session options win");
+                assertEquals(Duration.ofSeconds(5), o.replacementTimeout());
+                assertEquals(Duration.ofSeconds(3), o.nopInterval(), "the rest still from the settings");
+            }
+            // A value set explicitly to what happens to be SessionOptions' default wins as well.
+            SessionOptions defaultName = plain.initiatorName(SessionOptions.DEFAULT_INITIATOR_PREFIX).build();
+            assertEquals(SessionOptions.DEFAULT_INITIATOR_PREFIX, settings.fillIn(defaultName).initiatorName());
+            assertEquals(1, initiator.discover(SessionOptions.builder().portal("127.0.0.1", target.port()).build()).size(),
+                    "discovery goes through the same filling-in");
+        } finally {
+            tcp.close();
+        }
+    }
+
     /** A component configuration as SCR builds it: the given properties, annotation defaults for the rest. */
     static InitiatorComponent.Config config(Map<String, Object> properties) {
         return (InitiatorComponent.Config) Proxy.newProxyInstance(InitiatorComponent.Config.class.getClassLoader(),

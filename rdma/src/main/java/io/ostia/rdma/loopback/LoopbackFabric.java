@@ -40,9 +40,11 @@ public interface LoopbackFabric extends RdmaProvider, AutoCloseable {
     void addDevice(String name, InetAddress... addresses);
 
     /**
-     * Removes a device as hot-unplug does: every queue pair on it goes to error, its connected
-     * peers get DISCONNECTED, and every id on it gets DEVICE_REMOVAL. Its objects stay open until
-     * their owners close them; new objects cannot be created on it.
+     * Removes a device as hot-unplug (and rxe's {@code rdma link delete}) does: every queue pair
+     * on it goes to error, its connected peers on other devices get DISCONNECTED, and every id on
+     * it, listeners too, gets DEVICE_REMOVAL. Its objects stay open until their owners close
+     * them; new objects cannot be created on it (RdmaException), and binding to one of its
+     * addresses fails as rdma_cm's does (NativeCallException, ENODEV).
      *
      * @throws IllegalArgumentException if there is no such device
      */

@@ -13,6 +13,7 @@ import io.ostia.api.TransportException;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.initiator.ClosableInitiator;
 import io.ostia.initiator.Initiators;
+import io.ostia.initiator.SessionEventQueue;
 import io.ostia.initiator.WriteVerifyLoad;
 import io.ostia.rdma.RdmaProvider;
 import io.ostia.rdma.RdmaProviders;
@@ -21,11 +22,8 @@ import io.ostia.transport.iser.internal.IserTransport;
 import io.ostia.transport.tcp.TcpTransports;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,25 +63,6 @@ class SessionSwapAcrossTransportsTest {
                 .transports(preference).queueDepth(32).loginTimeout(Duration.ofSeconds(10));
     }
 
-    private static final class Events {
-        final BlockingQueue<SessionEvent> queue = new LinkedBlockingQueue<>();
-
-        SessionEvent.Moved nextMove() throws InterruptedException {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            List<SessionEvent> skipped = new ArrayList<>();
-            while (true) {
-                SessionEvent e = queue.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (e == null) {
-                    throw new AssertionError("no move within " + WAIT + "; saw " + skipped);
-                }
-                if (e instanceof SessionEvent.Moved moved) {
-                    return moved;
-                }
-                skipped.add(e);
-            }
-        }
-    }
-
     private static void assertNothingLost(WriteVerifyLoad load) throws Exception {
         assertTrue(load.stop(WAIT), "the load's writers stop");
         assertTrue(load.verifyAll() > 0, "some writes were acknowledged: " + load);
@@ -93,61 +72,66 @@ class SessionSwapAcrossTransportsTest {
 
     @Test
     void switchTransportBetweenTcpAndIserUnderLoadLosesNothing() throws Exception {
-        List<String> objectsBefore = fabric.openObjects();
-        IserTransport iser = iser();
-        try (IscsiTarget target = startTarget(true);
-             IscsiTransport tcp = TcpTransports.create();
-             ClosableInitiator initiator = Initiators.create(List.of(tcp, iser))) {
-            Session session = initiator.login(options(target, "tcp", "iser").build());
-            assertEquals("tcp", session.transport());
-            Events events = new Events();
-            session.addListener(events.queue::add);
-            try (WriteVerifyLoad load = new WriteVerifyLoad(session.open(0), 8, 16, LUN_BYTES / 512).start()) {
-                for (int i = 0; i < 5; i++) {
-                    for (String to : List.of("iser", "tcp", "tcp")) {
-                        String from = session.transport();
-                        assertTrue(load.awaitWrites(20, WAIT), "the load runs before moving to " + to + ": " + load);
-                        Duration pause = session.switchTransport(to);
-                        assertEquals(to, session.transport());
-                        assertEquals(new SessionEvent.Moved(session, from, to, pause, MoveReason.REQUESTED), events.nextMove());
-                        assertEquals(to.equals("iser") ? "Yes" : "No",
-                                session.negotiatedParameters().getOrDefault("RDMAExtensions", "No"));
-                    }
+        movesUnderLoadLoseNothing(true, target -> options(target, "tcp", "iser").build(), (initiator, iser, session, events, load) -> {
+            for (int i = 0; i < 5; i++) {
+                for (String to : List.of("iser", "tcp", "tcp")) {
+                    String from = session.transport();
+                    assertTrue(load.awaitWrites(20, WAIT), "the load runs before moving to " + to + ": " + load);
+                    Duration pause = session.switchTransport(to);
+                    assertEquals(to, session.transport());
+                    assertEquals(new SessionEvent.Moved(session, from, to, pause, MoveReason.REQUESTED),
+                            events.next(SessionEvent.Moved.class, WAIT));
+                    assertEquals(to.equals("iser") ? "Yes" : "No",
+                            session.negotiatedParameters().getOrDefault("RDMAExtensions", "No"));
                 }
-                assertTrue(load.awaitWrites(20, WAIT), load::toString);
-                assertNothingLost(load);
             }
-            session.close();
-        } finally {
-            iser.close();
-        }
-        assertEquals(objectsBefore, fabric.openObjects(), "every RDMA object of the iSER connections is freed");
+            assertTrue(load.awaitWrites(20, WAIT), load::toString);
+        });
     }
 
     @Test
     void failbackMovesTheSessionToIserWhenItAppearsAndItsLeavingMovesItBack() throws Exception {
+        movesUnderLoadLoseNothing(false, target -> options(target, "iser", "tcp").failback(FailbackPolicy.PREFERRED).build(),
+                (initiator, iser, session, events, load) -> {
+                    assertEquals("tcp", session.transport(), "iSER is not there yet");
+                    assertTrue(load.awaitWrites(50, WAIT), load::toString);
+                    initiator.addTransport(iser); // as DS binds a transport service that appears
+                    SessionEvent.Moved back = events.next(SessionEvent.Moved.class, WAIT);
+                    assertEquals(List.of("tcp", "iser", "FAILBACK"), List.of(back.from(), back.to(), back.reason().name()));
+                    assertTrue(load.awaitWrites(50, WAIT), "the load runs over iSER: " + load);
+
+                    iser.close(); // the bundle stops: it announces it is leaving, the session moves first
+                    SessionEvent.Moved away = events.next(SessionEvent.Moved.class, WAIT);
+                    assertEquals(List.of("iser", "tcp", "TRANSPORT_LEAVING"),
+                            List.of(away.from(), away.to(), away.reason().name()));
+                    initiator.removeTransport(iser);
+                    assertEquals("tcp", session.transport());
+                    assertTrue(load.awaitWrites(50, WAIT), "the load runs over TCP again: " + load);
+                });
+    }
+
+    private interface Moves {
+        void run(ClosableInitiator initiator, IserTransport iser, Session session, SessionEventQueue events,
+                 WriteVerifyLoad load) throws Exception;
+    }
+
+    /**
+     * A session logged in with {@code options} under a write-and-verify load (iSER registered from
+     * the start or not), {@code moves} run on it; nothing is lost, and every RDMA object is freed.
+     */
+    private void movesUnderLoadLoseNothing(boolean iserFromStart, Function<IscsiTarget, SessionOptions> options, Moves moves)
+            throws Exception {
         List<String> objectsBefore = fabric.openObjects();
         IserTransport iser = iser();
         try (IscsiTarget target = startTarget(true);
              IscsiTransport tcp = TcpTransports.create();
-             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
-            Session session = initiator.login(options(target, "iser", "tcp").failback(FailbackPolicy.PREFERRED).build());
-            assertEquals("tcp", session.transport(), "iSER is not there yet");
-            Events events = new Events();
-            session.addListener(events.queue::add);
+             ClosableInitiator initiator = Initiators.create(iserFromStart ? List.of(tcp, iser) : List.of(tcp))) {
+            Session session = initiator.login(options.apply(target));
+            assertEquals("tcp", session.transport());
+            SessionEventQueue events = new SessionEventQueue();
+            session.addListener(events);
             try (WriteVerifyLoad load = new WriteVerifyLoad(session.open(0), 8, 16, LUN_BYTES / 512).start()) {
-                assertTrue(load.awaitWrites(50, WAIT), load::toString);
-                initiator.addTransport(iser); // as DS binds a transport service that appears
-                SessionEvent.Moved back = events.nextMove();
-                assertEquals(List.of("tcp", "iser", "FAILBACK"), List.of(back.from(), back.to(), back.reason().name()));
-                assertTrue(load.awaitWrites(50, WAIT), "the load runs over iSER: " + load);
-
-                iser.close(); // the bundle stops: it announces it is leaving, the session moves first
-                SessionEvent.Moved away = events.nextMove();
-                assertEquals(List.of("iser", "tcp", "TRANSPORT_LEAVING"), List.of(away.from(), away.to(), away.reason().name()));
-                initiator.removeTransport(iser);
-                assertEquals("tcp", session.transport());
-                assertTrue(load.awaitWrites(50, WAIT), "the load runs over TCP again: " + load);
+                moves.run(initiator, iser, session, events, load);
                 assertNothingLost(load);
             }
             session.close();

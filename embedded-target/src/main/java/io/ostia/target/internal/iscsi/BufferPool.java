@@ -34,7 +34,8 @@ final class BufferPool implements AutoCloseable {
     /** Bytes lent by this pool. */
     private long lentHere;
 
-    private record Block(Arena arena, MemorySegment whole) {
+    /** @param attachment what the listener made of the block's memory (the iSER mover: its registration) */
+    private record Block(Arena arena, MemorySegment whole, Object attachment) {
     }
 
     /**
@@ -45,18 +46,22 @@ final class BufferPool implements AutoCloseable {
     interface Listener {
         Listener NONE = new Listener() {
             @Override
-            public void allocated(MemorySegment block) {
+            public Object allocated(MemorySegment block) {
+                return null;
             }
 
             @Override
-            public void freeing(MemorySegment block) {
+            public void freeing(MemorySegment block, Object attachment) {
             }
         };
 
-        /** A new block; if this throws, the block is freed and {@link #take} throws it. */
-        void allocated(MemorySegment block);
+        /**
+         * A new block; returns what the pool keeps with it ({@link #attachment}). If this throws,
+         * the block is freed and {@link #take} throws it.
+         */
+        Object allocated(MemorySegment block);
 
-        void freeing(MemorySegment block);
+        void freeing(MemorySegment block, Object attachment);
     }
 
     private final Listener listener;
@@ -96,15 +101,16 @@ final class BufferPool implements AutoCloseable {
         Block block = free.get(c).poll();
         if (block == null) {
             Arena arena = Arena.ofShared();
-            block = new Block(arena, arena.allocate(1L << c, 4096));
+            MemorySegment whole = arena.allocate(1L << c, 4096);
             try {
-                listener.allocated(block.whole());
+                block = new Block(arena, whole, listener.allocated(whole));
             } catch (RuntimeException e) {
                 arena.close();
                 throw e;
             }
         }
-        MemorySegment slice = block.whole().asSlice(0, bytes);
+        // A buffer the size of its block is the block itself: no view made per buffer.
+        MemorySegment slice = bytes == block.whole().byteSize() ? block.whole() : block.whole().asSlice(0, bytes);
         lent.put(slice, block);
         budget.lend(block.whole().byteSize());
         lentHere += block.whole().byteSize();
@@ -129,6 +135,12 @@ final class BufferPool implements AutoCloseable {
     /** Whether lending {@code bytes} more keeps this connection within its share and the target within its budget. */
     boolean affords(long bytes) {
         return bytes <= maxBuffer() && budget.affords(lentHere, 1L << sizeClass(bytes));
+    }
+
+    /** What the listener attached to the block of a buffer from {@link #take} (null if not lent). */
+    Object attachment(MemorySegment lent) {
+        Block block = this.lent.get(lent);
+        return block == null ? null : block.attachment();
     }
 
     /** Gives back a buffer from {@link #take}; unknown segments are ignored. */
@@ -166,7 +178,7 @@ final class BufferPool implements AutoCloseable {
 
     private void free(Block block) {
         try {
-            listener.freeing(block.whole());
+            listener.freeing(block.whole(), block.attachment());
         } finally {
             block.arena().close();
         }

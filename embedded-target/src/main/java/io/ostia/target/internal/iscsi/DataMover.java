@@ -80,6 +80,15 @@ interface DataMover extends DataPlacement {
         return false;
     }
 
+    /**
+     * The Residual Count of a response (RFC 7143 §11.4.5, the same for Data-In with status): by
+     * how much the command's own transfer length exceeds (overflow) or falls short of (underflow)
+     * the initiator's expected length.
+     */
+    static int residual(long transferLength, long expectedLength) {
+        return (int) Math.abs(transferLength - expectedLength);
+    }
+
     /** The connection ended: drops every task and frees every buffer. */
     void close();
 }

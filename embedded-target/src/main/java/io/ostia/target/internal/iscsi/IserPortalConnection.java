@@ -3,12 +3,14 @@ package io.ostia.target.internal.iscsi;
 import io.ostia.api.iser.IserFormatException;
 import io.ostia.api.iser.IserHeader;
 import io.ostia.api.iser.IserMessage;
+import io.ostia.api.iser.IserOpcode;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduDecoder;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.Side;
+import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.text.Keys;
 import io.ostia.rdma.CmId;
 import io.ostia.rdma.CompletionQueue;
@@ -30,6 +32,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -37,7 +40,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,15 +116,22 @@ final class IserPortalConnection implements PduTransport {
     private final PduDecoder decoder = new PduDecoder(Side.TARGET, RECV_DATA_SEGMENT);
     private final PduEncoder encoder = new PduEncoder(false, false);
     private final ReceiveWorkRequest receive = new ReceiveWorkRequest();
-    /** The iSER headers of SCSI commands with STags, by task tag, until the mover takes them. */
-    private final Map<Integer, IserHeader> tagged = new HashMap<>();
+    /** The STags of SCSI commands that carried some, by task tag, until the mover takes them. */
+    private final TaskTagTable<IserStags> tagged = new TaskTagTable<>(64);
+    /** Holders for {@link #tagged} taken back, reused (at most maxTaggedCommands are ever made). */
+    private final ArrayDeque<IserStags> spareStags = new ArrayDeque<>();
+    /** Big-endian views of each receive and send slot, made once: the encoder and decoder take buffers. */
+    private final ByteBuffer[] receiveViews;
+    private final ByteBuffer[] sendViews;
     private final PduHandler handler;
     private final Thread thread;
     private final Runnable onExit;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition slotFreed = lock.newCondition();
-    private final ArrayDeque<Integer> freeSendSlots = new ArrayDeque<>();
+    /** Free send slot numbers, a stack (lock). */
+    private final int[] freeSendSlots;
+    private int freeSendCount;
     private final SendWorkRequest send = new SendWorkRequest();
     /** Sends and RDMA operations posted whose completion has not been polled (lock); receives are not counted. */
     private int outstanding;
@@ -163,8 +172,15 @@ final class IserPortalConnection implements PduTransport {
             receiveRegion = own(pd.registerMemory(receiveBuffers, EnumSet.of(MemoryAccess.LOCAL_WRITE)));
             sendBuffers = arena.allocate((long) SEND_SLOT * sendSlots, 64);
             sendRegion = own(pd.registerMemory(sendBuffers, EnumSet.of(MemoryAccess.LOCAL_WRITE)));
+            freeSendSlots = new int[sendSlots];
+            sendViews = new ByteBuffer[sendSlots];
             for (int slot = 0; slot < sendSlots; slot++) {
-                freeSendSlots.add(slot);
+                freeSendSlots[freeSendCount++] = sendSlots - 1 - slot;
+                sendViews[slot] = sendBuffers.asSlice((long) slot * SEND_SLOT, SEND_SLOT).asByteBuffer();
+            }
+            receiveViews = new ByteBuffer[receives];
+            for (int slot = 0; slot < receives; slot++) {
+                receiveViews[slot] = receiveBuffers.asSlice((long) slot * RECV_SLOT, RECV_SLOT).asByteBuffer();
             }
             for (int slot = 0; slot < receives; slot++) {
                 postReceive(slot);
@@ -285,7 +301,7 @@ final class IserPortalConnection implements PduTransport {
         try {
             outstanding--;
             if ((wrId & KIND) == SEND) {
-                freeSendSlots.add((int) (wrId & ~KIND));
+                freeSendSlots[freeSendCount++] = (int) (wrId & ~KIND);
                 slotFreed.signalAll();
             }
         } finally {
@@ -299,13 +315,18 @@ final class IserPortalConnection implements PduTransport {
     }
 
     private void received(int slot, int length) throws IOException {
-        MemorySegment message = receiveBuffers.asSlice((long) slot * RECV_SLOT, length);
-        IserMessage header = IserMessage.decode(message);
-        if (!(header instanceof IserHeader iser)) {
-            throw new IserFormatException("Opcode", "a " + header.opcode()
+        long at = (long) slot * RECV_SLOT;
+        if (length < IserMessage.LENGTH) {
+            throw new IserFormatException("Length", "an iSER message of " + length
+                    + " bytes is shorter than the " + IserMessage.LENGTH + "-byte iSER header");
+        }
+        byte flags = receiveBuffers.get(ValueLayout.JAVA_BYTE, at);
+        IserOpcode opcode = IserOpcode.of(flags);
+        if (opcode != IserOpcode.ISCSI_CONTROL) {
+            throw new IserFormatException("Opcode", "a " + opcode
                     + " message on an established connection; this target takes iSCSI control-type PDUs only");
         }
-        ByteBuffer bytes = message.asSlice(IserMessage.LENGTH).asByteBuffer();
+        ByteBuffer bytes = receiveViews[slot].clear().limit(length).position(IserMessage.LENGTH);
         Pdu pdu = decoder.decode(bytes);
         if (pdu == null || bytes.hasRemaining()) {
             throw new PduFormatException("DataSegmentLength", "an iSER message of " + length + " bytes holds "
@@ -313,17 +334,22 @@ final class IserPortalConnection implements PduTransport {
         }
         // The decoder copied the PDU out: the buffer can take the next message.
         postReceive(slot);
-        if (pdu instanceof ScsiCommand c && !iser.readStagValid() && !iser.writeStagValid()) {
-            tagged.remove(c.initiatorTaskTag());
+        if (pdu instanceof ScsiCommand c && !IserStags.anyValid(flags)) {
+            spare(tagged.remove(c.initiatorTaskTag()));
         } else if (pdu instanceof ScsiCommand c) {
-            if (tagged.size() >= maxTaggedCommands && !tagged.containsKey(c.initiatorTaskTag())) {
-                throw new IserFormatException("Write STag", "more than " + maxTaggedCommands
-                        + " commands with RDMA buffers outstanding");
+            IserStags stags = tagged.get(c.initiatorTaskTag());
+            if (stags == null) {
+                if (tagged.size() >= maxTaggedCommands) {
+                    throw new IserFormatException("Write STag", "more than " + maxTaggedCommands
+                            + " commands with RDMA buffers outstanding");
+                }
+                stags = spareStags.isEmpty() ? new IserStags() : spareStags.pop();
+                tagged.put(c.initiatorTaskTag(), stags);
             }
-            tagged.put(c.initiatorTaskTag(), iser);
-        } else if (iser.readStagValid() || iser.writeStagValid()) {
-            throw new IserFormatException(iser.readStagValid() ? "RSV" : "WSV", "an STag on a " + pdu.opcode()
-                    + "; only SCSI commands carry RDMA buffers");
+            stags.decode(flags, receiveBuffers, at);
+        } else if (IserStags.anyValid(flags)) {
+            throw new IserFormatException((flags & IserHeader.RSV) != 0 ? "RSV" : "WSV", "an STag on a "
+                    + pdu.opcode() + "; only SCSI commands carry RDMA buffers");
         }
         handler.received(pdu);
     }
@@ -418,9 +444,24 @@ final class IserPortalConnection implements PduTransport {
         this.rdma = completions;
     }
 
-    /** Takes the iSER header that came with SCSI command {@code initiatorTaskTag}, or null if it had no STag. */
-    IserHeader takeTags(int initiatorTaskTag) {
-        return tagged.remove(initiatorTaskTag);
+    /**
+     * Copies into {@code into} the STags that came with SCSI command {@code initiatorTaskTag} and
+     * forgets them; false (and {@code into} untouched) if it had none.
+     */
+    boolean takeTags(int initiatorTaskTag, IserStags into) {
+        IserStags stags = tagged.remove(initiatorTaskTag);
+        if (stags == null) {
+            return false;
+        }
+        into.copyFrom(stags);
+        spare(stags);
+        return true;
+    }
+
+    private void spare(IserStags stags) {
+        if (stags != null) {
+            spareStags.push(stags);
+        }
     }
 
     /** Registers a data buffer of the mover's in this connection's protection domain. */
@@ -467,9 +508,15 @@ final class IserPortalConnection implements PduTransport {
                         + SEND_SLOT + "-byte iSER send buffers of the connection from " + remote);
             }
             int slot = takeSendSlot();
-            MemorySegment buffer = sendBuffers.asSlice((long) slot * SEND_SLOT, SEND_SLOT);
-            IserHeader.PLAIN.encode(buffer, 0);
-            encoder.encode(pdu, buffer.asSlice(IserMessage.LENGTH).asByteBuffer());
+            long at = (long) slot * SEND_SLOT;
+            IserHeader.PLAIN.encode(sendBuffers, at);
+            // Header, data and padding straight into the slot: no view or copy of the PDU is made.
+            int dataAt = IserMessage.LENGTH + encoder.encodeHeader(pdu, sendViews[slot].clear().position(IserMessage.LENGTH));
+            int data = pdu.dataSegmentLength();
+            MemorySegment.copy(pdu.data(), 0, sendBuffers, at + dataAt, data);
+            for (long i = at + dataAt + data; i < at + IserMessage.LENGTH + length; i++) {
+                sendBuffers.set(ValueLayout.JAVA_BYTE, i, (byte) 0); // padding
+            }
             qp.postSend(send.reset().wrId(SEND | slot).add(sendRegion, (long) slot * SEND_SLOT,
                     IserMessage.LENGTH + length));
             outstanding++;
@@ -481,7 +528,7 @@ final class IserPortalConnection implements PduTransport {
     /** A free send buffer (lock held); waits (bounded) for one, except on this connection's own thread. */
     private int takeSendSlot() throws IOException {
         long left = SEND_SLOT_WAIT.toNanos();
-        while (freeSendSlots.isEmpty()) {
+        while (freeSendCount == 0) {
             // Only this connection's thread frees slots: it must not wait for itself.
             if (Thread.currentThread() == thread || left <= 0) {
                 throw new IOException("no free iSER send buffer on the connection from " + remote
@@ -495,7 +542,7 @@ final class IserPortalConnection implements PduTransport {
             }
             requireOpen();
         }
-        return freeSendSlots.poll();
+        return freeSendSlots[--freeSendCount];
     }
 
     private void requireOpen() throws IOException {

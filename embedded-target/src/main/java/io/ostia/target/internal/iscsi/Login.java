@@ -122,6 +122,10 @@ final class Login {
         if (first) {
             identify(keys, answers);
             Map<String, String> settings = settingsFor(server.settings(), chap.isPresent());
+            if (node != null) {
+                settings.put(Keys.DEFAULT_TIME_2_WAIT, Integer.toString(node.time2Wait()));
+                settings.put(Keys.DEFAULT_TIME_2_RETAIN, Integer.toString(node.time2Retain()));
+            }
             settings.putAll(connection.transport().loginKeys());
             negotiator = new Negotiator(Side.TARGET, true, settings);
             first = false;

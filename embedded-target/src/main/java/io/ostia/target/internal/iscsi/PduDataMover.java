@@ -303,7 +303,7 @@ final class PduDataMover implements DataMover {
         long transfer = t.transferLength();
         boolean overflow = transfer > expected;
         boolean underflow = transfer < expected;
-        int residual = (int) (overflow ? transfer - expected : expected - transfer);
+        int residual = DataMover.residual(transfer, expected);
         boolean good = t.status() == ScsiStatus.GOOD;
         long length = t.dataInLength();
         // Data-In PDUs of the initiator's MaxRecvDataSegmentLength, but never beyond the buffer

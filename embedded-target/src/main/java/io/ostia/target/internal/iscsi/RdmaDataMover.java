@@ -1,11 +1,11 @@
 package io.ostia.target.internal.iscsi;
 
 import io.ostia.api.iser.IserFormatException;
-import io.ostia.api.iser.IserHeader;
 import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.SenseData;
@@ -19,9 +19,8 @@ import io.ostia.target.internal.store.BackingStore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
 import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -40,43 +39,26 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     private static final System.Logger LOG = System.getLogger(RdmaDataMover.class.getName());
     private static final Set<MemoryAccess> LOCAL_WRITE = EnumSet.of(MemoryAccess.LOCAL_WRITE);
 
-    /** A registered buffer lent to one transfer. */
-    private record Transfer(MemorySegment buffer, MemoryRegion region) {
-    }
-
-    /** Registers each block of the pool once, for as long as it lives (by its address). */
+    /** Registers each block of the pool once, for as long as it lives: the pool keeps the region with the block. */
     private final class Registrations implements BufferPool.Listener {
-        private final Map<Long, MemoryRegion> regions = new HashMap<>();
-
         @Override
-        public void allocated(MemorySegment block) {
-            regions.put(block.address(), transport.register(block, LOCAL_WRITE));
+        public Object allocated(MemorySegment block) {
+            return transport.register(block, LOCAL_WRITE);
         }
 
         @Override
-        public void freeing(MemorySegment block) {
-            regions.remove(block.address()).close();
-        }
-
-        MemoryRegion of(MemorySegment lent) {
-            return regions.get(lent.address());
+        public void freeing(MemorySegment block, Object region) {
+            ((MemoryRegion) region).close();
         }
     }
 
-    /** A write whose solicited data is being RDMA-Read. */
+    /** A write whose solicited data is being RDMA-Read; reused (see {@link #spareWrites}). */
     private static final class PendingWrite {
-        final ScsiCommand command;
-        final LogicalUnit unit;
-        final long expected;
-        final Transfer transfer;
+        ScsiCommand command;
+        LogicalUnit unit;
+        long expected;
+        MemorySegment buffer;
         boolean aborted;
-
-        PendingWrite(ScsiCommand command, LogicalUnit unit, long expected, Transfer transfer) {
-            this.command = command;
-            this.unit = unit;
-            this.expected = expected;
-            this.transfer = transfer;
-        }
     }
 
     private final IscsiConnection connection;
@@ -84,14 +66,18 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     private final Registrations registrations = new Registrations();
     private final BufferPool buffers;
     /** Writes fetching their data, by initiator task tag (the RDMA Read's token). */
-    private final Map<Integer, PendingWrite> writes = new HashMap<>();
-    /** Read data being RDMA-Written, by token. */
-    private final Map<Long, Transfer> readsOut = new HashMap<>();
+    private final TaskTagTable<PendingWrite> writes = new TaskTagTable<>(64);
+    private final ArrayDeque<PendingWrite> spareWrites = new ArrayDeque<>();
+    /** Read data being RDMA-Written, by token: the token is the index (free ones on a stack). */
+    private MemorySegment[] readsOut = new MemorySegment[64];
+    private int[] freeTokens = new int[64];
+    private int freeTokenCount;
+    private int tokensMade;
     private MemorySegment placedImmediate;
-    /** The read command being run, and its buffer: set by command(), used by respond(). */
-    private IserHeader readTags;
+    /** The STags of the command being run, filled by command(); a read's are used by respond(). */
+    private final IserStags tags = new IserStags();
+    /** The read command's buffer: set by dataInBuffer(), used by respond(). */
     private MemorySegment readBuffer;
-    private long nextToken;
 
     /** @param writeBudget the target's write budget, shared by its connections */
     RdmaDataMover(IscsiConnection connection, IserPortalConnection transport, WriteBudget writeBudget) {
@@ -104,14 +90,17 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     @Override
     public MemorySegment destination(Pdu header, int length) {
         placedImmediate = buffers.forImmediateData(header, length);
-        return placedImmediate == null ? null : placedImmediate.asSlice(0, length);
+        if (placedImmediate == null) {
+            return null;
+        }
+        return placedImmediate.byteSize() == length ? placedImmediate : placedImmediate.asSlice(0, length);
     }
 
     @Override
     public void command(ScsiCommand c, LogicalUnit unit) throws IOException {
         MemorySegment immediateBuffer = placedImmediate;
         placedImmediate = null;
-        IserHeader tags = transport.takeTags(c.initiatorTaskTag());
+        boolean tagged = transport.takeTags(c.initiatorTaskTag(), tags);
         long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
         if (c.write() && c.read()) {
             give(immediateBuffer);
@@ -120,7 +109,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             return;
         }
         if (!c.write()) {
-            read(c, unit, tags, expected);
+            read(c, unit, tagged, expected);
             return;
         }
         SessionParameters params = connection.parameters();
@@ -140,7 +129,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             give(immediateBuffer);
             return;
         }
-        if (immediate < expected && (tags == null || !tags.writeStagValid())) {
+        if (immediate < expected && (!tagged || !tags.writeStagValid())) {
             give(immediateBuffer);
             throw new IserFormatException("WSV", "a write of " + expected + " bytes with " + immediate
                     + " immediate carries no Write STag for the rest");
@@ -165,31 +154,34 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             throw new IserFormatException("Initiator Task Tag", "task tag 0x" + Integer.toHexString(c.initiatorTaskTag())
                     + " reused while its write is fetching data");
         }
-        Transfer transfer = register(buffer);
-        writes.put(c.initiatorTaskTag(), new PendingWrite(c, unit, expected, transfer));
+        PendingWrite write = spareWrites.isEmpty() ? new PendingWrite() : spareWrites.pop();
+        write.command = c;
+        write.unit = unit;
+        write.expected = expected;
+        write.buffer = buffer;
+        write.aborted = false;
+        writes.put(c.initiatorTaskTag(), write);
         // The Write Base Offset addresses the first solicited byte (RFC 7145 §9.2; Linux iser).
-        transport.rdmaRead(transfer.region(), immediate, (int) (expected - immediate), tags.writeStag(),
+        transport.rdmaRead(region(buffer), immediate, (int) (expected - immediate), tags.writeStag(),
                 tags.writeBaseOffset(), Integer.toUnsignedLong(c.initiatorTaskTag()));
     }
 
-    private void read(ScsiCommand c, LogicalUnit unit, IserHeader tags, long expected) throws IOException {
+    private void read(ScsiCommand c, LogicalUnit unit, boolean tagged, long expected) throws IOException {
         if (c.dataSegmentLength() > 0) {
             connection.reject(Reject.Reason.PROTOCOL_ERROR, c); // immediate data on a command without the W bit
             return;
         }
         if (c.read() && expected > 0) {
-            if (tags == null || !tags.readStagValid()) {
+            if (!tagged || !tags.readStagValid()) {
                 throw new IserFormatException("RSV", "a read of " + expected + " bytes carries no Read STag");
             }
             if (!admitted(c, unit, expected, false)) {
                 return;
             }
         }
-        readTags = tags;
         try {
             connection.runCommand(c, unit, null, expected);
         } finally {
-            readTags = null;
             give(readBuffer);
             readBuffer = null;
         }
@@ -214,8 +206,9 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         return true;
     }
 
-    private Transfer register(MemorySegment buffer) {
-        return new Transfer(buffer, registrations.of(buffer));
+    /** The registration of a buffer the pool lent (made when its block was allocated). */
+    private MemoryRegion region(MemorySegment lent) {
+        return (MemoryRegion) buffers.attachment(lent);
     }
 
     private void give(MemorySegment buffer) {
@@ -224,8 +217,18 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         }
     }
 
-    private void free(Transfer transfer) {
-        buffers.give(transfer.buffer());
+    /** A token for an RDMA Write of {@code buffer}, which stays lent until {@link #written}. */
+    private int readOut(MemorySegment buffer) {
+        if (freeTokenCount == 0) {
+            if (tokensMade == readsOut.length) {
+                readsOut = java.util.Arrays.copyOf(readsOut, tokensMade * 2);
+                freeTokens = java.util.Arrays.copyOf(freeTokens, tokensMade * 2);
+            }
+            freeTokens[freeTokenCount++] = tokensMade++;
+        }
+        int token = freeTokens[--freeTokenCount];
+        readsOut[token] = buffer;
+        return token;
     }
 
     @Override
@@ -237,18 +240,23 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         }
         try {
             if (!write.aborted) {
-                connection.runCommand(write.command, write.unit, write.transfer.buffer(), write.expected);
+                connection.runCommand(write.command, write.unit, write.buffer, write.expected);
             }
         } finally {
-            free(write.transfer);
+            buffers.give(write.buffer);
+            write.command = null;
+            write.unit = null;
+            write.buffer = null;
+            spareWrites.push(write);
         }
     }
 
     @Override
     public void written(long token) {
-        Transfer transfer = readsOut.remove(token);
-        if (transfer != null) {
-            free(transfer);
+        if (token >= 0 && token < tokensMade && readsOut[(int) token] != null) {
+            buffers.give(readsOut[(int) token]);
+            readsOut[(int) token] = null;
+            freeTokens[freeTokenCount++] = (int) token;
         }
     }
 
@@ -271,7 +279,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
 
     @Override
     public void abort(LogicalUnit unit) {
-        for (PendingWrite write : writes.values()) {
+        for (PendingWrite write : writes.values()) { // a snapshot: task management, not the data path
             if (unit == null || write.unit == unit) {
                 write.aborted = true;
             }
@@ -289,19 +297,15 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         long transfer = t.transferLength();
         boolean overflow = transfer > expected;
         boolean underflow = transfer < expected;
-        int residual = (int) (overflow ? transfer - expected : expected - transfer);
+        int residual = DataMover.residual(transfer, expected);
         long length = t.dataInLength();
         if (length > 0) {
-            MemorySegment data = readBuffer.asSlice(0, length);
+            MemorySegment data = length == readBuffer.byteSize() ? readBuffer : readBuffer.asSlice(0, length);
             BackingStore source = t.readSource();
             if (source != null) {
-                MemorySegment view = source.view(t.readOffset(), length);
                 try {
-                    if (view != null) {
-                        MemorySegment.copy(view, 0, data, 0, length);
-                    } else {
-                        source.read(t.readOffset(), data);
-                    }
+                    // Straight into the registered buffer (a RAM store copies, a file reads): no view.
+                    source.read(t.readOffset(), data);
                 } catch (IOException e) {
                     LOG.log(Level.ERROR, connection.describe() + ": reading the LUN failed", e);
                     connection.respondSense(c, SenseData.of(SenseKey.MEDIUM_ERROR, AdditionalSense.UNRECOVERED_READ_ERROR),
@@ -309,12 +313,11 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
                     return;
                 }
             }
-            long token = nextToken++;
-            readsOut.put(token, register(readBuffer));
+            MemoryRegion region = region(readBuffer);
+            int token = readOut(readBuffer);
             readBuffer = null; // now the RDMA Write's, until its completion
             // RC keeps order: the data is in the initiator's buffer before the response arrives.
-            transport.rdmaWrite(readsOut.get(token).region(), (int) length, readTags.readStag(),
-                    readTags.readBaseOffset(), token);
+            transport.rdmaWrite(region, (int) length, tags.readStag(), tags.readBaseOffset(), token);
         }
         SenseData sense = t.sense();
         MemorySegment senseData = sense == null ? Pdu.NO_DATA : IscsiConnection.senseSegment(sense);
@@ -326,8 +329,10 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     @Override
     public void close() {
         // The queue pair is gone: closing the pool deregisters and frees every buffer.
-        writes.clear();
-        readsOut.clear();
+        writes.removeAll();
+        java.util.Arrays.fill(readsOut, null);
+        freeTokenCount = 0;
+        tokensMade = 0;
         placedImmediate = null;
         readBuffer = null;
         buffers.close();

@@ -21,8 +21,18 @@ public final class TargetNode {
     private final int[] lunNumbers;
     private final LogicalUnit[] byLun;
     private final Optional<ChapCredentials> chap;
+    /** DefaultTime2Wait and DefaultTime2Retain offered at login, seconds. */
+    private final int time2Wait;
+    private final int time2Retain;
 
     public TargetNode(String name, String alias, Map<Integer, LogicalUnit> units, Optional<ChapCredentials> chap) {
+        this(name, alias, units, chap, 0, 0);
+    }
+
+    public TargetNode(String name, String alias, Map<Integer, LogicalUnit> units, Optional<ChapCredentials> chap,
+                      int time2Wait, int time2Retain) {
+        this.time2Wait = time2Wait;
+        this.time2Retain = time2Retain;
         this.name = name;
         this.alias = alias;
         this.units = new TreeMap<>(units);
@@ -82,6 +92,14 @@ public final class TargetNode {
 
     public Iterable<LogicalUnit> units() {
         return units.values();
+    }
+
+    public int time2Wait() {
+        return time2Wait;
+    }
+
+    public int time2Retain() {
+        return time2Retain;
     }
 
     public Optional<ChapCredentials> chap() {

@@ -5,6 +5,9 @@ import io.ostia.rdma.internal.ffm.gen.Verbs;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.SymbolLookup;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 /**
  * The libibverbs and librdmacm functions the native provider calls (besides the static-inline
  * data path), linked from one symbol lookup: the installed libraries, or in tests a stand-in
@@ -42,6 +45,11 @@ final class Calls {
     final NativeCall ibvModifyQp;
     final NativeCall rdmaDestroyQp;
     final NativeCall rdmaDestroyEventChannel;
+    /** librdmacm's device contexts, each list a reference on them: see {@link DeviceContexts}. */
+    final NativeCall rdmaGetDevices;
+    final NativeCall rdmaFreeDevices;
+    final NativeCall ibvGetAsyncEvent;
+    final NativeCall ibvAckAsyncEvent;
 
     Calls(SymbolLookup lookup) {
         ibvGetDeviceList = call(lookup, "ibv_get_device_list", Verbs.ibv_get_device_list$descriptor());
@@ -75,6 +83,12 @@ final class Calls {
         ibvModifyQp = call(lookup, "ibv_modify_qp", Verbs.ibv_modify_qp$descriptor());
         rdmaDestroyQp = call(lookup, "rdma_destroy_qp", Verbs.rdma_destroy_qp$descriptor());
         rdmaDestroyEventChannel = call(lookup, "rdma_destroy_event_channel", Verbs.rdma_destroy_event_channel$descriptor());
+        // Not in the generated bindings: struct ibv_context **rdma_get_devices(int *), void rdma_free_devices(struct ibv_context **).
+        rdmaGetDevices = call(lookup, "rdma_get_devices", FunctionDescriptor.of(ADDRESS, ADDRESS));
+        rdmaFreeDevices = call(lookup, "rdma_free_devices", FunctionDescriptor.ofVoid(ADDRESS));
+        // Nor: int ibv_get_async_event(struct ibv_context *, struct ibv_async_event *), void ibv_ack_async_event(struct ibv_async_event *).
+        ibvGetAsyncEvent = call(lookup, "ibv_get_async_event", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        ibvAckAsyncEvent = call(lookup, "ibv_ack_async_event", FunctionDescriptor.ofVoid(ADDRESS));
     }
 
     private static NativeCall call(SymbolLookup lookup, String name, FunctionDescriptor descriptor) {

@@ -70,6 +70,10 @@ public final class NativeAccess {
     private static final MethodHandle FCNTL_SET = LINKER.downcallHandle(
             LIBC.findOrThrow("fcntl"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
+    /** {@code void *malloc(size_t)}: for the lists librdmacm frees itself ({@code rdma_free_devices}). */
+    private static final MethodHandle MALLOC = LINKER.downcallHandle(
+            LIBC.findOrThrow("malloc"), FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+    private static final int ENOMEM = 12;
     private static final int F_GETFL = 3;
     private static final int F_SETFL = 4;
     private static final int O_NONBLOCK = 0x800;
@@ -139,6 +143,29 @@ public final class NativeAccess {
     /** A struct of this layout at a pointer. */
     static MemorySegment struct(MemorySegment pointer, MemoryLayout layout) {
         return pointer.reinterpret(layout.byteSize());
+    }
+
+    /**
+     * A NULL-terminated array of {@code pointers} in malloc'd memory, for a callee that frees it
+     * (rdma_free_devices calls free(3) on its list).
+     */
+    static MemorySegment mallocPointerList(java.util.List<MemorySegment> pointers) {
+        long size = ADDRESS.byteSize() * (pointers.size() + 1L);
+        MemorySegment list;
+        try {
+            list = (MemorySegment) MALLOC.invokeExact(size);
+        } catch (Throwable t) {
+            throw new IllegalStateException("malloc downcall failed", t);
+        }
+        if (list.equals(MemorySegment.NULL)) {
+            throw failure("malloc", ENOMEM);
+        }
+        list = list.reinterpret(size);
+        for (int i = 0; i < pointers.size(); i++) {
+            list.setAtIndex(ADDRESS, i, pointers.get(i));
+        }
+        list.setAtIndex(ADDRESS, pointers.size(), MemorySegment.NULL);
+        return list;
     }
 
     /** Makes reads from {@code fd} return EAGAIN instead of blocking when it has nothing. */

@@ -53,17 +53,27 @@ final class NativeCmId implements CmId {
 
     /** Called on the event thread before the handler sees the event. */
     void observe(CmEventType type) {
+        NativeDevice device = watchDevice();
         switch (type) {
             case ESTABLISHED -> connected = true;
             case DEVICE_REMOVAL -> {
+                // The kernel closes its side of the id now: rdma_disconnect would fail (ENXIO).
                 connected = false;
-                MemorySegment verbs = rdma_cm_id.verbs(id);
-                if (!verbs.equals(MemorySegment.NULL)) {
-                    channel.provider.device(verbs).markRemoved();
+                if (device != null) {
+                    device.markRemoved();
                 }
             }
             default -> { }
         }
+    }
+
+    /**
+     * The device librdmacm bound this id to, now watched (null if none yet): librdmacm keeps
+     * its context open after the id is gone, and only the watcher gets it closed on removal.
+     */
+    private NativeDevice watchDevice() {
+        MemorySegment verbs = rdma_cm_id.verbs(id);
+        return verbs.equals(MemorySegment.NULL) ? null : channel.provider.device(verbs);
     }
 
     @Override
@@ -275,6 +285,7 @@ final class NativeCmId implements CmId {
         if (queuePair != null) {
             OpenObjects.requireNoneOpen(this, List.of(queuePair));
         }
+        watchDevice();
         calls.rdmaDestroyId.invokeInt(id);
         closed = true;
         channel.ids.remove(id.address());

@@ -175,6 +175,7 @@ final class NativeCompletionQueue implements CompletionQueue {
             released = true;
             arena.close();
             device.provider.openObjects.closed(this);
+            device.release();
         } finally {
             waitLock.unlock();
         }

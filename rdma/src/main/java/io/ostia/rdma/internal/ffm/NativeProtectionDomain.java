@@ -81,6 +81,7 @@ final class NativeProtectionDomain implements ProtectionDomain {
         calls.ibvDeallocPd.invokeReturningErrno(pd);
         closed = true;
         device.provider.openObjects.closed(this);
+        device.release();
     }
 
     @Override

@@ -5,18 +5,18 @@ import io.ostia.rdma.CmEventHandler;
 import io.ostia.rdma.RdmaException;
 import io.ostia.rdma.RdmaProvider;
 import io.ostia.rdma.internal.OpenObjects;
-import io.ostia.rdma.internal.ffm.gen.ibv_context;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
+import java.util.function.Consumer;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -31,7 +31,7 @@ public final class NativeProvider implements RdmaProvider {
     private static final NativeProvider INSTANCE = new NativeProvider(null);
 
     final OpenObjects openObjects = new OpenObjects();
-    private final Map<Long, NativeDevice> devices = new ConcurrentHashMap<>();
+    final DeviceContexts contexts = new DeviceContexts(this);
     /** A stand-in library to use instead of the installed ones (tests); null for the real ones. */
     private final Path library;
     private volatile Calls calls;
@@ -138,17 +138,28 @@ public final class NativeProvider implements RdmaProvider {
     }
 
     private List<String> listDeviceNames() {
+        List<String> names = new ArrayList<>();
+        forEachListedDevice(device -> names.add(NativeAccess.cString(calls.ibvGetDeviceName.invokePointer(device))));
+        return names;
+    }
+
+    /** The {@code struct ibv_device *} of every device libibverbs lists now. */
+    Set<Long> listedDevices() {
+        Set<Long> devices = new HashSet<>();
+        forEachListedDevice(device -> devices.add(device.address()));
+        return devices;
+    }
+
+    private void forEachListedDevice(Consumer<MemorySegment> action) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment count = arena.allocate(JAVA_INT);
             MemorySegment list = calls.ibvGetDeviceList.invokePointer(count);
             try {
                 int n = count.get(JAVA_INT, 0);
                 MemorySegment entries = NativeAccess.struct(list, ADDRESS.byteSize() * n);
-                List<String> names = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    names.add(NativeAccess.cString(calls.ibvGetDeviceName.invokePointer(entries.getAtIndex(ADDRESS, i))));
+                    action.accept(entries.getAtIndex(ADDRESS, i));
                 }
-                return names;
             } finally {
                 calls.ibvFreeDeviceList.invokeUnchecked(list);
             }
@@ -169,11 +180,7 @@ public final class NativeProvider implements RdmaProvider {
 
     /** The device object for an {@code ibv_context *} that librdmacm opened. */
     NativeDevice device(MemorySegment contextPointer) {
-        return devices.computeIfAbsent(contextPointer.address(), a -> {
-            MemorySegment context = NativeAccess.struct(contextPointer, ibv_context.layout());
-            String name = NativeAccess.cString(calls.ibvGetDeviceName.invokePointer(ibv_context.device(context)));
-            return new NativeDevice(this, contextPointer, name);
-        });
+        return contexts.device(contextPointer);
     }
 
     @Override

@@ -56,6 +56,8 @@ final class CompletionFaults {
     private final List<Rule> failureRules = new ArrayList<>();
     private final List<Parked> held = new ArrayList<>();
     private final List<Parked> delayed = new ArrayList<>();
+    /** Whether {@link #delayed} holds any: read without the fabric lock by an empty queue's poll. */
+    private volatile boolean delaying;
 
     void hold(WorkMatch match) {
         completionRules.add(new Rule(match, Action.HOLD, 0, null));
@@ -125,7 +127,10 @@ final class CompletionFaults {
         }
         switch (taker.action) {
             case HOLD -> held.add(new Parked(queue, c, 0));
-            case DELAY -> delayed.add(new Parked(queue, c, System.nanoTime() + taker.delayNanos));
+            case DELAY -> {
+                delayed.add(new Parked(queue, c, System.nanoTime() + taker.delayNanos));
+                delaying = true;
+            }
             case DROP -> { }
             case FAIL -> throw new IllegalStateException("failure rules apply to work requests, not completions");
         }
@@ -146,13 +151,22 @@ final class CompletionFaults {
                 it.remove();
             }
         }
+        delaying = !delayed.isEmpty();
         for (Parked p : due) {
             p.queue.deliver(p.completion);
         }
     }
 
+    /** Whether a delayed completion waits to fall due (no lock needed). */
+    boolean delaying() {
+        return delaying;
+    }
+
     /** Nanoseconds until the next delayed completion is due, capped at {@code max}. */
     long nanosToNextDue(long max) {
+        if (delayed.isEmpty()) {
+            return max;
+        }
         long now = System.nanoTime();
         long next = max;
         for (Parked p : delayed) {

@@ -346,6 +346,16 @@ public final class Fabric implements LoopbackFabric {
         }
     }
 
+    /** Whether a removed device had {@code address}. */
+    boolean removedDeviceOwned(InetAddress address) {
+        for (LoopbackDevice d : devices.values()) {
+            if (d.removed && d.addresses.contains(address)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     LoopbackDevice deviceOwning(InetAddress address) {
         for (LoopbackDevice d : devices.values()) {
             if (!d.removed && d.addresses.contains(address)) {

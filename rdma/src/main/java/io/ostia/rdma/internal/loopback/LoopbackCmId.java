@@ -5,6 +5,7 @@ import io.ostia.rdma.CmEventChannel;
 import io.ostia.rdma.CmEventType;
 import io.ostia.rdma.CmId;
 import io.ostia.rdma.ConnectionParameters;
+import io.ostia.rdma.NativeCallException;
 import io.ostia.rdma.ProtectionDomain;
 import io.ostia.rdma.QueuePair;
 import io.ostia.rdma.QueuePairAttributes;
@@ -128,6 +129,10 @@ final class LoopbackCmId implements CmId {
             requireState("bind", State.IDLE);
             if (!address.getAddress().isAnyLocalAddress()) {
                 LoopbackDevice owner = fabric.deviceOwning(address.getAddress());
+                if (owner == null && fabric.removedDeviceOwned(address.getAddress())) {
+                    // As rdma_cm: the address is still there, its device is not.
+                    throw new NativeCallException("rdma_bind_addr", ENODEV, "No such device");
+                }
                 if (owner == null) {
                     throw new IllegalArgumentException("cannot bind to " + address + ": no loopback device owns that address");
                 }

@@ -9,13 +9,18 @@ import io.ostia.rdma.WorkCompletionStatus;
 import io.ostia.rdma.internal.OpenObjects;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 
 final class LoopbackCompletionQueue implements CompletionQueue {
-    /** @param kind what the work was (see {@link io.ostia.rdma.loopback.WorkMatch}), also when it failed */
+    /**
+     * A completion a fault keeps from its queue (held or delayed); on the fault-free path the
+     * fields go straight into the queue's ring.
+     *
+     * @param kind what the work was (see {@link io.ostia.rdma.loopback.WorkMatch}), also when it failed
+     */
     record Completion(long wrId, WorkCompletionStatus status, WorkCompletionOpcode opcode, int byteLength,
                       boolean hasImmediate, int immediateData, int queuePairNumber, boolean solicited,
                       WorkCompletionOpcode kind) {
@@ -25,18 +30,29 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     final Set<LoopbackQueuePair> queuePairs = new HashSet<>();
     private final int capacity;
     private final long serial;
-    private final ArrayDeque<Completion> entries = new ArrayDeque<>();
-    private final Condition notified;
+    /** The queue's entries, made once: a ring of {@link #size} from {@link #head}. */
+    private final WorkCompletion[] ring;
+    private int head;
+    /** Written under the fabric lock; volatile so that polling an empty queue needs no lock. */
+    private volatile int size;
+    /**
+     * Threads in {@link #awaitNotification}, woken by unpark: unlike a Condition, a wait makes no
+     * node, so a completion thread that sleeps per batch allocates nothing.
+     */
+    private final ArrayList<Thread> waiters = new ArrayList<>(2);
     private boolean armed;
     private boolean solicitedOnly;
     private int notifications;
     private boolean overrun;
-    private boolean closed;
+    private volatile boolean closed;
 
     LoopbackCompletionQueue(LoopbackDevice device, int capacity) {
         this.device = device;
         this.capacity = capacity;
-        this.notified = device.fabric.lock.newCondition();
+        this.ring = new WorkCompletion[Math.max(capacity, 1)];
+        for (int i = 0; i < ring.length; i++) {
+            ring[i] = new WorkCompletion();
+        }
         this.serial = device.fabric.openObjects.nextSerial();
         device.fabric.openObjects.opened(this);
     }
@@ -51,34 +67,64 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         return capacity;
     }
 
-    /** Adds a completion (fabric lock held), unless an injected fault keeps it from the queue. */
-    void add(Completion c) {
+    /** Adds an error completion (fabric lock held); see {@link #add(long, WorkCompletionStatus, WorkCompletionOpcode, int, boolean, int, int, boolean, WorkCompletionOpcode)}. */
+    void add(long wrId, WorkCompletionStatus status, int queuePairNumber, WorkCompletionOpcode kind) {
+        add(wrId, status, WorkCompletionOpcode.UNKNOWN, 0, false, 0, queuePairNumber, false, kind);
+    }
+
+    /**
+     * Adds a completion (fabric lock held), unless an injected fault keeps it from the queue.
+     * Without faults it allocates nothing: the fields go into the ring.
+     */
+    void add(long wrId, WorkCompletionStatus status, WorkCompletionOpcode opcode, int byteLength, boolean hasImmediate,
+             int immediateData, int queuePairNumber, boolean solicited, WorkCompletionOpcode kind) {
         CompletionFaults faults = device.fabric.completionFaults;
-        if (faults.intercepts() && faults.intercept(this, c)) {
+        if (faults.intercepts() && faults.intercept(this, new Completion(wrId, status, opcode, byteLength,
+                hasImmediate, immediateData, queuePairNumber, solicited, kind))) {
             return;
         }
-        deliver(c);
+        deliver(wrId, status, opcode, byteLength, hasImmediate, immediateData, queuePairNumber, solicited);
+    }
+
+    /** Puts a completion a fault kept back in the queue (fabric lock held). */
+    void deliver(Completion c) {
+        deliver(c.wrId(), c.status(), c.opcode(), c.byteLength(), c.hasImmediate(), c.immediateData(),
+                c.queuePairNumber(), c.solicited());
     }
 
     /** Puts a completion in the queue (fabric lock held), raising the armed notification if it qualifies. */
-    void deliver(Completion c) {
+    private void deliver(long wrId, WorkCompletionStatus status, WorkCompletionOpcode opcode, int byteLength,
+                         boolean hasImmediate, int immediateData, int queuePairNumber, boolean solicited) {
         if (closed) {
             return;
         }
-        if (entries.size() == capacity) {
+        if (size == capacity) {
             overrun = true;
             return;
         }
-        entries.add(c);
-        if (armed && (!solicitedOnly || c.solicited() || c.status() != WorkCompletionStatus.SUCCESS)) {
+        ring[(head + size) % ring.length].set(wrId, status, opcode, byteLength, hasImmediate, immediateData,
+                queuePairNumber, 0);
+        size++;
+        if (armed && (!solicitedOnly || solicited || status != WorkCompletionStatus.SUCCESS)) {
             armed = false;
             notifications++;
-            notified.signalAll();
+            wakeWaiters();
+        }
+    }
+
+    private void wakeWaiters() {
+        for (int i = 0; i < waiters.size(); i++) {
+            LockSupport.unpark(waiters.get(i));
         }
     }
 
     @Override
     public int poll(WorkCompletion[] into) {
+        // An empty queue, as a poller spinning before it sleeps sees it: no lock taken, so the
+        // thread producing completions is not made to wait (and sleep) for it.
+        if (size == 0 && !closed && !device.fabric.completionFaults.delaying()) {
+            return 0;
+        }
         device.fabric.lock.lock();
         try {
             requireOpen();
@@ -87,10 +133,12 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                 throw new RdmaException(this + " overran: more than " + capacity + " completions were outstanding");
             }
             int n = 0;
-            while (n < into.length && !entries.isEmpty()) {
-                Completion c = entries.poll();
+            while (n < into.length && size > 0) {
+                WorkCompletion c = ring[head];
                 into[n++].set(c.wrId(), c.status(), c.opcode(), c.byteLength(), c.hasImmediate(), c.immediateData(),
-                        c.queuePairNumber(), 0);
+                        c.queuePairNumber(), c.vendorError());
+                head = (head + 1) % ring.length;
+                size--;
             }
             return n;
         } finally {
@@ -112,9 +160,11 @@ final class LoopbackCompletionQueue implements CompletionQueue {
 
     @Override
     public boolean awaitNotification(Duration timeout) throws InterruptedException {
-        long left = timeout.toNanos();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Thread self = Thread.currentThread();
         device.fabric.lock.lock();
         try {
+            waiters.add(self);
             while (true) {
                 requireOpen();
                 device.fabric.completionFaults.deliverDue();
@@ -122,14 +172,25 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                     notifications--;
                     return true;
                 }
+                long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
                 }
-                // Wake for a delayed completion falling due: nothing else delivers it.
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted waiting for a notification of " + this);
+                }
+                // Wake for a delayed completion falling due: nothing else delivers it. An unpark
+                // between unlock and park is not lost: park returns at once.
                 long slice = device.fabric.completionFaults.nanosToNextDue(left);
-                left -= slice - notified.awaitNanos(slice);
+                device.fabric.lock.unlock();
+                try {
+                    LockSupport.parkNanos(this, slice);
+                } finally {
+                    device.fabric.lock.lock();
+                }
             }
         } finally {
+            waiters.remove(self);
             device.fabric.lock.unlock();
         }
     }
@@ -149,8 +210,8 @@ final class LoopbackCompletionQueue implements CompletionQueue {
             }
             OpenObjects.requireNoneOpen(this, queuePairs);
             closed = true;
-            entries.clear();
-            notified.signalAll();
+            size = 0;
+            wakeWaiters();
             device.fabric.openObjects.closed(this);
         } finally {
             device.fabric.lock.unlock();

@@ -28,11 +28,6 @@ final class LoopbackMemoryRegion extends AbstractMemoryRegion {
         return address >= start && length >= 0 && address - start <= length() - length;
     }
 
-    /** The region's bytes at a virtual address checked by {@link #contains}. */
-    MemorySegment slice(long address, long length) {
-        return segment().asSlice(address - address(), length);
-    }
-
     @Override
     public void close() {
         pd.device.fabric.lock.lock();

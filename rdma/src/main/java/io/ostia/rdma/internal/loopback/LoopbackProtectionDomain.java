@@ -9,16 +9,14 @@ import io.ostia.rdma.internal.OpenObjects;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 final class LoopbackProtectionDomain implements ProtectionDomain {
     final LoopbackDevice device;
-    final Map<Integer, LoopbackMemoryRegion> byLkey = new HashMap<>();
-    final Map<Integer, LoopbackMemoryRegion> byRkey = new HashMap<>();
+    final KeyTable<LoopbackMemoryRegion> byLkey = new KeyTable<>();
+    final KeyTable<LoopbackMemoryRegion> byRkey = new KeyTable<>();
     final Set<LoopbackQueuePair> queuePairs = new HashSet<>();
     private final long serial;
     private boolean closed;

@@ -13,10 +13,8 @@ import io.ostia.rdma.SendOpcode;
 import io.ostia.rdma.SendWorkRequest;
 import io.ostia.rdma.WorkCompletionOpcode;
 import io.ostia.rdma.WorkCompletionStatus;
-import io.ostia.rdma.internal.loopback.LoopbackCompletionQueue.Completion;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
 
 /**
  * A loopback RC queue pair. Work executes on the posting thread under the fabric lock; a send
@@ -24,31 +22,88 @@ import java.util.ArrayDeque;
  * requests behind it wait too (RC keeps order).
  */
 final class LoopbackQueuePair implements QueuePair {
-    /** Copy of a posted scatter/gather list. */
-    private record Sges(long[] addresses, int[] lengths, int[] lkeys, long total) {
-        static Sges of(ScatterGatherList sgl) {
-            int n = sgl.count();
-            long[] a = new long[n];
-            int[] l = new int[n];
-            int[] k = new int[n];
-            long total = 0;
-            for (int i = 0; i < n; i++) {
-                a[i] = sgl.address(i);
-                l[i] = sgl.length(i);
-                k[i] = sgl.lkey(i);
-                total += l[i];
+    /**
+     * One posted work request, copied from the caller's request as an HCA copies it into a work
+     * queue entry. Entries are made with the queue pair and reused, so posting allocates nothing.
+     */
+    private static final class Wqe {
+        long wrId;
+        SendOpcode opcode;
+        boolean signaled;
+        boolean solicited;
+        int immediate;
+        long remoteAddress;
+        int rkey;
+        final long[] addresses;
+        final int[] lengths;
+        final int[] lkeys;
+        int count;
+        long total;
+        /** The status a completion fault fails it with, or null to execute it. */
+        WorkCompletionStatus injected;
+
+        Wqe(int maxEntries) {
+            addresses = new long[maxEntries];
+            lengths = new int[maxEntries];
+            lkeys = new int[maxEntries];
+        }
+
+        void copy(ScatterGatherList sgl) {
+            count = sgl.count();
+            total = 0;
+            for (int i = 0; i < count; i++) {
+                addresses[i] = sgl.address(i);
+                lengths[i] = sgl.length(i);
+                lkeys[i] = sgl.lkey(i);
+                total += lengths[i];
             }
-            return new Sges(a, l, k, total);
         }
     }
 
-    /** @param injected the status a fault fails it with, or null to execute it */
-    private record Send(long wrId, SendOpcode opcode, boolean signaled, boolean solicited, int immediate,
-                        long remoteAddress, int rkey, Sges sges, WorkCompletionStatus injected) {
-    }
+    /** A send or receive queue: a ring of its {@link Wqe}s, as deep as the queue pair allows. */
+    private static final class WorkQueue {
+        private final Wqe[] ring;
+        private int head;
+        private int size;
 
-    /** @param injected the status a fault fails it with when a message arrives, or null */
-    private record Receive(long wrId, Sges sges, WorkCompletionStatus injected) {
+        WorkQueue(int depth, int maxEntries) {
+            ring = new Wqe[Math.max(depth, 1)];
+            for (int i = 0; i < ring.length; i++) {
+                ring[i] = new Wqe(Math.max(maxEntries, 1));
+            }
+        }
+
+        boolean isFull() {
+            return size == ring.length;
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        /** The entry behind the last one, to fill and then {@link #commit}. */
+        Wqe tail() {
+            return ring[(head + size) % ring.length];
+        }
+
+        void commit() {
+            size++;
+        }
+
+        /** The oldest entry, or null. */
+        Wqe peek() {
+            return size == 0 ? null : ring[head];
+        }
+
+        void poll() {
+            head = (head + 1) % ring.length;
+            size--;
+        }
+
+        void clear() {
+            head = 0;
+            size = 0;
+        }
     }
 
     /** Outcome of one attempt to execute the head of the send queue. */
@@ -60,8 +115,8 @@ final class LoopbackQueuePair implements QueuePair {
     private final LoopbackCompletionQueue receiveCq;
     private final QueuePairAttributes attributes;
     private final int number;
-    private final ArrayDeque<Send> sendQueue = new ArrayDeque<>();
-    private final ArrayDeque<Receive> receiveQueue = new ArrayDeque<>();
+    private final WorkQueue sendQueue;
+    private final WorkQueue receiveQueue;
     private QueuePairState state = QueuePairState.INIT;
     private LoopbackQueuePair peer;
     private int rnrRetryCount = ConnectionParameters.RNR_RETRY_FOREVER;
@@ -74,6 +129,8 @@ final class LoopbackQueuePair implements QueuePair {
         this.attributes = attributes;
         this.sendCq = sendCq;
         this.receiveCq = receiveCq;
+        this.sendQueue = new WorkQueue(attributes.maxSendWorkRequests(), attributes.maxSendScatterGather());
+        this.receiveQueue = new WorkQueue(attributes.maxReceiveWorkRequests(), attributes.maxReceiveScatterGather());
         this.number = pd.device.fabric.allocateQpNumber();
         pd.queuePairs.add(this);
         sendCq.queuePairs.add(this);
@@ -123,17 +180,25 @@ final class LoopbackQueuePair implements QueuePair {
                 throw new IllegalStateException("cannot post a send on " + this + ": it is not connected (state " + state + ")");
             }
             checkSgeCount("send", sgl.count(), attributes.maxSendScatterGather());
-            if (sendQueue.size() >= attributes.maxSendWorkRequests()) {
+            if (sendQueue.isFull()) {
                 throw new RdmaException("send queue of " + this + " is full (" + attributes.maxSendWorkRequests() + " outstanding)");
             }
-            Send send = new Send(request.wrId(), request.opcode(), request.signaled(), request.solicited(),
-                    request.immediateData(), request.remoteAddress(), request.rkey(), Sges.of(sgl),
-                    injectedFailure(request.opcode().completionOpcode()));
+            WorkCompletionStatus injected = injectedFailure(request.opcode().completionOpcode());
             if (state == QueuePairState.ERROR) {
-                sendCq.add(flushed(send));
+                sendCq.add(request.wrId(), WorkCompletionStatus.FLUSH_ERROR, number, request.opcode().completionOpcode());
                 return;
             }
-            sendQueue.add(send);
+            Wqe send = sendQueue.tail();
+            send.wrId = request.wrId();
+            send.opcode = request.opcode();
+            send.signaled = request.signaled();
+            send.solicited = request.solicited();
+            send.immediate = request.immediateData();
+            send.remoteAddress = request.remoteAddress();
+            send.rkey = request.rkey();
+            send.copy(sgl);
+            send.injected = injected;
+            sendQueue.commit();
             pump();
         } finally {
             fabric().lock.unlock();
@@ -147,12 +212,17 @@ final class LoopbackQueuePair implements QueuePair {
         try {
             requireOpen();
             checkSgeCount("receive", sgl.count(), attributes.maxReceiveScatterGather());
-            if (receiveQueue.size() >= attributes.maxReceiveWorkRequests()) {
+            if (receiveQueue.isFull()) {
                 throw new RdmaException("receive queue of " + this + " is full (" + attributes.maxReceiveWorkRequests() + " outstanding)");
             }
             // In error a receive stays queued and never completes, as on rxe: only the move to
             // error flushes the receive queue.
-            receiveQueue.add(new Receive(request.wrId(), Sges.of(sgl), injectedFailure(WorkCompletionOpcode.RECV)));
+            Wqe receive = receiveQueue.tail();
+            receive.wrId = request.wrId();
+            receive.opcode = null;
+            receive.copy(sgl);
+            receive.injected = injectedFailure(WorkCompletionOpcode.RECV);
+            receiveQueue.commit();
             if (state == QueuePairState.READY_TO_SEND && peer != null) {
                 peer.pump();
             }
@@ -191,26 +261,20 @@ final class LoopbackQueuePair implements QueuePair {
             return;
         }
         state = QueuePairState.ERROR;
-        while (!sendQueue.isEmpty()) {
-            sendCq.add(flushed(sendQueue.poll()));
+        for (Wqe send = sendQueue.peek(); send != null; send = sendQueue.peek()) {
+            sendQueue.poll();
+            sendCq.add(send.wrId, WorkCompletionStatus.FLUSH_ERROR, number, send.opcode.completionOpcode());
         }
-        while (!receiveQueue.isEmpty()) {
-            receiveCq.add(flushed(receiveQueue.poll()));
+        for (Wqe receive = receiveQueue.peek(); receive != null; receive = receiveQueue.peek()) {
+            receiveQueue.poll();
+            receiveCq.add(receive.wrId, WorkCompletionStatus.FLUSH_ERROR, number, WorkCompletionOpcode.RECV);
         }
-    }
-
-    private Completion flushed(Send send) {
-        return error(send.wrId, WorkCompletionStatus.FLUSH_ERROR, number, send.opcode.completionOpcode());
-    }
-
-    private Completion flushed(Receive receive) {
-        return error(receive.wrId, WorkCompletionStatus.FLUSH_ERROR, number, WorkCompletionOpcode.RECV);
     }
 
     /** Executes queued sends in order until done or one must wait for a receive at the peer. */
     private void pump() {
         while (state == QueuePairState.READY_TO_SEND && !sendQueue.isEmpty()) {
-            Send head = sendQueue.peek();
+            Wqe head = sendQueue.peek();
             if (execute(head) == Step.WAIT_FOR_RECEIVE) {
                 return;
             }
@@ -220,13 +284,13 @@ final class LoopbackQueuePair implements QueuePair {
         }
     }
 
-    private Step execute(Send send) {
+    private Step execute(Wqe send) {
         if (send.injected != null) {
             failRequester(send, send.injected, false);
             return Step.DONE;
         }
         boolean readsIntoLocal = send.opcode == SendOpcode.RDMA_READ;
-        if (!checkLocal(pd, send.sges, readsIntoLocal)) {
+        if (!checkLocal(pd, send, readsIntoLocal)) {
             failRequester(send, WorkCompletionStatus.LOCAL_PROTECTION_ERROR, false);
             return Step.DONE;
         }
@@ -236,7 +300,7 @@ final class LoopbackQueuePair implements QueuePair {
             failRequester(send, WorkCompletionStatus.RETRY_EXCEEDED, false);
             return Step.DONE;
         }
-        int length = (int) send.sges.total;
+        int length = (int) send.total;
         if (send.opcode.isRdma()) {
             MemoryAccess right = readsIntoLocal ? MemoryAccess.REMOTE_READ : MemoryAccess.REMOTE_WRITE;
             LoopbackMemoryRegion target = responder.pd.byRkey.get(send.rkey);
@@ -245,7 +309,7 @@ final class LoopbackQueuePair implements QueuePair {
                 return Step.DONE;
             }
         }
-        Receive receive = null;
+        Wqe receive = null;
         boolean consumesReceive = send.opcode == SendOpcode.SEND || send.opcode.hasImmediate();
         if (consumesReceive) {
             receive = responder.receiveQueue.peek();
@@ -256,18 +320,18 @@ final class LoopbackQueuePair implements QueuePair {
                 failRequester(send, WorkCompletionStatus.RNR_RETRY_EXCEEDED, false);
                 return Step.DONE;
             }
-            if (!checkLocal(responder.pd, receive.sges, true)) {
+            if (!checkLocal(responder.pd, receive, true)) {
                 responder.receiveQueue.poll();
-                responder.receiveCq.add(error(receive.wrId, WorkCompletionStatus.LOCAL_PROTECTION_ERROR, responder.number,
-                        WorkCompletionOpcode.RECV));
+                responder.receiveCq.add(receive.wrId, WorkCompletionStatus.LOCAL_PROTECTION_ERROR, responder.number,
+                        WorkCompletionOpcode.RECV);
                 responder.toError();
                 failRequester(send, WorkCompletionStatus.REMOTE_OPERATION_ERROR, false);
                 return Step.DONE;
             }
-            if (send.opcode != SendOpcode.RDMA_WRITE_WITH_IMMEDIATE && receive.sges.total < length) {
+            if (send.opcode != SendOpcode.RDMA_WRITE_WITH_IMMEDIATE && receive.total < length) {
                 responder.receiveQueue.poll();
-                responder.receiveCq.add(error(receive.wrId, WorkCompletionStatus.LOCAL_LENGTH_ERROR, responder.number,
-                        WorkCompletionOpcode.RECV));
+                responder.receiveCq.add(receive.wrId, WorkCompletionStatus.LOCAL_LENGTH_ERROR, responder.number,
+                        WorkCompletionOpcode.RECV);
                 responder.toError();
                 failRequester(send, WorkCompletionStatus.REMOTE_INVALID_REQUEST_ERROR, false);
                 return Step.DONE;
@@ -275,37 +339,36 @@ final class LoopbackQueuePair implements QueuePair {
             if (receive.injected != null) {
                 // The receive fails at the responder as a local error would; the requester learns it remotely.
                 responder.receiveQueue.poll();
-                responder.receiveCq.add(error(receive.wrId, receive.injected, responder.number, WorkCompletionOpcode.RECV));
+                responder.receiveCq.add(receive.wrId, receive.injected, responder.number, WorkCompletionOpcode.RECV);
                 responder.toError();
                 failRequester(send, WorkCompletionStatus.REMOTE_OPERATION_ERROR, false);
                 return Step.DONE;
             }
-            responder.receiveQueue.poll();
+            responder.receiveQueue.poll(); // the entry stays intact until the next post refills it
         }
         switch (send.opcode) {
-            case SEND, SEND_WITH_IMMEDIATE -> copy(pd, send.sges, responder.pd, receive.sges);
-            case RDMA_WRITE, RDMA_WRITE_WITH_IMMEDIATE -> gather(pd, send.sges,
-                    responder.pd.byRkey.get(send.rkey).slice(send.remoteAddress, length));
-            case RDMA_READ -> scatter(responder.pd.byRkey.get(send.rkey).slice(send.remoteAddress, length), pd, send.sges);
+            case SEND, SEND_WITH_IMMEDIATE -> copy(pd, send, responder.pd, receive);
+            case RDMA_WRITE, RDMA_WRITE_WITH_IMMEDIATE -> gather(pd, send, responder.pd.byRkey.get(send.rkey), send.remoteAddress);
+            case RDMA_READ -> scatter(responder.pd.byRkey.get(send.rkey), send.remoteAddress, length, pd, send);
         }
         if (receive != null) {
             WorkCompletionOpcode op = send.opcode == SendOpcode.RDMA_WRITE_WITH_IMMEDIATE
                     ? WorkCompletionOpcode.RECV_RDMA_WITH_IMMEDIATE : WorkCompletionOpcode.RECV;
-            responder.receiveCq.add(new Completion(receive.wrId, WorkCompletionStatus.SUCCESS, op, length,
-                    send.opcode.hasImmediate(), send.immediate, responder.number, send.solicited, WorkCompletionOpcode.RECV));
+            responder.receiveCq.add(receive.wrId, WorkCompletionStatus.SUCCESS, op, length,
+                    send.opcode.hasImmediate(), send.immediate, responder.number, send.solicited, WorkCompletionOpcode.RECV);
         }
         if (send.signaled) {
-            sendCq.add(new Completion(send.wrId, WorkCompletionStatus.SUCCESS, send.opcode.completionOpcode(),
+            sendCq.add(send.wrId, WorkCompletionStatus.SUCCESS, send.opcode.completionOpcode(),
                     send.opcode == SendOpcode.RDMA_READ ? length : 0, false, 0, number, false,
-                    send.opcode.completionOpcode()));
+                    send.opcode.completionOpcode());
         }
         return Step.DONE;
     }
 
     /** Reports an error on the requester side; the requester (and for remote access errors the responder) goes to error. */
-    private void failRequester(Send send, WorkCompletionStatus status, boolean responderToo) {
+    private void failRequester(Wqe send, WorkCompletionStatus status, boolean responderToo) {
         sendQueue.poll();
-        sendCq.add(error(send.wrId, status, number, send.opcode.completionOpcode()));
+        sendCq.add(send.wrId, status, number, send.opcode.completionOpcode());
         if (responderToo && peer != null) {
             peer.toError();
         }
@@ -313,14 +376,10 @@ final class LoopbackQueuePair implements QueuePair {
         toError();
     }
 
-    private static Completion error(long wrId, WorkCompletionStatus status, int qpNumber, WorkCompletionOpcode kind) {
-        return new Completion(wrId, status, WorkCompletionOpcode.UNKNOWN, 0, false, 0, qpNumber, false, kind);
-    }
-
-    private static boolean checkLocal(LoopbackProtectionDomain pd, Sges sges, boolean writes) {
-        for (int i = 0; i < sges.addresses.length; i++) {
-            LoopbackMemoryRegion mr = pd.byLkey.get(sges.lkeys[i]);
-            if (mr == null || !mr.contains(sges.addresses[i], sges.lengths[i])
+    private static boolean checkLocal(LoopbackProtectionDomain pd, Wqe wqe, boolean writes) {
+        for (int i = 0; i < wqe.count; i++) {
+            LoopbackMemoryRegion mr = pd.byLkey.get(wqe.lkeys[i]);
+            if (mr == null || !mr.contains(wqe.addresses[i], wqe.lengths[i])
                     || (writes && !mr.access().contains(MemoryAccess.LOCAL_WRITE))) {
                 return false;
             }
@@ -328,23 +387,32 @@ final class LoopbackQueuePair implements QueuePair {
         return true;
     }
 
-    private static MemorySegment local(LoopbackProtectionDomain pd, Sges sges, int i) {
-        return pd.byLkey.get(sges.lkeys[i]).slice(sges.addresses[i], sges.lengths[i]);
+    // The copies below address the regions' segments by offset: as DMA, no view is made per request.
+
+    /** Entry i's region (checked by checkLocal). */
+    private static LoopbackMemoryRegion region(LoopbackProtectionDomain pd, Wqe wqe, int i) {
+        return pd.byLkey.get(wqe.lkeys[i]);
     }
 
-    private static void gather(LoopbackProtectionDomain pd, Sges from, MemorySegment to) {
-        long offset = 0;
-        for (int i = 0; i < from.addresses.length; i++) {
-            MemorySegment.copy(local(pd, from, i), 0, to, offset, from.lengths[i]);
-            offset += from.lengths[i];
+    /** A gather list into a remote region at {@code remoteAddress} (checked before). */
+    private static void gather(LoopbackProtectionDomain pd, Wqe from, LoopbackMemoryRegion to, long remoteAddress) {
+        long into = remoteAddress - to.address();
+        for (int i = 0; i < from.count; i++) {
+            LoopbackMemoryRegion mr = region(pd, from, i);
+            MemorySegment.copy(mr.segment(), from.addresses[i] - mr.address(), to.segment(), into, from.lengths[i]);
+            into += from.lengths[i];
         }
     }
 
-    private static void scatter(MemorySegment from, LoopbackProtectionDomain pd, Sges to) {
+    /** {@code length} bytes of a remote region at {@code remoteAddress} into a scatter list. */
+    private static void scatter(LoopbackMemoryRegion from, long remoteAddress, long length, LoopbackProtectionDomain pd,
+                                Wqe to) {
+        long at = remoteAddress - from.address();
         long offset = 0;
-        for (int i = 0; i < to.addresses.length && offset < from.byteSize(); i++) {
-            long n = Math.min(to.lengths[i], from.byteSize() - offset);
-            MemorySegment.copy(from, offset, local(pd, to, i), 0, n);
+        for (int i = 0; i < to.count && offset < length; i++) {
+            long n = Math.min(to.lengths[i], length - offset);
+            LoopbackMemoryRegion mr = region(pd, to, i);
+            MemorySegment.copy(from.segment(), at + offset, mr.segment(), to.addresses[i] - mr.address(), n);
             offset += n;
         }
     }
@@ -353,15 +421,19 @@ final class LoopbackQueuePair implements QueuePair {
      * A Send's gather list into a receive's scatter list (which holds it all, checked before),
      * piece by piece, without a staging array per message.
      */
-    private static void copy(LoopbackProtectionDomain fromPd, Sges from, LoopbackProtectionDomain toPd, Sges to) {
+    private static void copy(LoopbackProtectionDomain fromPd, Wqe from, LoopbackProtectionDomain toPd, Wqe to) {
         int j = 0;
         long into = 0;
-        for (int i = 0; i < from.addresses.length; i++) {
+        for (int i = 0; i < from.count; i++) {
+            LoopbackMemoryRegion source = region(fromPd, from, i);
+            long sourceAt = from.addresses[i] - source.address();
             long done = 0;
             while (done < from.lengths[i]) {
                 long n = Math.min(from.lengths[i] - done, to.lengths[j] - into);
                 if (n > 0) {
-                    MemorySegment.copy(local(fromPd, from, i), done, local(toPd, to, j), into, n);
+                    LoopbackMemoryRegion sink = region(toPd, to, j);
+                    MemorySegment.copy(source.segment(), sourceAt + done, sink.segment(),
+                            to.addresses[j] - sink.address() + into, n);
                     done += n;
                     into += n;
                 }

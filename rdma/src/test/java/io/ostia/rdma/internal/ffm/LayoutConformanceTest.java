@@ -52,7 +52,8 @@ class LayoutConformanceTest {
     }
 
     static {
-        struct("ibv_context", ibv_context.layout(), "device", "ops");
+        struct("ibv_context", ibv_context.layout(), "device", "ops", "async_fd");
+        struct("ibv_async_event", DeviceContexts.ASYNC_EVENT, "element", "event_type");
         struct("ibv_device_attr", ibv_device_attr.layout(), "max_mr_size", "max_qp_wr", "max_sge", "max_cqe");
         struct("ibv_context_ops", ibv_context_ops.layout(), "poll_cq", "req_notify_cq", "post_send", "post_recv");
         struct("ibv_qp", ibv_qp.layout(), "context", "state", "qp_num");

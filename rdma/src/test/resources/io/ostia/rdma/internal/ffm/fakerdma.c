@@ -34,12 +34,54 @@ static int fake_post_recv(struct ibv_qp *, struct ibv_recv_wr *, struct ibv_recv
 static int fake_poll_cq(struct ibv_cq *, int, struct ibv_wc *);
 static int fake_req_notify_cq(struct ibv_cq *, int);
 
-static void init_context(void) {
+/* The context's async event descriptor: a pipe carrying event types (fake_async_event writes one). */
+static int async_pipe[2] = {-1, -1};
+static int async_acks;
+static pthread_once_t context_once = PTHREAD_ONCE_INIT;
+
+static void make_context(void) {
     context.device = &device;
     context.ops.post_send = fake_post_send;
     context.ops.post_recv = fake_post_recv;
     context.ops.poll_cq = fake_poll_cq;
     context.ops.req_notify_cq = fake_req_notify_cq;
+    context.async_fd = pipe(async_pipe) == 0 ? async_pipe[0] : -1;
+}
+
+static void init_context(void) { pthread_once(&context_once, make_context); }
+
+int ibv_get_async_event(struct ibv_context *ctx, struct ibv_async_event *event) {
+    int type;
+    ssize_t n = read(ctx->async_fd, &type, sizeof type);
+    if (n != (ssize_t) sizeof type) {
+        if (n >= 0)
+            errno = EIO;
+        return -1; /* EAGAIN when the descriptor is non-blocking and empty */
+    }
+    memset(event, 0, sizeof *event);
+    event->event_type = (enum ibv_event_type) type;
+    return 0;
+}
+
+void ibv_ack_async_event(struct ibv_async_event *event) {
+    (void) event;
+    pthread_mutex_lock(&lock);
+    async_acks++;
+    pthread_mutex_unlock(&lock);
+}
+
+/* For tests: queue an async event of this type on the context; count the acknowledged ones. */
+void fake_async_event(int type) {
+    init_context();
+    if (write(async_pipe[1], &type, sizeof type) != (ssize_t) sizeof type)
+        abort();
+}
+
+int fake_async_acks(void) {
+    pthread_mutex_lock(&lock);
+    int n = async_acks;
+    pthread_mutex_unlock(&lock);
+    return n;
 }
 
 struct ibv_device **ibv_get_device_list(int *num) {
@@ -57,6 +99,41 @@ struct ibv_device **ibv_get_device_list(int *num) {
 void ibv_free_device_list(struct ibv_device **list) { free(list); }
 
 const char *ibv_get_device_name(struct ibv_device *dev) { return dev->name; }
+
+/* librdmacm's device contexts: each list returned holds a reference on every context in it. */
+static int device_references;
+
+struct ibv_context **rdma_get_devices(int *num) {
+    struct ibv_context **list = calloc(2, sizeof *list);
+    if (!list) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    init_context();
+    list[0] = &context;
+    pthread_mutex_lock(&lock);
+    device_references++;
+    pthread_mutex_unlock(&lock);
+    if (num)
+        *num = 1;
+    return list;
+}
+
+void rdma_free_devices(struct ibv_context **list) {
+    pthread_mutex_lock(&lock);
+    for (int i = 0; list[i]; i++)
+        device_references--;
+    pthread_mutex_unlock(&lock);
+    free(list);
+}
+
+/* For tests: references held by rdma_get_devices lists not yet freed. */
+int fake_device_references(void) {
+    pthread_mutex_lock(&lock);
+    int n = device_references;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
 
 int ibv_query_device(struct ibv_context *ctx, struct ibv_device_attr *attr) {
     (void) ctx;

@@ -32,6 +32,7 @@ import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -90,9 +91,16 @@ final class IserBinding implements ConnectionBinding {
     private volatile int firstBurstLength = 65536;
     private volatile int targetRecvDataSegmentLength = IserTransportOptions.LOGIN_DATA_SEGMENT_LENGTH;
 
-    /** A task in flight: the session's, and the registration its buffer holds. */
-    private record Task(TransportTask task, int registration) {
+    /**
+     * A task in flight: the session's, and the registration its buffer holds. Entries are reused
+     * (a free stack guarded by itself), so sending a task allocates nothing.
+     */
+    private static final class Task {
+        TransportTask task;
+        int registration;
     }
+
+    private final ArrayDeque<Task> spareTasks = new ArrayDeque<>();
 
     /** Binds {@code owner}'s connection to {@code endpoint}: only an endpoint of this transport that is up. */
     static IserBinding bind(IserTransport transport, ConnectionOwner owner, TransportEndpoint endpoint, int queueDepth,
@@ -197,7 +205,8 @@ final class IserBinding implements ConnectionBinding {
             ownerCalls.unlock();
         }
         for (Task task : tasks.removeAll()) {
-            releaseRegistration(task.registration());
+            releaseRegistration(task.registration);
+            spare(task);
         }
         endpoint.detach(this);
         LOG.log(Level.DEBUG, () -> "stopped (" + mode + ") the connection on " + endpoint); // before the release it lets go
@@ -260,21 +269,22 @@ final class IserBinding implements ConnectionBinding {
             region = registrations.region(registration);
         }
         int immediate = 0;
-        IserHeader header = IserHeader.PLAIN;
+        // The STags the iSER header advertises; encoded field by field, no header object per task.
+        boolean writeStag = false;
+        boolean readStag = command.read() && total > 0;
         if (command.write() && total > 0) {
             immediate = immediateData ? Math.min(total, Math.min(firstBurstLength, targetRecvDataSegmentLength)) : 0;
-            boolean solicited = immediate < total;
-            boolean read = command.read();
             // The target fetches what immediate data did not carry by RDMA Read, from past those bytes.
-            header = new IserHeader(solicited, solicited ? region.rkey() : 0,
-                    solicited ? buffer.address() + immediate : 0, read, read ? region.rkey() : 0,
-                    read ? buffer.address() : 0);
-            command = command.withImmediateData(buffer.asSlice(0, immediate), true);
-        } else if (command.read() && total > 0) {
-            header = IserHeader.read(region.rkey(), buffer.address());
+            writeStag = immediate < total;
+            MemorySegment data = immediate == total ? buffer : immediate > 0 ? buffer.asSlice(0, immediate) : Pdu.NO_DATA;
+            command = command.withImmediateData(data, true);
         }
-        if (tasks.putIfAbsent(command.initiatorTaskTag(), new Task(transportTask, registration)) != null) {
+        Task entry = spareTask();
+        entry.task = transportTask;
+        entry.registration = registration;
+        if (tasks.putIfAbsent(command.initiatorTaskTag(), entry) != null) {
             releaseRegistration(registration);
+            spare(entry);
             throw new TransportException("task tag " + Integer.toHexString(command.initiatorTaskTag())
                     + " is already in flight on " + endpoint);
         }
@@ -285,8 +295,9 @@ final class IserBinding implements ConnectionBinding {
             forget(command.initiatorTaskTag());
             throw e;
         }
-        MemorySegment headers = sends.slot(slot);
-        header.encode(headers, 0);
+        long address = buffer.address();
+        int rkey = region == null ? 0 : region.rkey();
+        IserHeader.encode(sends.slot(slot), 0, writeStag, rkey, address + immediate, readStag, rkey, address);
         int headerLength = encoder.encodeHeader(command, sends.view(slot).position(IserMessage.LENGTH));
         try {
             post(slot, IserMessage.LENGTH + headerLength, region, buffer.address(), immediate);
@@ -296,8 +307,24 @@ final class IserBinding implements ConnectionBinding {
         }
     }
 
+    private Task spareTask() {
+        synchronized (spareTasks) {
+            Task entry = spareTasks.poll();
+            return entry != null ? entry : new Task();
+        }
+    }
+
+    private void spare(Task entry) {
+        entry.task = null;
+        synchronized (spareTasks) {
+            spareTasks.push(entry);
+        }
+    }
+
     private int takeSendSlot(Pdu pdu) throws TransportException {
-        requireHealthy("send a " + pdu.opcode() + " PDU");
+        if (failure.get() != null || !endpoint.isUp()) {
+            requireHealthy("send a " + pdu.opcode() + " PDU"); // the message only when it fails
+        }
         try {
             int slot = sends.take(options.releaseTimeout().toNanos());
             if (slot < 0) {
@@ -342,7 +369,8 @@ final class IserBinding implements ConnectionBinding {
     private void forget(int tag) {
         Task task = tasks.remove(tag);
         if (task != null) {
-            releaseRegistration(task.registration());
+            releaseRegistration(task.registration);
+            spare(task);
         }
     }
 

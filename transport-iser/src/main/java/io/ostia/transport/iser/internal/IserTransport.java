@@ -20,6 +20,8 @@ import io.ostia.transport.lifecycle.ReleaseQueue;
 import io.ostia.transport.lifecycle.TransportLifecycle;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -43,7 +45,8 @@ public final class IserTransport implements IscsiTransport {
     private static final System.Logger LOG = System.getLogger(IserTransport.class.getName());
     private static final Set<TransportCapability> CAPABILITIES = Set.of(TransportCapability.RDMA_EXTENSIONS);
 
-    private final IserTransportOptions options;
+    /** Replaced whole by {@link #reconfigure}; a connection reads it once, when it starts. */
+    private volatile IserTransportOptions options;
     private final TransportLifecycle lifecycle;
     private final Map<CmId, IserEndpoint> endpoints = new ConcurrentHashMap<>();
     private final Map<String, String> loginKeys;
@@ -156,12 +159,45 @@ public final class IserTransport implements IscsiTransport {
 
     @Override
     public TransportConnection createConnection(ConnectionOwner owner, int queueDepth) throws TransportException {
-        if (queueDepth > options.maxQueueDepth()) {
+        IserTransportOptions o = options;
+        if (queueDepth > o.maxQueueDepth()) {
             throw new IllegalArgumentException("queue depth " + queueDepth + " exceeds the iSER transport's "
-                    + options.maxQueueDepth() + " (maxQueueDepth sizes its queue pairs)");
+                    + o.maxQueueDepth() + " (maxQueueDepth sizes its queue pairs)");
         }
         return lifecycle.createConnection(owner, queueDepth, loginKeys,
-                (endpoint, leading) -> IserBinding.bind(this, owner, endpoint, queueDepth, options));
+                (endpoint, leading) -> IserBinding.bind(this, owner, endpoint, queueDepth, o));
+    }
+
+    /**
+     * Applies new timeouts in place (the component's {@code @Modified}): connections made
+     * afterwards take them, connections up keep theirs, no session moves. The provider and the
+     * sizes that shape queue pairs, receives and the declared login keys are fixed for the
+     * transport's life: changing them takes a restart of the transport.
+     *
+     * @throws IllegalArgumentException {@code next} changes one of those, named
+     */
+    void reconfigure(IserTransportOptions next) {
+        Objects.requireNonNull(next, "options");
+        IserTransportOptions now = options;
+        List<String> fixed = new ArrayList<>();
+        if (!next.provider().equals(now.provider())) {
+            fixed.add("provider " + now.provider() + " -> " + next.provider());
+        }
+        if (next.maxQueueDepth() != now.maxQueueDepth()) {
+            fixed.add("maxQueueDepth " + now.maxQueueDepth() + " -> " + next.maxQueueDepth());
+        }
+        if (next.receiveDataSegmentLength() != now.receiveDataSegmentLength()) {
+            fixed.add("receiveDataSegmentLength " + now.receiveDataSegmentLength() + " -> " + next.receiveDataSegmentLength());
+        }
+        if (next.maxUnexpectedPdus() != now.maxUnexpectedPdus()) {
+            fixed.add("maxUnexpectedPdus " + now.maxUnexpectedPdus() + " -> " + next.maxUnexpectedPdus());
+        }
+        if (!fixed.isEmpty()) {
+            throw new IllegalArgumentException("the iSER transport cannot change " + String.join(", ", fixed)
+                    + " while it runs: restart its bundle (its sessions move to another transport meanwhile)");
+        }
+        lifecycle.releaseTimeout(next.releaseTimeout());
+        options = next;
     }
 
     @Override

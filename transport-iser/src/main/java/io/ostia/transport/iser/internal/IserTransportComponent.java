@@ -8,6 +8,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -17,6 +18,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * connection list, provider probe) and only then its service, through the shared {@link
  * TransportRegistration}; without a usable provider or device it logs why and registers nothing.
  * Deactivation is module exit, the shared leaving order whose last step unregisters.
+ *
+ * <p>A configuration change of the timeouts is applied in place ({@link #modified}), as the TCP
+ * transport's: connections made afterwards take the new values, no session is bounced. The
+ * provider and the queue and receive sizes are fixed while the transport runs: such a change is
+ * refused with the reason logged, and takes effect when the bundle restarts.
  */
 @Component(service = {}, immediate = true, configurationPid = IserTransportComponent.PID)
 @Designate(ocd = IserTransportComponent.Config.class)
@@ -68,6 +74,29 @@ public final class IserTransportComponent {
             LOG.log(Level.WARNING, "the iSER transport is not registered: " + e.getMessage());
         }
         registration = registered;
+    }
+
+    /**
+     * A new configuration, applied without deactivating (which would move every session off
+     * iSER and back). A bad value or one that needs a restart is refused with the reason logged,
+     * and the current options kept.
+     */
+    @Modified
+    void modified(Config config) {
+        if (registration == null) {
+            LOG.log(Level.WARNING, "configuration " + PID + " changed, but the iSER transport is not registered (see the"
+                    + " warning at activation); restart its bundle to try again with the new configuration");
+            return;
+        }
+        IserTransportOptions next;
+        try {
+            next = options(config);
+            ((IserTransport) registration.transport()).reconfigure(next);
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.ERROR, "configuration " + PID + " refused, keeping the current options: " + e.getMessage(), e);
+            return;
+        }
+        LOG.log(Level.INFO, () -> "iSER transport options now " + next + "; open connections keep theirs");
     }
 
     static IserTransportOptions options(Config config) {

@@ -6,12 +6,18 @@ import io.ostia.api.iser.IserMessage;
 import io.ostia.api.pdu.LoginRequest;
 import io.ostia.api.pdu.LoginResponse;
 import io.ostia.api.pdu.LoginStage;
+import io.ostia.api.pdu.LogoutRequest;
+import io.ostia.api.pdu.LogoutResponse;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduDecoder;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.pdu.Side;
+import io.ostia.api.text.KeyValue;
+import io.ostia.api.text.Keys;
+import io.ostia.api.text.Negotiator;
+import io.ostia.api.text.TextCodec;
 import io.ostia.rdma.CmEvent;
 import io.ostia.rdma.CmEventChannel;
 import io.ostia.rdma.CmEventType;
@@ -36,6 +42,8 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +55,12 @@ import java.util.concurrent.TimeUnit;
  * Request with a final Login Response, answers a read by RDMA-Writing a pattern into the
  * advertised buffer and a write by RDMA-Reading the advertised bytes, then sends a SCSI Response.
  * Everything on the verbs level is the fabric's real behaviour.
+ *
+ * <p>With {@link #asTgtd} it logs in and numbers commands as tgt's iSER portal does (tgt 1.0.85,
+ * {@code iser_text.c} and {@code iser.c}), for the initiator's session layer: the login's text
+ * negotiated for real, the final Login Response with ExpCmdSN one past the login's CmdSN and
+ * MaxCmdSN at it, and commands executed only in CmdSN order from the login's CmdSN on (a command
+ * with another CmdSN waits, unanswered, as in tgt's {@code iser_queue_task}).
  */
 final class IserTestPeer implements AutoCloseable {
 
@@ -65,6 +79,13 @@ final class IserTestPeer implements AutoCloseable {
     final MemorySegment fetched = arena.allocate(DATA, 64);
     volatile int fetchedLength;
     volatile boolean refuseLogins;
+    /** Log in and number commands as tgt's iSER portal does; set before the login. */
+    volatile boolean asTgtd;
+    private Negotiator negotiator;
+    /** tgt's session ExpCmdSN: the next CmdSN it executes. */
+    private int expectedCmdSN;
+    /** Commands that came before their turn, by CmdSN, with their iSER headers. */
+    private final TreeMap<Integer, Map.Entry<ScsiCommand, IserHeader>> waiting = new TreeMap<>();
 
     private CmId id;
     private ProtectionDomain pd;
@@ -196,31 +217,68 @@ final class IserTestPeer implements AutoCloseable {
             pdu = decoder.decode(ByteBuffer.allocate(PduEncoder.paddingLength(bytes.capacity() - 48)));
         }
         received.add(pdu);
-        if (pdu instanceof LoginRequest login && !refuseLogins) {
+        if (pdu instanceof LoginRequest login && !refuseLogins && asTgtd) {
+            loginAsTgtd(login);
+        } else if (pdu instanceof LoginRequest login && !refuseLogins) {
             reply(new LoginResponse(true, false, login.currentStage(), LoginStage.FULL_FEATURE_PHASE, 0, 0,
                     login.isid(), 1, login.initiatorTaskTag(), statSN++, login.cmdSN(), login.cmdSN() + 32, 0, 0,
                     Pdu.NO_DATA));
+        } else if (pdu instanceof ScsiCommand command && asTgtd && !command.immediate()) {
+            // Its data is in a receive buffer reposted after this call: a command that waits keeps a copy.
+            MemorySegment copy = arena.allocate(Math.max(1, command.data().byteSize()), 8)
+                    .asSlice(0, command.data().byteSize()).copyFrom(command.data());
+            waiting.put(command.cmdSN(), Map.entry(command.withData(copy), header));
+            for (Map.Entry<ScsiCommand, IserHeader> next; (next = waiting.remove(expectedCmdSN)) != null; ) {
+                expectedCmdSN++;
+                execute(next.getKey(), next.getValue(), expectedCmdSN, expectedCmdSN + 32);
+            }
+        } else if (pdu instanceof LogoutRequest logout && asTgtd) {
+            reply(new LogoutResponse(LogoutResponse.Response.CLOSED_SUCCESSFULLY, logout.initiatorTaskTag(), statSN++,
+                    expectedCmdSN, expectedCmdSN + 32, 0, 0));
         } else if (pdu instanceof ScsiCommand command) {
-            int length = command.expectedDataTransferLength();
-            if (header.readStagValid()) {
-                MemorySegment pattern = data.segment();
-                for (int i = 0; i < length; i++) {
-                    pattern.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i * 7 + command.initiatorTaskTag()));
-                }
-                post(new SendWorkRequest().opcode(SendOpcode.RDMA_WRITE).signaled(false)
-                        .remote(header.readBaseOffset(), header.readStag()).add(data, 0, length));
-            }
-            if (header.writeStagValid()) {
-                int immediate = command.data().byteSize() > 0 ? (int) command.data().byteSize() : 0;
-                post(new SendWorkRequest().opcode(SendOpcode.RDMA_READ).wrId(-7)
-                        .remote(header.writeBaseOffset(), header.writeStag()).add(data, 0, length - immediate));
-                awaitRead();
-                MemorySegment.copy(command.data(), 0, fetched, 0, immediate);
-                MemorySegment.copy(data.segment(), 0, fetched, immediate, length - immediate);
-                fetchedLength = length;
-            }
-            reply(ScsiResponse.good(command.initiatorTaskTag(), statSN++, command.cmdSN() + 1, command.cmdSN() + 32, 0));
+            execute(command, header, command.cmdSN() + 1, command.cmdSN() + 32);
         }
+    }
+
+    /**
+     * tgt's {@code iser_login_exec}: every Login Request sets ExpCmdSN and MaxCmdSN to its CmdSN,
+     * then ExpCmdSN is advanced past it before the response; the session (made before that
+     * advance) expects the login's CmdSN as the first command's.
+     */
+    private void loginAsTgtd(LoginRequest login) throws Exception {
+        if (negotiator == null) {
+            negotiator = new Negotiator(Side.TARGET, true, Map.of(Keys.RDMA_EXTENSIONS, Keys.YES,
+                    Keys.AUTH_METHOD, Keys.NONE));
+        }
+        List<KeyValue> answers = negotiator.respond(TextCodec.parse(login.data()), login.currentStage());
+        boolean last = login.transit() && login.nextStage() == LoginStage.FULL_FEATURE_PHASE;
+        expectedCmdSN = login.cmdSN();
+        reply(new LoginResponse(login.transit(), false, login.currentStage(),
+                login.transit() ? login.nextStage() : login.currentStage(), 0, 0, login.isid(), last ? 1 : 0,
+                login.initiatorTaskTag(), statSN++, login.cmdSN() + 1, login.cmdSN(), 0, 0,
+                TextCodec.formatSegment(answers)));
+    }
+
+    private void execute(ScsiCommand command, IserHeader header, int expCmdSN, int maxCmdSN) throws Exception {
+        int length = command.expectedDataTransferLength();
+        if (header.readStagValid()) {
+            MemorySegment pattern = data.segment();
+            for (int i = 0; i < length; i++) {
+                pattern.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i * 7 + command.initiatorTaskTag()));
+            }
+            post(new SendWorkRequest().opcode(SendOpcode.RDMA_WRITE).signaled(false)
+                    .remote(header.readBaseOffset(), header.readStag()).add(data, 0, length));
+        }
+        if (header.writeStagValid()) {
+            int immediate = command.data().byteSize() > 0 ? (int) command.data().byteSize() : 0;
+            post(new SendWorkRequest().opcode(SendOpcode.RDMA_READ).wrId(-7)
+                    .remote(header.writeBaseOffset(), header.writeStag()).add(data, 0, length - immediate));
+            awaitRead();
+            MemorySegment.copy(command.data(), 0, fetched, 0, immediate);
+            MemorySegment.copy(data.segment(), 0, fetched, immediate, length - immediate);
+            fetchedLength = length;
+        }
+        reply(ScsiResponse.good(command.initiatorTaskTag(), statSN++, expCmdSN, maxCmdSN, 0));
     }
 
     private void awaitRead() throws InterruptedException {

@@ -20,6 +20,8 @@ import io.ostia.api.spi.TransportEndpoint;
 import io.ostia.api.spi.TransportTask;
 import io.ostia.api.text.Keys;
 import io.ostia.api.text.NegotiatedParameters;
+import io.ostia.rdma.RdmaProviders;
+import io.ostia.transport.iser.IserTransportOptions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -73,6 +75,20 @@ class IserTransportTest {
         connection.setParameters(iserParameters());
         connection.start();
         return connection;
+    }
+
+    /** The component's @Modified path: timeouts change in place and reach the next connection; sizes are refused. */
+    @Test
+    void reconfigureTakesNewTimeoutsAndRefusesWhatShapesQueuePairs() throws Exception {
+        IserTransportOptions base = IserTransportOptions.defaults().withProvider(RdmaProviders.LOOPBACK);
+        transport.reconfigure(base.withReleaseTimeout(Duration.ofMillis(1_500)));
+        assertEquals(Duration.ofMillis(1_500), transport.releaseTimeout());
+        TransportConnection after = loggedIn(new RecordingOwner(), connected());
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> transport.reconfigure(base.withMaxQueueDepth(base.maxQueueDepth() + 1)));
+        assertTrue(e.getMessage().contains("maxQueueDepth") && e.getMessage().contains("restart"), e.getMessage());
+        assertEquals(Duration.ofMillis(1_500), transport.releaseTimeout(), "a refused change leaves the options as they were");
+        after.stop(StopMode.TERMINATE);
     }
 
     @Test

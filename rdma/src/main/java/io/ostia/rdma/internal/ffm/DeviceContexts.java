@@ -1,0 +1,214 @@
+package io.ostia.rdma.internal.ffm;
+
+import io.ostia.rdma.RdmaException;
+import io.ostia.rdma.internal.ffm.gen.ibv_context;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * The device contexts ({@code ibv_context}) librdmacm opened for this process, and their release
+ * when a device is removed.
+ *
+ * <p>librdmacm (rdma-core's cma.c) opens a device's context when an id first binds to it, and
+ * for every device on {@code rdma_get_devices}; it keeps it after the last id is gone and closes
+ * it only once it has seen the device leave the device list ({@code sync_devices_list}, run by
+ * {@code rdma_get_devices}) and no reference is left (ids, {@code rdma_get_devices} lists). The
+ * kernel, unregistering a device without {@code disassociate_ucontext} (rxe), waits until every
+ * uverbs file on it is closed: {@code rdma link delete} blocks while the context is open. So:
+ * <ul>
+ *   <li>our own verbs objects on a device (protection domains, completion queues with their
+ *       channels) hold one librdmacm reference while any is open ({@link #pin}), so the context
+ *       cannot close under them;</li>
+ *   <li>a watcher thread, alive while librdmacm holds a context known here, polls the device
+ *       list; when a device leaves it, the device is marked removed and {@code rdma_get_devices}
+ *       runs, after which librdmacm closes the context as soon as its last reference goes (at
+ *       once if none is left). It also reads and acknowledges the async events of pinned
+ *       contexts ({@link NativeDevice#drainAsyncEvents}).</li>
+ * </ul>
+ * librdmacm's sync gives up when no device at all is left (ENODEV, before it compares the
+ * lists): the last device's context then stays open, and its removal waits, until another
+ * device appears; the watcher retries until then.
+ */
+final class DeviceContexts {
+    private static final System.Logger LOG = System.getLogger(DeviceContexts.class.getName());
+    /** How often the watcher looks at the device list: the added wait of a device removal. */
+    private static final long WATCH_SLICE_MILLIS = 200;
+    /**
+     * {@code struct ibv_async_event}: a union of pointers and an int (element), then the enum
+     * event_type (not in the generated bindings; LayoutConformanceTest checks it against C).
+     */
+    static final StructLayout ASYNC_EVENT = MemoryLayout.structLayout(
+            ADDRESS.withName("element"), JAVA_INT.withName("event_type"), MemoryLayout.paddingLayout(4));
+    static final long ASYNC_EVENT_TYPE_OFFSET = ASYNC_EVENT.byteOffset(MemoryLayout.PathElement.groupElement("event_type"));
+    /** {@code IBV_EVENT_DEVICE_FATAL} of {@code enum ibv_event_type}. */
+    static final int IBV_EVENT_DEVICE_FATAL = 8;
+
+    private final NativeProvider provider;
+    /** By context address; guarded by this. */
+    private final Map<Long, NativeDevice> devices = new HashMap<>();
+    /** Devices gone from the list that librdmacm has not been told of yet; guarded by this. */
+    private final List<NativeDevice> unsynced = new ArrayList<>();
+    /** Guarded by this. */
+    private Thread watcher;
+    /** The removed devices logged (their {@code struct ibv_device *}); on the watcher's thread only. */
+    private final Set<Long> reported = new HashSet<>();
+
+    DeviceContexts(NativeProvider provider) {
+        this.provider = provider;
+    }
+
+    /** The device object for an {@code ibv_context *} librdmacm opened; watched from now on. */
+    synchronized NativeDevice device(MemorySegment contextPointer) {
+        NativeDevice device = devices.get(contextPointer.address());
+        if (device == null) {
+            MemorySegment context = NativeAccess.struct(contextPointer, ibv_context.layout());
+            MemorySegment ibvDevice = ibv_context.device(context);
+            String name = NativeAccess.cString(provider.calls().ibvGetDeviceName.invokePointer(ibvDevice));
+            device = new NativeDevice(provider, contextPointer, ibvDevice, name);
+            devices.put(contextPointer.address(), device);
+        }
+        if (watcher == null) {
+            watcher = Thread.ofPlatform().daemon().name("ostia-rdma-native-devices").start(this::watch);
+        }
+        return device;
+    }
+
+    /**
+     * Takes one librdmacm reference on {@code device}'s context: a one-entry
+     * {@code rdma_get_devices} list, released by {@link #unpin}.
+     *
+     * @throws RdmaException if librdmacm no longer lists the device (it was removed)
+     */
+    MemorySegment pin(NativeDevice device) {
+        Calls calls = provider.calls();
+        MemorySegment list;
+        int n;
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment count = call.allocate(JAVA_INT);
+            list = calls.rdmaGetDevices.invokePointer(count);
+            n = count.get(JAVA_INT, 0);
+        }
+        MemorySegment entries = NativeAccess.struct(list, ADDRESS.byteSize() * (n + 1L));
+        List<MemorySegment> others = new ArrayList<>();
+        boolean listed = false;
+        for (int i = 0; i < n; i++) {
+            MemorySegment context = entries.getAtIndex(ADDRESS, i);
+            device(context); // rdma_get_devices opened every listed device's context: watch it
+            if (context.address() == device.context.address()) {
+                listed = true;
+            } else {
+                others.add(context);
+            }
+        }
+        // The list holds a reference on every device in it; keep ours only.
+        if (!others.isEmpty()) {
+            MemorySegment othersList;
+            try {
+                othersList = NativeAccess.mallocPointerList(others);
+            } catch (RuntimeException e) {
+                calls.rdmaFreeDevices.invokeUnchecked(list); // every reference back
+                throw e;
+            }
+            calls.rdmaFreeDevices.invokeUnchecked(othersList);
+        }
+        entries.setAtIndex(ADDRESS, 0, listed ? device.context : MemorySegment.NULL);
+        entries.setAtIndex(ADDRESS, 1, MemorySegment.NULL);
+        if (!listed) {
+            calls.rdmaFreeDevices.invokeUnchecked(list);
+            throw new RdmaException("RDMA device " + device.name() + " was removed");
+        }
+        return list;
+    }
+
+    /** Gives back a reference {@link #pin} took; librdmacm closes the context if it was the last of a removed device. */
+    void unpin(MemorySegment pin) {
+        provider.calls().rdmaFreeDevices.invokeUnchecked(pin);
+    }
+
+    private void watch() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment event = arena.allocate(ASYNC_EVENT);
+            while (true) {
+                Thread.sleep(WATCH_SLICE_MILLIS);
+                List<NativeDevice> known;
+                synchronized (this) {
+                    known = List.copyOf(devices.values());
+                }
+                known.forEach(d -> d.drainAsyncEvents(event));
+                Set<Long> present = provider.listedDevices();
+                List<NativeDevice> gone = new ArrayList<>();
+                synchronized (this) {
+                    devices.values().removeIf(d -> !present.contains(d.ibvDevice.address()) && gone.add(d));
+                }
+                for (NativeDevice device : gone) {
+                    device.markRemoved();
+                    // An id's event or close registers a removed device again: say it once.
+                    LOG.log(reported.add(device.ibvDevice.address()) ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                            device + " left the device list; letting librdmacm close its context");
+                }
+                boolean pending;
+                synchronized (this) {
+                    unsynced.addAll(gone);
+                    pending = !unsynced.isEmpty();
+                }
+                if (pending && sync()) {
+                    synchronized (this) {
+                        unsynced.clear();
+                    }
+                }
+                synchronized (this) {
+                    if (devices.isEmpty() && unsynced.isEmpty()) {
+                        watcher = null;
+                        return;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            LOG.log(System.Logger.Level.ERROR, "device watcher interrupted; removed devices may stay open", e);
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "device watcher failed; removed devices may stay open", e);
+        }
+        synchronized (this) {
+            watcher = null;
+        }
+    }
+
+    /**
+     * {@code rdma_get_devices} and {@code rdma_free_devices}: librdmacm compares its list with
+     * the present devices, marks the gone ones dead and closes those nobody references.
+     *
+     * @return false if librdmacm could not compare (no device at all is left)
+     */
+    private boolean sync() {
+        Calls calls = provider.calls();
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment count = call.allocate(JAVA_INT);
+            MemorySegment list = (MemorySegment) calls.rdmaGetDevices.invokeUnchecked(count);
+            if (list.equals(MemorySegment.NULL)) {
+                return false;
+            }
+            int n = count.get(JAVA_INT, 0);
+            MemorySegment entries = NativeAccess.struct(list, ADDRESS.byteSize() * (n + 1L));
+            try {
+                for (int i = 0; i < n; i++) {
+                    device(entries.getAtIndex(ADDRESS, i));
+                }
+            } finally {
+                calls.rdmaFreeDevices.invokeUnchecked(list);
+            }
+            return true;
+        }
+    }
+}
