@@ -87,11 +87,15 @@ class EmbeddedTargetInitiatorTest extends InitiatorContractTest {
             recording.stop();
             recording.dump(jfr);
 
+            // JFR commits each event as the reissue is made; listeners hear of it on the session's
+            // delivery thread, a little later.
+            List<RecordedEvent> recorded = RecordingFile.readAllEvents(jfr);
+            assertFalse(recorded.isEmpty(), "writes beyond the budget's two were answered TASK SET FULL and reissued");
             long deadline = System.nanoTime() + 5_000_000_000L;
-            while (reissues.isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(10); // events come on the session's delivery thread
+            while (reissues.size() < recorded.size() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
             }
-            assertFalse(reissues.isEmpty(), "six of eight writes were answered TASK SET FULL and reissued");
+            assertEquals(recorded.size(), reissues.size(), "one JFR event per reissue, and one session event");
             for (SessionEvent.CommandReissued r : reissues) {
                 assertEquals(session, r.session());
                 assertEquals(f.lun(), r.lun());
@@ -99,10 +103,10 @@ class EmbeddedTargetInitiatorTest extends InitiatorContractTest {
                 // 5 ms for the first reissue of a command, doubling to 500 ms.
                 assertEquals(Math.min(500, 5L << (r.attempt() - 1)), r.backoff().toMillis(), r::toString);
             }
-            assertTrue(reissues.stream().filter(r -> r.attempt() == 1).count() >= writes - 2,
-                    "every write beyond the budget's two had a first reissue: " + reissues);
-            List<RecordedEvent> recorded = RecordingFile.readAllEvents(jfr);
-            assertEquals(reissues.size(), recorded.size(), "one JFR event per reissue");
+            // How many of the eight meet a full budget depends on how far the first two got
+            // before the others arrived; at most six can, and each reissue series starts at 1.
+            long firsts = reissues.stream().filter(r -> r.attempt() == 1).count();
+            assertTrue(firsts >= 1 && firsts <= writes - 2, "first reissues: " + firsts + " of " + reissues);
             RecordedEvent first = recorded.getFirst();
             assertEquals("TASK_SET_FULL", first.getString("status"));
             assertEquals(EmbeddedPeer.TARGET, first.getString("target"));
