@@ -22,7 +22,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * <p>A configuration change of the timeouts is applied in place ({@link #modified}), as the TCP
  * transport's: connections made afterwards take the new values, no session is bounced. The
  * provider and the queue and receive sizes are fixed while the transport runs: such a change is
- * refused with the reason logged, and takes effect when the bundle restarts.
+ * refused with the reason logged, and takes effect when the bundle restarts. While nothing is
+ * registered (the provider was unusable) a new configuration is module init again: it may name a
+ * provider that works.
  */
 @Component(service = {}, immediate = true, configurationPid = IserTransportComponent.PID)
 @Designate(ocd = IserTransportComponent.Config.class)
@@ -61,19 +63,26 @@ public final class IserTransportComponent {
         int maxUnexpectedPdus() default 4;
     }
 
-    /** Null when the provider could not be used: nothing was registered, nothing is to undo. */
-    private final TransportRegistration registration;
+    private final BundleContext context;
+    /** Null while the provider could not be used: nothing was registered, nothing is to undo. */
+    private TransportRegistration registration;
 
     @Activate
     public IserTransportComponent(BundleContext context, Config config) {
-        IserTransportOptions options = options(config);
-        TransportRegistration registered = null;
+        this.context = context;
+        registration = register(context, config);
+    }
+
+    /** Module init: the transport, then its service; null, with the reason logged, when the provider is unusable. */
+    private static TransportRegistration register(BundleContext context, Config config) {
+        IserTransportOptions options;
         try {
-            registered = new TransportRegistration(context, "iSER", unregister -> new IserTransport(options, unregister));
+            options = options(config);
+            return new TransportRegistration(context, "iSER", unregister -> new IserTransport(options, unregister));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "the iSER transport is not registered: " + e.getMessage());
+            return null;
         }
-        registration = registered;
     }
 
     /**
@@ -82,10 +91,9 @@ public final class IserTransportComponent {
      * and the current options kept.
      */
     @Modified
-    void modified(Config config) {
+    synchronized void modified(Config config) {
         if (registration == null) {
-            LOG.log(Level.WARNING, "configuration " + PID + " changed, but the iSER transport is not registered (see the"
-                    + " warning at activation); restart its bundle to try again with the new configuration");
+            registration = register(context, config);
             return;
         }
         IserTransportOptions next;
@@ -107,9 +115,10 @@ public final class IserTransportComponent {
 
     /** Module exit: the transport's leaving order, whose last step unregisters the service. */
     @Deactivate
-    void deactivate() {
+    synchronized void deactivate() {
         if (registration != null) {
             registration.close();
+            registration = null;
         }
     }
 }

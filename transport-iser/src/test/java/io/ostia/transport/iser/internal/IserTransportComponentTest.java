@@ -112,6 +112,19 @@ class IserTransportComponentTest {
     }
 
     @Test
+    void aConfigurationThatNamesAWorkingProviderRegistersWhatActivationCouldNot() {
+        assumeFalse(nativeDevicePresent(), "this machine has a native RDMA device: the no-device case cannot be shown");
+        IserTransportComponent component = new IserTransportComponent(context, config(RdmaProviders.NATIVE));
+        assertNull(context.getServiceReference(IscsiTransport.class), "nothing registered without a device");
+        component.modified(config(RdmaProviders.LOOPBACK));
+        ServiceReference<IscsiTransport> reference = context.getServiceReference(IscsiTransport.class);
+        assertNotNull(reference, "registered once the configuration names the loopback fabric");
+        assertEquals("iser", reference.getProperty(IscsiTransport.NAME_PROPERTY));
+        component.deactivate();
+        assertNull(context.getServiceReference(IscsiTransport.class), "unregistered at deactivation");
+    }
+
+    @Test
     void withTheLoopbackProviderItRegistersAndLeavesInOrder() throws Exception {
         RdmaProvider fabric = RdmaProviders.byName(RdmaProviders.LOOPBACK);
         List<String> objectsBefore = fabric.openObjects();
