@@ -53,6 +53,10 @@ public record IserHeader(boolean writeStagValid, int writeStag, long writeBaseOf
 
     /** The first byte: opcode and the valid flags. */
     public int flags() {
+        return flags(writeStagValid, readStagValid);
+    }
+
+    private static int flags(boolean writeStagValid, boolean readStagValid) {
         return IserOpcode.ISCSI_CONTROL.code() << 4 | (writeStagValid ? WSV : 0) | (readStagValid ? RSV : 0);
     }
 
@@ -67,7 +71,7 @@ public record IserHeader(boolean writeStagValid, int writeStag, long writeBaseOf
      */
     public static void encode(MemorySegment segment, long offset, boolean writeStagValid, int writeStag,
                               long writeBaseOffset, boolean readStagValid, int readStag, long readBaseOffset) {
-        int flags = IserOpcode.ISCSI_CONTROL.code() << 4 | (writeStagValid ? WSV : 0) | (readStagValid ? RSV : 0);
+        int flags = flags(writeStagValid, readStagValid);
         // Every byte is written (flags, three reserved, the two STags and offsets): nothing to clear first.
         segment.set(IserWire.INT, offset, flags << 24);
         segment.set(IserWire.INT, offset + 4, writeStagValid ? writeStag : 0);
@@ -80,7 +84,27 @@ public record IserHeader(boolean writeStagValid, int writeStag, long writeBaseOf
     static IserHeader decodeControl(byte flags, MemorySegment message) {
         boolean wsv = (flags & WSV) != 0;
         boolean rsv = (flags & RSV) != 0;
-        return new IserHeader(wsv, wsv ? message.get(IserWire.INT, 4) : 0, wsv ? message.get(IserWire.LONG, 8) : 0,
-                rsv, rsv ? message.get(IserWire.INT, 16) : 0, rsv ? message.get(IserWire.LONG, 20) : 0);
+        return new IserHeader(wsv, wsv ? writeStag(message, 0) : 0, wsv ? writeBaseOffset(message, 0) : 0,
+                rsv, rsv ? readStag(message, 0) : 0, rsv ? readBaseOffset(message, 0) : 0);
+    }
+
+    /** The Write STag of the header at {@code at}, read without making a header (a data path reads one per command). */
+    public static int writeStag(MemorySegment message, long at) {
+        return message.get(IserWire.INT, at + 4);
+    }
+
+    /** The Write Base Offset of the header at {@code at}. */
+    public static long writeBaseOffset(MemorySegment message, long at) {
+        return message.get(IserWire.LONG, at + 8);
+    }
+
+    /** The Read STag of the header at {@code at}. */
+    public static int readStag(MemorySegment message, long at) {
+        return message.get(IserWire.INT, at + 16);
+    }
+
+    /** The Read Base Offset of the header at {@code at}. */
+    public static long readBaseOffset(MemorySegment message, long at) {
+        return message.get(IserWire.LONG, at + 20);
     }
 }

@@ -3,8 +3,6 @@ package io.ostia.target.internal.iscsi;
 import io.ostia.api.iser.IserHeader;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * The STags an iSER header carried with one SCSI command (RFC 7145 §9.2), in a reusable holder:
@@ -12,9 +10,6 @@ import java.nio.ByteOrder;
  * object per command. Confined to the connection's thread.
  */
 final class IserStags {
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-
     private boolean writeStagValid;
     private int writeStag;
     private long writeBaseOffset;
@@ -31,10 +26,10 @@ final class IserStags {
     void decode(byte flags, MemorySegment message, long at) {
         writeStagValid = (flags & IserHeader.WSV) != 0;
         readStagValid = (flags & IserHeader.RSV) != 0;
-        writeStag = writeStagValid ? message.get(INT, at + 4) : 0;
-        writeBaseOffset = writeStagValid ? message.get(LONG, at + 8) : 0;
-        readStag = readStagValid ? message.get(INT, at + 16) : 0;
-        readBaseOffset = readStagValid ? message.get(LONG, at + 20) : 0;
+        writeStag = writeStagValid ? IserHeader.writeStag(message, at) : 0;
+        writeBaseOffset = writeStagValid ? IserHeader.writeBaseOffset(message, at) : 0;
+        readStag = readStagValid ? IserHeader.readStag(message, at) : 0;
+        readBaseOffset = readStagValid ? IserHeader.readBaseOffset(message, at) : 0;
     }
 
     void copyFrom(IserStags other) {
