@@ -106,11 +106,6 @@ abstract class InitiatorContractTest {
         }
     }
 
-    /**
-     * More commands than the queue depth, from several threads and from completions on the
-     * receive thread: those that wait are pumped as room frees up, including a command queued
-     * just as the last one in flight completes (a wake-up that must not be lost).
-     */
     @Test
     void slotsReissuedFromTheirListenersWriteAndReadBackVerifiedBytes() throws Exception {
         try (Peer f = start(Peer.Config.of(LUN_BYTES));
@@ -177,6 +172,11 @@ abstract class InitiatorContractTest {
         }
     }
 
+    /**
+     * More commands than the queue depth, from several threads and from completions on the
+     * receive thread: those that wait are pumped as room frees up, including a command queued
+     * just as the last one in flight completes (a wake-up that must not be lost).
+     */
     @Test
     void commandsBeyondTheQueueDepthAllComplete() throws Exception {
         try (Peer f = start(Peer.Config.of(LUN_BYTES));
