@@ -14,6 +14,9 @@ import java.util.Optional;
  */
 public record ScsiResult(ScsiStatus status, Optional<SenseData> sense, long residual) {
 
+    /** GOOD, no sense, the whole length moved: the common answer, shared rather than made per command. */
+    public static final ScsiResult GOOD = new ScsiResult(ScsiStatus.GOOD, Optional.empty(), 0);
+
     public boolean isGood() {
         return status == ScsiStatus.GOOD || status == ScsiStatus.CONDITION_MET;
     }

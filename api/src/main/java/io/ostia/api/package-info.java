@@ -3,7 +3,7 @@
  * and the error hierarchy. No threads, no I/O.
  */
 @Export
-@Version("0.3.0")
+@Version("0.4.0")
 package io.ostia.api;
 
 import org.osgi.annotation.bundle.Export;

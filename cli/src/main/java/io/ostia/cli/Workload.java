@@ -12,7 +12,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiConsumer;
 
 /**
  * One measurement: {@code depth} slots, each reissuing its request from the completion of the
@@ -24,8 +23,8 @@ final class Workload {
     private final double randomShare;
     private final double writeShare;
     private final long lastStart;
-    private final MemorySegment[] buffers;
-    private final BiConsumer<Void, Throwable>[] completions;
+    /** One reusable slot per request in flight: a reissue from its listener allocates nothing. */
+    private final BlockDevice.Slot[] slots;
     private final AtomicLong nextLba = new AtomicLong();
     private final AtomicLong completed = new AtomicLong();
     private final CountDownLatch idle;
@@ -42,15 +41,13 @@ final class Workload {
         this.randomShare = randomShare;
         this.writeShare = writeShare;
         this.lastStart = device.blockCount() - blocks;
-        this.buffers = new MemorySegment[depth];
-        @SuppressWarnings("unchecked")
-        BiConsumer<Void, Throwable>[] handlers = new BiConsumer[depth];
-        this.completions = handlers;
+        this.slots = new BlockDevice.Slot[depth];
         long bytes = (long) blocks * device.blockSize();
+        BlockDevice.SlotListener listener = this::transferred;
         for (int i = 0; i < depth; i++) {
-            buffers[i] = arena.allocate(bytes, 4096);
-            buffers[i].fill((byte) (0x5a + i));
-            completions[i] = completion(i);
+            MemorySegment buffer = arena.allocate(bytes, 4096);
+            buffer.fill((byte) (0x5a + i));
+            slots[i] = device.slot(buffer, listener);
         }
         this.idle = new CountDownLatch(depth);
     }
@@ -65,8 +62,8 @@ final class Workload {
      * figures leave out (the JIT compiles the I/O path in the first seconds).
      */
     void execute(int warmupSeconds, int seconds, PrintStream out) {
-        for (int i = 0; i < buffers.length; i++) {
-            issue(i);
+        for (BlockDevice.Slot slot : slots) {
+            issue(slot);
         }
         if (warmupSeconds > 0) {
             out.printf("warming up for %d s (not counted)%n", warmupSeconds);
@@ -111,7 +108,7 @@ final class Workload {
         long done = completed.get();
         out.printf("%nresult: %d IOPS, %.1f MiB/s (%d requests of %d bytes in %.2f s, %s, depth %d)%n",
                 rate(done, elapsed), mibPerSecond(done, elapsed), done, (long) blocks * device.blockSize(),
-                elapsed / 1e9, describe(), buffers.length);
+                elapsed / 1e9, describe(), slots.length);
         long cpu = processCpuNanos() - cpuAtStart;
         if (cpuAtStart >= 0 && done > 0) {
             out.printf("cpu: %.1f us per I/O (this process's CPU time, all threads, over the measured seconds)%n",
@@ -166,7 +163,7 @@ final class Workload {
         return pattern + " " + op;
     }
 
-    private void issue(int slot) {
+    private void issue(BlockDevice.Slot slot) {
         if (stopping || failure.get() != null) {
             idle.countDown();
             return;
@@ -183,23 +180,28 @@ final class Workload {
             }
         }
         boolean write = writeShare > 0 && (writeShare >= 1 || random.nextDouble() < writeShare);
-        (write ? device.writeAsync(lba, buffers[slot]) : device.readAsync(lba, buffers[slot]))
-                .whenComplete(completions[slot]);
+        try {
+            if (write) {
+                slot.write(lba);
+            } else {
+                slot.read(lba);
+            }
+        } catch (RuntimeException e) {
+            transferred(slot, e);
+        }
     }
 
-    /** A slot's completion handler, made once: it reissues the slot's next request. */
-    private BiConsumer<Void, Throwable> completion(int slot) {
-        return (ok, error) -> {
-            if (error != null) {
-                Throwable cause = error instanceof CompletionException c ? c.getCause() : error;
-                failure.compareAndSet(null, cause instanceof IscsiException i ? i
-                        : new IscsiException("request failed: " + cause, cause));
-                idle.countDown();
-                return;
-            }
-            completed.incrementAndGet();
-            issue(slot);
-        };
+    /** A slot's transfer ended: count it and reissue the slot. */
+    private void transferred(BlockDevice.Slot slot, Throwable error) {
+        if (error != null) {
+            Throwable cause = error instanceof CompletionException c ? c.getCause() : error;
+            failure.compareAndSet(null, cause instanceof IscsiException i ? i
+                    : new IscsiException("request failed: " + cause, cause));
+            idle.countDown();
+            return;
+        }
+        completed.incrementAndGet();
+        issue(slot);
     }
 
     /** Heap bytes all threads have allocated so far, or -1 when the JVM does not count them. */

@@ -106,6 +106,72 @@ abstract class InitiatorContractTest {
         }
     }
 
+    @Test
+    void slotsReissuedFromTheirListenersWriteAndReadBackVerifiedBytes() throws Exception {
+        try (Peer f = start(Peer.Config.of(LUN_BYTES));
+             Session session = f.initiator.login(f.options().build());
+             Arena arena = Arena.ofShared()) {
+            BlockDevice lun = session.open(f.lun());
+            int chunk = 4096;
+            MemorySegment image = arena.allocate(chunk * 256L, 4096);
+            fill(image, 815);
+            throughSlots(lun, arena, image, chunk, true);
+            MemorySegment readBack = arena.allocate(image.byteSize(), 4096);
+            throughSlots(lun, arena, readBack, chunk, false);
+            assertEquals(-1, image.mismatch(readBack), "the bytes written through slots read back through slots");
+            assertThrows(IllegalArgumentException.class, () -> lun.slot(arena.allocate(700), (slot, error) -> { }),
+                    "a buffer of no whole number of blocks");
+        }
+    }
+
+    /**
+     * Moves {@code image} to or from the LUN's first bytes, a {@code chunk} per command, through
+     * 8 slots, each reissued from its listener with the next of its chunks.
+     */
+    private static void throughSlots(BlockDevice lun, Arena arena, MemorySegment image, int chunk, boolean write)
+            throws Exception {
+        int slots = 8;
+        int chunks = (int) (image.byteSize() / chunk);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(slots);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        int[] at = new int[slots];
+        for (int i = 0; i < slots; i++) {
+            int s = i;
+            MemorySegment buffer = arena.allocate(chunk, 4096);
+            at[s] = s;
+            BlockDevice.Slot slot = lun.slot(buffer, (self, error) -> {
+                if (error != null) {
+                    failure.compareAndSet(null, error);
+                    done.countDown();
+                    return;
+                }
+                if (!write) {
+                    MemorySegment.copy(buffer, 0, image, (long) at[s] * chunk, chunk);
+                }
+                at[s] += slots;
+                if (at[s] >= chunks) {
+                    done.countDown();
+                } else {
+                    issue(self, image, (long) at[s] * chunk, write, lun.blockSize());
+                }
+            });
+            issue(slot, image, (long) s * chunk, write, lun.blockSize());
+        }
+        assertTrue(done.await(30, TimeUnit.SECONDS), "the slots finished within 30 s");
+        if (failure.get() != null) {
+            throw new AssertionError("a slot's transfer failed", failure.get());
+        }
+    }
+
+    private static void issue(BlockDevice.Slot slot, MemorySegment image, long offset, boolean write, int blockSize) {
+        if (write) {
+            MemorySegment.copy(image, offset, slot.buffer(), 0, slot.buffer().byteSize());
+            slot.write(offset / blockSize);
+        } else {
+            slot.read(offset / blockSize);
+        }
+    }
+
     /**
      * More commands than the queue depth, from several threads and from completions on the
      * receive thread: those that wait are pumped as room frees up, including a command queued

@@ -1,5 +1,7 @@
 package io.ostia.api.pdu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -126,7 +128,17 @@ public final class PduEncoder {
             throw new java.nio.BufferOverflowException();
         }
         encodeHeader(pdu, dst);
-        dst.put(pdu.data().asByteBuffer());
+        // Copied segment to segment: a ByteBuffer view of the data (and its read-only twin) per PDU is garbage.
+        MemorySegment data = pdu.data();
+        int length = (int) data.byteSize();
+        if (length > 0) {
+            if (dst.hasArray()) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, dst.array(), dst.arrayOffset() + dst.position(), length);
+            } else {
+                MemorySegment.copy(data, 0, MemorySegment.ofBuffer(dst), 0, length); // the segment starts at the position
+            }
+            dst.position(dst.position() + length);
+        }
         encodeTrailer(pdu, dst);
     }
 

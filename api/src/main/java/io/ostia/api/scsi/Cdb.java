@@ -109,33 +109,50 @@ public final class Cdb {
         return cdb;
     }
 
-    private static boolean fits10(long lba, int blocks) {
-        return lba >= 0 && lba + blocks <= 0x1_0000_0000L && blocks <= 0xffff;
-    }
-
     private static byte[] rw10(int opcode, long lba, int blocks) {
-        if (lba < 0 || lba > 0xffff_ffffL) {
-            throw new IllegalArgumentException("LBA " + lba + " does not fit a 10-byte CDB");
-        }
         byte[] cdb = new byte[10];
         cdb[0] = (byte) opcode;
-        putInt(cdb, 2, (int) lba);
-        putShort(cdb, 7, checkRange("transfer length", blocks, 0xffff));
+        setTransfer(cdb, lba, blocks);
         return cdb;
     }
 
     private static byte[] rw16(int opcode, long lba, int blocks) {
-        if (lba < 0) {
-            throw new IllegalArgumentException("negative LBA " + lba);
-        }
-        if (blocks < 0) {
-            throw new IllegalArgumentException("negative transfer length " + blocks);
-        }
         byte[] cdb = new byte[16];
         cdb[0] = (byte) opcode;
-        putLong(cdb, 2, lba);
-        putInt(cdb, 10, blocks);
+        setTransfer(cdb, lba, blocks);
         return cdb;
+    }
+
+    /**
+     * Rewrites the LBA and transfer length of a READ or WRITE (10) or (16) CDB in place, so that a
+     * caller that reissues one CDB needs no new array per command.
+     *
+     * @throws IllegalArgumentException when they do not fit the CDB (or the CDB is not 10 or 16 bytes)
+     */
+    public static void setTransfer(byte[] cdb, long lba, int blocks) {
+        if (cdb.length == 10) {
+            if (lba < 0 || lba > 0xffff_ffffL) {
+                throw new IllegalArgumentException("LBA " + lba + " does not fit a 10-byte CDB");
+            }
+            putInt(cdb, 2, (int) lba);
+            putShort(cdb, 7, checkRange("transfer length", blocks, 0xffff));
+        } else if (cdb.length == 16) {
+            if (lba < 0) {
+                throw new IllegalArgumentException("negative LBA " + lba);
+            }
+            if (blocks < 0) {
+                throw new IllegalArgumentException("negative transfer length " + blocks);
+            }
+            putLong(cdb, 2, lba);
+            putInt(cdb, 10, blocks);
+        } else {
+            throw new IllegalArgumentException("a " + cdb.length + "-byte CDB is no READ or WRITE (10) or (16)");
+        }
+    }
+
+    /** True when a transfer of {@code blocks} at {@code lba} fits a 10-byte READ or WRITE CDB. */
+    public static boolean fits10(long lba, int blocks) {
+        return lba >= 0 && lba + blocks <= 0x1_0000_0000L && blocks <= 0xffff;
     }
 
     private static int checkRange(String what, int value, int max) {

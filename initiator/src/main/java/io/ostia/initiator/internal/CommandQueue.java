@@ -2,7 +2,6 @@ package io.ostia.initiator.internal;
 
 import io.ostia.api.IscsiException;
 import io.ostia.api.IscsiTimeoutException;
-import io.ostia.api.ScsiResult;
 import io.ostia.api.SessionOptions;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.Pdu;
@@ -11,7 +10,6 @@ import io.ostia.initiator.internal.IscsiSession.State;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -65,13 +63,13 @@ final class CommandQueue {
     }
 
     /** Sends {@code task} now if the session, window and depth allow, else queues it; a closing session fails it. */
-    CompletableFuture<ScsiResult> submit(Task task) {
+    void submit(Task task) {
         sendLock.lock();
         try {
             State s = session.state;
             if (s == State.LOGGING_OUT || s == State.CLOSED || s == State.FAILED) {
-                task.future.completeExceptionally(session.closedError());
-                return task.future;
+                task.fail(session.closedError());
+                return;
             }
             if (s == State.LOGGED_IN && pending.isEmpty() && canSendNow()) {
                 sendNow(task);
@@ -87,7 +85,6 @@ final class CommandQueue {
         } finally {
             sendLock.unlock();
         }
-        return task.future;
     }
 
     private boolean canSendNow() {
@@ -167,9 +164,9 @@ final class CommandQueue {
                 Task t = inFlight.get(i);
                 t.sentOn = null;
                 if (t.aborting) {
-                    t.future.completeExceptionally(new IscsiTimeoutException(t + " timed out and its abort did not finish"));
+                    t.fail(new IscsiTimeoutException(t + " timed out and its abort did not finish"));
                 } else if (counted && ++t.attempts >= MAX_ATTEMPTS) {
-                    t.future.completeExceptionally(new TransportException(t + " was in flight on " + t.attempts
+                    t.fail(new TransportException(t + " was in flight on " + t.attempts
                             + " connections that failed; the last failure: " + cause.getMessage(), cause));
                 } else {
                     pending.addFirst(t);
@@ -190,7 +187,7 @@ final class CommandQueue {
         try {
             State s = session.state;
             if (s == State.CLOSED || s == State.FAILED) {
-                task.future.completeExceptionally(session.closedError());
+                task.fail(session.closedError());
                 return;
             }
             task.sentOn = null;
@@ -207,10 +204,10 @@ final class CommandQueue {
         sendLock.lock();
         try {
             for (Task t : tasks.removeAll()) {
-                t.future.completeExceptionally(error);
+                t.fail(error);
             }
             for (Task t; (t = pending.pollFirst()) != null; ) {
-                t.future.completeExceptionally(error);
+                t.fail(error);
             }
             waiting = 0;
         } finally {

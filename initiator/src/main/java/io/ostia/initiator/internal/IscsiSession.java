@@ -190,7 +190,14 @@ final class IscsiSession implements Session, SessionConnection.Listener {
 
     @Override
     public CompletableFuture<ScsiResult> execute(ScsiRequest request) {
-        return queue.submit(new Task(request));
+        Task task = new Task(request);
+        queue.submit(task);
+        return task.future();
+    }
+
+    /** Submits a reused task (a block device's slot): no future, no new task per command. */
+    void submit(Task task) {
+        queue.submit(task);
     }
 
     @Override

@@ -111,7 +111,7 @@ final class PduDispatch {
         }
         queue.schedulePump();
         if (response != 0) {
-            task.future.completeExceptionally(new IscsiException(String.format(
+            task.fail(new IscsiException(String.format(
                     "%s: target failure (iSCSI response 0x%02x), status not valid", task, response)));
             return;
         }
@@ -119,14 +119,14 @@ final class PduDispatch {
         try {
             scsiStatus = ScsiStatus.of(status);
         } catch (IllegalArgumentException e) {
-            task.future.completeExceptionally(new ProtocolException("Status", task + ": " + e.getMessage()));
+            task.fail(new ProtocolException("Status", task + ": " + e.getMessage()));
             return;
         }
         Optional<SenseData> sense;
         try {
             sense = senseIn(data);
         } catch (ProtocolException e) {
-            task.future.completeExceptionally(new ProtocolException(e.field(), task + ": " + e.getMessage()));
+            task.fail(new ProtocolException(e.field(), task + ": " + e.getMessage()));
             return;
         }
         if (scsiStatus == ScsiStatus.CHECK_CONDITION && session.recovery.reinstated && isResetAttention(sense)
@@ -137,7 +137,8 @@ final class PduDispatch {
             queue.resubmit(task);
             return;
         }
-        task.future.complete(new ScsiResult(scsiStatus, sense, residual));
+        task.complete(scsiStatus == ScsiStatus.GOOD && sense.isEmpty() && residual == 0 ? ScsiResult.GOOD
+                : new ScsiResult(scsiStatus, sense, residual));
     }
 
     /** A unit attention of the reset family (ASC 29h: power on, reset, I_T nexus loss). */
@@ -234,7 +235,7 @@ final class PduDispatch {
         Task task = tasks.remove(itt);
         if (task != null) {
             logout.settle();
-            task.future.completeExceptionally(error);
+            task.fail(error);
             queue.schedulePump();
             return;
         }

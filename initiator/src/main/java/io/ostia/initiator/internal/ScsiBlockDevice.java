@@ -19,8 +19,8 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
-import java.util.function.Supplier;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A LUN of a session as a block device: READ/WRITE (10 or 16) and SYNCHRONIZE CACHE. */
 final class ScsiBlockDevice implements BlockDevice {
@@ -138,88 +138,166 @@ final class ScsiBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> readAsync(long lba, MemorySegment buffer) {
-        return transfer(lba, buffer, false);
+        return once(buffer, false, lba);
     }
 
     @Override
     public CompletableFuture<Void> writeAsync(long lba, MemorySegment buffer) {
-        return transfer(lba, buffer, true);
+        return once(buffer, true, lba);
     }
 
     @Override
     public CompletableFuture<Void> flushAsync() {
-        return checked(ScsiRequest.none(lun, Cdb.synchronizeCache10()), "SYNCHRONIZE CACHE");
+        Outcome outcome = new Outcome();
+        new Transfer(MemorySegment.NULL, outcome).start(ScsiRequest.none(lun, Cdb.synchronizeCache10()),
+                "SYNCHRONIZE CACHE", -1);
+        return outcome;
     }
 
-    private CompletableFuture<Void> transfer(long lba, MemorySegment buffer, boolean write) {
+    @Override
+    public Slot slot(MemorySegment buffer, SlotListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        checkBuffer(buffer);
+        return new Transfer(buffer, listener);
+    }
+
+    /** One READ or WRITE for a future: a slot used once. */
+    private CompletableFuture<Void> once(MemorySegment buffer, boolean write, long lba) {
+        Outcome outcome = new Outcome();
+        try {
+            checkBuffer(buffer);
+            Transfer transfer = new Transfer(buffer, outcome);
+            if (write) {
+                transfer.write(lba);
+            } else {
+                transfer.read(lba);
+            }
+        } catch (IllegalArgumentException e) {
+            outcome.completeExceptionally(e);
+        }
+        return outcome;
+    }
+
+    private void checkBuffer(MemorySegment buffer) {
         int blockSize = capacity.blockLength();
         if (buffer.byteSize() % blockSize != 0 || buffer.byteSize() == 0) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("buffer of " + buffer.byteSize()
-                    + " bytes is not a positive whole number of " + blockSize + "-byte blocks"));
+            throw new IllegalArgumentException("buffer of " + buffer.byteSize()
+                    + " bytes is not a positive whole number of " + blockSize + "-byte blocks");
         }
-        long blocks = buffer.byteSize() / blockSize;
-        if (blocks > Integer.MAX_VALUE) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("transfer of " + blocks + " blocks is too long"));
+        if (buffer.byteSize() / blockSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("transfer of " + buffer.byteSize() / blockSize + " blocks is too long");
         }
-        ScsiRequest request;
-        try {
-            request = write
-                    ? ScsiRequest.write(lun, Cdb.write(lba, (int) blocks), buffer)
-                    : ScsiRequest.read(lun, Cdb.read(lba, (int) blocks), buffer);
-        } catch (IllegalArgumentException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return new Command(request, write ? "WRITE" : "READ", lba, blocks).start();
     }
 
-    private CompletableFuture<Void> checked(ScsiRequest request, String what) {
-        return new Command(request, what, -1, 0).start();
+    /** The future of a command run once: the listener of a slot used once. */
+    private static final class Outcome extends CompletableFuture<Void> implements SlotListener {
+        @Override
+        public void transferred(Slot slot, Throwable failure) {
+            if (failure == null) {
+                complete(null);
+            } else {
+                completeExceptionally(failure);
+            }
+        }
     }
 
     /**
-     * A command of this device: reissued after a unit attention (a reset, a reinstated session,
-     * changed capacity: the command itself was not executed), and after TASK SET FULL or BUSY
-     * (the target is short of resources now) with a growing delay until the command timeout, as
-     * a disk driver does; other errors fail. One object per command is the future the caller
-     * gets, the handler of each execution's result and the delayed reissue; its description is
-     * built only when a message needs it (a string per command costs more than the command).
+     * A command of this device over one buffer, one at a time: reissued after a unit attention
+     * (a reset, a reinstated session, changed capacity: the command itself was not executed), and
+     * after TASK SET FULL or BUSY (the target is short of resources now) with a growing delay
+     * until the command timeout, as a disk driver does; other errors fail. It is the slot an
+     * application reuses ({@link #slot}), the listener of its session task and the delayed
+     * reissue; task, CDBs and requests are made once, so that a reissued slot allocates nothing,
+     * and its description is built only when a message needs it.
      */
-    private final class Command extends CompletableFuture<Void> implements BiConsumer<ScsiResult, Throwable>, Runnable {
-        private final ScsiRequest request;
-        /** The operation's name; with {@code blocks > 0}, a transfer of that many blocks at {@code lba}. */
-        private final String operation;
-        private final long lba;
-        private final long blocks;
-        private final long deadline;
+    private final class Transfer implements Slot, Task.Listener, Runnable {
+        private final MemorySegment buffer;
+        private final SlotListener listener;
+        private final Task task = new Task(this);
+        private final AtomicBoolean busy = new AtomicBoolean();
+        private final int blocks;
+        /** READ (10), WRITE (10), READ (16), WRITE (16) over the buffer, each made at its first use. */
+        private final ScsiRequest[] transfers = new ScsiRequest[4];
+        private ScsiRequest request;
+        /** The operation's name; a transfer of {@code blocks} at {@code lba} when that is ≥ 0. */
+        private String operation;
+        private long lba;
+        private long deadline;
         /** Executions so far after unit attentions (1: the first), and reissues after TASK SET FULL or BUSY. */
-        private int attempt = 1;
+        private int attempt;
         private int reissues;
-        private long backoffMillis = FIRST_BACKOFF_MILLIS;
+        private long backoffMillis;
 
-        Command(ScsiRequest request, String operation, long lba, long blocks) {
+        Transfer(MemorySegment buffer, SlotListener listener) {
+            this.buffer = buffer;
+            this.listener = listener;
+            this.blocks = (int) (buffer.byteSize() / capacity.blockLength());
+        }
+
+        @Override
+        public MemorySegment buffer() {
+            return buffer;
+        }
+
+        @Override
+        public void read(long lba) {
+            start(transfer(false, lba), "READ", lba);
+        }
+
+        @Override
+        public void write(long lba) {
+            start(transfer(true, lba), "WRITE", lba);
+        }
+
+        /** The request for a READ or WRITE at {@code lba}, its CDB rewritten in place. */
+        private ScsiRequest transfer(boolean write, long lba) {
+            if (!busy.compareAndSet(false, true)) {
+                throw new IllegalStateException("the slot's previous transfer has not ended");
+            }
+            try {
+                int index = (write ? 1 : 0) + (Cdb.fits10(lba, blocks) ? 0 : 2);
+                ScsiRequest r = transfers[index];
+                if (r == null) {
+                    byte[] cdb = write ? Cdb.write(lba, blocks) : Cdb.read(lba, blocks);
+                    r = transfers[index] = write ? ScsiRequest.write(lun, cdb, buffer) : ScsiRequest.read(lun, cdb, buffer);
+                } else {
+                    Cdb.setTransfer(r.cdb(), lba, blocks);
+                }
+                return r;
+            } catch (RuntimeException e) {
+                busy.set(false);
+                throw e;
+            }
+        }
+
+        /** Runs {@code request} (the slot is taken); {@code lba} -1 for a command without a transfer. */
+        void start(ScsiRequest request, String operation, long lba) {
+            busy.set(true);
             this.request = request;
             this.operation = operation;
             this.lba = lba;
-            this.blocks = blocks;
             this.deadline = System.nanoTime() + session.options.commandTimeout().toNanos();
+            attempt = 1;
+            reissues = 0;
+            backoffMillis = FIRST_BACKOFF_MILLIS;
+            run();
         }
 
-        Command start() {
-            session.execute(request).whenComplete(this);
-            return this;
-        }
-
-        /** The delayed reissue after TASK SET FULL or BUSY. */
+        /** The first execution, one after a unit attention, and the delayed reissue after TASK SET FULL or BUSY. */
         @Override
         public void run() {
-            start();
+            session.submit(task.reset(request));
         }
 
-        /** One execution's result: completes this command unless it reissues. */
+        /** One execution's result: ends this command unless it reissues. */
         @Override
-        public void accept(ScsiResult r, Throwable error) {
+        public void taskDone(Task done, ScsiResult r, Throwable error) {
             if (error != null) {
-                completeExceptionally(error);
+                end(error);
+                return;
+            }
+            if (r.isGood() && r.residual() == 0) {
+                end(null);
                 return;
             }
             boolean unitAttention = r.status() == ScsiStatus.CHECK_CONDITION
@@ -228,11 +306,11 @@ final class ScsiBlockDevice implements BlockDevice {
                 LOG.log(System.Logger.Level.INFO, () -> "LUN " + lun + " of " + session.targetName()
                         + " reports a unit attention (" + r.sense().orElseThrow() + "); reissuing " + describe());
                 attempt++;
-                start();
+                run();
                 return;
             }
-            boolean busy = r.status() == ScsiStatus.TASK_SET_FULL || r.status() == ScsiStatus.BUSY;
-            if (busy && System.nanoTime() + backoffMillis * 1_000_000 - deadline < 0) {
+            boolean busyTarget = r.status() == ScsiStatus.TASK_SET_FULL || r.status() == ScsiStatus.BUSY;
+            if (busyTarget && System.nanoTime() + backoffMillis * 1_000_000 - deadline < 0) {
                 long delay = backoffMillis;
                 LOG.log(System.Logger.Level.DEBUG, () -> "LUN " + lun + " of " + session.targetName() + " answered "
                         + r.status() + "; reissuing " + describe() + " in " + delay + " ms");
@@ -241,12 +319,13 @@ final class ScsiBlockDevice implements BlockDevice {
                 CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(this);
                 return;
             }
-            IscsiException failure = check(r, this::describe);
-            if (failure == null) {
-                complete(null);
-            } else {
-                completeExceptionally(failure);
-            }
+            end(check(r, describe()));
+        }
+
+        /** Frees the slot, then tells the listener, which may reissue it at once. */
+        private void end(Throwable failure) {
+            busy.set(false);
+            listener.transferred(this, failure);
         }
 
         /** Tells the session's listeners and JFR that this command is reissued after {@code backoffMillis}. */
@@ -265,17 +344,17 @@ final class ScsiBlockDevice implements BlockDevice {
         }
 
         private String describe() {
-            return blocks > 0 ? operation + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun : operation;
+            return lba >= 0 ? operation + " of " + blocks + " blocks at LBA " + lba + " on LUN " + lun : operation;
         }
     }
 
     /** Why a finished command failed, or null when it moved exactly its buffer with GOOD status. */
-    private static IscsiException check(ScsiResult r, Supplier<String> what) {
+    private static IscsiException check(ScsiResult r, String what) {
         if (!r.isGood()) {
-            return new ScsiException(what.get(), r.status(), r.sense().orElse(null));
+            return new ScsiException(what, r.status(), r.sense().orElse(null));
         }
         if (r.residual() != 0) {
-            return new IscsiException(what.get() + " moved "
+            return new IscsiException(what + " moved "
                     + (r.residual() > 0 ? r.residual() + " bytes less" : -r.residual() + " bytes more")
                     + " than the buffer holds");
         }

@@ -7,17 +7,46 @@ import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.scsi.Luns;
 import io.ostia.api.spi.TransportTask;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * One SCSI command on its way through the session: queued, sent on a connection (with an ITT
  * and CmdSN of that connection), maybe requeued after a connection failure, then completed once.
+ *
+ * <p>A task either completes a future of its own ({@link io.ostia.api.Session#execute}: one task per command)
+ * or tells a {@link Listener} that reuses it for its next command ({@link #reset}): a block
+ * device's slot, whose commands then cost no task, future or request object each. Whoever takes
+ * the task out of the queue (the sent table's {@code remove}, {@code pending}'s poll) ends it.
  */
 final class Task implements TransportTask {
-    final ScsiRequest request;
-    final CompletableFuture<ScsiResult> future = new CompletableFuture<>();
-    private final long lunField;
+
+    /** Hears the end of a reused task's command; the task may be reset and submitted again from here. */
+    interface Listener {
+        void taskDone(Task task, ScsiResult result, Throwable failure);
+    }
+
+    private static final VarHandle LIVE;
+
+    static {
+        try {
+            LIVE = MethodHandles.lookup().findVarHandle(Task.class, "live", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Null for a task of {@link #future}. */
+    private final Listener listener;
+    private final CompletableFuture<ScsiResult> future;
+    /** The command; set before each submit, which publishes it (the send lock). */
+    ScsiRequest request;
+    private long lunField;
+    /** True from submit to the end: a second end (a bug) is dropped rather than ending the next command. */
+    @SuppressWarnings("unused")
+    private volatile boolean live;
 
     /** The command as last numbered for sending; fields guarded by the session's send lock. */
     private volatile ScsiCommand command;
@@ -32,9 +61,55 @@ final class Task implements TransportTask {
     /** Reset unit attentions met after a re-login and answered by sending again; receive thread. */
     int resetAttentions;
 
+    /** A task of one command, ending in its future. */
     Task(ScsiRequest request) {
+        this.listener = null;
+        this.future = new CompletableFuture<>();
+        reset(request);
+    }
+
+    /** A task to reuse: {@link #reset} it with each command; its end goes to {@code listener}. */
+    Task(Listener listener) {
+        this.listener = listener;
+        this.future = null;
+    }
+
+    /** Makes this task {@code request}'s, as new; only while it is not in the session's hands. */
+    Task reset(ScsiRequest request) {
         this.request = request;
         this.lunField = Luns.encode(request.lun());
+        command = null;
+        sentOn = null;
+        aborting = false;
+        attempts = 0;
+        resetAttentions = 0;
+        live = true;
+        return this;
+    }
+
+    /** The future of a task made for one command. */
+    CompletableFuture<ScsiResult> future() {
+        return future;
+    }
+
+    void complete(ScsiResult result) {
+        if (LIVE.compareAndSet(this, true, false)) {
+            if (listener == null) {
+                future.complete(result);
+            } else {
+                listener.taskDone(this, result, null);
+            }
+        }
+    }
+
+    void fail(Throwable failure) {
+        if (LIVE.compareAndSet(this, true, false)) {
+            if (listener == null) {
+                future.completeExceptionally(failure);
+            } else {
+                listener.taskDone(this, null, failure);
+            }
+        }
     }
 
     /** Numbers the command for a send; the transport adds immediate data and the F bit. */

@@ -63,7 +63,8 @@ final class Timeouts {
             for (Task t : queue.tasks.values()) {
                 if (!t.aborting && now - t.deadline > 0) {
                     t.aborting = true;
-                    session.runOnWorker(() -> abort(t));
+                    int itt = t.itt();
+                    session.runOnWorker(() -> abort(t, itt));
                 }
             }
             SessionConnection conn = session.current;
@@ -110,9 +111,10 @@ final class Timeouts {
     }
 
     /** ABORT TASK for a timed-out command; LOGICAL UNIT RESET if that fails; connection failure last. */
-    private void abort(Task task) {
+    private void abort(Task task, int itt) {
         SessionConnection conn = task.sentOn;
-        if (conn == null || conn != session.current || !queue.tasks.containsKey(task.itt())) {
+        // A reused task (a block device's slot) may carry a newer command by now: that one is not late.
+        if (conn == null || conn != session.current || queue.tasks.get(itt) != task) {
             return;
         }
         IscsiTimeoutException timeout = new IscsiTimeoutException(task + " got no response within "
@@ -128,10 +130,10 @@ final class Timeouts {
             TaskManagementResponse.Response r = taskManagement(conn, TaskManagementRequest.Function.ABORT_TASK, task);
             if (r == TaskManagementResponse.Response.FUNCTION_COMPLETE
                     || r == TaskManagementResponse.Response.TASK_DOES_NOT_EXIST) {
-                if (queue.tasks.remove(task.itt(), task)) {
+                if (queue.tasks.remove(itt, task)) {
                     session.logout.settle();
                     conn.cleanup(task);
-                    task.future.completeExceptionally(timeout);
+                    task.fail(timeout);
                     queue.schedulePump();
                 }
                 return;
@@ -149,7 +151,7 @@ final class Timeouts {
                     if (t.request.lun() == lun && queue.tasks.remove(t.itt(), t)) {
                         session.logout.settle();
                         conn.cleanup(t);
-                        t.future.completeExceptionally(t == task ? timeout
+                        t.fail(t == task ? timeout
                                 : new IscsiException(t + " was aborted by a LUN reset after " + task + " timed out"));
                     }
                 }

@@ -1,6 +1,7 @@
 package io.ostia.target.internal.iscsi;
 
 import io.ostia.api.pdu.AsyncMessage;
+import io.ostia.api.pdu.DataIn;
 import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.LoginRequest;
 import io.ostia.api.pdu.LogoutRequest;
@@ -357,18 +358,38 @@ final class IscsiConnection implements PduHandler {
 
     /** TASK SET FULL: the target's buffer budget cannot take the command's data now; the initiator retries. */
     void respondTaskSetFull(ScsiCommand c, long expected) throws IOException {
-        sendNumbered(sn -> new ScsiResponse(false, false, false, true, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
-                ScsiStatus.TASK_SET_FULL.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
-                (int) expected, Pdu.NO_DATA), true);
+        respond(c.initiatorTaskTag(), ScsiStatus.TASK_SET_FULL.code(), false, true, (int) expected, 0, Pdu.NO_DATA);
     }
 
     /** CHECK CONDITION without data, for a command that ends before or instead of its data transfer. */
     void respondSense(ScsiCommand c, SenseData sense, long expected) throws IOException {
         MemorySegment data = senseSegment(sense);
         boolean underflow = expected > 0;
-        sendNumbered(sn -> new ScsiResponse(false, false, false, underflow, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
-                ScsiStatus.CHECK_CONDITION.code(), c.initiatorTaskTag(), 0, sn, expCmdSN(), maxCmdSN(), 0, 0,
-                (int) expected, data), true);
+        respond(c.initiatorTaskTag(), ScsiStatus.CHECK_CONDITION.code(), false, underflow, (int) expected, 0, data);
+    }
+
+    /** The last Data-In of a read, with status (phase collapse), numbered with the next StatSN; as {@link #respond}. */
+    void sendStatusDataIn(long lun, int itt, boolean overflow, boolean underflow, int dataSN, int offset, int residual,
+            MemorySegment data) throws IOException {
+        synchronized (statLock) {
+            int sn = statSN++;
+            transport.send(new DataIn(true, false, overflow, underflow, true, 0, lun, itt, NO_TAG, sn, expCmdSN(),
+                    maxCmdSN(), dataSN, offset, residual, data));
+        }
+    }
+
+    /**
+     * A SCSI Response (command completed at target) numbered with the next StatSN. Built here
+     * under the StatSN lock rather than by a lambda given to {@link #sendNumbered}: a capturing
+     * lambda per command is garbage.
+     */
+    void respond(int itt, int status, boolean overflow, boolean underflow, int residual, int expDataSN,
+            MemorySegment sense) throws IOException {
+        synchronized (statLock) {
+            int sn = statSN++;
+            transport.send(new ScsiResponse(false, false, overflow, underflow, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
+                    status, itt, 0, sn, expCmdSN(), maxCmdSN(), expDataSN, 0, residual, sense));
+        }
     }
 
     // ------------------------------------------------------------------ task management

@@ -6,7 +6,6 @@ import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
-import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.ScsiStatus;
@@ -338,9 +337,8 @@ final class PduDataMover implements DataMover {
                 int off = (int) offset;
                 MemorySegment payload = data;
                 if (last && good) {
-                    connection.sendNumbered(stat -> new DataIn(true, false, overflow, underflow, true, 0, c.lun(),
-                            c.initiatorTaskTag(), NO_TAG, stat, connection.expCmdSN(), connection.maxCmdSN(), sn, off,
-                            residual, payload), true);
+                    connection.sendStatusDataIn(c.lun(), c.initiatorTaskTag(), overflow, underflow, sn, off, residual,
+                            payload);
                     return;
                 }
                 transport.send(new DataIn(last, false, false, false, false, 0, c.lun(), c.initiatorTaskTag(),
@@ -350,9 +348,7 @@ final class PduDataMover implements DataMover {
         SenseData sense = t.sense();
         MemorySegment data = sense == null ? Pdu.NO_DATA : IscsiConnection.senseSegment(sense);
         int dataSNs = length > 0 ? (int) ((length + segment - 1) / segment) : 0;
-        connection.sendNumbered(sn -> new ScsiResponse(false, false, overflow, underflow,
-                ScsiResponse.COMMAND_COMPLETED_AT_TARGET, t.status().code(), c.initiatorTaskTag(), 0, sn,
-                connection.expCmdSN(), connection.maxCmdSN(), dataSNs, 0, residual, data), true);
+        connection.respond(c.initiatorTaskTag(), t.status().code(), overflow, underflow, residual, dataSNs, data);
     }
 
     @Override

@@ -6,7 +6,6 @@ import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.TaskTagTable;
-import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.SenseData;
 import io.ostia.api.scsi.SenseKey;
@@ -321,9 +320,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         }
         SenseData sense = t.sense();
         MemorySegment senseData = sense == null ? Pdu.NO_DATA : IscsiConnection.senseSegment(sense);
-        connection.sendNumbered(sn -> new ScsiResponse(false, false, overflow, underflow,
-                ScsiResponse.COMMAND_COMPLETED_AT_TARGET, t.status().code(), c.initiatorTaskTag(), 0, sn,
-                connection.expCmdSN(), connection.maxCmdSN(), 0, 0, residual, senseData), true);
+        connection.respond(c.initiatorTaskTag(), t.status().code(), overflow, underflow, residual, 0, senseData);
     }
 
     @Override
