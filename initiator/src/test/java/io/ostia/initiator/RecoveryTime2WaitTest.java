@@ -1,13 +1,17 @@
 package io.ostia.initiator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.ostia.api.BlockDevice;
+import io.ostia.api.IscsiException;
 import io.ostia.api.Session;
 import io.ostia.api.SessionEvent;
 import io.ostia.api.SessionOptions;
+import io.ostia.api.pdu.AsyncMessage;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.target.IscsiTarget;
 import io.ostia.target.LunSpec;
@@ -20,6 +24,8 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,6 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
  * logs in again with the same ISID (RFC 7143 §13.15), against the embedded target and tgtd, each
  * offering a Time2Wait other than the usual 2 s: the target itself shows no new session before
  * then. What was in flight goes again as new tasks (ErrorRecoveryLevel 0), so nothing is lost.
+ *
+ * <p>The Time2Wait a target names itself (an Async Message dropping the connection, a Logout
+ * answered "cleanup failed") is honoured the same way, and one not less than the replacement
+ * timeout fails the session at once rather than after it. Those run against the embedded target
+ * only: tgtd cannot be made to send either (tgtadm's connection delete closes without an Async
+ * Message, and tgtd closes every session a Logout asks it to), so the target's
+ * {@code dropConnections} and {@code refuseLogouts} drive them.
  */
 class RecoveryTime2WaitTest {
 
@@ -104,6 +117,94 @@ class RecoveryTime2WaitTest {
                 assertNothingLost(load);
             }
             session.close();
+        }
+    }
+
+    /** Far above any honest pause here: a wait that is not bounded by its Time2Wait fails this. */
+    private static final Duration SLACK = Duration.ofSeconds(20);
+
+    @ParameterizedTest
+    @EnumSource(value = AsyncMessage.Event.class, names = {"CONNECTION_DROPPED", "SESSION_DROPPED"})
+    void anAsyncMessageDroppingTheConnectionIsHonouredForItsTime2Wait(AsyncMessage.Event event) throws Exception {
+        int named = TIME2WAIT + 2; // not the negotiated one: the message's own
+        try (IscsiTarget target = startTarget(0);
+             IscsiTransport tcp = TcpTransports.create();
+             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
+            Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
+                    .initiatorName(Peer.INITIATOR).replacementTimeout(Duration.ofSeconds(30)).build());
+            SessionEventQueue events = new SessionEventQueue();
+            session.addListener(events);
+            try (WriteVerifyLoad load = new WriteVerifyLoad(session.open(0), 8, 16, LUN_BYTES / 512).start()) {
+                assertTrue(load.awaitWrites(50, WAIT), load::toString);
+                assertEquals(1, target.dropConnections(TARGET, event, named, 5));
+                SessionEvent.RecoveryStarted started = events.next(SessionEvent.RecoveryStarted.class, WAIT);
+                assertTrue(started.cause().getMessage().contains("Time2Wait " + named + " s"), started::toString);
+                SessionEvent.Recovered recovered = events.next(SessionEvent.Recovered.class, WAIT);
+                assertTrue(recovered.downtime().toMillis() >= named * 1000L - 50, "waited the message's Time2Wait: " + recovered);
+                assertTrue(recovered.downtime().compareTo(Duration.ofSeconds(named).plus(SLACK)) < 0, recovered::toString);
+                assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
+                assertNothingLost(load);
+            }
+            session.close();
+        }
+    }
+
+    @Test
+    void anAsyncDropWhoseTime2WaitOutlastsTheReplacementTimeoutFailsTheSessionAtOnce() throws Exception {
+        try (IscsiTarget target = startTarget(0);
+             IscsiTransport tcp = TcpTransports.create();
+             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
+            Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
+                    .initiatorName(Peer.INITIATOR).replacementTimeout(Duration.ofSeconds(5)).build());
+            SessionEventQueue events = new SessionEventQueue();
+            session.addListener(events);
+            long dropped = System.nanoTime();
+            assertEquals(1, target.dropConnections(TARGET, AsyncMessage.Event.SESSION_DROPPED, 60, 0));
+            SessionEvent.RecoveryFailed failed = events.next(SessionEvent.RecoveryFailed.class, WAIT);
+            long after = (System.nanoTime() - dropped) / 1_000_000;
+            assertTrue(after < 5_000, "failed before the replacement timeout, not after Time2Wait: " + after + " ms");
+            assertTrue(failed.cause().getMessage().contains("Time2Wait 60 s"), failed::toString);
+            assertFalse(session.isOpen(), "the session failed");
+            IscsiException refused = assertThrows(IscsiException.class, () -> session.open(0));
+            assertTrue(refused.getMessage() != null && !refused.getMessage().isBlank(), "a clear error: " + refused);
+        }
+    }
+
+    @Test
+    void aLogoutAnsweredCleanupFailedMakesTheMoveWaitItsTime2Wait() throws Exception {
+        int named = TIME2WAIT;
+        try (IscsiTarget target = startTarget(0);
+             IscsiTransport tcp = TcpTransports.create();
+             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
+            Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
+                    .initiatorName(Peer.INITIATOR).replacementTimeout(Duration.ofSeconds(30)).build());
+            try (WriteVerifyLoad load = new WriteVerifyLoad(session.open(0), 8, 16, LUN_BYTES / 512).start()) {
+                assertTrue(load.awaitWrites(50, WAIT), load::toString);
+                target.refuseLogouts(1, named);
+                Duration pause = session.switchTransport(tcp.name());
+                assertTrue(pause.toMillis() >= named * 1000L - 50, "the move waited the logout's Time2Wait: " + pause);
+                assertTrue(pause.compareTo(Duration.ofSeconds(named).plus(SLACK)) < 0, pause::toString);
+                assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
+                assertNothingLost(load);
+            }
+            session.close();
+        }
+    }
+
+    @Test
+    void aLogoutRefusedForLongerThanTheReplacementTimeoutFailsTheMoveAtOnce() throws Exception {
+        try (IscsiTarget target = startTarget(0);
+             IscsiTransport tcp = TcpTransports.create();
+             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
+            Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
+                    .initiatorName(Peer.INITIATOR).replacementTimeout(Duration.ofSeconds(5)).build());
+            target.refuseLogouts(1, 60);
+            long started = System.nanoTime();
+            IscsiException failed = assertThrows(IscsiException.class, () -> session.switchTransport(tcp.name()));
+            long after = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(after < 5_000, "failed before the replacement timeout, not after Time2Wait: " + after + " ms");
+            assertTrue(failed.getMessage().contains("Time2Wait of 60 s"), failed::toString);
+            assertFalse(session.isOpen(), "the session failed");
         }
     }
 
