@@ -127,84 +127,87 @@ class RecoveryTime2WaitTest {
     @EnumSource(value = AsyncMessage.Event.class, names = {"CONNECTION_DROPPED", "SESSION_DROPPED"})
     void anAsyncMessageDroppingTheConnectionIsHonouredForItsTime2Wait(AsyncMessage.Event event) throws Exception {
         int named = TIME2WAIT + 2; // not the negotiated one: the message's own
-        try (IscsiTarget target = startTarget(0);
-             IscsiTransport tcp = TcpTransports.create();
-             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
-            Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
-                    .initiatorName(Peer.INITIATOR).replacementTimeout(Duration.ofSeconds(30)).build());
-            SessionEventQueue events = new SessionEventQueue();
-            session.addListener(events);
-            try (WriteVerifyLoad load = new WriteVerifyLoad(session.open(0), 8, 16, LUN_BYTES / 512).start()) {
-                assertTrue(load.awaitWrites(50, WAIT), load::toString);
-                assertEquals(1, target.dropConnections(TARGET, event, named, 5));
-                SessionEvent.RecoveryStarted started = events.next(SessionEvent.RecoveryStarted.class, WAIT);
-                assertTrue(started.cause().getMessage().contains("Time2Wait " + named + " s"), started::toString);
-                SessionEvent.Recovered recovered = events.next(SessionEvent.Recovered.class, WAIT);
-                assertTrue(recovered.downtime().toMillis() >= named * 1000L - 50, "waited the message's Time2Wait: " + recovered);
-                assertTrue(recovered.downtime().compareTo(Duration.ofSeconds(named).plus(SLACK)) < 0, recovered::toString);
-                assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
-                assertNothingLost(load);
-            }
-            session.close();
+        try (EmbeddedSession e = new EmbeddedSession(Duration.ofSeconds(30));
+             WriteVerifyLoad load = new WriteVerifyLoad(e.session.open(0), 8, 16, LUN_BYTES / 512).start()) {
+            assertTrue(load.awaitWrites(50, WAIT), load::toString);
+            assertEquals(1, e.target.dropConnections(TARGET, event, named, 5));
+            SessionEvent.RecoveryStarted started = e.events.next(SessionEvent.RecoveryStarted.class, WAIT);
+            assertTrue(started.cause().getMessage().contains("Time2Wait " + named + " s"), started::toString);
+            SessionEvent.Recovered recovered = e.events.next(SessionEvent.Recovered.class, WAIT);
+            assertTrue(recovered.downtime().toMillis() >= named * 1000L - 50, "waited the message's Time2Wait: " + recovered);
+            assertTrue(recovered.downtime().compareTo(Duration.ofSeconds(named).plus(SLACK)) < 0, recovered::toString);
+            assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
+            assertNothingLost(load);
         }
     }
 
     @Test
     void anAsyncDropWhoseTime2WaitOutlastsTheReplacementTimeoutFailsTheSessionAtOnce() throws Exception {
-        try (IscsiTarget target = startTarget(0);
-             IscsiTransport tcp = TcpTransports.create();
-             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
-            Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
-                    .initiatorName(Peer.INITIATOR).replacementTimeout(Duration.ofSeconds(5)).build());
-            SessionEventQueue events = new SessionEventQueue();
-            session.addListener(events);
+        try (EmbeddedSession e = new EmbeddedSession(Duration.ofSeconds(5))) {
             long dropped = System.nanoTime();
-            assertEquals(1, target.dropConnections(TARGET, AsyncMessage.Event.SESSION_DROPPED, 60, 0));
-            SessionEvent.RecoveryFailed failed = events.next(SessionEvent.RecoveryFailed.class, WAIT);
-            long after = (System.nanoTime() - dropped) / 1_000_000;
-            assertTrue(after < 5_000, "failed before the replacement timeout, not after Time2Wait: " + after + " ms");
-            assertTrue(failed.cause().getMessage().contains("Time2Wait 60 s"), failed::toString);
-            assertFalse(session.isOpen(), "the session failed");
-            IscsiException refused = assertThrows(IscsiException.class, () -> session.open(0));
-            assertTrue(refused.getMessage() != null && !refused.getMessage().isBlank(), "a clear error: " + refused);
+            assertEquals(1, e.target.dropConnections(TARGET, AsyncMessage.Event.SESSION_DROPPED, 60, 0));
+            SessionEvent.RecoveryFailed failed = e.events.next(SessionEvent.RecoveryFailed.class, WAIT);
+            assertFailedAtOnce(e.session, dropped, failed.cause(), "Time2Wait 60 s");
+            assertThrows(IscsiException.class, () -> e.session.open(0), "a failed session opens nothing");
         }
     }
 
     @Test
     void aLogoutAnsweredCleanupFailedMakesTheMoveWaitItsTime2Wait() throws Exception {
-        int named = TIME2WAIT;
-        try (IscsiTarget target = startTarget(0);
-             IscsiTransport tcp = TcpTransports.create();
-             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
-            Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
-                    .initiatorName(Peer.INITIATOR).replacementTimeout(Duration.ofSeconds(30)).build());
-            try (WriteVerifyLoad load = new WriteVerifyLoad(session.open(0), 8, 16, LUN_BYTES / 512).start()) {
-                assertTrue(load.awaitWrites(50, WAIT), load::toString);
-                target.refuseLogouts(1, named);
-                Duration pause = session.switchTransport(tcp.name());
-                assertTrue(pause.toMillis() >= named * 1000L - 50, "the move waited the logout's Time2Wait: " + pause);
-                assertTrue(pause.compareTo(Duration.ofSeconds(named).plus(SLACK)) < 0, pause::toString);
-                assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
-                assertNothingLost(load);
-            }
-            session.close();
+        try (EmbeddedSession e = new EmbeddedSession(Duration.ofSeconds(30));
+             WriteVerifyLoad load = new WriteVerifyLoad(e.session.open(0), 8, 16, LUN_BYTES / 512).start()) {
+            assertTrue(load.awaitWrites(50, WAIT), load::toString);
+            e.target.refuseLogouts(1, TIME2WAIT);
+            Duration pause = e.session.switchTransport(e.tcp.name());
+            assertTrue(pause.toMillis() >= TIME2WAIT * 1000L - 50, "the move waited the logout's Time2Wait: " + pause);
+            assertTrue(pause.compareTo(Duration.ofSeconds(TIME2WAIT).plus(SLACK)) < 0, pause::toString);
+            assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
+            assertNothingLost(load);
         }
     }
 
     @Test
     void aLogoutRefusedForLongerThanTheReplacementTimeoutFailsTheMoveAtOnce() throws Exception {
-        try (IscsiTarget target = startTarget(0);
-             IscsiTransport tcp = TcpTransports.create();
-             ClosableInitiator initiator = Initiators.create(List.of(tcp))) {
-            Session session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
-                    .initiatorName(Peer.INITIATOR).replacementTimeout(Duration.ofSeconds(5)).build());
-            target.refuseLogouts(1, 60);
+        try (EmbeddedSession e = new EmbeddedSession(Duration.ofSeconds(5))) {
+            e.target.refuseLogouts(1, 60);
             long started = System.nanoTime();
-            IscsiException failed = assertThrows(IscsiException.class, () -> session.switchTransport(tcp.name()));
-            long after = (System.nanoTime() - started) / 1_000_000;
-            assertTrue(after < 5_000, "failed before the replacement timeout, not after Time2Wait: " + after + " ms");
-            assertTrue(failed.getMessage().contains("Time2Wait of 60 s"), failed::toString);
-            assertFalse(session.isOpen(), "the session failed");
+            IscsiException failed = assertThrows(IscsiException.class, () -> e.session.switchTransport(e.tcp.name()));
+            assertFailedAtOnce(e.session, started, failed, "Time2Wait of 60 s");
+        }
+    }
+
+    /** The session failed within its replacement timeout of 5 s (not after Time2Wait), saying why. */
+    private static void assertFailedAtOnce(Session session, long since, Throwable cause, String why) {
+        long after = (System.nanoTime() - since) / 1_000_000;
+        assertTrue(after < 5_000, "failed before the replacement timeout, not after Time2Wait: " + after + " ms");
+        assertTrue(cause.getMessage().contains(why), () -> "the error names " + why + ": " + cause);
+        assertFalse(session.isOpen(), "the session failed");
+    }
+
+    /** The target of {@link #startTarget} and a TCP initiator's session on it, its events recorded. */
+    private final class EmbeddedSession implements AutoCloseable {
+        final IscsiTarget target;
+        final IscsiTransport tcp;
+        final ClosableInitiator initiator;
+        final Session session;
+        final SessionEventQueue events = new SessionEventQueue();
+
+        EmbeddedSession(Duration replacementTimeout) throws Exception {
+            target = startTarget(0);
+            tcp = TcpTransports.create();
+            initiator = Initiators.create(List.of(tcp));
+            session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
+                    .initiatorName(Peer.INITIATOR).replacementTimeout(replacementTimeout).build());
+            session.addListener(events);
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (target; tcp; initiator) {
+                if (session.isOpen()) { // a failed session has nothing to log out
+                    session.close();
+                }
+            }
         }
     }
 
