@@ -131,8 +131,8 @@ class RecoveryTime2WaitTest {
              WriteVerifyLoad load = new WriteVerifyLoad(e.session.open(0), 8, 16, LUN_BYTES / 512).start()) {
             assertTrue(load.awaitWrites(50, WAIT), load::toString);
             assertEquals(1, e.target.dropConnections(TARGET, event, named, 5));
-            SessionEvent.RecoveryStarted started = e.events.next(SessionEvent.RecoveryStarted.class, WAIT);
-            assertTrue(started.cause().getMessage().contains("Time2Wait " + named + " s"), started::toString);
+            // The cause may be the closed connection, seen by a send before the message was read: the wait counts.
+            e.events.next(SessionEvent.RecoveryStarted.class, WAIT);
             SessionEvent.Recovered recovered = e.events.next(SessionEvent.Recovered.class, WAIT);
             assertTrue(recovered.downtime().toMillis() >= named * 1000L - 50, "waited the message's Time2Wait: " + recovered);
             assertTrue(recovered.downtime().compareTo(Duration.ofSeconds(named).plus(SLACK)) < 0, recovered::toString);
