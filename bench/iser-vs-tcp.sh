@@ -54,11 +54,11 @@ run() {
 log_machine
 log "random $([ ${#write[@]} -gt 0 ] && echo write || echo read), $depth in flight, $((blocks * 512)) bytes per I/O, ${seconds} s per run after ${warmup} s warm-up, $rounds rounds"
 : >"$work/iser"; : >"$work/tcp"
+run_iser() { run iser "$1"; }
+run_tcp() { run tcp "$1"; }
 for r in $(seq "$rounds"); do
-  if [ $((r % 2)) -eq 1 ]; then order="iser tcp"; else order="tcp iser"; fi
-  for t in $order; do
-    run "$t" "$r" >>"$work/$t"
-  done
+  alternate "$r" run_iser run_tcp
+  echo "$ran_a" >>"$work/iser"; echo "$ran_b" >>"$work/tcp"
 done
 log_machine
 printf '%-9s %10s %12s %16s\n' transport IOPS "CPU us/IO" "B/I/O (JVM)"

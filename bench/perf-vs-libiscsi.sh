@@ -175,6 +175,10 @@ libiscsi_run() {  # args: target, tool, options; IOPS is the mean of the per-sec
   echo "$iops $(per_io "$ttool" "${iops:-0}" "$window") $(per_io "$target" "${iops:-0}" "$window")"
 }
 
+# One case's run of each tool against target $t (for `alternate`; the round is not needed).
+ostia_case() { ostia_run "$t" "${oargs[@]}"; }
+libiscsi_case() { libiscsi_run "$t" "$tool" "${largs[@]}"; }
+
 # name | ostia perf options | libiscsi tool | its options | blocks of 512 bytes
 rw="$work/iscsi-rw-perf"
 cases=()
@@ -195,13 +199,9 @@ for t in $targets; do
     read -r -a largs <<<"$lopts"
     ours=() theirs=() our_cpu=() their_cpu=() target_ours=() target_theirs=()
     for r in $(seq "$rounds"); do
-      if [ $((r % 2)) -eq 1 ]; then
-        o=$(ostia_run "$t" "${oargs[@]}"); l=$(libiscsi_run "$t" "$tool" "${largs[@]}")
-      else
-        l=$(libiscsi_run "$t" "$tool" "${largs[@]}"); o=$(ostia_run "$t" "${oargs[@]}")
-      fi
-      read -r o_iops o_cpu o_target o_alloc <<<"$o"
-      read -r l_iops l_cpu l_target <<<"$l"
+      alternate "$r" ostia_case libiscsi_case
+      read -r o_iops o_cpu o_target o_alloc <<<"$ran_a"
+      read -r l_iops l_cpu l_target <<<"$ran_b"
       [ -n "$o_iops" ] || die "no result line from ostia perf $oopts against $t"
       [ "${l_iops:-0}" -gt 0 ] || die "no per-second figures from $(basename "$tool") $lopts against $t"
       ours+=("$o_iops"); theirs+=("$l_iops"); our_cpu+=("$o_cpu"); their_cpu+=("$l_cpu")

@@ -11,6 +11,9 @@ set -euo pipefail
 SECONDS_PER_RUN=${1:-8}
 ROUNDS=${2:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+bench=target-perf
+# shellcheck source=lib/common.sh
+source "$ROOT/bench/lib/common.sh"
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 IQN=iqn.2026-01.io.ostia:bench
 LUN_BYTES=$((256 << 20))
@@ -78,6 +81,10 @@ perf() {
     echo "$out" | grep -o 'iops average [0-9]* ([0-9]* MB/s)' | tail -1 | sed -E 's/iops average ([0-9]+) \(([0-9]+) MB\/s\)/\1 \2/'
 }
 
+# One round of the case in $args on each target (for `alternate`).
+ostia_round() { perf "$SECONDS_PER_RUN" "$OSTIA_URL" $args; }
+tgtd_round() { perf "$SECONDS_PER_RUN" "$TGTD_URL" $args; }
+
 CASES=("seq 64KiB depth 32|-b 128 -m 32" "rand 4KiB depth 32|-b 8 -m 32 -r" "rand 4KiB depth 1|-b 8 -m 1 -r")
 
 echo "warming up both targets (JIT, page cache)..." >&2
@@ -93,9 +100,10 @@ for c in "${CASES[@]}"; do
     args=${c#*|}
     oi=0; om=0; ti=0; tm=0
     for r in $(seq "$ROUNDS"); do
-        read -r i m <<<"$(perf "$SECONDS_PER_RUN" "$OSTIA_URL" $args)"
+        alternate "$r" ostia_round tgtd_round
+        read -r i m <<<"$ran_a"
         oi=$((oi + ${i:-0})); om=$((om + ${m:-0}))
-        read -r i m <<<"$(perf "$SECONDS_PER_RUN" "$TGTD_URL" $args)"
+        read -r i m <<<"$ran_b"
         ti=$((ti + ${i:-0})); tm=$((tm + ${m:-0}))
     done
     oi=$((oi / ROUNDS)); om=$((om / ROUNDS)); ti=$((ti / ROUNDS)); tm=$((tm / ROUNDS))

@@ -11,6 +11,9 @@
 #                        starting when LINE appears in FILE if given: "who target window_s"
 #   per_io TICKS IOPS W  microseconds of CPU per I/O
 #   median               the median of the numbers on standard input (whitespace-separated)
+#   alternate R A B      round R of a comparison: runs "A R" and "B R", A first in odd rounds and B
+#                        first in even ones (neither always runs on the machine the other warmed);
+#                        their standard outputs in $ran_a and $ran_b; a failing run fails the caller
 #   perf_iops FILE / perf_alloc FILE / perf_cpu FILE   the figures of an `ostia perf` output
 
 die() { echo "${bench:-bench}: $*" >&2; exit 1; }
@@ -62,6 +65,14 @@ per_io() {
   awk -v t="$1" -v i="$2" -v w="$3" -v clk="$clk" 'BEGIN { printf "%.1f", (i > 0 && w > 0) ? t / clk * 1e6 / (i * w) : 0 }'
 }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+alternate() {
+  local r=$1 a=$2 b=$3
+  if [ $((r % 2)) -eq 1 ]; then
+    ran_a=$("$a" "$r"); ran_b=$("$b" "$r")
+  else
+    ran_b=$("$b" "$r"); ran_a=$("$a" "$r")
+  fi
+}
 
 perf_iops() { tr '\r' '\n' <"$1" | sed -n 's/^result: \([0-9][0-9]*\) IOPS.*/\1/p' | tail -1; }
 perf_alloc() { tr '\r' '\n' <"$1" | sed -n 's/^allocated: \([0-9]*\) B per I\/O.*/\1/p' | tail -1; }

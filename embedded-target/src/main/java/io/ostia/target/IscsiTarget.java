@@ -2,6 +2,7 @@ package io.ostia.target;
 
 import io.ostia.api.ChapCredentials;
 import io.ostia.api.IscsiUrl;
+import io.ostia.api.pdu.AsyncMessage;
 import io.ostia.rdma.RdmaProvider;
 import io.ostia.target.internal.iscsi.TargetNode;
 import io.ostia.target.internal.iscsi.TargetServer;
@@ -89,6 +90,44 @@ public final class IscsiTarget implements AutoCloseable {
         InetSocketAddress address = addresses().getFirst();
         return new IscsiUrl(address.getAddress().getHostAddress(), address.getPort(), Optional.of(targetName),
                 OptionalInt.of(lun), Optional.empty()).toString();
+    }
+
+    /**
+     * Drops every connection logged in to {@code targetName}: an Async Message ({@code event}
+     * {@code CONNECTION_DROPPED} or {@code SESSION_DROPPED}) names the Time2Wait the initiator
+     * must wait before it logs in again and the Time2Retain, then the connection closes (RFC 7143
+     * §11.9.1): an administrator's reset of the sessions.
+     *
+     * @return how many connections were dropped
+     * @throws IllegalArgumentException for another event, or times outside 0-3600 s
+     */
+    public int dropConnections(String targetName, AsyncMessage.Event event, int time2Wait, int time2Retain) {
+        Objects.requireNonNull(targetName, "targetName");
+        if (event != AsyncMessage.Event.CONNECTION_DROPPED && event != AsyncMessage.Event.SESSION_DROPPED) {
+            throw new IllegalArgumentException("a drop is CONNECTION_DROPPED or SESSION_DROPPED, not " + event);
+        }
+        requireSeconds("Time2Wait", time2Wait);
+        requireSeconds("Time2Retain", time2Retain);
+        return server.drop(targetName, event, time2Wait, time2Retain);
+    }
+
+    /**
+     * For tests of an initiator: the next {@code count} logouts are answered "cleanup failed"
+     * with {@code time2Wait}, and the session stays. No real target refuses a logout on demand.
+     */
+    public void refuseLogouts(int count, int time2Wait) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must not be negative: " + count);
+        }
+        requireSeconds("Time2Wait", time2Wait);
+        server.refuseLogouts(count, time2Wait);
+    }
+
+    /** RFC 7143 §13.15-16: Time2Wait and Time2Retain are 0-3600 s. */
+    private static void requireSeconds(String what, int seconds) {
+        if (seconds < 0 || seconds > 3600) {
+            throw new IllegalArgumentException(what + " must be 0-3600 s, was " + seconds);
+        }
     }
 
     /** Sessions now logged in (discovery sessions included). */

@@ -1,13 +1,17 @@
 package io.ostia.initiator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.ostia.api.BlockDevice;
+import io.ostia.api.IscsiException;
 import io.ostia.api.Session;
 import io.ostia.api.SessionEvent;
 import io.ostia.api.SessionOptions;
+import io.ostia.api.pdu.AsyncMessage;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.target.IscsiTarget;
 import io.ostia.target.LunSpec;
@@ -20,6 +24,8 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,6 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
  * logs in again with the same ISID (RFC 7143 §13.15), against the embedded target and tgtd, each
  * offering a Time2Wait other than the usual 2 s: the target itself shows no new session before
  * then. What was in flight goes again as new tasks (ErrorRecoveryLevel 0), so nothing is lost.
+ *
+ * <p>The Time2Wait a target names itself (an Async Message dropping the connection, a Logout
+ * answered "cleanup failed") is honoured the same way, and one not less than the replacement
+ * timeout fails the session at once rather than after it. Those run against the embedded target
+ * only: tgtd cannot be made to send either (tgtadm's connection delete closes without an Async
+ * Message, and tgtd closes every session a Logout asks it to), so the target's
+ * {@code dropConnections} and {@code refuseLogouts} drive them.
  */
 class RecoveryTime2WaitTest {
 
@@ -104,6 +117,97 @@ class RecoveryTime2WaitTest {
                 assertNothingLost(load);
             }
             session.close();
+        }
+    }
+
+    /** Far above any honest pause here: a wait that is not bounded by its Time2Wait fails this. */
+    private static final Duration SLACK = Duration.ofSeconds(20);
+
+    @ParameterizedTest
+    @EnumSource(value = AsyncMessage.Event.class, names = {"CONNECTION_DROPPED", "SESSION_DROPPED"})
+    void anAsyncMessageDroppingTheConnectionIsHonouredForItsTime2Wait(AsyncMessage.Event event) throws Exception {
+        int named = TIME2WAIT + 2; // not the negotiated one: the message's own
+        try (EmbeddedSession e = new EmbeddedSession(Duration.ofSeconds(30));
+             WriteVerifyLoad load = new WriteVerifyLoad(e.session.open(0), 8, 16, LUN_BYTES / 512).start()) {
+            assertTrue(load.awaitWrites(50, WAIT), load::toString);
+            assertEquals(1, e.target.dropConnections(TARGET, event, named, 5));
+            // The cause may be the closed connection, seen by a send before the message was read: the wait counts.
+            e.events.next(SessionEvent.RecoveryStarted.class, WAIT);
+            SessionEvent.Recovered recovered = e.events.next(SessionEvent.Recovered.class, WAIT);
+            assertTrue(recovered.downtime().toMillis() >= named * 1000L - 50, "waited the message's Time2Wait: " + recovered);
+            assertTrue(recovered.downtime().compareTo(Duration.ofSeconds(named).plus(SLACK)) < 0, recovered::toString);
+            assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
+            assertNothingLost(load);
+        }
+    }
+
+    @Test
+    void anAsyncDropWhoseTime2WaitOutlastsTheReplacementTimeoutFailsTheSessionAtOnce() throws Exception {
+        try (EmbeddedSession e = new EmbeddedSession(Duration.ofSeconds(5))) {
+            long dropped = System.nanoTime();
+            assertEquals(1, e.target.dropConnections(TARGET, AsyncMessage.Event.SESSION_DROPPED, 60, 0));
+            SessionEvent.RecoveryFailed failed = e.events.next(SessionEvent.RecoveryFailed.class, WAIT);
+            assertFailedAtOnce(e.session, dropped, failed.cause(), "Time2Wait 60 s");
+            assertThrows(IscsiException.class, () -> e.session.open(0), "a failed session opens nothing");
+        }
+    }
+
+    @Test
+    void aLogoutAnsweredCleanupFailedMakesTheMoveWaitItsTime2Wait() throws Exception {
+        try (EmbeddedSession e = new EmbeddedSession(Duration.ofSeconds(30));
+             WriteVerifyLoad load = new WriteVerifyLoad(e.session.open(0), 8, 16, LUN_BYTES / 512).start()) {
+            assertTrue(load.awaitWrites(50, WAIT), load::toString);
+            e.target.refuseLogouts(1, TIME2WAIT);
+            Duration pause = e.session.switchTransport(e.tcp.name());
+            assertTrue(pause.toMillis() >= TIME2WAIT * 1000L - 50, "the move waited the logout's Time2Wait: " + pause);
+            assertTrue(pause.compareTo(Duration.ofSeconds(TIME2WAIT).plus(SLACK)) < 0, pause::toString);
+            assertTrue(load.awaitWrites(50, WAIT), "the load carries on: " + load);
+            assertNothingLost(load);
+        }
+    }
+
+    @Test
+    void aLogoutRefusedForLongerThanTheReplacementTimeoutFailsTheMoveAtOnce() throws Exception {
+        try (EmbeddedSession e = new EmbeddedSession(Duration.ofSeconds(5))) {
+            e.target.refuseLogouts(1, 60);
+            long started = System.nanoTime();
+            IscsiException failed = assertThrows(IscsiException.class, () -> e.session.switchTransport(e.tcp.name()));
+            assertFailedAtOnce(e.session, started, failed, "Time2Wait of 60 s");
+        }
+    }
+
+    /** The session failed within its replacement timeout of 5 s (not after Time2Wait), saying why. */
+    private static void assertFailedAtOnce(Session session, long since, Throwable cause, String why) {
+        long after = (System.nanoTime() - since) / 1_000_000;
+        assertTrue(after < 5_000, "failed before the replacement timeout, not after Time2Wait: " + after + " ms");
+        assertTrue(cause.getMessage().contains(why), () -> "the error names " + why + ": " + cause);
+        assertFalse(session.isOpen(), "the session failed");
+    }
+
+    /** The target of {@link #startTarget} and a TCP initiator's session on it, its events recorded. */
+    private final class EmbeddedSession implements AutoCloseable {
+        final IscsiTarget target;
+        final IscsiTransport tcp;
+        final ClosableInitiator initiator;
+        final Session session;
+        final SessionEventQueue events = new SessionEventQueue();
+
+        EmbeddedSession(Duration replacementTimeout) throws Exception {
+            target = startTarget(0);
+            tcp = TcpTransports.create();
+            initiator = Initiators.create(List.of(tcp));
+            session = initiator.login(SessionOptions.builder().portal("127.0.0.1", target.port()).targetName(TARGET)
+                    .initiatorName(Peer.INITIATOR).replacementTimeout(replacementTimeout).build());
+            session.addListener(events);
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (target; tcp; initiator) {
+                if (session.isOpen()) { // a failed session has nothing to log out
+                    session.close();
+                }
+            }
         }
     }
 

@@ -1,9 +1,12 @@
 package io.ostia.rdma;
 
+import io.ostia.rdma.internal.ffm.NativeProvider;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -27,5 +30,25 @@ class NativeVerbsContractTest extends VerbsContract {
     @Override
     protected InetSocketAddress listenAddress() {
         return new InetSocketAddress(System.getProperty("ostia.rdma.test.address"), 0);
+    }
+
+    /**
+     * The device watcher (which gets librdmacm to close a removed device's context) belongs to
+     * its provider: binding to the device starts it, closing the provider ends it.
+     */
+    @Test
+    void closingAProviderEndsItsDeviceWatcher() throws Exception {
+        NativeProvider own = NativeProvider.newInstance();
+        try (CmEventChannel channel = own.createEventChannel(event -> { }); CmId id = channel.createId()) {
+            id.bind(listenAddress());
+            assertEquals(1, threadsNamed(own.watcherName()), "a watcher while librdmacm holds the device's context");
+        }
+        own.close();
+        assertEquals(0, threadsNamed(own.watcherName()), "no watcher after the provider's close");
+        own.close(); // idempotent
+    }
+
+    private static long threadsNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().equals(name)).count();
     }
 }

@@ -173,13 +173,9 @@ public class IscsiInitiator implements ClosableInitiator {
 
     private static void commit(FlightEvents.Login event, SessionOptions options, long isid, String transport,
                                boolean discovery, String outcome) {
-        event.end();
-        if (event.shouldCommit()) {
-            event.target = options.targetName().orElse(options.host() + ":" + options.port());
-            event.isid = FlightEvents.isid(isid);
+        if (event.end(options.targetName().orElse(options.host() + ":" + options.port()), isid, outcome)) {
             event.transport = transport;
             event.discovery = discovery;
-            event.outcome = outcome;
             event.commit();
         }
     }

@@ -50,6 +50,8 @@ final class Recovery {
      * ISID is, after an unexpected connection termination).
      */
     private volatile long reloginAt;
+    /** The connection whose failure the running recovery replaces; under the send lock. */
+    private SessionConnection lost;
     /**
      * The connection a move is logging out, on the worker: the target closes it once it has
      * answered the Logout, and that close is the move's own doing, not a failure to recover from.
@@ -86,6 +88,12 @@ final class Recovery {
         try {
             // MOVING too: a connection that dies while the session drains it for a move is recovered now.
             State s = session.state;
+            if (conn == lost && s == State.RECOVERING && time2Wait != null) {
+                // The target's Async Message came after the send side saw the connection close (it drops
+                // the connection right after): the recovery of that loss waits the Time2Wait it named.
+                waitLonger(time2Wait);
+                return;
+            }
             if (conn != session.current || s != State.LOGGED_IN && s != State.LOGGING_OUT && s != State.MOVING) {
                 return;
             }
@@ -99,6 +107,7 @@ final class Recovery {
                 return;
             }
             session.state = State.RECOVERING;
+            lost = conn;
         } finally {
             queue.sendLock.unlock();
         }
@@ -281,14 +290,10 @@ final class Recovery {
     }
 
     private void commit(FlightEvents.Move event, String from, String to, MoveReason reason, String outcome) {
-        event.end();
-        if (event.shouldCommit()) {
-            event.target = session.targetName;
-            event.isid = FlightEvents.isid(session.isid());
+        if (event.end(session.targetName, session.isid(), outcome)) {
             event.from = from;
             event.to = to;
             event.reason = reason.name();
-            event.outcome = outcome;
             event.commit();
         }
     }
@@ -301,6 +306,20 @@ final class Recovery {
 
     private static Duration half(Duration d) {
         return d.dividedBy(2);
+    }
+
+    /** The running recovery logs in no sooner than {@code time2Wait} after the failure; under the send lock. */
+    private void waitLonger(Duration time2Wait) {
+        long at = failedAt + time2Wait.toNanos();
+        if (at - reloginAt > 0) {
+            reloginAt = at;
+            FlightEvents.Recovery event = recoveryEvent;
+            if (event != null) {
+                event.time2Wait = time2Wait.toMillis();
+            }
+            LOG.log(System.Logger.Level.DEBUG, () -> "recovery of the session to " + session.targetName
+                    + " waits the Time2Wait the target named, " + time2Wait.toSeconds() + " s");
+        }
     }
 
     private void recoveryStarted(Throwable cause, Duration time2Wait) {
@@ -359,17 +378,20 @@ final class Recovery {
      */
     private void relogin(Throwable cause, Set<String> excluded) {
         long deadline = System.nanoTime() + session.options.replacementTimeout().toNanos();
-        long waitUntil = reloginAt;
-        if (waitUntil - deadline >= 0 && session.state == State.RECOVERING) {
-            Duration wait = Duration.ofNanos(waitUntil - failedAt);
-            TransportException error = new TransportException("session to " + session.targetName + " lost its connection ("
-                    + cause.getMessage() + ") and may not log in again for Time2Wait " + wait.toSeconds() + " s, not less than"
-                    + " the replacement timeout of " + session.options.replacementTimeout().toSeconds() + " s", cause);
-            endRecovery(null, "failed: " + error.getMessage());
-            session.finish(State.FAILED, error);
-            return;
-        }
-        sleepWhile(State.RECOVERING, waitUntil);
+        long waitUntil;
+        do { // again if the target named a longer Time2Wait meanwhile (waitLonger)
+            waitUntil = reloginAt;
+            if (waitUntil - deadline >= 0 && session.state == State.RECOVERING) {
+                Duration wait = Duration.ofNanos(waitUntil - failedAt);
+                TransportException error = new TransportException("session to " + session.targetName + " lost its connection ("
+                        + cause.getMessage() + ") and may not log in again for Time2Wait " + wait.toSeconds() + " s, not less than"
+                        + " the replacement timeout of " + session.options.replacementTimeout().toSeconds() + " s", cause);
+                endRecovery(null, "failed: " + error.getMessage());
+                session.finish(State.FAILED, error);
+                return;
+            }
+            sleepWhile(State.RECOVERING, waitUntil);
+        } while (reloginAt != waitUntil && session.state == State.RECOVERING);
         IscsiException last = null;
         Duration backoff = Duration.ofMillis(100);
         Set<String> skip = excluded;
@@ -413,12 +435,8 @@ final class Recovery {
         FlightEvents.Recovery event = recoveryEvent;
         recoveryEvent = null;
         if (event != null) {
-            event.end();
-            if (event.shouldCommit()) {
-                event.target = session.targetName;
-                event.isid = FlightEvents.isid(session.isid());
+            if (event.end(session.targetName, session.isid(), outcome)) {
                 event.transport = transport;
-                event.outcome = outcome;
                 event.commit();
             }
         }

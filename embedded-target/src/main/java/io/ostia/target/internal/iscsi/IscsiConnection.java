@@ -510,6 +510,13 @@ final class IscsiConnection implements PduHandler {
     }
 
     private void logout(LogoutRequest l) throws IOException {
+        int refusedTime2Wait = server.takeLogoutRefusal();
+        if (refusedTime2Wait >= 0) {
+            // The test hook (TargetServer.refuseLogouts): the session stays; the initiator may close the connection.
+            sendNumbered(sn -> new LogoutResponse(LogoutResponse.Response.CLEANUP_FAILED, l.initiatorTaskTag(), sn, expCmdSN(),
+                    maxCmdSN(), refusedTime2Wait, 0), true);
+            return;
+        }
         LogoutResponse.Response response = switch (l.reason()) {
             case CLOSE_SESSION -> LogoutResponse.Response.CLOSED_SUCCESSFULLY;
             case CLOSE_CONNECTION -> l.connectionId() == connectionId ? LogoutResponse.Response.CLOSED_SUCCESSFULLY
@@ -605,6 +612,26 @@ final class IscsiConnection implements PduHandler {
         }
         sendAside("logout request", () -> sendNumbered(sn -> new AsyncMessage(0, sn, expCmdSN(), maxCmdSN(),
                 AsyncMessage.Event.LOGOUT_REQUESTED, 0, 0, 0, seconds, Pdu.NO_DATA), false));
+    }
+
+    /**
+     * Tells the initiator that the target drops this connection ({@code CONNECTION_DROPPED}) or
+     * every connection of its session ({@code SESSION_DROPPED}), with the Time2Wait and
+     * Time2Retain it must honour before it reconnects (RFC 7143 §11.9.1), then closes it.
+     */
+    void drop(AsyncMessage.Event event, int time2Wait, int time2Retain) {
+        if (phase != Phase.FULL_FEATURE) {
+            return;
+        }
+        sendAside("drop", () -> {
+            try {
+                sendNumbered(sn -> new AsyncMessage(0, sn, expCmdSN(), maxCmdSN(), event, 0, connectionId, time2Wait,
+                        time2Retain, Pdu.NO_DATA), false);
+                transport.flush();
+            } finally {
+                transport.close();
+            }
+        });
     }
 
     /** Closes the connection (server shutdown, session reinstatement). */

@@ -1,6 +1,7 @@
 package io.ostia.target.internal.iscsi;
 
 import io.ostia.api.ChapCredentials;
+import io.ostia.api.pdu.AsyncMessage;
 import io.ostia.rdma.RdmaProvider;
 import io.ostia.target.internal.scsi.LogicalUnit;
 import io.ostia.target.internal.scsi.Nexus;
@@ -120,6 +121,9 @@ public final class TargetServer implements AutoCloseable {
     private final List<Portal> portals = new ArrayList<>();
     private final Map<String, TargetSession> sessions = new HashMap<>();
     private final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
+    /** {@link #refuseLogouts}: how many still to refuse, and their Time2Wait; guarded by this. */
+    private int logoutRefusals;
+    private int refusedLogoutTime2Wait;
     private final AtomicInteger pingTags = new AtomicInteger();
     /** Write data buffered by all connections. */
     private final WriteBudget writeBudget;
@@ -382,6 +386,41 @@ public final class TargetServer implements AutoCloseable {
 
     synchronized boolean hasSession(int tsih) {
         return sessions.values().stream().anyMatch(s -> s.tsih() == tsih);
+    }
+
+    /**
+     * Drops every logged-in connection to {@code targetName} with an Async Message naming the
+     * Time2Wait and Time2Retain (see {@link IscsiConnection#drop}); returns how many.
+     */
+    public int drop(String targetName, AsyncMessage.Event event, int time2Wait, int time2Retain) {
+        int n = 0;
+        for (IscsiConnection c : connections) {
+            TargetSession s = c.session();
+            if (s != null && !s.discovery() && s.node().name().equals(targetName)) {
+                c.drop(event, time2Wait, time2Retain);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Test hook: the next {@code count} logouts are answered CLEANUP_FAILED with
+     * {@code time2Wait}, the session kept. No real target refuses a logout on demand (tgtd
+     * always closes a session it is asked to), so an initiator's handling of the refusal needs it.
+     */
+    public synchronized void refuseLogouts(int count, int time2Wait) {
+        logoutRefusals = count;
+        refusedLogoutTime2Wait = time2Wait;
+    }
+
+    /** The Time2Wait of a logout to refuse now (one refusal used), or -1 to answer it normally. */
+    synchronized int takeLogoutRefusal() {
+        if (logoutRefusals <= 0) {
+            return -1;
+        }
+        logoutRefusals--;
+        return refusedLogoutTime2Wait;
     }
 
     public synchronized int sessionCount() {

@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,12 +32,18 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  *   <li>our own verbs objects on a device (protection domains, completion queues with their
  *       channels) hold one librdmacm reference while any is open ({@link #pin}), so the context
  *       cannot close under them;</li>
- *   <li>a watcher thread, alive while librdmacm holds a context known here, polls the device
- *       list; when a device leaves it, the device is marked removed and {@code rdma_get_devices}
- *       runs, after which librdmacm closes the context as soon as its last reference goes (at
- *       once if none is left). It also reads and acknowledges the async events of pinned
- *       contexts ({@link NativeDevice#drainAsyncEvents}).</li>
+ *   <li>a watcher thread, alive while librdmacm holds a context known here and the provider is
+ *       open ({@link #close} stops it), polls the device list; when a device leaves it, the
+ *       device is marked removed and {@code rdma_get_devices} runs, after which librdmacm closes
+ *       the context as soon as its last reference goes (at once if none is left). It also reads
+ *       and acknowledges the async events of pinned contexts
+ *       ({@link NativeDevice#drainAsyncEvents}).</li>
  * </ul>
+ * A context's address names it only while it is open: once librdmacm has closed a removed
+ * device's context, a new context (of a device added later) may get the same address. A device
+ * that left the list therefore stays here, removed, under its address (an id still on it finds
+ * it removed), until a context at that address belongs to a listed device: that is a new context,
+ * and gets a new device object ({@link #device}).
  * librdmacm's sync gives up when no device at all is left (ENODEV, before it compares the
  * lists): the last device's context then stays open, and its removal waits, until another
  * device appears; the watcher retries until then.
@@ -45,6 +52,10 @@ final class DeviceContexts {
     private static final System.Logger LOG = System.getLogger(DeviceContexts.class.getName());
     /** How often the watcher looks at the device list: the added wait of a device removal. */
     private static final long WATCH_SLICE_MILLIS = 200;
+    /** How long {@link #close} waits for the watcher to end (it ends within one native call). */
+    private static final long CLOSE_BOUND_MILLIS = 5_000;
+    /** The shared provider's watcher thread's name; another's ends in its serial. */
+    static final String WATCHER_NAME = "ostia-rdma-native-devices";
     /**
      * {@code struct ibv_async_event}: a union of pointers and an int (element), then the enum
      * event_type (not in the generated bindings; LayoutConformanceTest checks it against C).
@@ -56,14 +67,16 @@ final class DeviceContexts {
     static final int IBV_EVENT_DEVICE_FATAL = 8;
 
     private final NativeProvider provider;
-    /** By context address; guarded by this. */
+    /** By context address, those that left the device list included (see the class comment); guarded by this. */
     private final Map<Long, NativeDevice> devices = new HashMap<>();
+    /** Devices in {@link #devices} that left the device list; guarded by this. */
+    private final Set<NativeDevice> left = new HashSet<>();
     /** Devices gone from the list that librdmacm has not been told of yet; guarded by this. */
     private final List<NativeDevice> unsynced = new ArrayList<>();
     /** Guarded by this. */
     private Thread watcher;
-    /** The removed devices logged (their {@code struct ibv_device *}); on the watcher's thread only. */
-    private final Set<Long> reported = new HashSet<>();
+    /** Set by {@link #close}: no watcher starts again; guarded by this. */
+    private boolean closed;
 
     DeviceContexts(NativeProvider provider) {
         this.provider = provider;
@@ -72,17 +85,46 @@ final class DeviceContexts {
     /** The device object for an {@code ibv_context *} librdmacm opened; watched from now on. */
     synchronized NativeDevice device(MemorySegment contextPointer) {
         NativeDevice device = devices.get(contextPointer.address());
-        if (device == null) {
-            MemorySegment context = NativeAccess.struct(contextPointer, ibv_context.layout());
-            MemorySegment ibvDevice = ibv_context.device(context);
+        MemorySegment ibvDevice = ibv_context.device(NativeAccess.struct(contextPointer, ibv_context.layout()));
+        // A context librdmacm opens is of a listed device: one at the address of a device that left
+        // the list, whose device is listed, replaced the closed context there.
+        if (device == null || left.contains(device) && provider.listedDevices().contains(ibvDevice.address())) {
+            if (device != null) {
+                left.remove(device);
+                NativeDevice stale = device;
+                LOG.log(System.Logger.Level.DEBUG, () -> "a new context took the address of removed " + stale);
+            }
             String name = NativeAccess.cString(provider.calls().ibvGetDeviceName.invokePointer(ibvDevice));
             device = new NativeDevice(provider, contextPointer, ibvDevice, name);
             devices.put(contextPointer.address(), device);
         }
-        if (watcher == null) {
-            watcher = Thread.ofPlatform().daemon().name("ostia-rdma-native-devices").start(this::watch);
+        if (watcher == null && !closed && devices.size() > left.size()) {
+            watcher = Thread.ofPlatform().daemon().name(provider.watcherName()).start(this::watch);
         }
         return device;
+    }
+
+    /**
+     * Stops the watcher, waiting for it at most {@link #CLOSE_BOUND_MILLIS}; none starts again.
+     * Idempotent. A device removed afterwards stays open in librdmacm until the process ends.
+     *
+     * @return false if the watcher did not end within the bound (logged)
+     */
+    boolean close() throws InterruptedException {
+        Thread running;
+        synchronized (this) {
+            closed = true;
+            running = watcher;
+        }
+        if (running == null) {
+            return true;
+        }
+        running.interrupt();
+        if (!running.join(Duration.ofMillis(CLOSE_BOUND_MILLIS))) {
+            LOG.log(System.Logger.Level.ERROR, "the device watcher did not stop within " + CLOSE_BOUND_MILLIS + " ms of the provider's close");
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -142,21 +184,24 @@ final class DeviceContexts {
             MemorySegment event = arena.allocate(ASYNC_EVENT);
             while (true) {
                 Thread.sleep(WATCH_SLICE_MILLIS);
-                List<NativeDevice> known;
+                List<NativeDevice> listed;
                 synchronized (this) {
-                    known = List.copyOf(devices.values());
+                    listed = devices.values().stream().filter(d -> !left.contains(d)).toList();
                 }
-                known.forEach(d -> d.drainAsyncEvents(event));
+                listed.forEach(d -> d.drainAsyncEvents(event));
                 Set<Long> present = provider.listedDevices();
                 List<NativeDevice> gone = new ArrayList<>();
                 synchronized (this) {
-                    devices.values().removeIf(d -> !present.contains(d.ibvDevice.address()) && gone.add(d));
+                    for (NativeDevice d : devices.values()) {
+                        if (!left.contains(d) && !present.contains(d.ibvDevice.address())) {
+                            left.add(d);
+                            gone.add(d);
+                        }
+                    }
                 }
                 for (NativeDevice device : gone) {
                     device.markRemoved();
-                    // An id's event or close registers a removed device again: say it once.
-                    LOG.log(reported.add(device.ibvDevice.address()) ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
-                            device + " left the device list; letting librdmacm close its context");
+                    LOG.log(System.Logger.Level.INFO, device + " left the device list; letting librdmacm close its context");
                 }
                 boolean pending;
                 synchronized (this) {
@@ -169,14 +214,18 @@ final class DeviceContexts {
                     }
                 }
                 synchronized (this) {
-                    if (devices.isEmpty() && unsynced.isEmpty()) {
+                    if (devices.size() == left.size() && unsynced.isEmpty()) {
                         watcher = null;
                         return;
                     }
                 }
             }
         } catch (InterruptedException e) {
-            LOG.log(System.Logger.Level.ERROR, "device watcher interrupted; removed devices may stay open", e);
+            synchronized (this) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.ERROR, "device watcher interrupted; removed devices may stay open", e);
+                }
+            }
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, "device watcher failed; removed devices may stay open", e);
         }

@@ -114,6 +114,7 @@ final class NativeCmId implements CmId {
         try (Arena call = Arena.ofConfined()) {
             calls.rdmaBindAddr.invokeInt(id, SocketAddresses.toNative(address, call));
         }
+        watchDevice(); // librdmacm opened the device's context for the bind
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -25,9 +26,14 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * The {@code native} provider: libibverbs and librdmacm through java.lang.foreign. Available
  * only if native access is enabled, both libraries load, and at least one device exists; the
  * cause says which of these failed.
+ *
+ * <p>Its device watcher ({@link DeviceContexts}) lives until {@link #close}: the JVM's shared
+ * instance ({@link #instance()}) is never closed, as librdmacm's contexts are the process's; a
+ * provider of one's own ({@link #newInstance()}) is closed by whoever made it.
  */
-public final class NativeProvider implements RdmaProvider {
+public final class NativeProvider implements RdmaProvider, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NativeProvider.class.getName());
+    private static final AtomicInteger SERIALS = new AtomicInteger();
     private static final NativeProvider INSTANCE = new NativeProvider(null);
 
     final OpenObjects openObjects = new OpenObjects();
@@ -37,6 +43,9 @@ public final class NativeProvider implements RdmaProvider {
     private volatile Calls calls;
     private volatile Throwable unavailabilityCause;
     private volatile boolean probed;
+    private volatile boolean closed;
+    /** 0 for the shared instance; tells the watcher threads of several providers apart. */
+    private final int serial = SERIALS.getAndIncrement();
 
     private NativeProvider(Path library) {
         this.library = library;
@@ -44,6 +53,14 @@ public final class NativeProvider implements RdmaProvider {
 
     public static NativeProvider instance() {
         return INSTANCE;
+    }
+
+    /**
+     * A provider of the caller's own on the installed libraries, for code that owns its life (a
+     * test that checks the watcher ends): {@link #close} it. Everyone else uses {@link #instance()}.
+     */
+    public static NativeProvider newInstance() {
+        return new NativeProvider(null);
     }
 
     /** A provider whose verbs and rdma_cm functions come from {@code library} (for tests). */
@@ -170,7 +187,38 @@ public final class NativeProvider implements RdmaProvider {
     public CmEventChannel createEventChannel(CmEventHandler handler) {
         Objects.requireNonNull(handler, "handler");
         ensureAvailability();
+        if (closed) {
+            throw new RdmaException(this + " is closed");
+        }
         return new NativeEventChannel(this, handler);
+    }
+
+    /**
+     * Stops the device watcher (bounded; its thread is gone when this returns true) and refuses
+     * new event channels. Idempotent. Everything of the provider must be closed first: the watcher
+     * acknowledges the async events that closing queue pairs waits for.
+     *
+     * @throws IllegalStateException on the shared instance, or while objects are open (named)
+     * @throws RdmaException if the watcher did not end within its bound (logged)
+     */
+    @Override
+    public void close() {
+        if (this == INSTANCE) {
+            throw new IllegalStateException("the shared native provider lives as long as the JVM; close a newInstance() instead");
+        }
+        List<String> open = openObjects();
+        if (!open.isEmpty()) {
+            throw new IllegalStateException("cannot close " + this + " while objects are open: " + open);
+        }
+        closed = true;
+        try {
+            if (!contexts.close()) {
+                throw new RdmaException("the device watcher of " + this + " did not stop");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RdmaException("interrupted while " + this + "'s device watcher stopped", e);
+        }
     }
 
     @Override
@@ -183,8 +231,13 @@ public final class NativeProvider implements RdmaProvider {
         return contexts.device(contextPointer);
     }
 
+    /** The name of this provider's device watcher thread (tests look for it). */
+    public String watcherName() {
+        return serial == 0 ? DeviceContexts.WATCHER_NAME : DeviceContexts.WATCHER_NAME + "-" + serial;
+    }
+
     @Override
     public String toString() {
-        return "native RDMA provider";
+        return serial == 0 ? "native RDMA provider" : "native RDMA provider #" + serial;
     }
 }

@@ -17,10 +17,13 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,13 +67,8 @@ class NativeProviderOnStandInLibraryTest extends VerbsContract {
     @Test
     void asyncEventsAreAcknowledgedAndAFatalOneRemovesTheDevice() throws Exception {
         // A provider of its own: the stand-in's one context stays usable for the other tests.
-        NativeProvider provider = NativeProvider.withLibrary(library);
-        try (Arena arena = Arena.ofConfined()) {
-            FakeVerbs fake = new FakeVerbs(library, arena);
-            CmEventChannel channel = provider.createEventChannel(event -> { });
-            CmId id = channel.createId();
-            try {
-                id.bind(listenAddress());
+        try (NativeProvider provider = NativeProvider.withLibrary(library)) {
+            onABoundId(provider, (fake, id) -> {
                 RdmaDevice device = id.device();
                 ProtectionDomain pd = device.allocateProtectionDomain();
                 try {
@@ -85,18 +83,7 @@ class NativeProviderOnStandInLibraryTest extends VerbsContract {
                 } finally {
                     pd.close();
                 }
-            } finally {
-                id.close();
-                channel.close();
-            }
-        }
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what + " within 5 s");
-            Thread.sleep(20);
+            });
         }
     }
 
@@ -106,27 +93,111 @@ class NativeProviderOnStandInLibraryTest extends VerbsContract {
      * the last: a reference kept would hold a removed device open for ever.
      */
     @Test
-    void ourObjectsOnADeviceHoldOneLibrdmacmReferenceUntilTheLastCloses() {
+    void ourObjectsOnADeviceHoldOneLibrdmacmReferenceUntilTheLastCloses() throws Exception {
+        onABoundId(provider, (fake, id) -> {
+            RdmaDevice device = id.device();
+            int before = fake.intCall("fake_device_references");
+            ProtectionDomain pd = device.allocateProtectionDomain();
+            CompletionQueue cq = device.createCompletionQueue(4);
+            assertEquals(before + 1, fake.intCall("fake_device_references"), "one reference for both objects");
+            pd.close();
+            assertEquals(before + 1, fake.intCall("fake_device_references"), "held while the queue is open");
+            cq.close();
+            cq.close();
+            assertEquals(before, fake.intCall("fake_device_references"), "given back with the last object");
+        });
+    }
+
+    /**
+     * The device watcher belongs to its provider: it starts when librdmacm opens a context for the
+     * provider's ids, and closing the provider ends it (idempotently) and refuses new channels.
+     */
+    @Test
+    void closingTheProviderEndsItsDeviceWatcher() throws Exception {
+        NativeProvider provider = NativeProvider.withLibrary(library);
+        assertEquals(0, watcherThreads(provider), "no watcher before any context");
+        onABoundId(provider, (fake, id) -> assertEquals(1, watcherThreads(provider), "a watcher while a context is open"));
+        assertThrows(IllegalStateException.class, () -> {
+            try (CmEventChannel open = provider.createEventChannel(event -> { })) {
+                provider.close();
+            }
+        }, "no close while a channel is open");
+        assertEquals(1, watcherThreads(provider), "the refused close left the watcher");
+        provider.close();
+        assertEquals(0, watcherThreads(provider), "no watcher after the provider's close");
+        provider.close();
+        assertThrows(RdmaException.class, () -> provider.createEventChannel(event -> { }), "a closed provider makes no channel");
+        assertEquals(0, watcherThreads(provider), "nothing started by the use of a closed provider");
+    }
+
+    /**
+     * A device that left the list stays removed for the ids still on it (their events and closes
+     * look it up again by its context's address); once librdmacm has closed that context, a device
+     * added later may get a context at the same address (the stand-in's one context is at a fixed
+     * address): that is a new, present device, not the removed one.
+     */
+    @Test
+    void aContextAddressReusedByANewDeviceIsANewDevice() throws Exception {
+        try (NativeProvider provider = NativeProvider.withLibrary(library);
+             Arena arena = Arena.ofConfined()) {
+            FakeVerbs fake = new FakeVerbs(library, arena);
+            AtomicReference<RdmaDevice> removed = new AtomicReference<>();
+            try {
+                onABoundId(provider, (unused, id) -> {
+                    removed.set(id.device());
+                    fake.voidCall("fake_device_present", 0);
+                    awaitTrue(removed.get()::isRemoved, "the device removed once it left the list");
+                    assertSame(removed.get(), id.device(), "the id still on the removed context finds the removed device");
+                    assertTrue(id.device().isRemoved(), "and it stays removed");
+                });
+                // The last id on it closed: librdmacm would close the context now, freeing its address.
+                fake.voidCall("fake_device_present", 1);
+                onABoundId(provider, (unused, id) -> {
+                    RdmaDevice added = id.device();
+                    assertNotSame(removed.get(), added, "a new context at the removed one's address is a new device");
+                    assertFalse(added.isRemoved(), "the added device is present");
+                    added.allocateProtectionDomain().close();
+                });
+            } finally {
+                fake.voidCall("fake_device_present", 1);
+            }
+        }
+    }
+
+    /** What a test does with an id bound to the stand-in's device (and the stand-in's controls). */
+    private interface OnBoundId {
+        void run(FakeVerbs fake, CmId id) throws Exception;
+    }
+
+    /** Runs {@code test} on an id of {@code provider} bound to the stand-in's device; closes id and channel. */
+    private void onABoundId(NativeProvider provider, OnBoundId test) throws Exception {
         try (Arena arena = Arena.ofConfined()) {
             FakeVerbs fake = new FakeVerbs(library, arena);
             CmEventChannel channel = provider.createEventChannel(event -> { });
-            CmId id = channel.createId();
             try {
-                id.bind(listenAddress());
-                RdmaDevice device = id.device();
-                int before = fake.intCall("fake_device_references");
-                ProtectionDomain pd = device.allocateProtectionDomain();
-                CompletionQueue cq = device.createCompletionQueue(4);
-                assertEquals(before + 1, fake.intCall("fake_device_references"), "one reference for both objects");
-                pd.close();
-                assertEquals(before + 1, fake.intCall("fake_device_references"), "held while the queue is open");
-                cq.close();
-                cq.close();
-                assertEquals(before, fake.intCall("fake_device_references"), "given back with the last object");
+                CmId id = channel.createId();
+                try {
+                    id.bind(listenAddress());
+                    test.run(fake, id);
+                } finally {
+                    id.close();
+                }
             } finally {
-                id.close();
                 channel.close();
             }
+        }
+    }
+
+    private static int watcherThreads(NativeProvider provider) {
+        return (int) Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals(provider.watcherName())).count();
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what + " within 5 s");
+            Thread.sleep(20);
         }
     }
 }

@@ -84,15 +84,37 @@ int fake_async_acks(void) {
     return n;
 }
 
+/*
+ * Whether the device is listed (fake_device_present). Absent, it is in no list and librdmacm's
+ * rdma_get_devices fails with ENODEV (as librdmacm's sync does when no device at all is left);
+ * present again, it is a new device whose context has the old one's address: the address reuse
+ * of a context librdmacm freed and opened anew.
+ */
+static int present = 1;
+
+void fake_device_present(int yes) {
+    pthread_mutex_lock(&lock);
+    present = yes;
+    pthread_mutex_unlock(&lock);
+}
+
+static int device_listed(void) {
+    pthread_mutex_lock(&lock);
+    int yes = present;
+    pthread_mutex_unlock(&lock);
+    return yes;
+}
+
 struct ibv_device **ibv_get_device_list(int *num) {
     struct ibv_device **list = calloc(2, sizeof *list);
     if (!list) {
         errno = ENOMEM;
         return NULL;
     }
-    list[0] = &device;
+    int n = device_listed();
+    list[0] = n ? &device : NULL;
     if (num)
-        *num = 1;
+        *num = n;
     return list;
 }
 
@@ -104,6 +126,10 @@ const char *ibv_get_device_name(struct ibv_device *dev) { return dev->name; }
 static int device_references;
 
 struct ibv_context **rdma_get_devices(int *num) {
+    if (!device_listed()) {
+        errno = ENODEV;
+        return NULL;
+    }
     struct ibv_context **list = calloc(2, sizeof *list);
     if (!list) {
         errno = ENOMEM;
@@ -703,6 +729,10 @@ static uint16_t port_of(const struct sockaddr *a) { return ntohs(((const struct 
 int rdma_bind_addr(struct rdma_cm_id *id, struct sockaddr *addr) {
     if (!is_fake_address(addr)) {
         errno = EADDRNOTAVAIL;
+        return -1;
+    }
+    if (!device_listed()) {
+        errno = ENODEV;
         return -1;
     }
     pthread_mutex_lock(&lock);
