@@ -130,6 +130,7 @@ final class CompletionFaults {
             case DELAY -> {
                 delayed.add(new Parked(queue, c, System.nanoTime() + taker.delayNanos));
                 delaying = true;
+                queue.delayed();
             }
             case DROP -> { }
             case FAIL -> throw new IllegalStateException("failure rules apply to work requests, not completions");

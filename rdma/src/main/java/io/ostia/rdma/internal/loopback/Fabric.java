@@ -28,8 +28,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The loopback fabric. One lock guards all of its state (devices, ids, queue pairs, queues);
- * event handlers run on channel threads without it.
+ * The loopback fabric. Its lock guards the devices, ids, queue pairs and the work they execute;
+ * each completion queue has its own lock inside it (see {@link LoopbackCompletionQueue}). Event
+ * handlers run on channel threads without either.
  */
 public final class Fabric implements LoopbackFabric {
     private static final Fabric SHARED = new Fabric(true);
@@ -311,6 +312,20 @@ public final class Fabric implements LoopbackFabric {
         lock.lock();
         try {
             action.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Delivers the delayed completions that are due; the nanoseconds until the next falls due,
+     * capped at {@code max} (for a queue's waiter, which holds no lock).
+     */
+    long nanosToNextDue(long max) {
+        lock.lock();
+        try {
+            completionFaults.deliverDue();
+            return completionFaults.nanosToNextDue(max);
         } finally {
             lock.unlock();
         }

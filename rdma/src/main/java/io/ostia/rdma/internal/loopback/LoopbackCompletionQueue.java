@@ -13,7 +13,14 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
+/**
+ * A loopback completion queue: a ring of completions under the queue's own lock, as an HCA's CQ
+ * has its own doorbell and not the whole adapter's. Producers (work executing on a posting thread,
+ * under the fabric lock) take it inside the fabric lock; the consumer's poll, arm and wait take
+ * only it (and the fabric lock first only while a delayed completion waits to fall due).
+ */
 final class LoopbackCompletionQueue implements CompletionQueue {
     /**
      * A completion a fault keeps from its queue (held or delayed); on the fault-free path the
@@ -30,10 +37,12 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     final Set<LoopbackQueuePair> queuePairs = new HashSet<>();
     private final int capacity;
     private final long serial;
+    /** Guards the ring, the arming and the waiters; nests inside the fabric lock, never around it. */
+    private final ReentrantLock lock = new ReentrantLock();
     /** The queue's entries, made once: a ring of {@link #size} from {@link #head}. */
     private final WorkCompletion[] ring;
     private int head;
-    /** Written under the fabric lock; volatile so that polling an empty queue needs no lock. */
+    /** Written under {@link #lock}; volatile so that polling an empty queue needs no lock. */
     private volatile int size;
     /**
      * Threads in {@link #awaitNotification}, woken by unpark: unlike a Condition, a wait makes no
@@ -95,20 +104,35 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     /** Puts a completion in the queue (fabric lock held), raising the armed notification if it qualifies. */
     private void deliver(long wrId, WorkCompletionStatus status, WorkCompletionOpcode opcode, int byteLength,
                          boolean hasImmediate, int immediateData, int queuePairNumber, boolean solicited) {
-        if (closed) {
-            return;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            if (size == capacity) {
+                overrun = true;
+                return;
+            }
+            ring[(head + size) % ring.length].set(wrId, status, opcode, byteLength, hasImmediate, immediateData,
+                    queuePairNumber, 0);
+            size++;
+            if (armed && (!solicitedOnly || solicited || status != WorkCompletionStatus.SUCCESS)) {
+                armed = false;
+                notifications++;
+                wakeWaiters();
+            }
+        } finally {
+            lock.unlock();
         }
-        if (size == capacity) {
-            overrun = true;
-            return;
-        }
-        ring[(head + size) % ring.length].set(wrId, status, opcode, byteLength, hasImmediate, immediateData,
-                queuePairNumber, 0);
-        size++;
-        if (armed && (!solicitedOnly || solicited || status != WorkCompletionStatus.SUCCESS)) {
-            armed = false;
-            notifications++;
+    }
+
+    /** A completion for this queue was delayed: waiters sleep only until it falls due (fabric lock held). */
+    void delayed() {
+        lock.lock();
+        try {
             wakeWaiters();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -122,13 +146,16 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     public int poll(WorkCompletion[] into) {
         // An empty queue, as a poller spinning before it sleeps sees it: no lock taken, so the
         // thread producing completions is not made to wait (and sleep) for it.
-        if (size == 0 && !closed && !device.fabric.completionFaults.delaying()) {
+        CompletionFaults faults = device.fabric.completionFaults;
+        if (size == 0 && !closed && !faults.delaying()) {
             return 0;
         }
-        device.fabric.lock.lock();
+        if (faults.delaying()) {
+            device.fabric.run(faults::deliverDue);
+        }
+        lock.lock();
         try {
             requireOpen();
-            device.fabric.completionFaults.deliverDue();
             if (overrun) {
                 throw new RdmaException(this + " overran: more than " + capacity + " completions were outstanding");
             }
@@ -142,19 +169,19 @@ final class LoopbackCompletionQueue implements CompletionQueue {
             }
             return n;
         } finally {
-            device.fabric.lock.unlock();
+            lock.unlock();
         }
     }
 
     @Override
     public void requestNotification(boolean onlySolicited) {
-        device.fabric.lock.lock();
+        lock.lock();
         try {
             requireOpen();
             armed = true;
             solicitedOnly = onlySolicited;
         } finally {
-            device.fabric.lock.unlock();
+            lock.unlock();
         }
     }
 
@@ -162,36 +189,45 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     public boolean awaitNotification(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Thread self = Thread.currentThread();
-        device.fabric.lock.lock();
+        CompletionFaults faults = device.fabric.completionFaults;
+        lock.lock();
         try {
+            requireOpen();
             waiters.add(self);
+        } finally {
+            lock.unlock();
+        }
+        try {
             while (true) {
-                requireOpen();
-                device.fabric.completionFaults.deliverDue();
-                if (notifications > 0) {
-                    notifications--;
-                    return true;
-                }
                 long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                if (Thread.interrupted()) {
-                    throw new InterruptedException("interrupted waiting for a notification of " + this);
-                }
-                // Wake for a delayed completion falling due: nothing else delivers it. An unpark
-                // between unlock and park is not lost: park returns at once.
-                long slice = device.fabric.completionFaults.nanosToNextDue(left);
-                device.fabric.lock.unlock();
+                // Wake for a delayed completion falling due: nothing else delivers it.
+                long slice = faults.delaying() ? device.fabric.nanosToNextDue(left) : left;
+                lock.lock();
                 try {
-                    LockSupport.parkNanos(this, slice);
+                    requireOpen();
+                    if (notifications > 0) {
+                        notifications--;
+                        return true;
+                    }
+                    if (left <= 0) {
+                        return false;
+                    }
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException("interrupted waiting for a notification of " + this);
+                    }
                 } finally {
-                    device.fabric.lock.lock();
+                    lock.unlock();
                 }
+                // An unpark between unlock and park is not lost: park returns at once.
+                LockSupport.parkNanos(this, slice);
             }
         } finally {
-            waiters.remove(self);
-            device.fabric.lock.unlock();
+            lock.lock();
+            try {
+                waiters.remove(self);
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -209,9 +245,14 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                 return;
             }
             OpenObjects.requireNoneOpen(this, queuePairs);
-            closed = true;
-            size = 0;
-            wakeWaiters();
+            lock.lock();
+            try {
+                closed = true;
+                size = 0;
+                wakeWaiters();
+            } finally {
+                lock.unlock();
+            }
             device.fabric.openObjects.closed(this);
         } finally {
             device.fabric.lock.unlock();
@@ -220,7 +261,7 @@ final class LoopbackCompletionQueue implements CompletionQueue {
 
     @Override
     public boolean isClosed() {
-        return device.fabric.lockedTest(() -> closed);
+        return closed;
     }
 
     @Override
