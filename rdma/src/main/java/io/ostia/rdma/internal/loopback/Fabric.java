@@ -297,6 +297,23 @@ public final class Fabric implements LoopbackFabric {
 
     // ---- used by the fabric's objects ----
 
+    /** Tries before a data-path caller sleeps on a lock: see {@link #lockSpinning}. */
+    private static final int LOCK_SPINS = 200;
+
+    /**
+     * Takes a lock of the data path (posting, polling): holders keep it for a copy's time, so a
+     * short spin gets it where sleeping would cost the holder a wake-up on its way out.
+     */
+    static void lockSpinning(ReentrantLock lock) {
+        for (int i = 0; i < LOCK_SPINS; i++) {
+            if (lock.tryLock()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        lock.lock();
+    }
+
     /** Reads a value under the fabric lock. */
     <T> T locked(Supplier<T> read) {
         lock.lock();

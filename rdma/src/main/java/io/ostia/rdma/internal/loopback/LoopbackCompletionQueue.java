@@ -16,10 +16,13 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A loopback completion queue: a ring of completions under the queue's own lock, as an HCA's CQ
- * has its own doorbell and not the whole adapter's. Producers (work executing on a posting thread,
- * under the fabric lock) take it inside the fabric lock; the consumer's poll, arm and wait take
- * only it (and the fabric lock first only while a delayed completion waits to fall due).
+ * A loopback completion queue: a ring with one producer side and one consumer side, as an HCA's
+ * CQ. Completions are produced only by work executing under the fabric lock, so producers never
+ * race one another; the consumer side (poll, arm, wait) takes only the queue's own lock, and the
+ * producer takes it only to raise an armed notification. Producer and consumer meet at the ring's
+ * volatile {@link #tail} and {@link #head}: a producer publishes the tail then reads
+ * {@link #armed}; a consumer arms then polls, so one of them sees the other and no notification
+ * is lost.
  */
 final class LoopbackCompletionQueue implements CompletionQueue {
     /**
@@ -37,22 +40,28 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     final Set<LoopbackQueuePair> queuePairs = new HashSet<>();
     private final int capacity;
     private final long serial;
-    /** Guards the ring, the arming and the waiters; nests inside the fabric lock, never around it. */
+    /**
+     * The consumer side's lock (pollers, arming, waiters, notifications); nests inside the fabric
+     * lock, never around it.
+     */
     private final ReentrantLock lock = new ReentrantLock();
-    /** The queue's entries, made once: a ring of {@link #size} from {@link #head}. */
+    /** The queue's entries, made once: entry i at {@code i % ring.length}. */
     private final WorkCompletion[] ring;
-    private int head;
-    /** Written under {@link #lock}; volatile so that polling an empty queue needs no lock. */
-    private volatile int size;
+    /** The next entry to poll; written by pollers under {@link #lock}, after they copied the entries out. */
+    private volatile long head;
+    /** The next entry to fill; written by producers under the fabric lock, after they filled it. */
+    private volatile long tail;
     /**
      * Threads in {@link #awaitNotification}, woken by unpark: unlike a Condition, a wait makes no
      * node, so a completion thread that sleeps per batch allocates nothing.
      */
     private final ArrayList<Thread> waiters = new ArrayList<>(2);
-    private boolean armed;
+    /** Set under {@link #lock}; read by producers without it. */
+    private volatile boolean armed;
     private boolean solicitedOnly;
     private int notifications;
-    private boolean overrun;
+    /** Set by a producer (fabric lock), reported by the next poll. */
+    private volatile boolean overrun;
     private volatile boolean closed;
 
     LoopbackCompletionQueue(LoopbackDevice device, int capacity) {
@@ -104,19 +113,27 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     /** Puts a completion in the queue (fabric lock held), raising the armed notification if it qualifies. */
     private void deliver(long wrId, WorkCompletionStatus status, WorkCompletionOpcode opcode, int byteLength,
                          boolean hasImmediate, int immediateData, int queuePairNumber, boolean solicited) {
-        lock.lock();
+        if (closed) {
+            return;
+        }
+        long t = tail;
+        if (t - head == capacity) {
+            overrun = true;
+            return;
+        }
+        ring[(int) (t % ring.length)].set(wrId, status, opcode, byteLength, hasImmediate, immediateData,
+                queuePairNumber, 0);
+        tail = t + 1;
+        if (armed) {
+            notifyArmed(solicited || status != WorkCompletionStatus.SUCCESS);
+        }
+    }
+
+    /** Raises the armed notification for a completion (solicited or an error: {@code urgent}). */
+    private void notifyArmed(boolean urgent) {
+        Fabric.lockSpinning(lock);
         try {
-            if (closed) {
-                return;
-            }
-            if (size == capacity) {
-                overrun = true;
-                return;
-            }
-            ring[(head + size) % ring.length].set(wrId, status, opcode, byteLength, hasImmediate, immediateData,
-                    queuePairNumber, 0);
-            size++;
-            if (armed && (!solicitedOnly || solicited || status != WorkCompletionStatus.SUCCESS)) {
+            if (armed && (!solicitedOnly || urgent)) {
                 armed = false;
                 notifications++;
                 wakeWaiters();
@@ -147,26 +164,28 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         // An empty queue, as a poller spinning before it sleeps sees it: no lock taken, so the
         // thread producing completions is not made to wait (and sleep) for it.
         CompletionFaults faults = device.fabric.completionFaults;
-        if (size == 0 && !closed && !faults.delaying()) {
+        if (head == tail && !closed && !faults.delaying()) {
             return 0;
         }
         if (faults.delaying()) {
             device.fabric.run(faults::deliverDue);
         }
-        lock.lock();
+        Fabric.lockSpinning(lock);
         try {
             requireOpen();
             if (overrun) {
                 throw new RdmaException(this + " overran: more than " + capacity + " completions were outstanding");
             }
             int n = 0;
-            while (n < into.length && size > 0) {
-                WorkCompletion c = ring[head];
+            long h = head;
+            long t = tail;
+            while (n < into.length && h != t) {
+                WorkCompletion c = ring[(int) (h % ring.length)];
                 into[n++].set(c.wrId(), c.status(), c.opcode(), c.byteLength(), c.hasImmediate(), c.immediateData(),
                         c.queuePairNumber(), c.vendorError());
-                head = (head + 1) % ring.length;
-                size--;
+                h++;
             }
+            head = h; // the entries are copied out: producers may refill them
             return n;
         } finally {
             lock.unlock();
@@ -178,8 +197,8 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         lock.lock();
         try {
             requireOpen();
-            armed = true;
             solicitedOnly = onlySolicited;
+            armed = true;
         } finally {
             lock.unlock();
         }
@@ -248,7 +267,6 @@ final class LoopbackCompletionQueue implements CompletionQueue {
             lock.lock();
             try {
                 closed = true;
-                size = 0;
                 wakeWaiters();
             } finally {
                 lock.unlock();
