@@ -10,6 +10,12 @@ import java.time.Duration;
  * fails.
  */
 public interface CompletionQueue extends RdmaResource {
+    /**
+     * How long a completion thread spins on an idle queue ({@link #pollSpinning}) before it arms
+     * and sleeps: a few work requests' time, so that a peer producing steadily never needs waking.
+     */
+    long IDLE_SPIN_NANOS = 20_000;
+
     RdmaDevice device();
 
     int capacity();
@@ -21,6 +27,22 @@ public interface CompletionQueue extends RdmaResource {
      * @throws RdmaException if the queue overran (more completions than its capacity)
      */
     int poll(WorkCompletion[] into);
+
+    /**
+     * Polls until a completion arrives or {@code nanos} pass, spinning. A consumer that calls it
+     * before arming sleeps (and costs its producer a wake-up) only when the queue stayed idle that
+     * long, not each time the peer is a moment behind, as a busy HCA's poller does.
+     *
+     * @return the number filled, 0 if none came within {@code nanos}
+     */
+    default int pollSpinning(WorkCompletion[] into, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        int n;
+        while ((n = poll(into)) == 0 && deadline - System.nanoTime() > 0) {
+            Thread.onSpinWait();
+        }
+        return n;
+    }
 
     /**
      * Arms the queue: the next completion (only solicited receives and errors if

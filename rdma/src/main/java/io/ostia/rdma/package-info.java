@@ -20,7 +20,7 @@
  * Every blocking call takes a timeout.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package io.ostia.rdma;
 
 import org.osgi.annotation.bundle.Export;

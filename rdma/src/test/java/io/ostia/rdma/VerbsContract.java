@@ -9,8 +9,10 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -461,6 +463,75 @@ public abstract class VerbsContract {
         postServerReceives(1);
         assertEquals(WorkCompletionStatus.SUCCESS, pair.clientSide.next().status());
         assertEquals(500, pair.serverSide.next().wrId());
+    }
+
+    /**
+     * A stream of sends meets receives the other side posts from its own thread, as an iSER
+     * connection's two completion threads do: every message arrives once, in order, though the
+     * sender often finds no receive yet (and must be woken by the post that brings one).
+     */
+    @Test
+    void sendsMeetReceivesPostedFromAnotherThreadInOrder() throws Exception {
+        ConnectedPair p = connect();
+        int messages = 1000;
+        Duration bound = Duration.ofSeconds(60); // a stall fails it; a loaded machine only slows it
+        int slots = 8; // within the pair's 16-deep queues
+        int slot = 64;
+        AtomicReference<Throwable> receiverFailure = new AtomicReference<>();
+        Thread receiver = Thread.ofPlatform().name("contract-receiver").unstarted(() -> {
+            WorkCompletion[] batch = {new WorkCompletion(), new WorkCompletion(), new WorkCompletion(), new WorkCompletion()};
+            for (int i = 0; i < slots; i++) {
+                p.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(i).add(p.serverSide.mr, (long) i * slot, slot));
+            }
+            long deadline = System.nanoTime() + bound.toNanos();
+            int expected = 0;
+            while (expected < messages) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("received " + expected + " of " + messages + " messages in " + CmEventRecorder.WAIT);
+                }
+                int n = p.serverSide.cq.pollSpinning(batch, CompletionQueue.IDLE_SPIN_NANOS);
+                for (int i = 0; i < n; i++) {
+                    WorkCompletion c = batch[i];
+                    if (c.status() != WorkCompletionStatus.SUCCESS) {
+                        throw new AssertionError("receive " + c.wrId() + " completed with " + c.status());
+                    }
+                    long at = c.wrId() * slot;
+                    int seq = p.serverSide.buffer.get(JAVA_INT_UNALIGNED, at);
+                    if (seq != expected) {
+                        throw new AssertionError("message " + seq + " arrived where " + expected + " was due");
+                    }
+                    expected++;
+                    p.serverSide.qp.postReceive(new ReceiveWorkRequest().wrId(c.wrId()).add(p.serverSide.mr, at, slot));
+                }
+            }
+        });
+        receiver.setUncaughtExceptionHandler((t, e) -> receiverFailure.set(e));
+        receiver.start();
+        WorkCompletion[] batch = {new WorkCompletion(), new WorkCompletion(), new WorkCompletion(), new WorkCompletion()};
+        long deadline = System.nanoTime() + bound.toNanos();
+        int outstanding = 0;
+        for (int seq = 0; seq < messages || outstanding > 0; ) {
+            assertTrue(System.nanoTime() - deadline < 0, "sent " + seq + " of " + messages + " in " + bound
+                    + (receiverFailure.get() == null ? "" : "; the receiver failed: " + receiverFailure.get()));
+            if (seq < messages && outstanding < slots) {
+                long at = (long) (seq % slots) * slot;
+                p.clientSide.buffer.set(JAVA_INT_UNALIGNED, at, seq);
+                p.clientSide.qp.postSend(new SendWorkRequest().wrId(seq).add(p.clientSide.mr, at, 4));
+                seq++;
+                outstanding++;
+                continue;
+            }
+            int n = p.clientSide.cq.pollSpinning(batch, CompletionQueue.IDLE_SPIN_NANOS);
+            for (int i = 0; i < n; i++) {
+                assertEquals(WorkCompletionStatus.SUCCESS, batch[i].status(), "send " + batch[i].wrId());
+            }
+            outstanding -= n;
+        }
+        receiver.join(bound.toMillis());
+        assertFalse(receiver.isAlive(), "the receiving thread ended");
+        if (receiverFailure.get() != null) {
+            throw new AssertionError("the receiving thread failed", receiverFailure.get());
+        }
     }
 
     @Test

@@ -223,7 +223,7 @@ final class IserPortalConnection implements PduTransport {
         }
         try {
             while (!closing) {
-                int n = cq.poll(batch);
+                int n = cq.pollSpinning(batch, CompletionQueue.IDLE_SPIN_NANOS);
                 if (n == 0) {
                     cq.requestNotification(false);
                     n = cq.poll(batch);

@@ -13,8 +13,8 @@ import java.util.List;
 /**
  * The work-completion faults of one fabric: completions held, delayed or dropped on their way to
  * their queue, and work requests failed with a chosen status. Every method runs under the fabric
- * lock. With no fault set, {@link #intercepts()} and {@link #fails()} are false and the data path
- * does nothing more than test them.
+ * lock, but for the flags a lock-free path reads. With no fault set, {@link #intercepts()} and
+ * {@link #failing()} are false and the data path does nothing more than test them.
  */
 final class CompletionFaults {
     private enum Action { HOLD, DELAY, DROP, FAIL }
@@ -58,6 +58,8 @@ final class CompletionFaults {
     private final List<Parked> delayed = new ArrayList<>();
     /** Whether {@link #delayed} holds any: read without the fabric lock by an empty queue's poll. */
     private volatile boolean delaying;
+    /** Whether {@link #failureRules} holds any: read without the fabric lock by a receive's post. */
+    private volatile boolean failing;
 
     void hold(WorkMatch match) {
         completionRules.add(new Rule(match, Action.HOLD, 0, null));
@@ -73,12 +75,14 @@ final class CompletionFaults {
 
     void fail(WorkMatch match, WorkCompletionStatus status) {
         failureRules.add(new Rule(match, Action.FAIL, 0, status));
+        failing = true;
     }
 
     /** Ends every fault; completions held or delayed already stay so until released or due. */
     void clear() {
         completionRules.clear();
         failureRules.clear();
+        failing = false;
     }
 
     /** Whether a completion may be kept from its queue (a rule is set, or one is delayed). */
@@ -86,9 +90,9 @@ final class CompletionFaults {
         return !completionRules.isEmpty() || !delayed.isEmpty();
     }
 
-    /** Whether a newly posted work request may be failed. */
-    boolean fails() {
-        return !failureRules.isEmpty();
+    /** Whether a newly posted work request may be failed (no lock needed). */
+    boolean failing() {
+        return failing;
     }
 
     /**
@@ -104,6 +108,7 @@ final class CompletionFaults {
             }
         }
         failureRules.removeIf(Rule::spent);
+        failing = !failureRules.isEmpty();
         return status;
     }
 
@@ -130,6 +135,7 @@ final class CompletionFaults {
             case DELAY -> {
                 delayed.add(new Parked(queue, c, System.nanoTime() + taker.delayNanos));
                 delaying = true;
+                queue.delayed();
             }
             case DROP -> { }
             case FAIL -> throw new IllegalStateException("failure rules apply to work requests, not completions");

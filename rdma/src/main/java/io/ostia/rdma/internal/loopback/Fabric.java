@@ -28,8 +28,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The loopback fabric. One lock guards all of its state (devices, ids, queue pairs, queues);
- * event handlers run on channel threads without it.
+ * The loopback fabric. Its lock guards the devices, ids, queue pairs and the work they execute;
+ * each completion queue has its own lock inside it (see {@link LoopbackCompletionQueue}). Event
+ * handlers run on channel threads without either.
  */
 public final class Fabric implements LoopbackFabric {
     private static final Fabric SHARED = new Fabric(true);
@@ -296,6 +297,23 @@ public final class Fabric implements LoopbackFabric {
 
     // ---- used by the fabric's objects ----
 
+    /** Tries before a data-path caller sleeps on a lock: see {@link #lockSpinning}. */
+    private static final int LOCK_SPINS = 200;
+
+    /**
+     * Takes a lock of the data path (posting, polling): holders keep it for a copy's time, so a
+     * short spin gets it where sleeping would cost the holder a wake-up on its way out.
+     */
+    static void lockSpinning(ReentrantLock lock) {
+        for (int i = 0; i < LOCK_SPINS; i++) {
+            if (lock.tryLock()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        lock.lock();
+    }
+
     /** Reads a value under the fabric lock. */
     <T> T locked(Supplier<T> read) {
         lock.lock();
@@ -311,6 +329,20 @@ public final class Fabric implements LoopbackFabric {
         lock.lock();
         try {
             action.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Delivers the delayed completions that are due; the nanoseconds until the next falls due,
+     * capped at {@code max} (for a queue's waiter, which holds no lock).
+     */
+    long nanosToNextDue(long max) {
+        lock.lock();
+        try {
+            completionFaults.deliverDue();
+            return completionFaults.nanosToNextDue(max);
         } finally {
             lock.unlock();
         }

@@ -13,7 +13,17 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
+/**
+ * A loopback completion queue: a ring with one producer side and one consumer side, as an HCA's
+ * CQ. Completions are produced only by work executing under the fabric lock, so producers never
+ * race one another; the consumer side (poll, arm, wait) takes only the queue's own lock, and the
+ * producer takes it only to raise an armed notification. Producer and consumer meet at the ring's
+ * volatile {@link #tail} and {@link #head}: a producer publishes the tail then reads
+ * {@link #armed}; a consumer arms then polls, so one of them sees the other and no notification
+ * is lost.
+ */
 final class LoopbackCompletionQueue implements CompletionQueue {
     /**
      * A completion a fault keeps from its queue (held or delayed); on the fault-free path the
@@ -30,20 +40,28 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     final Set<LoopbackQueuePair> queuePairs = new HashSet<>();
     private final int capacity;
     private final long serial;
-    /** The queue's entries, made once: a ring of {@link #size} from {@link #head}. */
+    /**
+     * The consumer side's lock (pollers, arming, waiters, notifications); nests inside the fabric
+     * lock, never around it.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
+    /** The queue's entries, made once: entry i at {@code i % ring.length}. */
     private final WorkCompletion[] ring;
-    private int head;
-    /** Written under the fabric lock; volatile so that polling an empty queue needs no lock. */
-    private volatile int size;
+    /** The next entry to poll; written by pollers under {@link #lock}, after they copied the entries out. */
+    private volatile long head;
+    /** The next entry to fill; written by producers under the fabric lock, after they filled it. */
+    private volatile long tail;
     /**
      * Threads in {@link #awaitNotification}, woken by unpark: unlike a Condition, a wait makes no
      * node, so a completion thread that sleeps per batch allocates nothing.
      */
     private final ArrayList<Thread> waiters = new ArrayList<>(2);
-    private boolean armed;
+    /** Set under {@link #lock}; read by producers without it. */
+    private volatile boolean armed;
     private boolean solicitedOnly;
     private int notifications;
-    private boolean overrun;
+    /** Set by a producer (fabric lock), reported by the next poll. */
+    private volatile boolean overrun;
     private volatile boolean closed;
 
     LoopbackCompletionQueue(LoopbackDevice device, int capacity) {
@@ -98,17 +116,40 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         if (closed) {
             return;
         }
-        if (size == capacity) {
+        long t = tail;
+        if (t - head == capacity) {
             overrun = true;
             return;
         }
-        ring[(head + size) % ring.length].set(wrId, status, opcode, byteLength, hasImmediate, immediateData,
+        ring[(int) (t % ring.length)].set(wrId, status, opcode, byteLength, hasImmediate, immediateData,
                 queuePairNumber, 0);
-        size++;
-        if (armed && (!solicitedOnly || solicited || status != WorkCompletionStatus.SUCCESS)) {
-            armed = false;
-            notifications++;
+        tail = t + 1;
+        if (armed) {
+            notifyArmed(solicited || status != WorkCompletionStatus.SUCCESS);
+        }
+    }
+
+    /** Raises the armed notification for a completion (solicited or an error: {@code urgent}). */
+    private void notifyArmed(boolean urgent) {
+        Fabric.lockSpinning(lock);
+        try {
+            if (armed && (!solicitedOnly || urgent)) {
+                armed = false;
+                notifications++;
+                wakeWaiters();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A completion for this queue was delayed: waiters sleep only until it falls due (fabric lock held). */
+    void delayed() {
+        lock.lock();
+        try {
             wakeWaiters();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -122,39 +163,44 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     public int poll(WorkCompletion[] into) {
         // An empty queue, as a poller spinning before it sleeps sees it: no lock taken, so the
         // thread producing completions is not made to wait (and sleep) for it.
-        if (size == 0 && !closed && !device.fabric.completionFaults.delaying()) {
+        CompletionFaults faults = device.fabric.completionFaults;
+        if (head == tail && !closed && !faults.delaying()) {
             return 0;
         }
-        device.fabric.lock.lock();
+        if (faults.delaying()) {
+            device.fabric.run(faults::deliverDue);
+        }
+        Fabric.lockSpinning(lock);
         try {
             requireOpen();
-            device.fabric.completionFaults.deliverDue();
             if (overrun) {
                 throw new RdmaException(this + " overran: more than " + capacity + " completions were outstanding");
             }
             int n = 0;
-            while (n < into.length && size > 0) {
-                WorkCompletion c = ring[head];
+            long h = head;
+            long t = tail;
+            while (n < into.length && h != t) {
+                WorkCompletion c = ring[(int) (h % ring.length)];
                 into[n++].set(c.wrId(), c.status(), c.opcode(), c.byteLength(), c.hasImmediate(), c.immediateData(),
                         c.queuePairNumber(), c.vendorError());
-                head = (head + 1) % ring.length;
-                size--;
+                h++;
             }
+            head = h; // the entries are copied out: producers may refill them
             return n;
         } finally {
-            device.fabric.lock.unlock();
+            lock.unlock();
         }
     }
 
     @Override
     public void requestNotification(boolean onlySolicited) {
-        device.fabric.lock.lock();
+        lock.lock();
         try {
             requireOpen();
-            armed = true;
             solicitedOnly = onlySolicited;
+            armed = true;
         } finally {
-            device.fabric.lock.unlock();
+            lock.unlock();
         }
     }
 
@@ -162,36 +208,45 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     public boolean awaitNotification(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Thread self = Thread.currentThread();
-        device.fabric.lock.lock();
+        CompletionFaults faults = device.fabric.completionFaults;
+        lock.lock();
         try {
+            requireOpen();
             waiters.add(self);
+        } finally {
+            lock.unlock();
+        }
+        try {
             while (true) {
-                requireOpen();
-                device.fabric.completionFaults.deliverDue();
-                if (notifications > 0) {
-                    notifications--;
-                    return true;
-                }
                 long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                if (Thread.interrupted()) {
-                    throw new InterruptedException("interrupted waiting for a notification of " + this);
-                }
-                // Wake for a delayed completion falling due: nothing else delivers it. An unpark
-                // between unlock and park is not lost: park returns at once.
-                long slice = device.fabric.completionFaults.nanosToNextDue(left);
-                device.fabric.lock.unlock();
+                // Wake for a delayed completion falling due: nothing else delivers it.
+                long slice = faults.delaying() ? device.fabric.nanosToNextDue(left) : left;
+                lock.lock();
                 try {
-                    LockSupport.parkNanos(this, slice);
+                    requireOpen();
+                    if (notifications > 0) {
+                        notifications--;
+                        return true;
+                    }
+                    if (left <= 0) {
+                        return false;
+                    }
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException("interrupted waiting for a notification of " + this);
+                    }
                 } finally {
-                    device.fabric.lock.lock();
+                    lock.unlock();
                 }
+                // An unpark between unlock and park is not lost: park returns at once.
+                LockSupport.parkNanos(this, slice);
             }
         } finally {
-            waiters.remove(self);
-            device.fabric.lock.unlock();
+            lock.lock();
+            try {
+                waiters.remove(self);
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -209,9 +264,13 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                 return;
             }
             OpenObjects.requireNoneOpen(this, queuePairs);
-            closed = true;
-            size = 0;
-            wakeWaiters();
+            lock.lock();
+            try {
+                closed = true;
+                wakeWaiters();
+            } finally {
+                lock.unlock();
+            }
             device.fabric.openObjects.closed(this);
         } finally {
             device.fabric.lock.unlock();
@@ -220,7 +279,7 @@ final class LoopbackCompletionQueue implements CompletionQueue {
 
     @Override
     public boolean isClosed() {
-        return device.fabric.lockedTest(() -> closed);
+        return closed;
     }
 
     @Override

@@ -15,6 +15,7 @@ import io.ostia.rdma.WorkCompletionOpcode;
 import io.ostia.rdma.WorkCompletionStatus;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A loopback RC queue pair. Work executes on the posting thread under the fabric lock; a send
@@ -60,11 +61,16 @@ final class LoopbackQueuePair implements QueuePair {
         }
     }
 
-    /** A send or receive queue: a ring of its {@link Wqe}s, as deep as the queue pair allows. */
+    /**
+     * A send or receive queue: a ring of its {@link Wqe}s, as deep as the queue pair allows, with
+     * one producer side (posters) and one consumer side (execution, under the fabric lock) that
+     * meet at the volatile head and tail. An entry is refilled only after the consumer
+     * {@link #poll}s it, so the consumer reads it whole until then.
+     */
     private static final class WorkQueue {
         private final Wqe[] ring;
-        private int head;
-        private int size;
+        private volatile long head;
+        private volatile long tail;
 
         WorkQueue(int depth, int maxEntries) {
             ring = new Wqe[Math.max(depth, 1)];
@@ -74,35 +80,36 @@ final class LoopbackQueuePair implements QueuePair {
         }
 
         boolean isFull() {
-            return size == ring.length;
+            return tail - head == ring.length;
         }
 
         boolean isEmpty() {
-            return size == 0;
+            return head == tail;
         }
 
         /** The entry behind the last one, to fill and then {@link #commit}. */
         Wqe tail() {
-            return ring[(head + size) % ring.length];
+            return ring[(int) (tail % ring.length)];
         }
 
+        /** Publishes the filled {@link #tail()} entry to the consumer. */
         void commit() {
-            size++;
+            tail = tail + 1;
         }
 
         /** The oldest entry, or null. */
         Wqe peek() {
-            return size == 0 ? null : ring[head];
+            long h = head;
+            return h == tail ? null : ring[(int) (h % ring.length)];
         }
 
+        /** Consumes the oldest entry: done with it, the producer may refill it. */
         void poll() {
-            head = (head + 1) % ring.length;
-            size--;
+            head = head + 1;
         }
 
         void clear() {
-            head = 0;
-            size = 0;
+            head = tail;
         }
     }
 
@@ -117,10 +124,23 @@ final class LoopbackQueuePair implements QueuePair {
     private final int number;
     private final WorkQueue sendQueue;
     private final WorkQueue receiveQueue;
-    private QueuePairState state = QueuePairState.INIT;
-    private LoopbackQueuePair peer;
+    /**
+     * Serialises posting receives. Receives are posted without the fabric lock (the work that
+     * consumes them runs under it), so a receive needs no wait on the peer's sends; the lock nests
+     * inside the fabric lock, never around it.
+     */
+    private final ReentrantLock receiveLock = new ReentrantLock();
+    // Written under the fabric lock; volatile for postReceive, which runs without it.
+    private volatile QueuePairState state = QueuePairState.INIT;
+    private volatile LoopbackQueuePair peer;
+    private volatile boolean closed;
+    /**
+     * Set (fabric lock held) when the head send waits for a receive at the peer; the peer's
+     * postReceive, seeing it after publishing its receive, runs this queue pair's sends. The send
+     * sets it before looking at the peer's queue again, so one of the two sees the other.
+     */
+    private volatile boolean waitingForReceive;
     private int rnrRetryCount = ConnectionParameters.RNR_RETRY_FOREVER;
-    private boolean closed;
 
     LoopbackQueuePair(LoopbackCmId id, LoopbackProtectionDomain pd, QueuePairAttributes attributes,
                       LoopbackCompletionQueue sendCq, LoopbackCompletionQueue receiveCq) {
@@ -149,7 +169,7 @@ final class LoopbackQueuePair implements QueuePair {
 
     @Override
     public QueuePairState state() {
-        return fabric().locked(() -> state);
+        return state;
     }
 
     @Override
@@ -173,7 +193,7 @@ final class LoopbackQueuePair implements QueuePair {
     @Override
     public void postSend(SendWorkRequest request) {
         ScatterGatherList sgl = request.scatterGather();
-        fabric().lock.lock();
+        Fabric.lockSpinning(fabric().lock);
         try {
             requireOpen();
             if (state == QueuePairState.INIT || state == QueuePairState.RESET) {
@@ -208,7 +228,12 @@ final class LoopbackQueuePair implements QueuePair {
     @Override
     public void postReceive(ReceiveWorkRequest request) {
         ScatterGatherList sgl = request.scatterGather();
-        fabric().lock.lock();
+        CompletionFaults faults = fabric().completionFaults;
+        // Counted against the failure rules first: they live under the fabric lock, which is
+        // never taken inside the receive lock.
+        WorkCompletionStatus injected = faults.failing()
+                ? fabric().locked(() -> faults.failure(number, WorkCompletionOpcode.RECV)) : null;
+        Fabric.lockSpinning(receiveLock);
         try {
             requireOpen();
             checkSgeCount("receive", sgl.count(), attributes.maxReceiveScatterGather());
@@ -221,20 +246,28 @@ final class LoopbackQueuePair implements QueuePair {
             receive.wrId = request.wrId();
             receive.opcode = null;
             receive.copy(sgl);
-            receive.injected = injectedFailure(WorkCompletionOpcode.RECV);
+            receive.injected = injected;
             receiveQueue.commit();
-            if (state == QueuePairState.READY_TO_SEND && peer != null) {
-                peer.pump();
-            }
         } finally {
-            fabric().lock.unlock();
+            receiveLock.unlock();
+        }
+        LoopbackQueuePair sender = peer;
+        if (sender != null && sender.waitingForReceive) {
+            Fabric.lockSpinning(fabric().lock);
+            try {
+                if (state == QueuePairState.READY_TO_SEND && peer == sender) {
+                    sender.pump();
+                }
+            } finally {
+                fabric().lock.unlock();
+            }
         }
     }
 
-    /** The status a completion fault fails a newly posted request of this kind with, or null. */
+    /** The status a completion fault fails a newly posted request of this kind with, or null (fabric lock held). */
     private WorkCompletionStatus injectedFailure(WorkCompletionOpcode kind) {
         CompletionFaults faults = fabric().completionFaults;
-        return faults.fails() ? faults.failure(number, kind) : null;
+        return faults.failing() ? faults.failure(number, kind) : null;
     }
 
     private void checkSgeCount(String kind, int count, int max) {
@@ -266,13 +299,15 @@ final class LoopbackQueuePair implements QueuePair {
             sendCq.add(send.wrId, WorkCompletionStatus.FLUSH_ERROR, number, send.opcode.completionOpcode());
         }
         for (Wqe receive = receiveQueue.peek(); receive != null; receive = receiveQueue.peek()) {
+            long wrId = receive.wrId; // read before poll lets a poster refill the entry
             receiveQueue.poll();
-            receiveCq.add(receive.wrId, WorkCompletionStatus.FLUSH_ERROR, number, WorkCompletionOpcode.RECV);
+            receiveCq.add(wrId, WorkCompletionStatus.FLUSH_ERROR, number, WorkCompletionOpcode.RECV);
         }
     }
 
     /** Executes queued sends in order until done or one must wait for a receive at the peer. */
     private void pump() {
+        waitingForReceive = false;
         while (state == QueuePairState.READY_TO_SEND && !sendQueue.isEmpty()) {
             Wqe head = sendQueue.peek();
             if (execute(head) == Step.WAIT_FOR_RECEIVE) {
@@ -313,16 +348,22 @@ final class LoopbackQueuePair implements QueuePair {
         boolean consumesReceive = send.opcode == SendOpcode.SEND || send.opcode.hasImmediate();
         if (consumesReceive) {
             receive = responder.receiveQueue.peek();
-            if (receive == null) {
-                if (rnrRetryCount == ConnectionParameters.RNR_RETRY_FOREVER) {
+            if (receive == null && rnrRetryCount == ConnectionParameters.RNR_RETRY_FOREVER) {
+                waitingForReceive = true;
+                receive = responder.receiveQueue.peek(); // one posted meanwhile may not have seen the flag
+                if (receive == null) {
                     return Step.WAIT_FOR_RECEIVE;
                 }
+                waitingForReceive = false;
+            }
+            if (receive == null) {
                 failRequester(send, WorkCompletionStatus.RNR_RETRY_EXCEEDED, false);
                 return Step.DONE;
             }
+            long receiveId = receive.wrId;
             if (!checkLocal(responder.pd, receive, true)) {
                 responder.receiveQueue.poll();
-                responder.receiveCq.add(receive.wrId, WorkCompletionStatus.LOCAL_PROTECTION_ERROR, responder.number,
+                responder.receiveCq.add(receiveId, WorkCompletionStatus.LOCAL_PROTECTION_ERROR, responder.number,
                         WorkCompletionOpcode.RECV);
                 responder.toError();
                 failRequester(send, WorkCompletionStatus.REMOTE_OPERATION_ERROR, false);
@@ -330,7 +371,7 @@ final class LoopbackQueuePair implements QueuePair {
             }
             if (send.opcode != SendOpcode.RDMA_WRITE_WITH_IMMEDIATE && receive.total < length) {
                 responder.receiveQueue.poll();
-                responder.receiveCq.add(receive.wrId, WorkCompletionStatus.LOCAL_LENGTH_ERROR, responder.number,
+                responder.receiveCq.add(receiveId, WorkCompletionStatus.LOCAL_LENGTH_ERROR, responder.number,
                         WorkCompletionOpcode.RECV);
                 responder.toError();
                 failRequester(send, WorkCompletionStatus.REMOTE_INVALID_REQUEST_ERROR, false);
@@ -338,13 +379,13 @@ final class LoopbackQueuePair implements QueuePair {
             }
             if (receive.injected != null) {
                 // The receive fails at the responder as a local error would; the requester learns it remotely.
+                WorkCompletionStatus injected = receive.injected;
                 responder.receiveQueue.poll();
-                responder.receiveCq.add(receive.wrId, receive.injected, responder.number, WorkCompletionOpcode.RECV);
+                responder.receiveCq.add(receiveId, injected, responder.number, WorkCompletionOpcode.RECV);
                 responder.toError();
                 failRequester(send, WorkCompletionStatus.REMOTE_OPERATION_ERROR, false);
                 return Step.DONE;
             }
-            responder.receiveQueue.poll(); // the entry stays intact until the next post refills it
         }
         switch (send.opcode) {
             case SEND, SEND_WITH_IMMEDIATE -> copy(pd, send, responder.pd, receive);
@@ -352,9 +393,11 @@ final class LoopbackQueuePair implements QueuePair {
             case RDMA_READ -> scatter(responder.pd.byRkey.get(send.rkey), send.remoteAddress, length, pd, send);
         }
         if (receive != null) {
+            long receiveId = receive.wrId;
+            responder.receiveQueue.poll(); // only now: a poster may refill the entry once it is polled
             WorkCompletionOpcode op = send.opcode == SendOpcode.RDMA_WRITE_WITH_IMMEDIATE
                     ? WorkCompletionOpcode.RECV_RDMA_WITH_IMMEDIATE : WorkCompletionOpcode.RECV;
-            responder.receiveCq.add(receive.wrId, WorkCompletionStatus.SUCCESS, op, length,
+            responder.receiveCq.add(receiveId, WorkCompletionStatus.SUCCESS, op, length,
                     send.opcode.hasImmediate(), send.immediate, responder.number, send.solicited, WorkCompletionOpcode.RECV);
         }
         if (send.signaled) {
@@ -465,7 +508,12 @@ final class LoopbackQueuePair implements QueuePair {
             }
             closed = true;
             sendQueue.clear();
-            receiveQueue.clear();
+            receiveLock.lock();
+            try {
+                receiveQueue.clear();
+            } finally {
+                receiveLock.unlock();
+            }
             if (peer != null) {
                 peer.unlinkPeer();
                 peer = null;
@@ -482,7 +530,7 @@ final class LoopbackQueuePair implements QueuePair {
 
     @Override
     public boolean isClosed() {
-        return fabric().lockedTest(() -> closed);
+        return closed;
     }
 
     @Override

@@ -452,7 +452,7 @@ final class IserEndpoint implements TransportEndpoint {
         }
         try {
             while (polling) {
-                if (drain(batch)) {
+                if (drain(batch, CompletionQueue.IDLE_SPIN_NANOS)) {
                     continue;
                 }
                 IserBinding current = carried;
@@ -460,7 +460,7 @@ final class IserEndpoint implements TransportEndpoint {
                     current.reportFailure();
                 }
                 cq.requestNotification(false);
-                if (!drain(batch) && polling) {
+                if (!drain(batch, 0) && polling) {
                     cq.awaitNotification(NOTIFICATION_WAIT);
                 }
             }
@@ -479,8 +479,9 @@ final class IserEndpoint implements TransportEndpoint {
         }
     }
 
-    private boolean drain(WorkCompletion[] batch) {
-        int count = cq.poll(batch);
+    /** Handles a batch, polling for up to {@code spinNanos} until one comes; whether there was one. */
+    private boolean drain(WorkCompletion[] batch, long spinNanos) {
+        int count = cq.pollSpinning(batch, spinNanos);
         for (int i = 0; i < count; i++) {
             dispatch(batch[i]);
         }
