@@ -4,8 +4,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Where a decoded PDU's data segment goes. {@link PduDecoder} calls it once the header has been
- * decoded and checked, before reading the data, so that (for example) a Data-In lands straight
- * in the read buffer at its BufferOffset.
+ * decoded and checked, before reading the data, so that (for example) a Data-Out lands straight
+ * in the target's write buffer at its BufferOffset. A Data-In's data goes where the
+ * {@link DataInPlacement} says instead.
  */
 @FunctionalInterface
 public interface DataPlacement {

@@ -15,7 +15,7 @@ import java.util.zip.CRC32C;
  * <ul>
  *   <li>pull, for zero-copy socket reads: read from the channel into {@link #readTarget()} and call
  *       {@link #advance()} whenever it is full; a data segment is read straight into the segment
- *       the {@link DataPlacement} chose;</li>
+ *       the {@link DataPlacement} (for a Data-In the {@link DataInPlacement}) chose;</li>
  *   <li>push, for callers that already hold bytes: {@link #decode(ByteBuffer)} copies from a
  *       buffer and returns one PDU at a time, {@link #feed(ByteBuffer, Consumer)} all of them.</li>
  * </ul>
@@ -61,6 +61,7 @@ public final class PduDecoder {
     private boolean dataDigest;
     private int maxRecvDataSegmentLength;
     private DataPlacement placement = DataPlacement.ALLOCATE;
+    private DataInPlacement dataInPlacement = DataInPlacement.ALLOCATE;
 
     /** BHS, AHS and header digest, contiguous so that the digest covers one region. */
     private final ByteBuffer header = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH);
@@ -139,6 +140,11 @@ public final class PduDecoder {
     /** Where data segments go from the next header on; {@link DataPlacement#ALLOCATE} by default. */
     public void setDataPlacement(DataPlacement placement) {
         this.placement = Objects.requireNonNull(placement, "placement");
+    }
+
+    /** Where Data-In data segments go from the next header on; {@link DataInPlacement#ALLOCATE} by default. */
+    public void setDataInPlacement(DataInPlacement placement) {
+        this.dataInPlacement = Objects.requireNonNull(placement, "placement");
     }
 
     /**
@@ -327,20 +333,36 @@ public final class PduDecoder {
 
     /** Header (and digest) checked: decode its fields, then find room for the data. */
     private Pdu afterHeader() throws PduFormatException {
+        if (opcode == Opcode.DATA_IN && dataSegmentLength > 0) {
+            // Placed before its record is built, so the record is built once, with its data.
+            checkDataInFlags();
+            dataDestination = checkedDestination(dataInPlacement.destination(header.getInt(16), header.getInt(36),
+                    header.getInt(40), dataSegmentLength));
+            decodedHeader = decodeFields();
+            return expectData();
+        }
         decodedHeader = decodeFields();
         if (dataSegmentLength == 0) {
             return complete();
         }
-        MemorySegment destination = placement.destination(decodedHeader, dataSegmentLength);
+        dataDestination = checkedDestination(placement.destination(decodedHeader, dataSegmentLength));
+        return expectData();
+    }
+
+    /** What a placement returned, or a heap segment when it left the allocation to the decoder. */
+    private MemorySegment checkedDestination(MemorySegment destination) {
         if (destination == null) {
             destination = MemorySegment.ofArray(new byte[dataSegmentLength]);
         } else if (destination.byteSize() != dataSegmentLength || destination.isReadOnly()) {
             throw new IllegalStateException("DataPlacement returned a " + (destination.isReadOnly() ? "read-only " : "")
                     + "segment of " + destination.byteSize() + " bytes for a data segment of " + dataSegmentLength);
         }
-        dataDestination = destination;
+        return destination;
+    }
+
+    private Pdu expectData() {
         state = State.DATA;
-        target = destination.asByteBuffer();
+        target = dataDestination.asByteBuffer();
         return null;
     }
 
@@ -380,7 +402,8 @@ public final class PduDecoder {
     }
 
     private Pdu complete() {
-        Pdu pdu = dataSegmentLength == 0 ? decodedHeader : decodedHeader.withData(dataDestination);
+        Pdu pdu = dataSegmentLength == 0 || opcode == Opcode.DATA_IN ? decodedHeader
+                : decodedHeader.withData(dataDestination);
         expectHeader();
         return pdu;
     }
@@ -457,12 +480,11 @@ public final class PduDecoder {
             case TEXT_RESPONSE -> new TextResponse(finalFlag, continueFlag(flags), lun, itt, field20, field24,
                     field28, field32, none);
             case DATA_IN -> {
-                boolean statusPresent = flag(flags, 0x01);
-                if (statusPresent && !finalFlag) {
-                    throw new PduFormatException("S", "Data-In has the S bit without the F bit");
-                }
-                yield new DataIn(finalFlag, flag(flags, 0x40), flag(flags, 0x04), flag(flags, 0x02), statusPresent,
-                        byte3, lun, itt, field20, field24, field28, field32, field36, field40, field44, none);
+                checkDataInFlags();
+                // Its data segment is placed before the record is built (see afterHeader).
+                yield new DataIn(finalFlag, flag(flags, 0x40), flag(flags, 0x04), flag(flags, 0x02), flag(flags, 0x01),
+                        byte3, lun, itt, field20, field24, field28, field32, field36, field40, field44,
+                        dataDestination != null ? dataDestination : none);
             }
             case LOGOUT_RESPONSE -> {
                 var response = CodedValue.find(LogoutResponse.Response.class, byte2, "Response");
@@ -479,6 +501,13 @@ public final class PduDecoder {
             case REJECT -> new Reject(CodedValue.find(Reject.Reason.class, byte2, "Reason"), field24, field28,
                     field32, field36, none);
         };
+    }
+
+    private void checkDataInFlags() throws PduFormatException {
+        int flags = header.get(1);
+        if (flag(flags, 0x01) && !flag(flags, 0x80)) {
+            throw new PduFormatException("S", "Data-In has the S bit without the F bit");
+        }
     }
 
     private static LoginStage currentStage(int flags) throws PduFormatException {

@@ -2,6 +2,7 @@ package io.ostia.api.pdu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -157,8 +158,11 @@ class PduCodecTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment readBuffer = arena.allocate(2048);
             PduDecoder decoder = decoder(Side.INITIATOR, true);
-            decoder.setDataPlacement((header, length) -> header instanceof DataIn in
-                    ? readBuffer.asSlice(in.bufferOffset(), length) : null);
+            decoder.setDataPlacement((header, length) -> {
+                throw new AssertionError("a Data-In's data is placed by the DataInPlacement, not asked of " + header);
+            });
+            decoder.setDataInPlacement((itt, dataSN, bufferOffset, length) -> itt == 5 && dataSN == 0
+                    ? readBuffer.asSlice(bufferOffset, length) : null);
             List<PduDecoder.State> states = new ArrayList<>();
             int[] firstReadLength = {decoder.readTarget().remaining()};
             Pdu decoded = null;
@@ -177,6 +181,7 @@ class PduCodecTest {
             assertEquals(52, firstReadLength[0]);
             assertEquals(readBuffer.address() + 24, decoded.data().address(), "no copy: data sits in the read buffer");
             assertArrayEquals(payload, bytesOf(readBuffer.asSlice(24, payload.length)));
+            assertEquals(dataIn.withData(decoded.data()), decoded, "every header field decoded");
         }
     }
 
@@ -277,6 +282,21 @@ class PduCodecTest {
         ScsiCommand decoded = (ScsiCommand) decoder(Side.TARGET, false).decode(wire);
         assertArrayEquals(command.cdb(), decoded.cdb());
         assertEquals(8192, decoded.expectedBidirectionalReadDataLength().getAsInt());
+    }
+
+    @Test
+    void dataInWithStatusButNotFinalIsRefusedBeforeItsDataIsPlaced() {
+        DataIn withStatus = new DataIn(true, false, false, false, true, 0, 0, 7, -1, 1, 2, 3, 0, 0, 0,
+                MemorySegment.ofArray(new byte[16]));
+        ByteBuffer wire = new PduEncoder(false, false).encode(withStatus);
+        wire.put(1, (byte) (wire.get(1) & ~0x80)); // S without F
+        PduDecoder decoder = new PduDecoder(Side.INITIATOR, 8192);
+        decoder.setDataInPlacement((itt, dataSN, bufferOffset, length) -> {
+            throw new AssertionError("asked to place " + length + " bytes");
+        });
+        PduFormatException failure = assertThrows(PduFormatException.class, () -> decoder.decode(wire));
+        assertEquals("S", failure.field());
+        assertEquals(PduDecoder.State.FAILED, decoder.state());
     }
 
     @Test
@@ -399,11 +419,21 @@ class PduCodecTest {
 
     @Test
     void placementOfTheWrongSizeFailsTheDecoder() {
-        byte[] wire = new PduEncoder(false, false).encode(SamplePdus.targetPdus().get(6)).array();
+        Pdu dataIn = SamplePdus.targetPdus().get(6);
+        assertInstanceOf(DataIn.class, dataIn);
+        byte[] wire = new PduEncoder(false, false).encode(dataIn).array();
         PduDecoder decoder = new PduDecoder(Side.INITIATOR, 8192);
-        decoder.setDataPlacement((header, length) -> MemorySegment.ofArray(new byte[length + 1]));
+        decoder.setDataInPlacement((itt, dataSN, offset, length) -> MemorySegment.ofArray(new byte[length + 1]));
         assertThrows(IllegalStateException.class, () -> decoder.decode(ByteBuffer.wrap(wire)));
         assertEquals(PduDecoder.State.FAILED, decoder.state());
+
+        Pdu dataOut = SamplePdus.initiatorPdus().get(6);
+        assertInstanceOf(DataOut.class, dataOut);
+        byte[] outWire = new PduEncoder(false, false).encode(dataOut).array();
+        PduDecoder targetDecoder = new PduDecoder(Side.TARGET, 8192);
+        targetDecoder.setDataPlacement((header, length) -> MemorySegment.ofArray(new byte[length + 1]));
+        assertThrows(IllegalStateException.class, () -> targetDecoder.decode(ByteBuffer.wrap(outWire)));
+        assertEquals(PduDecoder.State.FAILED, targetDecoder.state());
     }
 
     private static PduFormatException assertField(String field, Side receiver, byte[] wire) {

@@ -40,11 +40,19 @@ final class TcpPortalConnection implements PduTransport {
     /** The large off-heap pair taken after login, given back when the reader thread ends; null until then. */
     private ConnectionBuffers.Pair pair;
     private volatile boolean wantsPair;
+    /**
+     * Data segments at least this long are written from where they lie rather than copied into
+     * the send buffer: the copy cost a pass over the data, and held the Data-In back until the
+     * whole batch of commands read at once was served.
+     */
+    private static final int DIRECT_SEND = 16 * 1024;
     private ByteBuffer in = ByteBuffer.allocate(LOGIN_BUFFER);
     private final ReentrantLock writeLock = new ReentrantLock();
     private ByteBuffer out = ByteBuffer.allocate(LOGIN_BUFFER);
     private final ByteBuffer bigHeader = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH);
     private final ByteBuffer bigTrailer = ByteBuffer.allocate(8);
+    /** Queued PDUs, header, data segment and trailer of {@link #writeDirect}; under the write lock. */
+    private final ByteBuffer[] gather = new ByteBuffer[4];
     private volatile PduEncoder encoder = new PduEncoder(false, false);
     private final Thread reader;
     private final PduHandler handler;
@@ -188,30 +196,51 @@ final class TcpPortalConnection implements PduTransport {
             }
             PduEncoder enc = encoder;
             int length = enc.encodedLength(pdu);
-            if (length > out.remaining()) {
-                drain();
-            }
-            if (length <= out.remaining()) {
+            if (pdu.dataSegmentLength() < DIRECT_SEND && length <= out.remaining()) {
                 enc.encode(pdu, out);
             } else {
-                bigHeader.clear();
-                enc.encodeHeader(pdu, bigHeader);
-                bigHeader.flip();
-                bigTrailer.clear();
-                enc.encodeTrailer(pdu, bigTrailer);
-                bigTrailer.flip();
-                ByteBuffer[] parts = {bigHeader, pdu.data().asByteBuffer(), bigTrailer};
-                long total = bigHeader.remaining() + (long) parts[1].remaining() + bigTrailer.remaining();
-                long written = 0;
-                while (written < total) {
-                    written += channel.write(parts);
-                }
+                writeDirect(enc, pdu);
             }
             if (!batching || Thread.currentThread() != reader) {
                 drain();
             }
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /**
+     * Writes what is queued in {@link #out}, then the PDU with its data segment as it lies (a
+     * view of the LUN, never copied here), in one gathering write: a large Data-In leaves at once
+     * instead of being copied into the send buffer and held until the batch ends. Caller holds
+     * the lock.
+     */
+    private void writeDirect(PduEncoder enc, Pdu pdu) throws IOException {
+        bigHeader.clear();
+        enc.encodeHeader(pdu, bigHeader);
+        bigHeader.flip();
+        bigTrailer.clear();
+        enc.encodeTrailer(pdu, bigTrailer);
+        bigTrailer.flip();
+        out.flip();
+        gather[0] = out;
+        gather[1] = bigHeader;
+        gather[2] = pdu.data().asByteBuffer();
+        gather[3] = bigTrailer;
+        try {
+            long total = out.remaining() + bigHeader.remaining() + (long) gather[2].remaining()
+                    + bigTrailer.remaining();
+            long written = 0;
+            while (written < total) {
+                long n = channel.write(gather);
+                if (n < 0) {
+                    throw new EOFException("connection to " + remote + " closed while writing");
+                }
+                written += n;
+            }
+        } finally {
+            out.clear();
+            gather[2] = null; // keep no LUN view reachable from here
         }
     }
 

@@ -3,7 +3,6 @@ package io.ostia.transport.tcp.internal;
 import io.ostia.api.ProtocolException;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.DataIn;
-import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.TaskTagTable;
@@ -169,16 +168,13 @@ final class DataMover {
     }
 
     /**
-     * The decoder asks where a data segment goes. A Data-In of a known task lands straight in
-     * the task buffer at its BufferOffset, after the checks; the task's lock is held until the
-     * segment is complete. Everything else (login text, sense data, a Data-In of a task cleaned
-     * up meanwhile) goes to a segment the decoder allocates.
+     * The decoder asks where a Data-In's data segment goes. Data of a known task lands straight
+     * in the task buffer at its BufferOffset, after the checks; the task's lock is held until the
+     * segment is complete. Data of a task cleaned up meanwhile goes to a segment the decoder
+     * allocates (everything else with data, login text and sense data, too: see {@link Receiver}).
      */
-    MemorySegment placeData(Pdu header, int dataSegmentLength) {
-        if (!(header instanceof DataIn dataIn)) {
-            return null;
-        }
-        TaskState state = tasks.get(dataIn.initiatorTaskTag());
+    MemorySegment placeDataIn(int initiatorTaskTag, int dataSN, int bufferOffset, int dataSegmentLength) {
+        TaskState state = tasks.get(initiatorTaskTag);
         if (state == null) {
             return null;
         }
@@ -188,10 +184,10 @@ final class DataMover {
             if (state.finished()) {
                 return null;
             }
-            state.acceptDataIn(dataIn, dataSegmentLength, peer);
+            state.acceptDataIn(dataSN, bufferOffset, dataSegmentLength, peer);
             placing = state;
             placed = true;
-            return state.buffer.asSlice(Integer.toUnsignedLong(dataIn.bufferOffset()), dataSegmentLength);
+            return state.buffer.asSlice(Integer.toUnsignedLong(bufferOffset), dataSegmentLength);
         } catch (ProtocolException e) {
             throw new PlacementRefused(e);
         } finally {
@@ -242,7 +238,7 @@ final class DataMover {
             if (state.finished()) {
                 return null;
             }
-            state.acceptDataIn(dataIn, 0, peer);
+            state.acceptDataIn(dataIn.dataSN(), dataIn.bufferOffset(), 0, peer);
             return state;
         } finally {
             state.lock.unlock();

@@ -105,7 +105,7 @@ final class Receiver {
         this.channel = endpoint.channel();
         this.peer = peer;
         this.decoder = new PduDecoder(Side.INITIATOR, TcpParameters.LOGIN.maxRecvDataSegmentLength());
-        this.decoder.setDataPlacement(mover::placeData);
+        this.decoder.setDataInPlacement(mover::placeDataIn);
         Selector selector = Selector.open();
         try {
             channel.register(selector, SelectionKey.OP_READ);

@@ -1,7 +1,6 @@
 package io.ostia.transport.tcp.internal;
 
 import io.ostia.api.ProtocolException;
-import io.ostia.api.pdu.DataIn;
 import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.spi.TransportTask;
@@ -86,16 +85,16 @@ final class TaskState {
      * Checks a Data-In header before its data is read into the buffer: a read task, DataSN in
      * order, the segment within the buffer (whose size is the expected transfer length).
      */
-    void acceptDataIn(DataIn header, int dataSegmentLength, String peer) throws ProtocolException {
+    void acceptDataIn(int dataSN, int bufferOffset, int dataSegmentLength, String peer) throws ProtocolException {
         if (!command.read()) {
             throw new ProtocolException("InitiatorTaskTag", "Data-In from " + peer + " for task "
                     + hex(itt()) + ", which is not a read");
         }
-        if (header.dataSN() != nextDataSN) {
+        if (dataSN != nextDataSN) {
             throw new ProtocolException("DataSN", "Data-In from " + peer + " for task " + hex(itt()) + " has DataSN "
-                    + Integer.toUnsignedString(header.dataSN()) + ", expected " + nextDataSN);
+                    + Integer.toUnsignedString(dataSN) + ", expected " + nextDataSN);
         }
-        long offset = Integer.toUnsignedLong(header.bufferOffset());
+        long offset = Integer.toUnsignedLong(bufferOffset);
         if (offset + dataSegmentLength > buffer.byteSize()) {
             throw new ProtocolException("BufferOffset", "Data-In from " + peer + " for task " + hex(itt())
                     + " puts " + dataSegmentLength + " bytes at BufferOffset " + offset
