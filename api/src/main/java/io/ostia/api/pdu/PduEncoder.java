@@ -75,6 +75,31 @@ public final class PduEncoder {
      * @throws java.nio.BufferOverflowException if {@code dst} has less room than that
      */
     public int encodeHeader(Pdu pdu, ByteBuffer dst) {
+        return encodeHeader(pdu, pdu.dataSegmentLength(), -1, dst);
+    }
+
+    /**
+     * Writes the header of {@code command} as sent with {@code immediateDataLength} bytes of
+     * immediate data and the given F bit, as {@link #encodeHeader(Pdu, ByteBuffer)} would for
+     * {@code command.withImmediateData(data, finalFlag)}, without that record per send. The
+     * caller sends the immediate data after the header itself.
+     *
+     * @return the number of bytes written, {@link #headerLength(Pdu)}
+     * @throws IllegalArgumentException if {@code immediateDataLength} is negative or exceeds the
+     *                                  command's expected data transfer length
+     * @throws java.nio.BufferOverflowException if {@code dst} has less room than the header
+     */
+    public int encodeCommandHeader(ScsiCommand command, int immediateDataLength, boolean finalFlag, ByteBuffer dst) {
+        if (immediateDataLength < 0
+                || Integer.toUnsignedLong(immediateDataLength) > Integer.toUnsignedLong(command.expectedDataTransferLength())) {
+            throw new IllegalArgumentException("immediate data of " + immediateDataLength + " bytes for a command whose "
+                    + "ExpectedDataTransferLength is " + Integer.toUnsignedString(command.expectedDataTransferLength()));
+        }
+        return encodeHeader(command, immediateDataLength, finalFlag ? 0x80 : 0, dst);
+    }
+
+    /** {@code finalBit} -1 keeps the PDU's own F bit, else byte 1's 0x80 is set to it. */
+    private int encodeHeader(Pdu pdu, int dataSegmentLength, int finalBit, ByteBuffer dst) {
         int ahsLength = ahsLength(pdu);
         int headerLength = BHS_LENGTH + ahsLength + (headerDigest ? Digests.LENGTH : 0);
         if (dst.remaining() < headerLength) {
@@ -82,12 +107,12 @@ public final class PduEncoder {
         }
         if (ahsLength == 0 && !headerDigest && dst.order() == ByteOrder.BIG_ENDIAN) {
             // The common case, written in place: a slice per PDU is garbage at every command.
-            writeBhs(pdu, dst, dst.position(), 0);
+            writeBhs(pdu, dst, dst.position(), 0, dataSegmentLength, finalBit);
             dst.position(dst.position() + headerLength);
             return headerLength;
         }
         ByteBuffer out = dst.slice(dst.position(), headerLength).order(ByteOrder.BIG_ENDIAN);
-        writeBhs(pdu, out, 0, ahsLength);
+        writeBhs(pdu, out, 0, ahsLength, dataSegmentLength, finalBit);
         if (ahsLength > 0) {
             writeAhs((ScsiCommand) pdu, out.position(BHS_LENGTH));
         }
@@ -246,8 +271,15 @@ public final class PduEncoder {
         b.putInt(at + 40, bufferOffset);
     }
 
-    private static void writeBhs(Pdu pdu, ByteBuffer b, int at, int ahsLength) {
-        writeCommon(b, at, pdu.immediate(), pdu.opcode(), ahsLength, pdu.dataSegmentLength(), pdu.initiatorTaskTag());
+    private static void writeBhs(Pdu pdu, ByteBuffer b, int at, int ahsLength, int dataSegmentLength, int finalBit) {
+        writeCommon(b, at, pdu.immediate(), pdu.opcode(), ahsLength, dataSegmentLength, pdu.initiatorTaskTag());
+        writeFields(pdu, b, at);
+        if (finalBit >= 0) {
+            b.put(at + 1, (byte) ((b.get(at + 1) & 0x7f) | finalBit));
+        }
+    }
+
+    private static void writeFields(Pdu pdu, ByteBuffer b, int at) {
         switch (pdu) {
             case NopOut p -> {
                 b.put(at + 1, (byte) 0x80);

@@ -239,6 +239,38 @@ class PduCodecTest {
         }
     }
 
+    /** What a transport writes for a command with immediate data is the header of the record it no longer builds. */
+    @Test
+    void commandHeaderWithImmediateDataIsTheSameBytesAsTheRecord() {
+        for (Pdu sample : SamplePdus.initiatorPdus()) {
+            if (!(sample instanceof ScsiCommand command)) {
+                continue;
+            }
+            MemorySegment data = Arena.global().allocate(command.expectedDataTransferLength());
+            for (boolean headerDigest : new boolean[] {false, true}) {
+                PduEncoder encoder = new PduEncoder(headerDigest, false);
+                for (int immediate : new int[] {0, 1, command.expectedDataTransferLength()}) {
+                    for (boolean finalFlag : new boolean[] {false, true}) {
+                        ScsiCommand record = command.withData(Pdu.NO_DATA).withImmediateData(data.asSlice(0, immediate),
+                                finalFlag);
+                        ByteBuffer fromRecord = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH + 1024);
+                        encoder.encodeHeader(record, fromRecord);
+                        ByteBuffer direct = ByteBuffer.allocateDirect(PduEncoder.MAX_HEADER_LENGTH + 1024).position(7);
+                        int length = encoder.encodeCommandHeader(command.withData(Pdu.NO_DATA), immediate, finalFlag, direct);
+                        assertEquals(fromRecord.position(), length);
+                        assertEquals(fromRecord.flip(), direct.slice(7, length),
+                                command + " immediate " + immediate + " F " + finalFlag + " digest " + headerDigest);
+                    }
+                }
+            }
+            ScsiCommand bare = command.withData(Pdu.NO_DATA);
+            PduEncoder encoder = new PduEncoder(false, false);
+            IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> encoder
+                    .encodeCommandHeader(bare, bare.expectedDataTransferLength() + 1, true, ByteBuffer.allocate(1024)));
+            assertTrue(tooLong.getMessage().contains("ExpectedDataTransferLength"), tooLong.getMessage());
+        }
+    }
+
     @Test
     void paddingRoundsUpToFourBytes() {
         assertEquals(0, PduEncoder.paddingLength(0));

@@ -276,8 +276,6 @@ final class IserBinding implements ConnectionBinding {
             immediate = immediateData ? Math.min(total, Math.min(firstBurstLength, targetRecvDataSegmentLength)) : 0;
             // The target fetches what immediate data did not carry by RDMA Read, from past those bytes.
             writeStag = immediate < total;
-            MemorySegment data = immediate == total ? buffer : immediate > 0 ? buffer.asSlice(0, immediate) : Pdu.NO_DATA;
-            command = command.withImmediateData(data, true);
         }
         Task entry = spareTask();
         entry.task = transportTask;
@@ -298,7 +296,9 @@ final class IserBinding implements ConnectionBinding {
         long address = buffer.address();
         int rkey = region == null ? 0 : region.rkey();
         IserHeader.encode(sends.slot(slot), 0, writeStag, rkey, address + immediate, readStag, rkey, address);
-        int headerLength = encoder.encodeHeader(command, sends.view(slot).position(IserMessage.LENGTH));
+        // The immediate data's length and F go straight into the BHS: no command record per send.
+        int headerLength = encoder.encodeCommandHeader(command, immediate, true,
+                sends.view(slot).position(IserMessage.LENGTH));
         try {
             post(slot, IserMessage.LENGTH + headerLength, region, buffer.address(), immediate);
         } catch (TransportException e) {
