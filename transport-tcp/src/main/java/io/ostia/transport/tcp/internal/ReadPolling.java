@@ -1,5 +1,7 @@
 package io.ostia.transport.tcp.internal;
 
+import java.util.function.IntSupplier;
+
 /**
  * Whether the receive thread polls the socket for a while before sleeping in the selector
  * when only one or two answers are due, chosen by measurement.
@@ -16,8 +18,8 @@ package io.ostia.transport.tcp.internal;
  * spin is cut to twice the reads recent hits took (an answer that comes sooner needs no longer
  * spin), and when fewer than half the spins hit (answers slower than the spin, tgtd's), polling
  * pauses for {@link #PAUSED_WAITS} sleeps before it tries again at full length. It never spins
- * while the machine's CPUs are oversubscribed (more threads runnable besides this one than
- * CPUs, sampled once a period): the spin would take the CPU the target and others need.
+ * while the machine's CPUs are oversubscribed (as many threads runnable besides this one as
+ * CPUs, averaged over periods): the spin would take the CPU the target and others need.
  *
  * <p>Receive thread only; no locking.
  */
@@ -40,7 +42,7 @@ final class ReadPolling {
     private final long periodNanos;
     private final int keptPeriods;
     /** Runnable threads on the machine besides the caller, or a negative number when unknown. */
-    private final java.util.function.IntSupplier othersRunnable;
+    private final IntSupplier othersRunnable;
     private final int cpus;
 
     /** Reads a spin tries now, adapted to the hits; at most {@link #pollsPerWait}. */
@@ -78,7 +80,7 @@ final class ReadPolling {
      * @param cpus           CPUs the machine has
      */
     ReadPolling(int pollsPerWait, long periodNanos, int keptPeriods, long now,
-            java.util.function.IntSupplier othersRunnable, int cpus) {
+            IntSupplier othersRunnable, int cpus) {
         this.pollsPerWait = Math.max(0, pollsPerWait);
         this.periodNanos = periodNanos;
         this.keptPeriods = keptPeriods;
@@ -103,7 +105,7 @@ final class ReadPolling {
     void spinHit(int reads) {
         hitRate += (ONE - hitRate) >> SHIFT;
         hitReads += (((long) reads << 16) - hitReads) >> SHIFT;
-        spinLimit = (int) Math.clamp(2 * (hitReads >> 16) + 1, MIN_SPIN, pollsPerWait);
+        spinLimit = (int) Math.clamp(2 * (hitReads >> 16) + 1, Math.min(MIN_SPIN, pollsPerWait), pollsPerWait);
     }
 
     /** A spin ran out of reads: the answer needs a sleep anyway. */

@@ -84,6 +84,13 @@ class ReadPollingTest {
     }
 
     @Test
+    void aSpinShorterThanTheShortestCutIsKept() {
+        ReadPolling polling = new ReadPolling(4, PERIOD, KEPT, now, () -> 0, 2);
+        polling.spinHit(1);
+        assertEquals(4, polling.pollsPerWait(), "a configured spin of 4 reads, shorter than the shortest cut, stays 4");
+    }
+
+    @Test
     void pausesWhenSpinsMissThenTriesAgain() {
         ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now, () -> 0, 2);
         for (int i = 0; i < 10; i++) {
