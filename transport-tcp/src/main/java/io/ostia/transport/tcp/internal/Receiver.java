@@ -43,9 +43,9 @@ final class Receiver {
     /**
      * Reads retried before sleeping in the selector while one or two commands await their
      * response (at higher depths answers come in bursts and polling would take the CPU the
-     * target needs): at most about a hundred microseconds. Whether to poll at all is measured
-     * as the connection runs, see {@link ReadPolling}; {@code -Dostia.tcp.spinReads=0} turns
-     * polling off.
+     * target needs): at most about a hundred microseconds. Whether to poll at all, and how
+     * long, is measured as the connection runs, see {@link ReadPolling};
+     * {@code -Dostia.tcp.spinReads=0} turns polling off.
      */
     private static final int SPIN_READS = Integer.getInteger("ostia.tcp.spinReads", 200);
     private static final long POLLING_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -164,6 +164,7 @@ final class Receiver {
                 // while one read's worth is handled: unless polling for it, wait for it
                 // rather than make a read that finds nothing.
                 socketDrained = false;
+                polling.slept();
                 readable.select();
                 readable.selectedKeys().clear();
             }
@@ -179,12 +180,19 @@ final class Receiver {
                     Thread.onSpinWait();
                     return;
                 }
+                if (idleReads > 0) {
+                    polling.spinMissed();
+                }
                 idleReads = 0;
+                polling.slept();
                 readable.select();
                 readable.selectedKeys().clear();
                 return;
             }
-            idleReads = 0;
+            if (idleReads > 0) {
+                polling.spinHit(idleReads);
+                idleReads = 0;
+            }
         }
         if (staged.hasRemaining()) {
             int count = Math.min(staged.remaining(), target.remaining());

@@ -68,4 +68,76 @@ class ReadPollingTest {
         assertEquals(0.0, run(polling, 50, 1000, 1));
         assertEquals(0, polling.pollsPerWait());
     }
+
+    @Test
+    void cutsTheSpinToTwiceTheReadsHitsTook() {
+        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now, () -> 0, 2);
+        for (int i = 0; i < 100; i++) {
+            polling.spinHit(10);
+        }
+        int limit = polling.pollsPerWait();
+        assertTrue(limit >= 10 && limit <= 21, "hits after 10 reads spin up to about 20: " + limit);
+        for (int i = 0; i < 100; i++) {
+            polling.spinHit(150);
+        }
+        assertEquals(200, polling.pollsPerWait(), "longer hits lengthen it, up to the most configured");
+    }
+
+    @Test
+    void aSpinShorterThanTheShortestCutIsKept() {
+        ReadPolling polling = new ReadPolling(4, PERIOD, KEPT, now, () -> 0, 2);
+        polling.spinHit(1);
+        assertEquals(4, polling.pollsPerWait(), "a configured spin of 4 reads, shorter than the shortest cut, stays 4");
+    }
+
+    @Test
+    void pausesWhenSpinsMissThenTriesAgain() {
+        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now, () -> 0, 2);
+        for (int i = 0; i < 10; i++) {
+            polling.spinMissed();
+        }
+        assertEquals(200, polling.pollsPerWait(), "a few misses among hits do not stop spinning");
+        int misses = 10;
+        while (polling.pollsPerWait() > 0) {
+            polling.spinMissed();
+            assertTrue(++misses <= 20, "spinning stops once most spins miss");
+        }
+        for (int i = 1; i < ReadPolling.PAUSED_WAITS; i++) {
+            polling.slept();
+            assertEquals(0, polling.pollsPerWait(), "paused after " + i + " sleeps");
+        }
+        polling.slept();
+        assertEquals(200, polling.pollsPerWait(), "tried again at full length after the pause");
+    }
+
+    @Test
+    void neverSpinsWhileTheCpusAreOversubscribed() {
+        int[] others = {3};
+        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now, () -> others[0], 2);
+        for (int i = 0; i < 10; i++) {
+            now += PERIOD;
+            polling.handled(now);
+        }
+        assertTrue(polling.oversubscribed());
+        assertEquals(0, polling.pollsPerWait(), "three others runnable on two CPUs: no spin");
+        others[0] = 1;
+        for (int i = 0; i < 10; i++) {
+            now += PERIOD;
+            polling.handled(now);
+        }
+        assertFalse(polling.oversubscribed(), "one other runnable thread on two CPUs leaves room");
+    }
+
+    @Test
+    void readsTheRunnableCountOfLoadavg() {
+        byte[] line = "0.52 0.58 0.59 13/467 12345\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals(13, RunQueue.parseRunning(line, line.length));
+        byte[] none = "garbage".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals(-1, RunQueue.parseRunning(none, none.length));
+        byte[] noNumber = "a /b".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals(-1, RunQueue.parseRunning(noNumber, noNumber.length));
+        if (new java.io.File("/proc/loadavg").canRead()) {
+            assertTrue(RunQueue.othersRunnable() >= 0, "read from this machine's /proc/loadavg");
+        }
+    }
 }
