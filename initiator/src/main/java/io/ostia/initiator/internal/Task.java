@@ -93,22 +93,24 @@ final class Task implements TransportTask {
     }
 
     void complete(ScsiResult result) {
-        if (LIVE.compareAndSet(this, true, false)) {
-            if (listener == null) {
-                future.complete(result);
-            } else {
-                listener.taskDone(this, result, null);
-            }
-        }
+        end(result, null);
     }
 
     void fail(Throwable failure) {
-        if (LIVE.compareAndSet(this, true, false)) {
-            if (listener == null) {
-                future.completeExceptionally(failure);
-            } else {
-                listener.taskDone(this, null, failure);
-            }
+        end(null, failure);
+    }
+
+    /** Ends the command once, with {@code result} or {@code failure}; a second end is dropped. */
+    private void end(ScsiResult result, Throwable failure) {
+        if (!LIVE.compareAndSet(this, true, false)) {
+            return;
+        }
+        if (listener != null) {
+            listener.taskDone(this, result, failure);
+        } else if (failure == null) {
+            future.complete(result);
+        } else {
+            future.completeExceptionally(failure);
         }
     }
 
