@@ -5,13 +5,14 @@ import io.ostia.api.TransportException;
 import io.ostia.api.iser.IserHeader;
 import io.ostia.api.iser.IserMessage;
 import io.ostia.api.iser.IserOpcode;
+import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.DataIn;
+import io.ostia.api.pdu.Opcode;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduDecoder;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.ReadyToTransfer;
-import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.pdu.Side;
 import io.ostia.api.pdu.TaskTagTable;
@@ -232,7 +233,7 @@ final class IserBinding implements ConnectionBinding {
             throw new TransportException("a " + pdu.opcode() + " PDU with a data segment of " + length
                     + " bytes does not fit an iSER send buffer (" + (sends.slotSize() - HEADERS) + " bytes)");
         }
-        int slot = takeSendSlot(pdu);
+        int slot = takeSendSlot(pdu.opcode());
         MemorySegment buffer = sends.slot(slot);
         IserHeader.PLAIN.encode(buffer, 0);
         int headerLength = encoder.headerLength(pdu);
@@ -246,7 +247,7 @@ final class IserBinding implements ConnectionBinding {
 
     @Override
     public void sendTask(TransportTask transportTask) throws TransportException {
-        ScsiCommand command = transportTask.command();
+        CommandHeader command = transportTask.header(); // the task's own fields: no record per send
         if (!assisted) {
             throw new TransportException("the target at " + endpoint.remoteAddress() + " answered RDMAExtensions=No: "
                     + "this connection carries only a discovery session's PDUs, no SCSI command");
@@ -288,7 +289,7 @@ final class IserBinding implements ConnectionBinding {
         }
         int slot;
         try {
-            slot = takeSendSlot(command);
+            slot = takeSendSlot(Opcode.SCSI_COMMAND);
         } catch (TransportException e) {
             forget(command.initiatorTaskTag());
             throw e;
@@ -296,7 +297,7 @@ final class IserBinding implements ConnectionBinding {
         long address = buffer.address();
         int rkey = region == null ? 0 : region.rkey();
         IserHeader.encode(sends.slot(slot), 0, writeStag, rkey, address + immediate, readStag, rkey, address);
-        // The immediate data's length and F go straight into the BHS: no command record per send.
+        // The task's fields, the immediate data's length and F go straight into the BHS.
         int headerLength = encoder.encodeCommandHeader(command, immediate, true,
                 sends.view(slot).position(IserMessage.LENGTH));
         try {
@@ -321,9 +322,9 @@ final class IserBinding implements ConnectionBinding {
         }
     }
 
-    private int takeSendSlot(Pdu pdu) throws TransportException {
+    private int takeSendSlot(Opcode opcode) throws TransportException {
         if (failure.get() != null || !endpoint.isUp()) {
-            requireHealthy("send a " + pdu.opcode() + " PDU"); // the message only when it fails
+            requireHealthy("send a " + opcode + " PDU"); // the message only when it fails
         }
         try {
             int slot = sends.take(options.releaseTimeout().toNanos());
@@ -363,7 +364,7 @@ final class IserBinding implements ConnectionBinding {
 
     @Override
     public void cleanupTask(TransportTask task) {
-        forget(task.command().initiatorTaskTag());
+        forget(task.header().initiatorTaskTag());
     }
 
     private void forget(int tag) {
