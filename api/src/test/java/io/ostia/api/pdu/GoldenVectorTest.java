@@ -43,6 +43,52 @@ class GoldenVectorTest {
                 })));
     }
 
+    /**
+     * A decoder with a {@link ScsiResponseHolder} holds every captured SCSI Response without sense
+     * data, with the fields of the record a plain decoder makes; one with sense data stays a record.
+     */
+    @Test
+    void aResponseDecodedIntoTheHolderAgreesWithItsRecord() throws PduFormatException {
+        int held = 0;
+        List<Pdu> samples = new java.util.ArrayList<>(SamplePdus.targetPdus());
+        samples.add(ScsiResponse.good(0x51, 7, 8, 40, 0));
+        samples.add(new ScsiResponse(false, true, true, false, 1, 0, 0x52, 3, 9, 10, 41, 2, 77, 88, Pdu.NO_DATA));
+        for (String scenario : GoldenVectors.SCENARIOS) {
+            for (GoldenVectors.Vector vector : GoldenVectors.load(scenario).vectors()) {
+                if (vector.opcodeCode() == Opcode.SCSI_RESPONSE.code()) {
+                    samples.add(decodeWhole(vector));
+                }
+            }
+        }
+        for (Pdu sample : samples) {
+            if (!(sample instanceof ScsiResponse record)) {
+                continue;
+            }
+            ScsiResponseHolder holder = new ScsiResponseHolder();
+            PduDecoder decoder = new PduDecoder(Side.INITIATOR, 8192);
+            decoder.setScsiResponseHolder(holder);
+            ByteBuffer src = new PduEncoder(false, false).encode(record);
+            Pdu returned = decoder.decode(src);
+            assertFalse(src.hasRemaining(), record + " left bytes");
+            if (record.dataSegmentLength() > 0) {
+                ScsiResponse kept = assertInstanceOf(ScsiResponse.class, returned, "a response with sense data stays a record");
+                assertEquals(record.withData(Pdu.NO_DATA), kept.withData(Pdu.NO_DATA));
+                assertEquals(-1, record.data().mismatch(kept.data()), "its sense data");
+                assertEquals(null, decoder.heldOpcode());
+                continue;
+            }
+            assertEquals(null, returned, record + " was held, not returned");
+            assertEquals(Opcode.SCSI_RESPONSE, decoder.heldOpcode());
+            assertEquals(record, holder.toRecord());
+            assertEquals(record.initiatorTaskTag(), holder.initiatorTaskTag());
+            assertEquals(record.statSN(), holder.statSN());
+            held++;
+            decoder.setScsiResponseHolder(null);
+            assertEquals(record, decoder.decode(new PduEncoder(false, false).encode(record)), "records again");
+        }
+        assertTrue(held >= 3, "held " + held + " responses");
+    }
+
     @Test
     void theCaptureCoversEveryOpcodeThatLibiscsiAndTgtdExchange() throws PduFormatException {
         Set<Opcode> seen = EnumSet.noneOf(Opcode.class);

@@ -14,6 +14,7 @@ import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.ScsiResponse;
+import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.pdu.Side;
 import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.spi.ConnectionOwner;
@@ -67,6 +68,8 @@ final class IserBinding implements ConnectionBinding {
     private final int queueDepth;
     private final PduEncoder encoder = new PduEncoder(false, false);
     private final PduDecoder decoder;
+    /** The SCSI Responses the decoder fills, one at a time on the completion thread: no record per answer. */
+    private final ScsiResponseHolder responses = new ScsiResponseHolder();
     private final ByteBuffer zeroPadding = ByteBuffer.wrap(NO_PADDING);
     private final TaskTagTable<Task> tasks;
     private final ReentrantLock ownerCalls = new ReentrantLock();
@@ -125,6 +128,7 @@ final class IserBinding implements ConnectionBinding {
         this.queueDepth = queueDepth;
         this.tasks = new TaskTagTable<>(queueDepth);
         this.decoder = new PduDecoder(Side.INITIATOR, options.receiveDataSegmentLength());
+        decoder.setScsiResponseHolder(responses);
     }
 
     /** The endpoint's pools for this bind: every receive is posted now, before the login. */
@@ -408,13 +412,18 @@ final class IserBinding implements ConnectionBinding {
                 repost(slot);
             }
         }
-        deliver(pdu);
+        if (pdu == null) {
+            deliverHeldResponse();
+        } else {
+            deliver(pdu);
+        }
     }
 
     /**
      * The PDU in a received message: iSER header, BHS, data segment and its padding. Linux's
      * initiator sends no padding after a login's text, and Ostia's target sends it, so a message
-     * that ends with the data segment is taken as if padded.
+     * that ends with the data segment is taken as if padded. Null when a SCSI Response went into
+     * {@link #responses}.
      */
     private Pdu decode(int slot, int length) throws ProtocolException {
         if (length < HEADERS) {
@@ -431,6 +440,9 @@ final class IserBinding implements ConnectionBinding {
         if (pdu == null && decoder.state() == PduDecoder.State.PADDING) {
             pdu = decoder.decode(zeroPadding.clear().limit(PduEncoder.paddingLength(decoderPending(length))));
         }
+        if (pdu == null && decoder.heldOpcode() == Opcode.SCSI_RESPONSE) {
+            return null; // in the connection's holder
+        }
         if (pdu == null) {
             throw new PduFormatException("DataSegmentLength", "an iSER message of " + length
                     + " bytes ends inside the iSCSI PDU it carries");
@@ -445,6 +457,21 @@ final class IserBinding implements ConnectionBinding {
     /** The data segment length of the message being decoded: what its padding pads. */
     private static int decoderPending(int messageLength) {
         return messageLength - HEADERS;
+    }
+
+    /** The SCSI Response in {@link #responses}: handed over and read during the owner's call only. */
+    private void deliverHeldResponse() {
+        forget(responses.initiatorTaskTag());
+        ownerCalls.lock();
+        try {
+            if (!stopping) {
+                owner.scsiResponseReceived(responses);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "the owner of the connection on " + endpoint + " threw from scsiResponseReceived", e);
+        } finally {
+            ownerCalls.unlock();
+        }
     }
 
     private void deliver(Pdu pdu) {
