@@ -290,6 +290,30 @@ public final class PduEncoder {
         return headerLength;
     }
 
+    /**
+     * Writes the header of the SCSI Response in {@code response} (no data segment), as {@link
+     * #encodeHeader(Pdu, ByteBuffer)} writes its {@link ScsiResponseHolder#toRecord() record},
+     * without one: a target answers a command without an object per answer.
+     *
+     * @return the number of bytes written: BHS and header digest
+     * @throws java.nio.BufferOverflowException if {@code dst} has less room than the header
+     */
+    public int encodeHeader(ScsiResponseHolder response, ByteBuffer dst) {
+        int headerLength = BHS_LENGTH + (headerDigest ? Digests.LENGTH : 0);
+        if (dst.remaining() < headerLength) {
+            throw new java.nio.BufferOverflowException();
+        }
+        ByteBuffer out = dst.order() == ByteOrder.BIG_ENDIAN ? dst : dst.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int at = dst.position();
+        writeCommon(out, at, false, Opcode.SCSI_RESPONSE, 0, 0, response.initiatorTaskTag());
+        response.write(out, at);
+        if (headerDigest) {
+            Digests.put(out.position(at + BHS_LENGTH), Digests.crc32c(out.slice(at, BHS_LENGTH)));
+        }
+        dst.position(at + headerLength);
+        return headerLength;
+    }
+
     /** The fields every BHS has, over a zeroed BHS. */
     private static void writeCommon(ByteBuffer b, int at, boolean immediate, Opcode opcode, int ahsLength,
             int dataSegmentLength, int initiatorTaskTag) {

@@ -3,11 +3,13 @@ package io.ostia.api.pdu;
 import java.nio.ByteBuffer;
 
 /**
- * A SCSI Response (RFC 7143 §11.4) decoded into a reusable holder rather than into a new {@link
- * ScsiResponse} record: a connection owns one, its {@link PduDecoder} fills it ({@link
- * PduDecoder#setScsiResponseHolder}), so an initiator's hot receive path decodes its answers
- * without an object each. Its accessors are the record's. Only a response without a data
- * segment is held: one with sense data (CHECK CONDITION) is decoded as a record, as ever.
+ * A SCSI Response (RFC 7143 §11.4) without a data segment in a reusable holder rather than in
+ * a new {@link ScsiResponse} record: a connection owns one. An initiator's {@link PduDecoder}
+ * fills it ({@link PduDecoder#setScsiResponseHolder}), a target {@linkplain #set sets} it and
+ * {@link PduEncoder#encodeHeader(ScsiResponseHolder, java.nio.ByteBuffer) encodes} it, so the
+ * hot path answers and decodes its answers without an object each. Its accessors are the
+ * record's. Only a response without a data segment is held: one with sense data (CHECK
+ * CONDITION) is a record, as ever.
  *
  * <p><b>Lifetime:</b> the fields are those of the PDU last decoded into it and change with the
  * next one. Whoever is handed a holder reads it during that call and never keeps it; what must
@@ -48,6 +50,49 @@ public final class ScsiResponseHolder {
         expDataSN = bhs.getInt(36);
         bidirectionalReadResidualCount = bhs.getInt(40);
         residualCount = bhs.getInt(44);
+    }
+
+    /**
+     * Sets every field, as the record's constructor takes them (no data segment).
+     *
+     * @return this holder
+     * @throws IllegalArgumentException if {@code response} or {@code status} is not a byte
+     */
+    public ScsiResponseHolder set(boolean bidirectionalReadResidualOverflow, boolean bidirectionalReadResidualUnderflow,
+            boolean residualOverflow, boolean residualUnderflow, int response, int status, int initiatorTaskTag,
+            int snackTag, int statSN, int expCmdSN, int maxCmdSN, int expDataSN, int bidirectionalReadResidualCount,
+            int residualCount) {
+        this.response = PduChecks.unsigned8("Response", response);
+        this.status = PduChecks.unsigned8("Status", status);
+        this.bidirectionalReadResidualOverflow = bidirectionalReadResidualOverflow;
+        this.bidirectionalReadResidualUnderflow = bidirectionalReadResidualUnderflow;
+        this.residualOverflow = residualOverflow;
+        this.residualUnderflow = residualUnderflow;
+        this.initiatorTaskTag = initiatorTaskTag;
+        this.snackTag = snackTag;
+        this.statSN = statSN;
+        this.expCmdSN = expCmdSN;
+        this.maxCmdSN = maxCmdSN;
+        this.expDataSN = expDataSN;
+        this.bidirectionalReadResidualCount = bidirectionalReadResidualCount;
+        this.residualCount = residualCount;
+        return this;
+    }
+
+    /** Writes the fields into a zeroed SCSI Response BHS at {@code at} of {@code bhs}; {@link #fill} reads them back. */
+    void write(ByteBuffer bhs, int at) {
+        bhs.put(at + 1, (byte) (0x80 | (bidirectionalReadResidualOverflow ? 0x10 : 0)
+                | (bidirectionalReadResidualUnderflow ? 0x08 : 0) | (residualOverflow ? 0x04 : 0)
+                | (residualUnderflow ? 0x02 : 0)));
+        bhs.put(at + 2, (byte) response);
+        bhs.put(at + 3, (byte) status);
+        bhs.putInt(at + 20, snackTag);
+        bhs.putInt(at + 24, statSN);
+        bhs.putInt(at + 28, expCmdSN);
+        bhs.putInt(at + 32, maxCmdSN);
+        bhs.putInt(at + 36, expDataSN);
+        bhs.putInt(at + 40, bidirectionalReadResidualCount);
+        bhs.putInt(at + 44, residualCount);
     }
 
     /** The record of the same fields, for whatever must outlive the holder's call. */

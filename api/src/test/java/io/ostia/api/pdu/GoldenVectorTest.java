@@ -83,10 +83,27 @@ class GoldenVectorTest {
             assertEquals(record.initiatorTaskTag(), holder.initiatorTaskTag());
             assertEquals(record.statSN(), holder.statSN());
             held++;
+            // And the other way: a target sets a holder and encodes it, the bytes of the record.
+            ScsiResponseHolder set = new ScsiResponseHolder().set(record.bidirectionalReadResidualOverflow(),
+                    record.bidirectionalReadResidualUnderflow(), record.residualOverflow(), record.residualUnderflow(),
+                    record.response(), record.status(), record.initiatorTaskTag(), record.snackTag(), record.statSN(),
+                    record.expCmdSN(), record.maxCmdSN(), record.expDataSN(), record.bidirectionalReadResidualCount(),
+                    record.residualCount());
+            assertEquals(record, set.toRecord());
+            for (boolean headerDigest : new boolean[] {false, true}) {
+                PduEncoder encoder = new PduEncoder(headerDigest, false);
+                ByteBuffer fromHolder = ByteBuffer.allocateDirect(PduEncoder.MAX_HEADER_LENGTH).position(3);
+                int length = encoder.encodeHeader(set, fromHolder);
+                assertEquals(3 + length, fromHolder.position());
+                assertEquals(encoder.encode(record), fromHolder.flip().position(3), record + " digest " + headerDigest);
+            }
             decoder.setScsiResponseHolder(null);
             assertEquals(record, decoder.decode(new PduEncoder(false, false).encode(record)), "records again");
         }
         assertTrue(held >= 3, "held " + held + " responses");
+        IllegalArgumentException badStatus = assertThrows(IllegalArgumentException.class,
+                () -> new ScsiResponseHolder().set(false, false, false, false, 0, 0x100, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertTrue(badStatus.getMessage().contains("Status 256"), badStatus.getMessage());
     }
 
     @Test
