@@ -77,6 +77,11 @@ public final class PduDecoder {
     private Pdu decodedHeader;
     private MemorySegment dataDestination;
     private Exception failure;
+    /** The SCSI Response fields, in the caller's holder or in this decoder's own for records. */
+    private ScsiResponseHolder responses = new ScsiResponseHolder();
+    private boolean holdResponses;
+    /** The opcode of the PDU the last call completed into a holder, or null. */
+    private Opcode held;
 
     /**
      * @param localSide the side this decoder runs on: an initiator decodes target PDUs and the
@@ -148,6 +153,28 @@ public final class PduDecoder {
     }
 
     /**
+     * Decodes SCSI Responses without a data segment into {@code holder} from the next header on,
+     * rather than into a new record each ({@code null}: records again). {@link #advance()} and
+     * {@link #decode(ByteBuffer)} then return {@code null} for such a response and {@link
+     * #heldOpcode()} says it was completed; the holder has its fields until the next call
+     * (see {@link ScsiResponseHolder} for the lifetime rule). {@link #feed} hands a held
+     * response on as its record.
+     */
+    public void setScsiResponseHolder(ScsiResponseHolder holder) {
+        holdResponses = holder != null;
+        responses = holdResponses ? holder : new ScsiResponseHolder();
+    }
+
+    /**
+     * The opcode of the PDU that the last {@link #advance()} or {@link #decode(ByteBuffer)}
+     * completed into a holder instead of returning it (a null return then means complete, not
+     * more bytes needed); null when it returned a record or needs more bytes.
+     */
+    public Opcode heldOpcode() {
+        return held;
+    }
+
+    /**
      * The buffer to read into next: part of the header buffer, a view of the data destination, or
      * the trailer buffer. Fill it (a partial fill is fine) and call {@link #advance()}.
      *
@@ -166,6 +193,7 @@ public final class PduDecoder {
      */
     public Pdu advance() throws PduFormatException {
         requireNotFailed();
+        held = null;
         if (target.hasRemaining()) {
             return null;
         }
@@ -173,7 +201,7 @@ public final class PduDecoder {
             // A read target may span the bytes of several states (BHS + header digest, padding +
             // data digest): step through every state whose bytes are already in.
             Pdu pdu = null;
-            while (pdu == null && !target.hasRemaining()) {
+            while (pdu == null && held == null && !target.hasRemaining()) {
                 pdu = step();
             }
             return pdu;
@@ -199,7 +227,7 @@ public final class PduDecoder {
             into.position(into.position() + count);
             src.position(src.position() + count);
             Pdu pdu = advance();
-            if (pdu != null) {
+            if (pdu != null || held != null) {
                 return pdu;
             }
         }
@@ -208,9 +236,12 @@ public final class PduDecoder {
 
     /** Decodes every PDU that {@code src} completes, handing each to {@code sink} as it completes. */
     public void feed(ByteBuffer src, Consumer<? super Pdu> sink) throws PduFormatException {
-        Pdu pdu;
-        while ((pdu = decode(src)) != null) {
-            sink.accept(pdu);
+        while (src.hasRemaining()) {
+            Pdu pdu = decode(src);
+            if (pdu == null && held == null) {
+                return;
+            }
+            sink.accept(pdu != null ? pdu : responses.toRecord());
         }
     }
 
@@ -402,6 +433,11 @@ public final class PduDecoder {
     }
 
     private Pdu complete() {
+        if (decodedHeader == null) {
+            held = opcode; // decoded into the holder
+            expectHeader();
+            return null;
+        }
         Pdu pdu = dataSegmentLength == 0 || opcode == Opcode.DATA_IN ? decodedHeader
                 : decodedHeader.withData(dataDestination);
         expectHeader();
@@ -464,9 +500,10 @@ public final class PduDecoder {
                 yield new SnackRequest(type, lun, itt, field20, field28, field40, field44);
             }
             case NOP_IN -> new NopIn(lun, itt, field20, field24, field28, field32, none);
-            case SCSI_RESPONSE -> new ScsiResponse(flag(flags, 0x10), flag(flags, 0x08), flag(flags, 0x04),
-                    flag(flags, 0x02), byte2, byte3, itt, field20, field24, field28, field32, field36, field40, field44,
-                    none);
+            case SCSI_RESPONSE -> {
+                responses.fill(b); // one place for the fields, held or a record
+                yield holdResponses && dataSegmentLength == 0 ? null : responses.toRecord();
+            }
             case TASK_MANAGEMENT_RESPONSE -> {
                 var response = CodedValue.find(TaskManagementResponse.Response.class, byte2, "Response");
                 yield new TaskManagementResponse(response, itt, field24, field28, field32);

@@ -90,12 +90,48 @@ public final class PduEncoder {
      * @throws java.nio.BufferOverflowException if {@code dst} has less room than the header
      */
     public int encodeCommandHeader(ScsiCommand command, int immediateDataLength, boolean finalFlag, ByteBuffer dst) {
+        return encodeCommandHeader((CommandHeader) command, immediateDataLength, finalFlag, dst);
+    }
+
+    /**
+     * Writes a SCSI Command header from {@code command}'s fields, as {@link
+     * #encodeCommandHeader(ScsiCommand, int, boolean, ByteBuffer)} does for the record of the same
+     * fields: a transport encodes a session layer's task straight into its send buffer.
+     *
+     * @return the number of bytes written: BHS, AHS (Extended CDB, Bidirectional Expected
+     *     Read-Data Length) and header digest
+     * @throws IllegalArgumentException if {@code immediateDataLength} is negative or exceeds the
+     *                                  command's expected data transfer length, or the CDB is
+     *                                  empty or longer than {@link ScsiCommand#MAX_CDB_LENGTH}
+     * @throws java.nio.BufferOverflowException if {@code dst} has less room than the header
+     */
+    public int encodeCommandHeader(CommandHeader command, int immediateDataLength, boolean finalFlag, ByteBuffer dst) {
         if (immediateDataLength < 0
                 || Integer.toUnsignedLong(immediateDataLength) > Integer.toUnsignedLong(command.expectedDataTransferLength())) {
             throw new IllegalArgumentException("immediate data of " + immediateDataLength + " bytes for a command whose "
                     + "ExpectedDataTransferLength is " + Integer.toUnsignedString(command.expectedDataTransferLength()));
         }
-        return encodeHeader(command, immediateDataLength, finalFlag ? 0x80 : 0, dst);
+        int cdbLength = command.cdb().length;
+        if (cdbLength == 0 || cdbLength > ScsiCommand.MAX_CDB_LENGTH) {
+            throw new IllegalArgumentException("CDB length " + cdbLength + " of task 0x"
+                    + Integer.toHexString(command.initiatorTaskTag()) + " is outside 1.." + ScsiCommand.MAX_CDB_LENGTH);
+        }
+        int ahsLength = commandAhsLength(command);
+        int headerLength = BHS_LENGTH + ahsLength + (headerDigest ? Digests.LENGTH : 0);
+        if (dst.remaining() < headerLength) {
+            throw new java.nio.BufferOverflowException();
+        }
+        // In place when it can be: a slice per PDU is garbage at every command.
+        boolean inPlace = ahsLength == 0 && !headerDigest && dst.order() == ByteOrder.BIG_ENDIAN;
+        ByteBuffer out = inPlace ? dst : dst.slice(dst.position(), headerLength).order(ByteOrder.BIG_ENDIAN);
+        int at = inPlace ? dst.position() : 0;
+        writeCommon(out, at, command.immediate(), Opcode.SCSI_COMMAND, ahsLength, immediateDataLength,
+                command.initiatorTaskTag());
+        writeCommandFields(command, out, at);
+        out.put(at + 1, (byte) ((out.get(at + 1) & 0x7f) | (finalFlag ? 0x80 : 0)));
+        finishHeader(command, out, ahsLength);
+        dst.position(dst.position() + headerLength);
+        return headerLength;
     }
 
     /** {@code finalBit} -1 keeps the PDU's own F bit, else byte 1's 0x80 is set to it. */
@@ -113,15 +149,20 @@ public final class PduEncoder {
         }
         ByteBuffer out = dst.slice(dst.position(), headerLength).order(ByteOrder.BIG_ENDIAN);
         writeBhs(pdu, out, 0, ahsLength, dataSegmentLength, finalBit);
+        finishHeader(pdu instanceof ScsiCommand command ? command : null, out, ahsLength);
+        dst.position(dst.position() + headerLength);
+        return headerLength;
+    }
+
+    /** AHS and header digest after a BHS written at 0 of {@code out}, a slice of exactly the header. */
+    private void finishHeader(CommandHeader command, ByteBuffer out, int ahsLength) {
         if (ahsLength > 0) {
-            writeAhs((ScsiCommand) pdu, out.position(BHS_LENGTH));
+            writeAhs(command, out.position(BHS_LENGTH));
         }
         if (headerDigest) {
             int digest = Digests.crc32c(out.slice(0, BHS_LENGTH + ahsLength));
             Digests.put(out.position(BHS_LENGTH + ahsLength), digest);
         }
-        dst.position(dst.position() + headerLength);
-        return headerLength;
     }
 
     /** Writes the padding and (if on) the data digest of {@code pdu}'s data segment. */
@@ -175,11 +216,12 @@ public final class PduEncoder {
     }
 
     static int ahsLength(Pdu pdu) {
-        if (!(pdu instanceof ScsiCommand command)) {
-            return 0;
-        }
+        return pdu instanceof ScsiCommand command ? commandAhsLength(command) : 0;
+    }
+
+    private static int commandAhsLength(CommandHeader command) {
         int length = 0;
-        if (command.hasExtendedCdb()) {
+        if (command.cdb().length > ScsiCommand.BHS_CDB_LENGTH) {
             length += 4 + PduEncoder.paddedLength(command.cdb().length - ScsiCommand.BHS_CDB_LENGTH);
         }
         if (command.expectedBidirectionalReadDataLength().isPresent()) {
@@ -188,9 +230,9 @@ public final class PduEncoder {
         return length;
     }
 
-    private static void writeAhs(ScsiCommand command, ByteBuffer out) {
+    private static void writeAhs(CommandHeader command, ByteBuffer out) {
         byte[] cdb = command.cdb();
-        if (command.hasExtendedCdb()) {
+        if (cdb.length > ScsiCommand.BHS_CDB_LENGTH) {
             int extension = cdb.length - ScsiCommand.BHS_CDB_LENGTH;
             out.putShort((short) (extension + 1)); // AHSLength counts the reserved byte
             out.put((byte) AHS_TYPE_EXTENDED_CDB);
@@ -248,6 +290,30 @@ public final class PduEncoder {
         return headerLength;
     }
 
+    /**
+     * Writes the header of the SCSI Response in {@code response} (no data segment), as {@link
+     * #encodeHeader(Pdu, ByteBuffer)} writes its {@link ScsiResponseHolder#toRecord() record},
+     * without one: a target answers a command without an object per answer.
+     *
+     * @return the number of bytes written: BHS and header digest
+     * @throws java.nio.BufferOverflowException if {@code dst} has less room than the header
+     */
+    public int encodeHeader(ScsiResponseHolder response, ByteBuffer dst) {
+        int headerLength = BHS_LENGTH + (headerDigest ? Digests.LENGTH : 0);
+        if (dst.remaining() < headerLength) {
+            throw new java.nio.BufferOverflowException();
+        }
+        ByteBuffer out = dst.order() == ByteOrder.BIG_ENDIAN ? dst : dst.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int at = dst.position();
+        writeCommon(out, at, false, Opcode.SCSI_RESPONSE, 0, 0, response.initiatorTaskTag());
+        response.write(out, at);
+        if (headerDigest) {
+            Digests.put(out.position(at + BHS_LENGTH), Digests.crc32c(out.slice(at, BHS_LENGTH)));
+        }
+        dst.position(at + headerLength);
+        return headerLength;
+    }
+
     /** The fields every BHS has, over a zeroed BHS. */
     private static void writeCommon(ByteBuffer b, int at, boolean immediate, Opcode opcode, int ahsLength,
             int dataSegmentLength, int initiatorTaskTag) {
@@ -271,6 +337,16 @@ public final class PduEncoder {
         b.putInt(at + 40, bufferOffset);
     }
 
+    private static void writeCommandFields(CommandHeader p, ByteBuffer b, int at) {
+        b.put(at + 1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.read(), 0x40) | bit(p.write(), 0x20)
+                | p.attribute().code()));
+        b.putLong(at + 8, p.lun());
+        b.putInt(at + 20, p.expectedDataTransferLength());
+        b.putInt(at + 24, p.cmdSN());
+        b.putInt(at + 28, p.expStatSN());
+        b.put(at + 32, p.cdb(), 0, Math.min(p.cdb().length, ScsiCommand.BHS_CDB_LENGTH));
+    }
+
     private static void writeBhs(Pdu pdu, ByteBuffer b, int at, int ahsLength, int dataSegmentLength, int finalBit) {
         writeCommon(b, at, pdu.immediate(), pdu.opcode(), ahsLength, dataSegmentLength, pdu.initiatorTaskTag());
         writeFields(pdu, b, at);
@@ -288,15 +364,7 @@ public final class PduEncoder {
                 b.putInt(at + 24, p.cmdSN());
                 b.putInt(at + 28, p.expStatSN());
             }
-            case ScsiCommand p -> {
-                b.put(at + 1, (byte) (bit(p.finalFlag(), 0x80) | bit(p.read(), 0x40) | bit(p.write(), 0x20)
-                        | p.attribute().code()));
-                b.putLong(at + 8, p.lun());
-                b.putInt(at + 20, p.expectedDataTransferLength());
-                b.putInt(at + 24, p.cmdSN());
-                b.putInt(at + 28, p.expStatSN());
-                b.put(at + 32, p.cdb(), 0, Math.min(p.cdb().length, ScsiCommand.BHS_CDB_LENGTH));
-            }
+            case ScsiCommand p -> writeCommandFields(p, b, at);
             case TaskManagementRequest p -> {
                 b.put(at + 1, (byte) (0x80 | p.function().code()));
                 b.putLong(at + 8, p.lun());

@@ -20,7 +20,7 @@ import java.util.OptionalInt;
 public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, boolean write,
         TaskAttribute attribute, long lun, int initiatorTaskTag, int expectedDataTransferLength,
         int cmdSN, int expStatSN, byte[] cdb, OptionalInt expectedBidirectionalReadDataLength,
-        MemorySegment data) implements Pdu {
+        MemorySegment data) implements Pdu, CommandHeader {
 
     /** The CDB bytes that fit in the BHS. */
     public static final int BHS_CDB_LENGTH = 16;
@@ -114,6 +114,16 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
     /** Whether the CDB needs an Extended CDB AHS. */
     public boolean hasExtendedCdb() {
         return cdb.length > BHS_CDB_LENGTH;
+    }
+
+    /** The record of {@code header}'s fields, with no data segment: where a view must become a PDU (tracing, tests). */
+    public static ScsiCommand of(CommandHeader header) {
+        if (header instanceof ScsiCommand command && command.data.byteSize() == 0) {
+            return command;
+        }
+        return new ScsiCommand(header.immediate(), header.finalFlag(), header.read(), header.write(),
+                header.attribute(), header.lun(), header.initiatorTaskTag(), header.expectedDataTransferLength(),
+                header.cmdSN(), header.expStatSN(), header.cdb(), header.expectedBidirectionalReadDataLength(), NO_DATA);
     }
 
     @Override

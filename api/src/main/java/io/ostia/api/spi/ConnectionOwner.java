@@ -1,6 +1,7 @@
 package io.ostia.api.spi;
 
 import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ScsiResponseHolder;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -32,6 +33,19 @@ public interface ConnectionOwner {
      * delivered once its data is in the task's buffer, and stands for the SCSI response.
      */
     void pduReceived(Pdu pdu);
+
+    /**
+     * A SCSI Response the transport decoded into its connection's reusable holder rather than
+     * into a record, as {@link #pduReceived} in every other respect (same thread, same order).
+     * The holder is valid only during this call and changes with the next response: the owner
+     * reads it here and keeps nothing of it ({@link ScsiResponseHolder#toRecord()} for what must
+     * outlive the call). By default handed on as its record.
+     *
+     * @since 0.4
+     */
+    default void scsiResponseReceived(ScsiResponseHolder response) {
+        pduReceived(response.toRecord());
+    }
 
     /**
      * ExpCmdSN and MaxCmdSN seen in a PDU the transport consumed (Data-In, R2T), so the

@@ -1,5 +1,6 @@
 package io.ostia.api.spi;
 
+import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.ScsiCommand;
 import java.lang.foreign.MemorySegment;
 import org.osgi.annotation.versioning.ConsumerType;
@@ -16,9 +17,23 @@ public interface TransportTask {
     /**
      * The command as the session layer built it: ITT, CmdSN, ExpStatSN, LUN, CDB, flags and
      * expected data transfer length, with no data segment. The transport adds immediate data and
-     * sets the F bit as the negotiated parameters allow.
+     * sets the F bit as the negotiated parameters allow. May build a record per call: a transport
+     * reads the fields from {@link #header()} on its send path.
      */
     ScsiCommand command();
+
+    /**
+     * The same fields as {@link #command()}, as a view the transport encodes straight into its
+     * send buffer ({@link io.ostia.api.pdu.PduEncoder#encodeCommandHeader(CommandHeader, int,
+     * boolean, java.nio.ByteBuffer)}), so a send costs no record. Valid from {@code sendTask} until
+     * the task's response, cleanup or the connection's stop; the session layer does not renumber
+     * a task meanwhile. By default the command itself.
+     *
+     * @since 0.4
+     */
+    default CommandHeader header() {
+        return command();
+    }
 
     /**
      * The data buffer, native memory: the source of a write, the destination of a read, zero

@@ -23,7 +23,7 @@
  * </pre>
  */
 @Export
-@Version("0.3.0")
+@Version("0.4.0")
 package io.ostia.api.spi;
 
 import org.osgi.annotation.bundle.Export;

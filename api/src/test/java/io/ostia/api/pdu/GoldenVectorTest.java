@@ -43,6 +43,69 @@ class GoldenVectorTest {
                 })));
     }
 
+    /**
+     * A decoder with a {@link ScsiResponseHolder} holds every captured SCSI Response without sense
+     * data, with the fields of the record a plain decoder makes; one with sense data stays a record.
+     */
+    @Test
+    void aResponseDecodedIntoTheHolderAgreesWithItsRecord() throws PduFormatException {
+        int held = 0;
+        List<Pdu> samples = new java.util.ArrayList<>(SamplePdus.targetPdus());
+        samples.add(ScsiResponse.good(0x51, 7, 8, 40, 0));
+        samples.add(new ScsiResponse(false, true, true, false, 1, 0, 0x52, 3, 9, 10, 41, 2, 77, 88, Pdu.NO_DATA));
+        for (String scenario : GoldenVectors.SCENARIOS) {
+            for (GoldenVectors.Vector vector : GoldenVectors.load(scenario).vectors()) {
+                if (vector.opcodeCode() == Opcode.SCSI_RESPONSE.code()) {
+                    samples.add(decodeWhole(vector));
+                }
+            }
+        }
+        for (Pdu sample : samples) {
+            if (!(sample instanceof ScsiResponse record)) {
+                continue;
+            }
+            ScsiResponseHolder holder = new ScsiResponseHolder();
+            PduDecoder decoder = new PduDecoder(Side.INITIATOR, 8192);
+            decoder.setScsiResponseHolder(holder);
+            ByteBuffer src = new PduEncoder(false, false).encode(record);
+            Pdu returned = decoder.decode(src);
+            assertFalse(src.hasRemaining(), record + " left bytes");
+            if (record.dataSegmentLength() > 0) {
+                ScsiResponse kept = assertInstanceOf(ScsiResponse.class, returned, "a response with sense data stays a record");
+                assertEquals(record.withData(Pdu.NO_DATA), kept.withData(Pdu.NO_DATA));
+                assertEquals(-1, record.data().mismatch(kept.data()), "its sense data");
+                assertEquals(null, decoder.heldOpcode());
+                continue;
+            }
+            assertEquals(null, returned, record + " was held, not returned");
+            assertEquals(Opcode.SCSI_RESPONSE, decoder.heldOpcode());
+            assertEquals(record, holder.toRecord());
+            assertEquals(record.initiatorTaskTag(), holder.initiatorTaskTag());
+            assertEquals(record.statSN(), holder.statSN());
+            held++;
+            // And the other way: a target sets a holder and encodes it, the bytes of the record.
+            ScsiResponseHolder set = new ScsiResponseHolder().set(record.bidirectionalReadResidualOverflow(),
+                    record.bidirectionalReadResidualUnderflow(), record.residualOverflow(), record.residualUnderflow(),
+                    record.response(), record.status(), record.initiatorTaskTag(), record.snackTag(), record.statSN(),
+                    record.expCmdSN(), record.maxCmdSN(), record.expDataSN(), record.bidirectionalReadResidualCount(),
+                    record.residualCount());
+            assertEquals(record, set.toRecord());
+            for (boolean headerDigest : new boolean[] {false, true}) {
+                PduEncoder encoder = new PduEncoder(headerDigest, false);
+                ByteBuffer fromHolder = ByteBuffer.allocateDirect(PduEncoder.MAX_HEADER_LENGTH).position(3);
+                int length = encoder.encodeHeader(set, fromHolder);
+                assertEquals(3 + length, fromHolder.position());
+                assertEquals(encoder.encode(record), fromHolder.flip().position(3), record + " digest " + headerDigest);
+            }
+            decoder.setScsiResponseHolder(null);
+            assertEquals(record, decoder.decode(new PduEncoder(false, false).encode(record)), "records again");
+        }
+        assertTrue(held >= 3, "held " + held + " responses");
+        IllegalArgumentException badStatus = assertThrows(IllegalArgumentException.class,
+                () -> new ScsiResponseHolder().set(false, false, false, false, 0, 0x100, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertTrue(badStatus.getMessage().contains("Status 256"), badStatus.getMessage());
+    }
+
     @Test
     void theCaptureCoversEveryOpcodeThatLibiscsiAndTgtdExchange() throws PduFormatException {
         Set<Opcode> seen = EnumSet.noneOf(Opcode.class);

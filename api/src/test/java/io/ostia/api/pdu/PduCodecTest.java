@@ -260,6 +260,11 @@ class PduCodecTest {
                         assertEquals(fromRecord.position(), length);
                         assertEquals(fromRecord.flip(), direct.slice(7, length),
                                 command + " immediate " + immediate + " F " + finalFlag + " digest " + headerDigest);
+                        // A session layer's task is a view, not the record: the same bytes from its fields.
+                        ByteBuffer fromView = ByteBuffer.allocate(PduEncoder.MAX_HEADER_LENGTH + 1024);
+                        assertEquals(length, encoder.encodeCommandHeader(new HeaderView(command), immediate, finalFlag,
+                                fromView));
+                        assertEquals(fromRecord, fromView.flip(), "view of " + command);
                     }
                 }
             }
@@ -268,6 +273,39 @@ class PduCodecTest {
             IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> encoder
                     .encodeCommandHeader(bare, bare.expectedDataTransferLength() + 1, true, ByteBuffer.allocate(1024)));
             assertTrue(tooLong.getMessage().contains("ExpectedDataTransferLength"), tooLong.getMessage());
+            assertEquals(bare, ScsiCommand.of(new HeaderView(bare)), "the record of a view has the view's fields");
+        }
+        IllegalArgumentException noCdb = assertThrows(IllegalArgumentException.class, () -> new PduEncoder(false, false)
+                .encodeCommandHeader(new HeaderView(ScsiCommand.of(1, 2, new byte[6], true, false, 0)) {
+                    @Override
+                    public byte[] cdb() {
+                        return new byte[0];
+                    }
+                }, 0, true, ByteBuffer.allocate(1024)));
+        assertTrue(noCdb.getMessage().contains("CDB length 0"), noCdb.getMessage());
+    }
+
+    /** A command's fields as a task would show them: not a {@link ScsiCommand}. */
+    private static class HeaderView implements CommandHeader {
+        private final ScsiCommand c;
+
+        HeaderView(ScsiCommand c) {
+            this.c = c;
+        }
+
+        @Override public boolean immediate() { return c.immediate(); }
+        @Override public boolean finalFlag() { return c.finalFlag(); }
+        @Override public boolean read() { return c.read(); }
+        @Override public boolean write() { return c.write(); }
+        @Override public ScsiCommand.TaskAttribute attribute() { return c.attribute(); }
+        @Override public long lun() { return c.lun(); }
+        @Override public int initiatorTaskTag() { return c.initiatorTaskTag(); }
+        @Override public int expectedDataTransferLength() { return c.expectedDataTransferLength(); }
+        @Override public int cmdSN() { return c.cmdSN(); }
+        @Override public int expStatSN() { return c.expStatSN(); }
+        @Override public byte[] cdb() { return c.cdb(); }
+        @Override public java.util.OptionalInt expectedBidirectionalReadDataLength() {
+            return c.expectedBidirectionalReadDataLength();
         }
     }
 

@@ -159,7 +159,7 @@ final class CommandQueue {
         sendLock.lock();
         try {
             List<Task> inFlight = tasks.removeAll();
-            inFlight.sort(Comparator.comparingLong(t -> Integer.toUnsignedLong(t.command().cmdSN())));
+            inFlight.sort(Comparator.comparingLong(t -> Integer.toUnsignedLong(t.cmdSN())));
             for (int i = inFlight.size() - 1; i >= 0; i--) {
                 Task t = inFlight.get(i);
                 t.sentOn = null;

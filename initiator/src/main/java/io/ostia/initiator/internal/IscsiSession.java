@@ -12,6 +12,7 @@ import io.ostia.api.SessionOptions;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.NopOut;
 import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.scsi.Cdb;
 import io.ostia.api.scsi.Luns;
 import io.ostia.api.spi.IscsiTransport;
@@ -319,6 +320,12 @@ final class IscsiSession implements Session, SessionConnection.Listener {
     public void pduReceived(SessionConnection conn, Pdu pdu) {
         deliveringThread = Thread.currentThread();
         dispatch.pduReceived(conn, pdu);
+    }
+
+    @Override
+    public void scsiResponseReceived(SessionConnection conn, ScsiResponseHolder response) {
+        deliveringThread = Thread.currentThread();
+        dispatch.scsiResponseReceived(conn, response);
     }
 
     @Override

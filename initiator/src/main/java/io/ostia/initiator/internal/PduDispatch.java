@@ -13,6 +13,7 @@ import io.ostia.api.pdu.NopOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiResponse;
+import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.pdu.TaskManagementResponse;
 import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.pdu.TextResponse;
@@ -71,13 +72,13 @@ final class PduDispatch {
         timeouts.received();
         if (pdu instanceof FullFeatureTargetPdu status && status.statusPresent()) {
             // Before the completion: a dependent command issued from it must see the new window.
-            statusReceived(conn, status);
+            statusReceived(conn, status.statSN(), status.expCmdSN(), status.maxCmdSN());
         }
         switch (pdu) {
             case ScsiResponse r -> completeTask(r.initiatorTaskTag(), r.response(), r.status(), r.data(),
-                    r.residualUnderflow() ? r.residualCount() : r.residualOverflow() ? -r.residualCount() : 0);
+                    residual(r.residualUnderflow(), r.residualOverflow(), r.residualCount()));
             case DataIn d when d.statusPresent() -> completeTask(d.initiatorTaskTag(), 0, d.status(), Pdu.NO_DATA,
-                    d.residualUnderflow() ? d.residualCount() : d.residualOverflow() ? -d.residualCount() : 0);
+                    residual(d.residualUnderflow(), d.residualOverflow(), d.residualCount()));
             case NopIn n -> nopIn(conn, n);
             case TaskManagementResponse _, LogoutResponse _, TextResponse _ -> session.requests.answer(pdu.initiatorTaskTag(), pdu);
             case AsyncMessage m -> asyncMessage(conn, m);
@@ -87,6 +88,22 @@ final class PduDispatch {
         }
     }
 
+    /** A SCSI Response in the transport's holder: as {@link #pduReceived}, with nothing kept of it; receive thread. */
+    void scsiResponseReceived(SessionConnection conn, ScsiResponseHolder r) {
+        if (conn != session.current) {
+            return;
+        }
+        timeouts.received();
+        statusReceived(conn, r.statSN(), r.expCmdSN(), r.maxCmdSN());
+        completeTask(r.initiatorTaskTag(), r.response(), r.status(), Pdu.NO_DATA,
+                residual(r.residualUnderflow(), r.residualOverflow(), r.residualCount()));
+    }
+
+    /** The residual as {@link ScsiResult} counts it: positive for an underflow, negative for an overflow. */
+    private static long residual(boolean underflow, boolean overflow, int count) {
+        return underflow ? count : overflow ? -count : 0;
+    }
+
     /** A window the transport read from a PDU it keeps (Data-In without status, R2T). */
     void commandWindowUpdate(SessionConnection conn, int expCmdSN, int maxCmdSN) {
         if (conn == session.current && window.update(expCmdSN, maxCmdSN)) {
@@ -94,9 +111,9 @@ final class PduDispatch {
         }
     }
 
-    private void statusReceived(SessionConnection conn, FullFeatureTargetPdu status) {
-        conn.statSNReceived(status.statSN());
-        if (window.update(status.expCmdSN(), status.maxCmdSN())) {
+    private void statusReceived(SessionConnection conn, int statSN, int expCmdSN, int maxCmdSN) {
+        conn.statSNReceived(statSN);
+        if (window.update(expCmdSN, maxCmdSN)) {
             queue.schedulePump();
         }
     }

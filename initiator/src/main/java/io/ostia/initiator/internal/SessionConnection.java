@@ -3,6 +3,7 @@ package io.ostia.initiator.internal;
 import io.ostia.api.IscsiTimeoutException;
 import io.ostia.api.TransportException;
 import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.spi.ConnectionOwner;
 import io.ostia.api.spi.IscsiTransport;
 import io.ostia.api.spi.StopMode;
@@ -25,6 +26,9 @@ final class SessionConnection implements ConnectionOwner {
     /** Receives full-feature-phase events; implemented by the session. */
     interface Listener {
         void pduReceived(SessionConnection connection, Pdu pdu);
+
+        /** A SCSI Response in the transport's holder, read during this call only. */
+        void scsiResponseReceived(SessionConnection connection, ScsiResponseHolder response);
 
         void commandWindowUpdate(SessionConnection connection, int expCmdSN, int maxCmdSN);
 
@@ -171,6 +175,16 @@ final class SessionConnection implements ConnectionOwner {
             l.pduReceived(this, pdu);
         } else if (!released.get()) {
             loginInbox.add(pdu);
+        }
+    }
+
+    @Override
+    public void scsiResponseReceived(ScsiResponseHolder response) {
+        Listener l = listener;
+        if (l != null) {
+            l.scsiResponseReceived(this, response);
+        } else {
+            pduReceived(response.toRecord()); // not in full-feature phase: kept, so as the record
         }
     }
 

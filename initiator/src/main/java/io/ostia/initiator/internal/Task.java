@@ -2,7 +2,7 @@ package io.ostia.initiator.internal;
 
 import io.ostia.api.ScsiRequest;
 import io.ostia.api.ScsiResult;
-import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.scsi.Luns;
 import io.ostia.api.spi.TransportTask;
@@ -20,8 +20,11 @@ import java.util.concurrent.CompletableFuture;
  * or tells a {@link Listener} that reuses it for its next command ({@link #reset}): a block
  * device's slot, whose commands then cost no task, future or request object each. Whoever takes
  * the task out of the queue (the sent table's {@code remove}, {@code pending}'s poll) ends it.
+ *
+ * <p>The task is its own {@link CommandHeader}: a transport encodes its fields straight into
+ * the wire, so numbering a command for a send makes no record.
  */
-final class Task implements TransportTask {
+final class Task implements TransportTask, CommandHeader {
 
     /** Hears the end of a reused task's command; the task may be reset and submitted again from here. */
     interface Listener {
@@ -48,8 +51,14 @@ final class Task implements TransportTask {
     @SuppressWarnings("unused")
     private volatile boolean live;
 
-    /** The command as last numbered for sending; fields guarded by the session's send lock. */
-    private volatile ScsiCommand command;
+    /**
+     * The numbers of the last send; written under the session's send lock, by {@link #number}
+     * only, {@code numbered} last: a reader that sees it sees the ExpStatSN of that send too.
+     */
+    private volatile int itt;
+    private int expStatSN;
+    private volatile int cmdSN;
+    private volatile boolean numbered;
     /** The connection the command was last sent on, null while queued. */
     volatile SessionConnection sentOn;
     /** When the command times out, in System.nanoTime terms; meaningful while sent. */
@@ -78,7 +87,7 @@ final class Task implements TransportTask {
     Task reset(ScsiRequest request) {
         this.request = request;
         this.lunField = Luns.encode(request.lun());
-        command = null;
+        numbered = false;
         sentOn = null;
         aborting = false;
         attempts = 0;
@@ -115,23 +124,86 @@ final class Task implements TransportTask {
     }
 
     /** Numbers the command for a send; the transport adds immediate data and the F bit. */
-    ScsiCommand number(int itt, int cmdSN, int expStatSN) {
-        boolean read = request.direction() == ScsiRequest.Direction.READ;
-        boolean write = request.direction() == ScsiRequest.Direction.WRITE;
-        ScsiCommand c = new ScsiCommand(false, true, read, write, ScsiCommand.TaskAttribute.SIMPLE, lunField, itt,
-                (int) request.buffer().byteSize(), cmdSN, expStatSN, request.cdb(), OptionalInt.empty(),
-                Pdu.NO_DATA);
-        command = c;
-        return c;
+    void number(int itt, int cmdSN, int expStatSN) {
+        this.itt = itt;
+        this.expStatSN = expStatSN;
+        this.cmdSN = cmdSN;
+        numbered = true;
     }
 
     int itt() {
-        return command.initiatorTaskTag();
+        return itt;
+    }
+
+    /** The record of this command as last numbered, made per call (aborts, traces); null while never sent. */
+    @Override
+    public ScsiCommand command() {
+        return numbered ? ScsiCommand.of(this) : null;
     }
 
     @Override
-    public ScsiCommand command() {
-        return command;
+    public CommandHeader header() {
+        return this;
+    }
+
+    @Override
+    public boolean immediate() {
+        return false;
+    }
+
+    @Override
+    public boolean finalFlag() {
+        return true;
+    }
+
+    @Override
+    public boolean read() {
+        return request.direction() == ScsiRequest.Direction.READ;
+    }
+
+    @Override
+    public boolean write() {
+        return request.direction() == ScsiRequest.Direction.WRITE;
+    }
+
+    @Override
+    public ScsiCommand.TaskAttribute attribute() {
+        return ScsiCommand.TaskAttribute.SIMPLE;
+    }
+
+    @Override
+    public long lun() {
+        return lunField;
+    }
+
+    @Override
+    public int initiatorTaskTag() {
+        return itt;
+    }
+
+    @Override
+    public int expectedDataTransferLength() {
+        return (int) request.buffer().byteSize();
+    }
+
+    @Override
+    public int cmdSN() {
+        return cmdSN;
+    }
+
+    @Override
+    public int expStatSN() {
+        return expStatSN;
+    }
+
+    @Override
+    public byte[] cdb() {
+        return request.cdb();
+    }
+
+    @Override
+    public OptionalInt expectedBidirectionalReadDataLength() {
+        return OptionalInt.empty();
     }
 
     @Override
@@ -141,8 +213,7 @@ final class Task implements TransportTask {
 
     @Override
     public String toString() {
-        ScsiCommand c = command;
-        return request.describe() + (c == null ? " (queued)"
-                : String.format(" (ITT 0x%08x, CmdSN %s)", c.initiatorTaskTag(), Integer.toUnsignedString(c.cmdSN())));
+        return request.describe() + (!numbered ? " (queued)"
+                : String.format(" (ITT 0x%08x, CmdSN %s)", itt, Integer.toUnsignedString(cmdSN)));
     }
 }

@@ -172,7 +172,7 @@ final class Timeouts {
         boolean abortTask = function == TaskManagementRequest.Function.ABORT_TASK;
         session.requests.send(itt, answer, c -> new TaskManagementRequest(true, function, Luns.encode(task.request.lun()), itt,
                 abortTask ? task.itt() : RESERVED_TAG, queue.window.peek(), c.expStatSN(),
-                abortTask ? task.command().cmdSN() : 0, 0));
+                abortTask ? task.cmdSN() : 0, 0));
         return ((TaskManagementResponse) session.requests.await(answer, session.options.taskManagementTimeout(), function.toString())).response();
     }
 }

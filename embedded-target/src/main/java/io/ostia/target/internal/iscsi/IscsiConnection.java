@@ -14,6 +14,7 @@ import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
+import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.pdu.SnackRequest;
 import io.ostia.api.pdu.TaskManagementRequest;
 import io.ostia.api.pdu.TaskManagementResponse;
@@ -65,6 +66,8 @@ final class IscsiConnection implements PduHandler {
     private final int connectionId;
 
     private final Object statLock = new Object();
+    /** The SCSI Response being sent, reused per answer; guarded by {@link #statLock}, kept by no transport. */
+    private final ScsiResponseHolder response = new ScsiResponseHolder();
     private int statSN = 1;
 
     // Receive-thread state
@@ -387,6 +390,12 @@ final class IscsiConnection implements PduHandler {
             MemorySegment sense) throws IOException {
         synchronized (statLock) {
             int sn = statSN++;
+            if (sense.byteSize() == 0) { // the common answer: in the reused holder, no record
+                transport.sendScsiResponse(response.set(false, false, overflow, underflow,
+                        ScsiResponse.COMMAND_COMPLETED_AT_TARGET, status, itt, 0, sn, expCmdSN(), maxCmdSN(), expDataSN, 0,
+                        residual));
+                return;
+            }
             transport.send(new ScsiResponse(false, false, overflow, underflow, ScsiResponse.COMMAND_COMPLETED_AT_TARGET,
                     status, itt, 0, sn, expCmdSN(), maxCmdSN(), expDataSN, 0, residual, sense));
         }

@@ -9,6 +9,7 @@ import io.ostia.api.pdu.PduDecoder;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.pdu.Side;
 import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.text.Keys;
@@ -519,6 +520,23 @@ final class IserPortalConnection implements PduTransport {
             }
             qp.postSend(send.reset().wrId(SEND | slot).add(sendRegion, (long) slot * SEND_SLOT,
                     IserMessage.LENGTH + length));
+            outstanding++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A SCSI Response without data: its header encoded straight from the caller's holder into a send slot. */
+    @Override
+    public void sendScsiResponse(ScsiResponseHolder response) throws IOException {
+        lock.lock();
+        try {
+            requireOpen();
+            int slot = takeSendSlot();
+            IserHeader.PLAIN.encode(sendBuffers, (long) slot * SEND_SLOT);
+            int length = IserMessage.LENGTH + encoder.encodeHeader(response,
+                    sendViews[slot].clear().position(IserMessage.LENGTH));
+            qp.postSend(send.reset().wrId(SEND | slot).add(sendRegion, (long) slot * SEND_SLOT, length));
             outstanding++;
         } finally {
             lock.unlock();

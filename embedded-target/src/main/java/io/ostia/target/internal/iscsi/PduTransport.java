@@ -1,6 +1,7 @@
 package io.ostia.target.internal.iscsi;
 
 import io.ostia.api.pdu.Pdu;
+import io.ostia.api.pdu.ScsiResponseHolder;
 
 import java.io.IOException;
 import java.util.Map;
@@ -20,6 +21,14 @@ public interface PduTransport {
      * @throws IOException when the connection is broken or closed
      */
     void send(Pdu pdu) throws IOException;
+
+    /**
+     * Sends the SCSI Response in {@code response}, a holder the caller reuses: read during this
+     * call only, never kept. As {@link #send} in every other respect; by default sent as its record.
+     */
+    default void sendScsiResponse(ScsiResponseHolder response) throws IOException {
+        send(response.toRecord());
+    }
 
     /** Writes out whatever {@link #send} held back. */
     void flush() throws IOException;

@@ -5,14 +5,16 @@ import io.ostia.api.TransportException;
 import io.ostia.api.iser.IserHeader;
 import io.ostia.api.iser.IserMessage;
 import io.ostia.api.iser.IserOpcode;
+import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.DataIn;
+import io.ostia.api.pdu.Opcode;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduDecoder;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.ReadyToTransfer;
-import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.ScsiResponse;
+import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.pdu.Side;
 import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.spi.ConnectionOwner;
@@ -66,6 +68,8 @@ final class IserBinding implements ConnectionBinding {
     private final int queueDepth;
     private final PduEncoder encoder = new PduEncoder(false, false);
     private final PduDecoder decoder;
+    /** The SCSI Responses the decoder fills, one at a time on the completion thread: no record per answer. */
+    private final ScsiResponseHolder responses = new ScsiResponseHolder();
     private final ByteBuffer zeroPadding = ByteBuffer.wrap(NO_PADDING);
     private final TaskTagTable<Task> tasks;
     private final ReentrantLock ownerCalls = new ReentrantLock();
@@ -124,6 +128,7 @@ final class IserBinding implements ConnectionBinding {
         this.queueDepth = queueDepth;
         this.tasks = new TaskTagTable<>(queueDepth);
         this.decoder = new PduDecoder(Side.INITIATOR, options.receiveDataSegmentLength());
+        decoder.setScsiResponseHolder(responses);
     }
 
     /** The endpoint's pools for this bind: every receive is posted now, before the login. */
@@ -232,7 +237,7 @@ final class IserBinding implements ConnectionBinding {
             throw new TransportException("a " + pdu.opcode() + " PDU with a data segment of " + length
                     + " bytes does not fit an iSER send buffer (" + (sends.slotSize() - HEADERS) + " bytes)");
         }
-        int slot = takeSendSlot(pdu);
+        int slot = takeSendSlot(pdu.opcode());
         MemorySegment buffer = sends.slot(slot);
         IserHeader.PLAIN.encode(buffer, 0);
         int headerLength = encoder.headerLength(pdu);
@@ -246,7 +251,7 @@ final class IserBinding implements ConnectionBinding {
 
     @Override
     public void sendTask(TransportTask transportTask) throws TransportException {
-        ScsiCommand command = transportTask.command();
+        CommandHeader command = transportTask.header(); // the task's own fields: no record per send
         if (!assisted) {
             throw new TransportException("the target at " + endpoint.remoteAddress() + " answered RDMAExtensions=No: "
                     + "this connection carries only a discovery session's PDUs, no SCSI command");
@@ -288,7 +293,7 @@ final class IserBinding implements ConnectionBinding {
         }
         int slot;
         try {
-            slot = takeSendSlot(command);
+            slot = takeSendSlot(Opcode.SCSI_COMMAND);
         } catch (TransportException e) {
             forget(command.initiatorTaskTag());
             throw e;
@@ -296,7 +301,7 @@ final class IserBinding implements ConnectionBinding {
         long address = buffer.address();
         int rkey = region == null ? 0 : region.rkey();
         IserHeader.encode(sends.slot(slot), 0, writeStag, rkey, address + immediate, readStag, rkey, address);
-        // The immediate data's length and F go straight into the BHS: no command record per send.
+        // The task's fields, the immediate data's length and F go straight into the BHS.
         int headerLength = encoder.encodeCommandHeader(command, immediate, true,
                 sends.view(slot).position(IserMessage.LENGTH));
         try {
@@ -321,9 +326,9 @@ final class IserBinding implements ConnectionBinding {
         }
     }
 
-    private int takeSendSlot(Pdu pdu) throws TransportException {
+    private int takeSendSlot(Opcode opcode) throws TransportException {
         if (failure.get() != null || !endpoint.isUp()) {
-            requireHealthy("send a " + pdu.opcode() + " PDU"); // the message only when it fails
+            requireHealthy("send a " + opcode + " PDU"); // the message only when it fails
         }
         try {
             int slot = sends.take(options.releaseTimeout().toNanos());
@@ -363,7 +368,7 @@ final class IserBinding implements ConnectionBinding {
 
     @Override
     public void cleanupTask(TransportTask task) {
-        forget(task.command().initiatorTaskTag());
+        forget(task.header().initiatorTaskTag());
     }
 
     private void forget(int tag) {
@@ -407,13 +412,18 @@ final class IserBinding implements ConnectionBinding {
                 repost(slot);
             }
         }
-        deliver(pdu);
+        if (pdu == null) {
+            deliverHeldResponse();
+        } else {
+            deliver(pdu);
+        }
     }
 
     /**
      * The PDU in a received message: iSER header, BHS, data segment and its padding. Linux's
      * initiator sends no padding after a login's text, and Ostia's target sends it, so a message
-     * that ends with the data segment is taken as if padded.
+     * that ends with the data segment is taken as if padded. Null when a SCSI Response went into
+     * {@link #responses}.
      */
     private Pdu decode(int slot, int length) throws ProtocolException {
         if (length < HEADERS) {
@@ -430,6 +440,9 @@ final class IserBinding implements ConnectionBinding {
         if (pdu == null && decoder.state() == PduDecoder.State.PADDING) {
             pdu = decoder.decode(zeroPadding.clear().limit(PduEncoder.paddingLength(decoderPending(length))));
         }
+        if (pdu == null && decoder.heldOpcode() == Opcode.SCSI_RESPONSE) {
+            return null; // in the connection's holder
+        }
         if (pdu == null) {
             throw new PduFormatException("DataSegmentLength", "an iSER message of " + length
                     + " bytes ends inside the iSCSI PDU it carries");
@@ -444,6 +457,21 @@ final class IserBinding implements ConnectionBinding {
     /** The data segment length of the message being decoded: what its padding pads. */
     private static int decoderPending(int messageLength) {
         return messageLength - HEADERS;
+    }
+
+    /** The SCSI Response in {@link #responses}: handed over and read during the owner's call only. */
+    private void deliverHeldResponse() {
+        forget(responses.initiatorTaskTag());
+        ownerCalls.lock();
+        try {
+            if (!stopping) {
+                owner.scsiResponseReceived(responses);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "the owner of the connection on " + endpoint + " threw from scsiResponseReceived", e);
+        } finally {
+            ownerCalls.unlock();
+        }
     }
 
     private void deliver(Pdu pdu) {

@@ -47,6 +47,7 @@ final class DataMover {
      * Data-Out PDUs (TargetTransferTag 0xffffffff) up to FirstBurstLength in all.
      */
     void sendTask(TransportTask task, TcpParameters parameters) throws TransportException {
+        // TCP sends a record (its sender takes PDUs); iSER encodes task.header() in place.
         ScsiCommand command = task.command();
         MemorySegment buffer = task.buffer();
         TaskState.checkTask(command, buffer);
@@ -108,7 +109,7 @@ final class DataMover {
     }
 
     void cleanupTask(TransportTask task) {
-        int itt = task.command().initiatorTaskTag();
+        int itt = task.header().initiatorTaskTag();
         TaskState state = tasks.get(itt);
         if (state == null || state.task != task || !tasks.remove(itt, state)) {
             return;
