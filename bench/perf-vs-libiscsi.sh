@@ -149,7 +149,7 @@ ostia_run() {  # args: target, perf options; prints "IOPS tool_us_per_io target_
   shift
   "$root/bin/ostia" perf "$@" --warmup "$warmup" -d "$seconds" "${url[$t]}" >"$out" 2>&1 &
   pid=$!
-  cpu=$(sample_cpu "$pid" "${target_pid[$t]}" "$out" '^performing ')
+  cpu=$(threads_file="$work/ostia.threads" sample_cpu "$pid" "${target_pid[$t]}" "$out" '^performing ')
   wait "$pid" || { echo "ostia perf $* failed:" >&2; cat "$out" >&2; return 1; }
   iops=$(perf_iops "$out")
   alloc=$(perf_alloc "$out")
@@ -158,6 +158,9 @@ ostia_run() {  # args: target, perf options; prints "IOPS tool_us_per_io target_
   # Its own CPU per I/O is the process's CPU time over exactly its measured seconds (all JVM
   # threads, the JIT's and the GC's too), which perf prints; the sample only serves the target's.
   [ -n "$self" ] || self=$(per_io "$tool" "$iops" "$window")
+  # Which of its threads spent that CPU (the JIT's and the GC's still working after the warm-up
+  # would show here): to the log, on standard error, so the result line stays one line.
+  echo "# ostia perf $*: its CPU by thread over the sample: $(thread_split "$work/ostia.threads.a" "$work/ostia.threads.b")" >&2
   echo "$iops $self $(per_io "$target" "$iops" "$window") ${alloc:-?}"
 }
 libiscsi_run() {  # args: target, tool, options; IOPS is the mean of the per-second "iops current" after the warm-up

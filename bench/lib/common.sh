@@ -10,6 +10,9 @@
 #                        middle of a run (1 s after the warm-up to 1 s before the end), the run
 #                        starting when LINE appears in FILE if given: "who target window_s"
 #   per_io TICKS IOPS W  microseconds of CPU per I/O
+#   thread_ticks PID     "tid ticks name" per thread of a process (names with digits cut: "C2 CompilerThread")
+#   thread_split A B     from two thread_ticks snapshots, each thread group's share of the process's
+#                        CPU between them, biggest first: "ostia-tcp-rx- 97%, C2 CompilerThre 2%"
 #   median               the median of the numbers on standard input (whitespace-separated)
 #   alternate R A B      round R of a comparison: runs "A R" and "B R", A first in odd rounds and B
 #                        first in even ones (neither always runs on the machine the other warmed);
@@ -56,13 +59,27 @@ sample_cpu() {
   pid=$who
   [[ $who == child-of:* ]] && pid=$(pgrep -n -P "${who#child-of:}")
   a=$(cpu_ticks "$pid"); c=$(cpu_ticks "$tpid")
+  [ -z "${threads_file:-}" ] || thread_ticks "$pid" >"$threads_file.a"
   sleep "$window"
   b=$(cpu_ticks "$pid"); d=$(cpu_ticks "$tpid")
+  [ -z "${threads_file:-}" ] || thread_ticks "$pid" >"$threads_file.b"
   echo "$((b - a)) $((d - c)) $window"
 }
 per_io() {
   [ "$1" -ge 0 ] || die "a CPU sample went backwards ($1 ticks): the process ended before the sample did"
   awk -v t="$1" -v i="$2" -v w="$3" -v clk="$clk" 'BEGIN { printf "%.1f", (i > 0 && w > 0) ? t / clk * 1e6 / (i * w) : 0 }'
+}
+thread_ticks() {
+  # One awk for all threads (a snapshot must be quick); comm may hold spaces: the name is what
+  # the parentheses hold, the ticks are fields 14 and 15, counted after them.
+  awk '{ n = $0; sub(/^[^(]*\(/, "", n); sub(/\).*$/, "", n); gsub(/[0-9#]+$/, "", n); gsub(/ /, "_", n)
+         r = $0; sub(/^.*\) /, "", r); split(r, f, " "); print $1, f[12] + f[13], n }' /proc/"$1"/task/*/stat 2>/dev/null || true
+}
+thread_split() {
+  awk 'NR == FNR { was[$1] = $2; next } { d = $2 - was[$1]; g[$3] += d; all += d }
+       END { if (all <= 0) { print "no CPU"; exit }
+             for (k in g) if (g[k] > 0) printf "%s %.0f%%\n", k, 100 * g[k] / all }' "$1" "$2" \
+    | sort -k2 -nr | paste -sd, - | sed 's/,/, /g'
 }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 alternate() {
