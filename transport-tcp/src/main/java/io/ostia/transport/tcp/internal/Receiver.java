@@ -57,8 +57,8 @@ final class Receiver {
     /**
      * While the socket holds more, commands reissued from completions wait in the sender's
      * batch until one in this many of those in flight wait there; {@code 0} sends them before
-     * every socket read. A knob to measure with ({@code -Dostia.tcp.batchShare}): against both
-     * targets, sending at once did not beat the default for 64 KiB reads at depth 32.
+     * every socket read. A knob to measure with ({@code -Dostia.tcp.batchShare}): on a loaded
+     * machine 0 against 4 swung both ways for 64 KiB reads at depth 32 (issue 14), undecided.
      */
     private static final int BATCH_SHARE = Integer.getInteger("ostia.tcp.batchShare", 4);
 
