@@ -54,6 +54,13 @@ final class Receiver {
     private final ReadPolling polling = new ReadPolling(SPIN_READS, POLLING_PERIOD_NANOS, POLLING_KEPT_PERIODS,
             System.nanoTime());
     private int idleReads;
+    /**
+     * While the socket holds more, commands reissued from completions wait in the sender's
+     * batch until one in this many of those in flight wait there; {@code 0} sends them before
+     * every socket read. A knob to measure with ({@code -Dostia.tcp.batchShare}): on a loaded
+     * machine 0 against 4 swung both ways for 64 KiB reads at depth 32 (issue 14), undecided.
+     */
+    private static final int BATCH_SHARE = Integer.getInteger("ostia.tcp.batchShare", 4);
 
     private final Binding binding;
     private final DataMover mover;
@@ -95,6 +102,10 @@ final class Receiver {
     /** Opens the read selector and makes the thread, not started. */
     Receiver(Binding binding, DataMover mover, PduSender sender, ParameterHandoff parameters, ConnectionOwner owner,
             TcpEndpoint endpoint, TcpTransportOptions options, String peer) throws IOException {
+        if (BATCH_SHARE < 0) {
+            throw new IllegalArgumentException("-Dostia.tcp.batchShare must be 0 (no batching across reads) or more, not "
+                    + BATCH_SHARE);
+        }
         this.binding = binding;
         this.mover = mover;
         this.sender = sender;
@@ -157,8 +168,8 @@ final class Receiver {
         ByteBuffer target = decoder.readTarget();
         if (!staged.hasRemaining()) {
             // While the socket holds more, commands reissued meanwhile gather in the sender's
-            // batch (one write for several), until a quarter of those in flight wait there.
-            flushBatch(socketDrained ? 1 : Math.max(1, mover.inFlight() / 4));
+            // batch (one write for several), until a share of those in flight wait there.
+            flushBatch(socketDrained || BATCH_SHARE == 0 ? 1 : Math.max(1, mover.inFlight() / BATCH_SHARE));
             if (socketDrained && (polling.pollsPerWait() == 0 || !mover.awaitingFewResponses())) {
                 // The last read emptied the socket, and the next answer rarely comes
                 // while one read's worth is handled: unless polling for it, wait for it
