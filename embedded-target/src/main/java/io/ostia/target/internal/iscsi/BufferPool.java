@@ -69,6 +69,8 @@ final class BufferPool implements AutoCloseable {
     private final List<ArrayDeque<Block>> free = new ArrayList<>();
     /** Buffers handed out, by the slice given to the caller. */
     private final Map<MemorySegment, Block> lent = new IdentityHashMap<>();
+    /** The attachment of the block the last {@link #take} lent: its caller reads it with no lookup. */
+    private Object taken;
 
     /** @param budget the target's, shared by every connection's pool */
     BufferPool(WriteBudget budget) {
@@ -112,6 +114,7 @@ final class BufferPool implements AutoCloseable {
         // A buffer the size of its block is the block itself: no view made per buffer.
         MemorySegment slice = bytes == block.whole().byteSize() ? block.whole() : block.whole().asSlice(0, bytes);
         lent.put(slice, block);
+        taken = block.attachment();
         budget.lend(block.whole().byteSize());
         lentHere += block.whole().byteSize();
         return slice;
@@ -137,10 +140,13 @@ final class BufferPool implements AutoCloseable {
         return bytes <= maxBuffer() && budget.affords(lentHere, 1L << sizeClass(bytes));
     }
 
-    /** What the listener attached to the block of a buffer from {@link #take} (null if not lent). */
-    Object attachment(MemorySegment lent) {
-        Block block = this.lent.get(lent);
-        return block == null ? null : block.attachment();
+    /**
+     * What the listener attached to the block of the buffer the last {@link #take} (or
+     * {@link #forImmediateData} that lent one) returned: read right after it, with no map lookup
+     * on the data path.
+     */
+    Object takenAttachment() {
+        return taken;
     }
 
     /** Gives back a buffer from {@link #take}; unknown segments are ignored. */

@@ -73,10 +73,12 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     private int freeTokenCount;
     private int tokensMade;
     private MemorySegment placedImmediate;
+    private MemoryRegion placedImmediateRegion;
     /** The STags of the command being run, filled by command(); a read's are used by respond(). */
     private final IserStags tags = new IserStags();
-    /** The read command's buffer: set by dataInBuffer(), used by respond(). */
+    /** The read command's buffer and its registration: set by dataInBuffer(), used by respond(). */
     private MemorySegment readBuffer;
+    private MemoryRegion readRegion;
 
     /** @param writeBudget the target's write budget, shared by its connections */
     RdmaDataMover(IscsiConnection connection, IserPortalConnection transport, WriteBudget writeBudget) {
@@ -92,13 +94,16 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         if (placedImmediate == null) {
             return null;
         }
+        placedImmediateRegion = region();
         return placedImmediate.byteSize() == length ? placedImmediate : placedImmediate.asSlice(0, length);
     }
 
     @Override
     public void command(ScsiCommand c, LogicalUnit unit) throws IOException {
         MemorySegment immediateBuffer = placedImmediate;
+        MemoryRegion immediateRegion = placedImmediateRegion;
         placedImmediate = null;
+        placedImmediateRegion = null;
         boolean tagged = transport.takeTags(c.initiatorTaskTag(), tags);
         long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
         if (c.write() && c.read()) {
@@ -134,8 +139,10 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
                     + " immediate carries no Write STag for the rest");
         }
         MemorySegment buffer = immediateBuffer;
+        MemoryRegion region = immediateRegion;
         if (buffer == null) {
             buffer = buffers.take(expected);
+            region = region();
             if (immediate > 0) {
                 MemorySegment.copy(c.data(), 0, buffer, 0, immediate);
             }
@@ -161,7 +168,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         write.aborted = false;
         writes.put(c.initiatorTaskTag(), write);
         // The Write Base Offset addresses the first solicited byte (RFC 7145 §9.2; Linux iser).
-        transport.rdmaRead(region(buffer), immediate, (int) (expected - immediate), tags.writeStag(),
+        transport.rdmaRead(region, immediate, (int) (expected - immediate), tags.writeStag(),
                 tags.writeBaseOffset(), Integer.toUnsignedLong(c.initiatorTaskTag()));
     }
 
@@ -183,6 +190,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         } finally {
             give(readBuffer);
             readBuffer = null;
+            readRegion = null;
         }
     }
 
@@ -205,9 +213,9 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         return true;
     }
 
-    /** The registration of a buffer the pool lent (made when its block was allocated). */
-    private MemoryRegion region(MemorySegment lent) {
-        return (MemoryRegion) buffers.attachment(lent);
+    /** The registration of the buffer the pool lent last (made when its block was allocated). */
+    private MemoryRegion region() {
+        return (MemoryRegion) buffers.takenAttachment();
     }
 
     private void give(MemorySegment buffer) {
@@ -288,6 +296,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     @Override
     public MemorySegment dataInBuffer(long expectedLength) {
         readBuffer = buffers.take(expectedLength);
+        readRegion = region();
         return readBuffer;
     }
 
@@ -312,9 +321,10 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
                     return;
                 }
             }
-            MemoryRegion region = region(readBuffer);
+            MemoryRegion region = readRegion;
             int token = readOut(readBuffer);
             readBuffer = null; // now the RDMA Write's, until its completion
+            readRegion = null;
             // RC keeps order: the data is in the initiator's buffer before the response arrives.
             transport.rdmaWrite(region, (int) length, tags.readStag(), tags.readBaseOffset(), token);
         }
@@ -331,7 +341,9 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         freeTokenCount = 0;
         tokensMade = 0;
         placedImmediate = null;
+        placedImmediateRegion = null;
         readBuffer = null;
+        readRegion = null;
         buffers.close();
     }
 }
