@@ -306,7 +306,11 @@ public final class PduEncoder {
         ByteBuffer out = dst.order() == ByteOrder.BIG_ENDIAN ? dst : dst.duplicate().order(ByteOrder.BIG_ENDIAN);
         int at = dst.position();
         writeCommon(out, at, false, Opcode.SCSI_RESPONSE, 0, 0, response.initiatorTaskTag());
-        response.write(out, at);
+        writeResponse(out, at, response.bidirectionalReadResidualOverflow(),
+                response.bidirectionalReadResidualUnderflow(), response.residualOverflow(), response.residualUnderflow(),
+                response.response(), response.status(), response.snackTag(), response.statSN(), response.expCmdSN(),
+                response.maxCmdSN(), response.expDataSN(), response.bidirectionalReadResidualCount(),
+                response.residualCount());
         if (headerDigest) {
             Digests.put(out.position(at + BHS_LENGTH), Digests.crc32c(out.slice(at, BHS_LENGTH)));
         }
@@ -325,6 +329,23 @@ public final class PduEncoder {
         b.put(at + 5, (byte) (dataSegmentLength >>> 16));
         b.putShort(at + 6, (short) dataSegmentLength);
         b.putInt(at + 16, initiatorTaskTag);
+    }
+
+    /** A SCSI Response's own fields, from its record or its holder alike: one place for the layout. */
+    private static void writeResponse(ByteBuffer b, int at, boolean bidirectionalReadResidualOverflow,
+            boolean bidirectionalReadResidualUnderflow, boolean residualOverflow, boolean residualUnderflow, int response,
+            int status, int snackTag, int statSN, int expCmdSN, int maxCmdSN, int expDataSN,
+            int bidirectionalReadResidualCount, int residualCount) {
+        b.put(at + 1, (byte) (0x80 | bit(bidirectionalReadResidualOverflow, 0x10)
+                | bit(bidirectionalReadResidualUnderflow, 0x08) | bit(residualOverflow, 0x04)
+                | bit(residualUnderflow, 0x02)));
+        b.put(at + 2, (byte) response);
+        b.put(at + 3, (byte) status);
+        b.putInt(at + 20, snackTag);
+        putSequenceNumbers(b, at, statSN, expCmdSN, maxCmdSN);
+        b.putInt(at + 36, expDataSN);
+        b.putInt(at + 40, bidirectionalReadResidualCount);
+        b.putInt(at + 44, residualCount);
     }
 
     private static void writeDataOut(ByteBuffer b, int at, boolean finalFlag, long lun, int targetTransferTag,
@@ -412,18 +433,10 @@ public final class PduEncoder {
                 b.putInt(at + 20, p.targetTransferTag());
                 putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
             }
-            case ScsiResponse p -> {
-                b.put(at + 1, (byte) (0x80 | bit(p.bidirectionalReadResidualOverflow(), 0x10)
-                        | bit(p.bidirectionalReadResidualUnderflow(), 0x08) | bit(p.residualOverflow(), 0x04)
-                        | bit(p.residualUnderflow(), 0x02)));
-                b.put(at + 2, (byte) p.response());
-                b.put(at + 3, (byte) p.status());
-                b.putInt(at + 20, p.snackTag());
-                putSequenceNumbers(b, at, p.statSN(), p.expCmdSN(), p.maxCmdSN());
-                b.putInt(at + 36, p.expDataSN());
-                b.putInt(at + 40, p.bidirectionalReadResidualCount());
-                b.putInt(at + 44, p.residualCount());
-            }
+            case ScsiResponse p -> writeResponse(b, at, p.bidirectionalReadResidualOverflow(),
+                    p.bidirectionalReadResidualUnderflow(), p.residualOverflow(), p.residualUnderflow(), p.response(),
+                    p.status(), p.snackTag(), p.statSN(), p.expCmdSN(), p.maxCmdSN(), p.expDataSN(),
+                    p.bidirectionalReadResidualCount(), p.residualCount());
             case TaskManagementResponse p -> {
                 b.put(at + 1, (byte) 0x80);
                 b.put(at + 2, (byte) p.response().code());

@@ -79,22 +79,6 @@ public final class ScsiResponseHolder {
         return this;
     }
 
-    /** Writes the fields into a zeroed SCSI Response BHS at {@code at} of {@code bhs}; {@link #fill} reads them back. */
-    void write(ByteBuffer bhs, int at) {
-        bhs.put(at + 1, (byte) (0x80 | (bidirectionalReadResidualOverflow ? 0x10 : 0)
-                | (bidirectionalReadResidualUnderflow ? 0x08 : 0) | (residualOverflow ? 0x04 : 0)
-                | (residualUnderflow ? 0x02 : 0)));
-        bhs.put(at + 2, (byte) response);
-        bhs.put(at + 3, (byte) status);
-        bhs.putInt(at + 20, snackTag);
-        bhs.putInt(at + 24, statSN);
-        bhs.putInt(at + 28, expCmdSN);
-        bhs.putInt(at + 32, maxCmdSN);
-        bhs.putInt(at + 36, expDataSN);
-        bhs.putInt(at + 40, bidirectionalReadResidualCount);
-        bhs.putInt(at + 44, residualCount);
-    }
-
     /** The record of the same fields, for whatever must outlive the holder's call. */
     public ScsiResponse toRecord() {
         return new ScsiResponse(bidirectionalReadResidualOverflow, bidirectionalReadResidualUnderflow, residualOverflow,
