@@ -53,8 +53,8 @@ cleanup() {
     timeout 60 iscsiadm -m node -T "$target" -p "$address:3260" --logout >/dev/null 2>&1 || true
   fi
   if [ -n "$tgtd_pid" ]; then
-    # As TgtdServer.close stops it. tgt 1.0.85 here crashed (SIGSEGV) on its way out after the
-    # kernel's and Ostia's iSER sessions, stopped this way or by a signal: said, not hidden.
+    # As TgtdServer.close stops it. tgt 1.0.85 here crashes (SIGSEGV) on its way out after any
+    # iSER session, the kernel's alone too (docs/architecture-lab.md): said, not hidden.
     timeout 20 tgtadm -C 1 --lld iser --mode target --op delete --force --tid 1 >/dev/null 2>&1 || true
     timeout 20 tgtadm -C 1 --lld iser --op delete --mode system >/dev/null 2>&1 || true
     for _ in $(seq 50); do kill -0 "$tgtd_pid" 2>/dev/null || break; sleep 0.2; done
