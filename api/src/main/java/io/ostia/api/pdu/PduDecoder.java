@@ -168,11 +168,12 @@ public final class PduDecoder {
     }
 
     /**
-     * Decodes SCSI Commands without a data segment into {@code holder} from the next header on,
+     * Decodes SCSI Commands into {@code holder} from the next header on,
      * rather than into a new record and CDB array each ({@code null}: records again), as {@link
      * #setScsiResponseHolder} does for responses: {@link #advance()} and {@link #decode(ByteBuffer)}
      * return {@code null} for such a command and {@link #heldOpcode()} says so; see {@link
-     * ScsiCommandHolder} for the lifetime rule. A command with immediate data is still a record.
+     * ScsiCommandHolder} for the lifetime rule. Immediate data goes where {@link
+     * DataPlacement#commandDestination} says, and is the holder's {@code data()}.
      * {@link #feed} hands a held command on as its record.
      *
      * @since 0.6
@@ -393,7 +394,9 @@ public final class PduDecoder {
         if (dataSegmentLength == 0) {
             return complete();
         }
-        dataDestination = checkedDestination(placement.destination(decodedHeader, dataSegmentLength));
+        // No record: a SCSI Command held in the caller's holder (the only held PDU with data).
+        dataDestination = checkedDestination(decodedHeader != null ? placement.destination(decodedHeader,
+                dataSegmentLength) : placement.commandDestination(commands, dataSegmentLength));
         return expectData();
     }
 
@@ -452,6 +455,9 @@ public final class PduDecoder {
     private Pdu complete() {
         if (decodedHeader == null) {
             held = opcode; // decoded into the holder
+            if (opcode == Opcode.SCSI_COMMAND && dataSegmentLength > 0) {
+                commands.data(dataDestination);
+            }
             expectHeader();
             return null;
         }
@@ -588,6 +594,6 @@ public final class PduDecoder {
 
     private ScsiCommand decodeScsiCommand() throws PduFormatException {
         commands.fill(header, ahsLength); // one place for the layout, held or a record
-        return holdCommands && dataSegmentLength == 0 ? null : commands.toRecord();
+        return holdCommands ? null : commands.toRecord();
     }
 }

@@ -1,15 +1,16 @@
 package io.ostia.api.pdu;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.OptionalInt;
 
 /**
- * A SCSI Command (RFC 7143 §11.3) without a data segment in a reusable holder rather than in a
+ * A SCSI Command (RFC 7143 §11.3) in a reusable holder rather than in a
  * new {@link ScsiCommand} record and CDB array: a target's connection owns one and its {@link
- * PduDecoder} fills it ({@link PduDecoder#setScsiCommandHolder}), so a read or a write whose data
- * comes later is decoded without an object each. It is the {@link CommandHeader} view the
- * encoder takes; a command with immediate data is a record, as ever.
+ * PduDecoder} fills it ({@link PduDecoder#setScsiCommandHolder}), so a command is decoded without
+ * an object each. It is the {@link CommandHeader} view the encoder takes; its immediate data, if
+ * any, is {@link #data()}, in the segment the decoder's placement chose.
  *
  * <p><b>Lifetime:</b> the fields, and the array {@link #cdb()} returns, are those of the PDU last
  * decoded into it and change with the next one. Whoever is handed a holder reads it during that
@@ -34,6 +35,7 @@ public final class ScsiCommandHolder implements CommandHeader {
     private byte[] cdb = bhsCdb;
     private boolean bidirectional;
     private int bidirectionalReadLength;
+    private MemorySegment data = Pdu.NO_DATA;
 
     /**
      * Fills the fields from the SCSI Command header at 0 of {@code header}, its {@code ahsLength}
@@ -84,6 +86,7 @@ public final class ScsiCommandHolder implements CommandHeader {
         }
         cdb = extended != null ? extended : bhsCdb;
         bidirectional = bidi;
+        data = Pdu.NO_DATA;
         bidirectionalReadLength = bidiLength;
         immediate = (header.get(0) & 0x40) != 0;
         finalFlag = (flags & 0x80) != 0;
@@ -96,11 +99,24 @@ public final class ScsiCommandHolder implements CommandHeader {
         expStatSN = header.getInt(28);
     }
 
-    /** The record of the same fields with a copy of the CDB and no data segment, for whatever outlives the call. */
+    /** The decoder's: the immediate data, once read. */
+    void data(MemorySegment data) {
+        this.data = data;
+    }
+
+    /**
+     * The record of the same fields with a copy of the CDB, and the same data segment (the
+     * placement's, or the decoder's own heap segment), for whatever outlives the call.
+     */
     public ScsiCommand toRecord() {
         return new ScsiCommand(immediate, finalFlag, read, write, attribute, lun, initiatorTaskTag,
                 expectedDataTransferLength, cmdSN, expStatSN, Arrays.copyOf(cdb, cdb.length),
-                expectedBidirectionalReadDataLength(), Pdu.NO_DATA);
+                expectedBidirectionalReadDataLength(), data);
+    }
+
+    /** The immediate data (empty without): the placement's segment, valid as the holder is. */
+    public MemorySegment data() {
+        return data;
     }
 
     @Override

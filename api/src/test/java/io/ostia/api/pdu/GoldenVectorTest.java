@@ -107,10 +107,9 @@ class GoldenVectorTest {
     }
 
     /**
-     * A target decoder with a {@link ScsiCommandHolder} holds every SCSI Command without immediate
-     * data, with the fields and CDB of the record a plain decoder makes, with and without header
-     * digest; the holder encodes to the record's bytes; a command with immediate data stays a
-     * record; and the record a holder gives keeps its CDB when the holder takes the next command.
+     * A target decoder with a {@link ScsiCommandHolder} holds every SCSI Command, with the fields,
+     * CDB and immediate data of the record a plain decoder makes, with and without header digest;
+     * the holder encodes to the record's header bytes; and the record a holder gives keeps its CDB when the holder takes the next command.
      */
     @Test
     void aCommandDecodedIntoTheHolderAgreesWithItsRecord() throws PduFormatException {
@@ -141,23 +140,22 @@ class GoldenVectorTest {
                 ByteBuffer src = encoder.encode(record);
                 Pdu returned = decoder.decode(src);
                 assertFalse(src.hasRemaining(), record + " left bytes");
-                if (record.dataSegmentLength() > 0) {
-                    ScsiCommand kept = assertInstanceOf(ScsiCommand.class, returned, "immediate data stays a record");
-                    assertEquals(record.withData(Pdu.NO_DATA), kept.withData(Pdu.NO_DATA));
-                    assertEquals(null, decoder.heldOpcode());
-                    continue;
-                }
                 assertEquals(null, returned, record + " was held, not returned");
                 assertEquals(Opcode.SCSI_COMMAND, decoder.heldOpcode());
+                assertEquals(-1, record.data().mismatch(holder.data()), "the immediate data");
                 ScsiCommand fromHolder = holder.toRecord();
-                assertEquals(record, fromHolder, "digest " + headerDigest);
+                assertEquals(record.withData(Pdu.NO_DATA), fromHolder.withData(Pdu.NO_DATA), "digest " + headerDigest);
+                assertEquals(-1, record.data().mismatch(fromHolder.data()), "the record's immediate data");
                 assertArrayEquals(record.cdb(), holder.cdb());
                 assertEquals(record.expectedBidirectionalReadDataLength(), holder.expectedBidirectionalReadDataLength());
                 // The holder encodes (as the CommandHeader view) to the record's bytes.
                 ByteBuffer encoded = ByteBuffer.allocateDirect(PduEncoder.MAX_HEADER_LENGTH).position(5);
-                int length = encoder.encodeCommandHeader(holder, 0, holder.finalFlag(), encoded);
+                int length = encoder.encodeCommandHeader(holder, (int) holder.data().byteSize(), holder.finalFlag(),
+                        encoded);
                 assertEquals(5 + length, encoded.position());
-                assertEquals(encoder.encode(record), encoded.flip().position(5), record + " digest " + headerDigest);
+                ByteBuffer expected = encoder.encode(record);
+                expected.limit(length); // the header (and its digest): the data segment follows in a gather-write
+                assertEquals(expected, encoded.flip().position(5), record + " digest " + headerDigest);
                 // What outlives the call keeps its bytes when the holder takes the next command.
                 ScsiCommand viewCopy = ScsiCommand.of(holder);
                 byte[] other = record.cdb().clone();
@@ -170,7 +168,8 @@ class GoldenVectorTest {
                 assertArrayEquals(record.cdb(), fromHolder.cdb(), "toRecord copied the CDB");
                 assertArrayEquals(record.cdb(), viewCopy.cdb(), "ScsiCommand.of copied the CDB");
                 decoder.setScsiCommandHolder(null);
-                assertEquals(record, decoder.decode(encoder.encode(record)), "records again");
+                ScsiCommand again = assertInstanceOf(ScsiCommand.class, decoder.decode(encoder.encode(record)), "records again");
+                assertEquals(record.withData(Pdu.NO_DATA), again.withData(Pdu.NO_DATA));
                 held++;
             }
         }

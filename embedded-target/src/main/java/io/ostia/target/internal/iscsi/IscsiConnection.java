@@ -128,11 +128,20 @@ final class IscsiConnection implements PduHandler {
         return mover.destination(header, length);
     }
 
+    /** As {@link #destination(Pdu, int)}, for a command the transport decodes into its holder. */
+    @Override
+    public MemorySegment commandDestination(CommandHeader c, int length) {
+        if (phase != Phase.FULL_FEATURE || session.discovery() || !runsOnArrival(c)) {
+            return null;
+        }
+        return mover.commandDestination(c, length);
+    }
+
     /**
      * Whether {@link #numbered} executes {@code c} at once: it is immediate, or carries the CmdSN
      * {@link TargetSession#admit} takes now.
      */
-    private boolean runsOnArrival(ScsiCommand c) {
+    private boolean runsOnArrival(CommandHeader c) {
         return c.immediate() || c.cmdSN() == expCmdSN();
     }
 
@@ -155,7 +164,7 @@ final class IscsiConnection implements PduHandler {
     }
 
     /**
-     * A SCSI command without immediate data, in the transport's reused holder: run now when its
+     * A SCSI command in the transport's reused holder: run now when its
      * CmdSN is due, kept as a record only when held for a CmdSN gap (the holder is valid for this
      * call only).
      */
@@ -167,9 +176,9 @@ final class IscsiConnection implements PduHandler {
         }
         arrived();
         if (c.immediate()) {
-            scsiCommand(c, Pdu.NO_DATA);
+            scsiCommand(c, c.data());
         } else if (admit(c.cmdSN(), null, c)) {
-            scsiCommand(c, Pdu.NO_DATA);
+            scsiCommand(c, c.data());
             drainHeld();
         }
     }

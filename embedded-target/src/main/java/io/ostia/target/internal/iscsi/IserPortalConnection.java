@@ -119,7 +119,7 @@ final class IserPortalConnection implements PduTransport {
     private final MemoryRegion sendRegion;
     private final PduDecoder decoder = new PduDecoder(Side.TARGET, RECV_DATA_SEGMENT);
     private final PduEncoder encoder = new PduEncoder(false, false);
-    /** Where the decoder puts a SCSI command without immediate data: no record per read (the handler copies what it keeps). */
+    /** Where the decoder puts a SCSI command: no record per command (the handler copies what it keeps). */
     private final ScsiCommandHolder commandHolder = new ScsiCommandHolder();
     private final ReceiveWorkRequest receive = new ReceiveWorkRequest();
     /** The STags of SCSI commands that carried some, by task tag, until the mover takes them. */

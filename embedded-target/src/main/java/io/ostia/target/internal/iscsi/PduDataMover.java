@@ -62,8 +62,8 @@ final class PduDataMover implements DataMover {
                 placedDataOut = true;
                 return task.buffer.asSlice(offset, length);
             }
-        } else {
-            placedImmediate = buffers.forImmediateData(header, length);
+        } else if (header instanceof ScsiCommand c) {
+            placedImmediate = buffers.forImmediateData(c, length);
             if (placedImmediate != null) {
                 return placedImmediate.asSlice(0, length);
             }

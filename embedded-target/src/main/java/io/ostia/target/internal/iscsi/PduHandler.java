@@ -14,7 +14,7 @@ public interface PduHandler extends DataPlacement {
     void received(Pdu pdu) throws IOException;
 
     /**
-     * A well-formed SCSI Command without immediate data that the transport decoded into its
+     * A well-formed SCSI Command, with its immediate data, that the transport decoded into its
      * reused holder: valid for this call only; whatever outlives it is copied ({@link
      * ScsiCommandHolder#toRecord()}). An exception closes the connection.
      */

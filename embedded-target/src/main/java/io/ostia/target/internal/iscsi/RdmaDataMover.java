@@ -91,7 +91,12 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
 
     @Override
     public MemorySegment destination(Pdu header, int length) {
-        placedImmediate = buffers.forImmediateData(header, length);
+        return header instanceof ScsiCommand c ? commandDestination(c, length) : null;
+    }
+
+    @Override
+    public MemorySegment commandDestination(CommandHeader c, int length) {
+        placedImmediate = buffers.forImmediateData(c, length);
         if (placedImmediate == null) {
             return null;
         }
