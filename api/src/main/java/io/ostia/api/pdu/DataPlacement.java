@@ -23,4 +23,16 @@ public interface DataPlacement {
      *     the decoder allocate a heap segment of that size
      */
     MemorySegment destination(Pdu header, int dataSegmentLength);
+
+    /**
+     * The segment to receive the immediate data of a SCSI Command that a decoder holds in a
+     * {@link ScsiCommandHolder} ({@link PduDecoder#setScsiCommandHolder}); as {@link
+     * #destination(Pdu, int)}. {@code command} is valid for this call only. The default asks
+     * {@link #destination(Pdu, int)} with the command's record.
+     *
+     * @since 0.6
+     */
+    default MemorySegment commandDestination(CommandHeader command, int dataSegmentLength) {
+        return destination(ScsiCommand.of(command), dataSegmentLength);
+    }
 }

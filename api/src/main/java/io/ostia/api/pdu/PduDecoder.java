@@ -3,7 +3,6 @@ package io.ostia.api.pdu;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Objects;
-import java.util.OptionalInt;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
@@ -80,6 +79,9 @@ public final class PduDecoder {
     /** The SCSI Response fields, in the caller's holder or in this decoder's own for records. */
     private ScsiResponseHolder responses = new ScsiResponseHolder();
     private boolean holdResponses;
+    /** The SCSI Command fields, in the caller's holder or in this decoder's own for records. */
+    private ScsiCommandHolder commands = new ScsiCommandHolder();
+    private boolean holdCommands;
     /** The opcode of the PDU the last call completed into a holder, or null. */
     private Opcode held;
 
@@ -166,6 +168,22 @@ public final class PduDecoder {
     }
 
     /**
+     * Decodes SCSI Commands into {@code holder} from the next header on,
+     * rather than into a new record and CDB array each ({@code null}: records again), as {@link
+     * #setScsiResponseHolder} does for responses: {@link #advance()} and {@link #decode(ByteBuffer)}
+     * return {@code null} for such a command and {@link #heldOpcode()} says so; see {@link
+     * ScsiCommandHolder} for the lifetime rule. Immediate data goes where {@link
+     * DataPlacement#commandDestination} says, and is the holder's {@code data()}.
+     * {@link #feed} hands a held command on as its record.
+     *
+     * @since 0.6
+     */
+    public void setScsiCommandHolder(ScsiCommandHolder holder) {
+        holdCommands = holder != null;
+        commands = holdCommands ? holder : new ScsiCommandHolder();
+    }
+
+    /**
      * The opcode of the PDU that the last {@link #advance()} or {@link #decode(ByteBuffer)}
      * completed into a holder instead of returning it (a null return then means complete, not
      * more bytes needed); null when it returned a record or needs more bytes.
@@ -241,7 +259,7 @@ public final class PduDecoder {
             if (pdu == null && held == null) {
                 return;
             }
-            sink.accept(pdu != null ? pdu : responses.toRecord());
+            sink.accept(pdu != null ? pdu : held == Opcode.SCSI_COMMAND ? commands.toRecord() : responses.toRecord());
         }
     }
 
@@ -376,7 +394,9 @@ public final class PduDecoder {
         if (dataSegmentLength == 0) {
             return complete();
         }
-        dataDestination = checkedDestination(placement.destination(decodedHeader, dataSegmentLength));
+        // No record: a SCSI Command held in the caller's holder (the only held PDU with data).
+        dataDestination = checkedDestination(decodedHeader != null ? placement.destination(decodedHeader,
+                dataSegmentLength) : placement.commandDestination(commands, dataSegmentLength));
         return expectData();
     }
 
@@ -435,6 +455,9 @@ public final class PduDecoder {
     private Pdu complete() {
         if (decodedHeader == null) {
             held = opcode; // decoded into the holder
+            if (opcode == Opcode.SCSI_COMMAND && dataSegmentLength > 0) {
+                commands.data(dataDestination);
+            }
             expectHeader();
             return null;
         }
@@ -476,7 +499,7 @@ public final class PduDecoder {
         MemorySegment none = Pdu.NO_DATA;
         return switch (opcode) {
             case NOP_OUT -> new NopOut(immediate, lun, itt, field20, field24, field28, none);
-            case SCSI_COMMAND -> decodeScsiCommand(immediate, flags, lun, itt, field20, field24, field28);
+            case SCSI_COMMAND -> decodeScsiCommand();
             case TASK_MANAGEMENT_REQUEST -> {
                 var function = CodedValue.find(TaskManagementRequest.Function.class, flags & 0x7f, "Function");
                 yield new TaskManagementRequest(immediate, function, lun, itt, field20, field24, field28, field32,
@@ -569,49 +592,8 @@ public final class PduDecoder {
         }
     }
 
-    private ScsiCommand decodeScsiCommand(boolean immediate, int flags, long lun, int itt, int expectedLength,
-            int cmdSN, int expStatSN) throws PduFormatException {
-        byte[] cdb = null;
-        OptionalInt bidirectionalReadLength = OptionalInt.empty();
-        int offset = BHS_LENGTH;
-        int end = BHS_LENGTH + ahsLength;
-        while (offset < end) {
-            if (end - offset < 4) {
-                throw new PduFormatException("AHSLength", "an AHS header needs 4 bytes, " + (end - offset) + " left");
-            }
-            int length = header.getShort(offset) & 0xffff;
-            int type = header.get(offset + 2) & 0xff;
-            int segmentLength = 4 + PduEncoder.paddedLength(Math.max(length - 1, 0));
-            if (length == 0 || offset + segmentLength > end) {
-                throw new PduFormatException("AHSLength", "AHSLength " + length + " of AHS type " + type
-                        + " does not fit the " + (end - offset) + " bytes left of TotalAHSLength");
-            }
-            switch (type) {
-                case PduEncoder.AHS_TYPE_EXTENDED_CDB -> {
-                    if (cdb != null) {
-                        throw new PduFormatException("AHSType", "two Extended CDB AHS in one SCSI Command");
-                    }
-                    cdb = new byte[ScsiCommand.BHS_CDB_LENGTH + length - 1];
-                    header.get(32, cdb, 0, ScsiCommand.BHS_CDB_LENGTH);
-                    header.get(offset + 4, cdb, ScsiCommand.BHS_CDB_LENGTH, length - 1);
-                }
-                case PduEncoder.AHS_TYPE_BIDIRECTIONAL_READ_LENGTH -> {
-                    if (length != 5) {
-                        throw new PduFormatException("AHSLength", "AHSLength " + length
-                                + " of a Bidirectional Expected Read-Data Length AHS, which must be 5");
-                    }
-                    bidirectionalReadLength = OptionalInt.of(header.getInt(offset + 4));
-                }
-                default -> throw new PduFormatException("AHSType", "AHSType " + type + " is not defined by RFC 7143");
-            }
-            offset += segmentLength;
-        }
-        if (cdb == null) {
-            cdb = new byte[ScsiCommand.BHS_CDB_LENGTH];
-            header.get(32, cdb);
-        }
-        var attribute = CodedValue.find(ScsiCommand.TaskAttribute.class, flags & 0x07, "ATTR");
-        return new ScsiCommand(immediate, flag(flags, 0x80), flag(flags, 0x40), flag(flags, 0x20), attribute, lun,
-                itt, expectedLength, cmdSN, expStatSN, cdb, bidirectionalReadLength, Pdu.NO_DATA);
+    private ScsiCommand decodeScsiCommand() throws PduFormatException {
+        commands.fill(header, ahsLength); // one place for the layout, held or a record
+        return holdCommands ? null : commands.toRecord();
     }
 }

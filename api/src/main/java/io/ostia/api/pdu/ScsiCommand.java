@@ -123,7 +123,8 @@ public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, bo
         }
         return new ScsiCommand(header.immediate(), header.finalFlag(), header.read(), header.write(),
                 header.attribute(), header.lun(), header.initiatorTaskTag(), header.expectedDataTransferLength(),
-                header.cmdSN(), header.expStatSN(), header.cdb(), header.expectedBidirectionalReadDataLength(), NO_DATA);
+                header.cmdSN(), header.expStatSN(), header.cdb().clone(), header.expectedBidirectionalReadDataLength(),
+                NO_DATA); // a view's CDB array may be reused (a holder's is): the record keeps a copy
     }
 
     @Override

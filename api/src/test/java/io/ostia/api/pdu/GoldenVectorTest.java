@@ -106,6 +106,76 @@ class GoldenVectorTest {
         assertTrue(badStatus.getMessage().contains("Status 256"), badStatus.getMessage());
     }
 
+    /**
+     * A target decoder with a {@link ScsiCommandHolder} holds every SCSI Command, with the fields,
+     * CDB and immediate data of the record a plain decoder makes, with and without header digest;
+     * the holder encodes to the record's header bytes; and the record a holder gives keeps its CDB when the holder takes the next command.
+     */
+    @Test
+    void aCommandDecodedIntoTheHolderAgreesWithItsRecord() throws PduFormatException {
+        int held = 0;
+        List<Pdu> samples = new java.util.ArrayList<>(SamplePdus.initiatorPdus());
+        byte[] longCdb = new byte[32];
+        longCdb[0] = 0x7f;
+        longCdb[31] = 0x31;
+        samples.add(new ScsiCommand(false, true, true, true, ScsiCommand.TaskAttribute.ORDERED, 0x0001_0000_0000_0000L,
+                0x61, 4096, 5, 6, longCdb, java.util.OptionalInt.of(512), Pdu.NO_DATA));
+        for (String scenario : GoldenVectors.SCENARIOS) {
+            for (GoldenVectors.Vector vector : GoldenVectors.load(scenario).vectors()) {
+                if (vector.opcodeCode() == Opcode.SCSI_COMMAND.code()) {
+                    samples.add(decodeWhole(vector));
+                }
+            }
+        }
+        for (Pdu sample : samples) {
+            if (!(sample instanceof ScsiCommand record)) {
+                continue;
+            }
+            for (boolean headerDigest : new boolean[] {false, true}) {
+                PduEncoder encoder = new PduEncoder(headerDigest, false);
+                ScsiCommandHolder holder = new ScsiCommandHolder();
+                PduDecoder decoder = new PduDecoder(Side.TARGET, 1 << 20);
+                decoder.setHeaderDigest(headerDigest);
+                decoder.setScsiCommandHolder(holder);
+                ByteBuffer src = encoder.encode(record);
+                Pdu returned = decoder.decode(src);
+                assertFalse(src.hasRemaining(), record + " left bytes");
+                assertEquals(null, returned, record + " was held, not returned");
+                assertEquals(Opcode.SCSI_COMMAND, decoder.heldOpcode());
+                assertEquals(-1, record.data().mismatch(holder.data()), "the immediate data");
+                ScsiCommand fromHolder = holder.toRecord();
+                assertEquals(record.withData(Pdu.NO_DATA), fromHolder.withData(Pdu.NO_DATA), "digest " + headerDigest);
+                assertEquals(-1, record.data().mismatch(fromHolder.data()), "the record's immediate data");
+                assertArrayEquals(record.cdb(), holder.cdb());
+                assertEquals(record.expectedBidirectionalReadDataLength(), holder.expectedBidirectionalReadDataLength());
+                // The holder encodes (as the CommandHeader view) to the record's bytes.
+                ByteBuffer encoded = ByteBuffer.allocateDirect(PduEncoder.MAX_HEADER_LENGTH).position(5);
+                int length = encoder.encodeCommandHeader(holder, (int) holder.data().byteSize(), holder.finalFlag(),
+                        encoded);
+                assertEquals(5 + length, encoded.position());
+                ByteBuffer expected = encoder.encode(record);
+                expected.limit(length); // the header (and its digest): the data segment follows in a gather-write
+                assertEquals(expected, encoded.flip().position(5), record + " digest " + headerDigest);
+                // What outlives the call keeps its bytes when the holder takes the next command.
+                ScsiCommand viewCopy = ScsiCommand.of(holder);
+                byte[] other = record.cdb().clone();
+                other[0] ^= (byte) 0xff;
+                decoder.decode(encoder.encode(new ScsiCommand(false, true, true, false, ScsiCommand.TaskAttribute.SIMPLE,
+                        record.lun(), record.initiatorTaskTag() + 1, 512, record.cmdSN() + 1, 0, other,
+                        java.util.OptionalInt.empty(), Pdu.NO_DATA)));
+                assertEquals(Opcode.SCSI_COMMAND, decoder.heldOpcode());
+                assertEquals(other[0], holder.cdb()[0], "the holder has the next command");
+                assertArrayEquals(record.cdb(), fromHolder.cdb(), "toRecord copied the CDB");
+                assertArrayEquals(record.cdb(), viewCopy.cdb(), "ScsiCommand.of copied the CDB");
+                decoder.setScsiCommandHolder(null);
+                ScsiCommand again = assertInstanceOf(ScsiCommand.class, decoder.decode(encoder.encode(record)), "records again");
+                assertEquals(record.withData(Pdu.NO_DATA), again.withData(Pdu.NO_DATA));
+                held++;
+            }
+        }
+        assertTrue(held >= 6, "held " + held + " commands");
+    }
+
     @Test
     void theCaptureCoversEveryOpcodeThatLibiscsiAndTgtdExchange() throws PduFormatException {
         Set<Opcode> seen = EnumSet.noneOf(Opcode.class);

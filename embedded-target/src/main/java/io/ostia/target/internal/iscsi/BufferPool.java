@@ -1,7 +1,6 @@
 package io.ostia.target.internal.iscsi;
 
-import io.ostia.api.pdu.Pdu;
-import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.pdu.CommandHeader;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -125,8 +124,8 @@ final class BufferPool implements AutoCloseable {
      * {@code length} bytes of immediate data fit its expected length and the budget allows it;
      * otherwise null, and the decoder allocates (the command is refused later).
      */
-    MemorySegment forImmediateData(Pdu header, int length) {
-        if (header instanceof ScsiCommand c && c.write() && !c.read()) {
+    MemorySegment forImmediateData(CommandHeader c, int length) {
+        if (c.write() && !c.read()) {
             long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
             if (length <= expected && affords(expected)) {
                 return take(expected);

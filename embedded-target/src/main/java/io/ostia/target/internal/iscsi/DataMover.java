@@ -1,5 +1,6 @@
 package io.ostia.target.internal.iscsi;
 
+import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.DataPlacement;
 import io.ostia.api.pdu.Pdu;
@@ -51,9 +52,23 @@ interface DataMover extends DataPlacement {
      * negotiated limits, collects any write data, then runs it; or answers it at once when its
      * data cannot be taken (limits, budget, no such LU).
      *
+     * <p>{@code command} may be the connection's reused {@link io.ostia.api.pdu.ScsiCommandHolder}:
+     * it is valid for this call only (and for the {@link IscsiConnection#runCommand} and {@link
+     * #respond} calls made within it). A command kept beyond the call (a write waiting for its
+     * data) is kept as {@link #kept}.
+     *
+     * @param data the immediate data, empty when there is none
      * @param unit the addressed LU, or null when there is none
      */
-    void command(ScsiCommand command, LogicalUnit unit) throws IOException;
+    void command(CommandHeader command, MemorySegment data, LogicalUnit unit) throws IOException;
+
+    /**
+     * The command to keep beyond the call that handed it over: a record as it is, a view (a
+     * reused holder) copied, CDB and all, so that the next command cannot change it.
+     */
+    static ScsiCommand kept(CommandHeader command) {
+        return command instanceof ScsiCommand record ? record : ScsiCommand.of(command);
+    }
 
     /** Data-Out for a write collecting its data; unknown tasks' data is dropped. */
     void dataOut(DataOut dataOut) throws IOException;
@@ -61,8 +76,8 @@ interface DataMover extends DataPlacement {
     /** Where a read of {@code expectedLength > 0} bytes puts its data; may be shorter (the LU defers the rest). */
     MemorySegment dataInBuffer(long expectedLength);
 
-    /** Sends the outcome of {@code task}: its Data-In, if any, and the command's status. */
-    void respond(ScsiCommand command, ScsiTask task, long expectedLength) throws IOException;
+    /** Sends the outcome of {@code task}: its Data-In, if any, and the command's status; {@code command} as in {@link #command}. */
+    void respond(CommandHeader command, ScsiTask task, long expectedLength) throws IOException;
 
     /** Drops the write collecting data under this tag on this LUN, without a response; false if none. */
     boolean abort(int initiatorTaskTag, long lun);

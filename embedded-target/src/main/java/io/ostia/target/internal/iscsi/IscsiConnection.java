@@ -12,7 +12,9 @@ import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.Reject;
+import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.pdu.ScsiCommandHolder;
 import io.ostia.api.pdu.ScsiResponse;
 import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.pdu.SnackRequest;
@@ -126,25 +128,26 @@ final class IscsiConnection implements PduHandler {
         return mover.destination(header, length);
     }
 
+    /** As {@link #destination(Pdu, int)}, for a command the transport decodes into its holder. */
+    @Override
+    public MemorySegment commandDestination(CommandHeader c, int length) {
+        if (phase != Phase.FULL_FEATURE || session.discovery() || !runsOnArrival(c)) {
+            return null;
+        }
+        return mover.commandDestination(c, length);
+    }
+
     /**
      * Whether {@link #numbered} executes {@code c} at once: it is immediate, or carries the CmdSN
      * {@link TargetSession#admit} takes now.
      */
-    private boolean runsOnArrival(ScsiCommand c) {
+    private boolean runsOnArrival(CommandHeader c) {
         return c.immediate() || c.cmdSN() == expCmdSN();
     }
 
     @Override
     public void received(Pdu pdu) throws IOException {
-        long now = System.nanoTime();
-        lastReceivedNanos = now;
-        for (Optional<LogicalUnit> unit; (unit = abortRequests.poll()) != null; ) {
-            abortTasks(unit.orElse(null));
-        }
-        if (phase == Phase.FULL_FEATURE && now - lastExpiryCheckNanos > EXPIRY_CHECK_NANOS) {
-            lastExpiryCheckNanos = now;
-            awaitingData = mover.expireWrites(now, server.settings().dataOutTimeout().toNanos());
-        }
+        arrived();
         switch (phase) {
             case LOGIN -> {
                 if (pdu instanceof LoginRequest request) {
@@ -157,6 +160,39 @@ final class IscsiConnection implements PduHandler {
             }
             case FULL_FEATURE -> fullFeature(pdu);
             case LOGGED_OUT, CLOSED -> LOG.log(Level.DEBUG, "ignoring " + pdu.opcode() + " after logout");
+        }
+    }
+
+    /**
+     * A SCSI command in the transport's reused holder: run now when its
+     * CmdSN is due, kept as a record only when held for a CmdSN gap (the holder is valid for this
+     * call only).
+     */
+    @Override
+    public void receivedCommand(ScsiCommandHolder c) throws IOException {
+        if (phase != Phase.FULL_FEATURE) {
+            received(c.toRecord()); // login or after logout: as any other PDU, not the hot path
+            return;
+        }
+        arrived();
+        if (c.immediate()) {
+            scsiCommand(c, c.data());
+        } else if (admit(c.cmdSN(), null, c)) {
+            scsiCommand(c, c.data());
+            drainHeld();
+        }
+    }
+
+    /** What every arriving PDU does first: aborts asked for from other threads, the write expiry check. */
+    private void arrived() throws IOException {
+        long now = System.nanoTime();
+        lastReceivedNanos = now;
+        for (Optional<LogicalUnit> unit; (unit = abortRequests.poll()) != null; ) {
+            abortTasks(unit.orElse(null));
+        }
+        if (phase == Phase.FULL_FEATURE && now - lastExpiryCheckNanos > EXPIRY_CHECK_NANOS) {
+            lastExpiryCheckNanos = now;
+            awaitingData = mover.expireWrites(now, server.settings().dataOutTimeout().toNanos());
         }
     }
 
@@ -272,24 +308,35 @@ final class IscsiConnection implements PduHandler {
             execute(pdu);
             return;
         }
-        int sn = cmdSN(pdu);
+        if (admit(cmdSN(pdu), pdu, null)) {
+            execute(pdu);
+            drainHeld();
+        }
+    }
+
+    /**
+     * Whether the PDU numbered {@code sn} runs now; otherwise it is held for a CmdSN gap (a held
+     * {@code view} as its record: the holder is reused by the next command) or dropped.
+     */
+    private boolean admit(int sn, Pdu pdu, ScsiCommandHolder view) {
         switch (session.admit(sn)) {
             case ACCEPT -> {
-                execute(pdu);
-                drainHeld();
+                return true;
             }
             case HOLD -> {
                 if (held.size() >= MAX_HELD) {
                     LOG.log(Level.WARNING, describe() + ": too many commands waiting for a CmdSN gap; closing");
                     transport.close();
-                    return;
+                    return false;
                 }
-                held.put(sn, pdu);
+                held.put(sn, pdu != null ? pdu : view.toRecord());
             }
-            case DROP -> LOG.log(Level.DEBUG, describe() + ": dropping " + pdu.opcode() + " with CmdSN "
-                    + Integer.toUnsignedString(sn) + " outside the window [" + Integer.toUnsignedString(expCmdSN())
-                    + ", " + Integer.toUnsignedString(maxCmdSN()) + "] (RFC 7143 §4.2.2.1)");
+            case DROP -> LOG.log(Level.DEBUG, describe() + ": dropping " + (pdu != null ? pdu.opcode()
+                    : io.ostia.api.pdu.Opcode.SCSI_COMMAND) + " with CmdSN " + Integer.toUnsignedString(sn)
+                    + " outside the window [" + Integer.toUnsignedString(expCmdSN()) + ", "
+                    + Integer.toUnsignedString(maxCmdSN()) + "] (RFC 7143 §4.2.2.1)");
         }
+        return false;
     }
 
     private void drainHeld() throws IOException {
@@ -304,7 +351,7 @@ final class IscsiConnection implements PduHandler {
 
     private void execute(Pdu pdu) throws IOException {
         switch (pdu) {
-            case ScsiCommand c -> scsiCommand(c);
+            case ScsiCommand c -> scsiCommand(c, c.data());
             case TaskManagementRequest t -> taskManagement(t);
             case TextRequest t -> text(t);
             case LogoutRequest l -> logout(l);
@@ -324,19 +371,20 @@ final class IscsiConnection implements PduHandler {
 
     // ------------------------------------------------------------------ SCSI commands
 
-    private void scsiCommand(ScsiCommand c) throws IOException {
+    /** {@code c} may be a reused holder, valid for this call only (see {@link DataMover#command}). */
+    private void scsiCommand(CommandHeader c, MemorySegment data) throws IOException {
         if (session.discovery()) {
-            reject(Reject.Reason.PROTOCOL_ERROR, c);
+            reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data));
             return;
         }
-        mover.command(c, session.node().unit(c.lun()));
+        mover.command(c, data, session.node().unit(c.lun()));
         if (c.write()) {
             awaitingData = true; // until the next expiry check says otherwise
         }
     }
 
     /** Executes a command whose write data, if any, is all in {@code dataOut}, and responds. */
-    void runCommand(ScsiCommand c, LogicalUnit unit, MemorySegment dataOut, long expected) throws IOException {
+    void runCommand(CommandHeader c, LogicalUnit unit, MemorySegment dataOut, long expected) throws IOException {
         MemorySegment dataIn = c.read() && expected > 0 ? mover.dataInBuffer(expected) : null;
         scsiTask.reset(c.cdb(), session.nexus(), dataOut, dataIn, c.read() ? expected : 0);
         if ((c.cdb()[0] & 0xff) == ScsiOpcode.REPORT_LUNS) {
@@ -360,12 +408,12 @@ final class IscsiConnection implements PduHandler {
     }
 
     /** TASK SET FULL: the target's buffer budget cannot take the command's data now; the initiator retries. */
-    void respondTaskSetFull(ScsiCommand c, long expected) throws IOException {
+    void respondTaskSetFull(CommandHeader c, long expected) throws IOException {
         respond(c.initiatorTaskTag(), ScsiStatus.TASK_SET_FULL.code(), false, true, (int) expected, 0, Pdu.NO_DATA);
     }
 
     /** CHECK CONDITION without data, for a command that ends before or instead of its data transfer. */
-    void respondSense(ScsiCommand c, SenseData sense, long expected) throws IOException {
+    void respondSense(CommandHeader c, SenseData sense, long expected) throws IOException {
         MemorySegment data = senseSegment(sense);
         boolean underflow = expected > 0;
         respond(c.initiatorTaskTag(), ScsiStatus.CHECK_CONDITION.code(), false, underflow, (int) expected, 0, data);

@@ -4,11 +4,14 @@ import io.ostia.api.iser.IserFormatException;
 import io.ostia.api.iser.IserHeader;
 import io.ostia.api.iser.IserMessage;
 import io.ostia.api.iser.IserOpcode;
+import io.ostia.api.pdu.CommandHeader;
+import io.ostia.api.pdu.Opcode;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduDecoder;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
 import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.pdu.ScsiCommandHolder;
 import io.ostia.api.pdu.ScsiResponseHolder;
 import io.ostia.api.pdu.Side;
 import io.ostia.api.pdu.TaskTagTable;
@@ -116,6 +119,8 @@ final class IserPortalConnection implements PduTransport {
     private final MemoryRegion sendRegion;
     private final PduDecoder decoder = new PduDecoder(Side.TARGET, RECV_DATA_SEGMENT);
     private final PduEncoder encoder = new PduEncoder(false, false);
+    /** Where the decoder puts a SCSI command: no record per command (the handler copies what it keeps). */
+    private final ScsiCommandHolder commandHolder = new ScsiCommandHolder();
     private final ReceiveWorkRequest receive = new ReceiveWorkRequest();
     /** The STags of SCSI commands that carried some, by task tag, until the mover takes them. */
     private final TaskTagTable<IserStags> tagged = new TaskTagTable<>(64);
@@ -191,6 +196,7 @@ final class IserPortalConnection implements PduTransport {
             // Last: a handler is a connection of the target's, which only the thread's end forgets.
             this.handler = handlers.apply(this);
             decoder.setDataPlacement(handler);
+            decoder.setScsiCommandHolder(commandHolder);
         } catch (RuntimeException e) {
             freeResources(e);
             throw e;
@@ -329,15 +335,17 @@ final class IserPortalConnection implements PduTransport {
         }
         ByteBuffer bytes = receiveViews[slot].clear().limit(length).position(IserMessage.LENGTH);
         Pdu pdu = decoder.decode(bytes);
-        if (pdu == null || bytes.hasRemaining()) {
+        boolean heldCommand = pdu == null && decoder.heldOpcode() == Opcode.SCSI_COMMAND;
+        if ((pdu == null && !heldCommand) || bytes.hasRemaining()) {
             throw new PduFormatException("DataSegmentLength", "an iSER message of " + length + " bytes holds "
                     + (pdu == null ? "less" : "more") + " than the one iSCSI PDU its header announces");
         }
         // The decoder copied the PDU out: the buffer can take the next message.
         postReceive(slot);
-        if (pdu instanceof ScsiCommand c && !IserStags.anyValid(flags)) {
+        CommandHeader c = heldCommand ? commandHolder : pdu instanceof ScsiCommand record ? record : null;
+        if (c != null && !IserStags.anyValid(flags)) {
             spare(tagged.remove(c.initiatorTaskTag()));
-        } else if (pdu instanceof ScsiCommand c) {
+        } else if (c != null) {
             IserStags stags = tagged.get(c.initiatorTaskTag());
             if (stags == null) {
                 if (tagged.size() >= maxTaggedCommands) {
@@ -352,7 +360,11 @@ final class IserPortalConnection implements PduTransport {
             throw new IserFormatException((flags & IserHeader.RSV) != 0 ? "RSV" : "WSV", "an STag on a "
                     + pdu.opcode() + "; only SCSI commands carry RDMA buffers");
         }
-        handler.received(pdu);
+        if (heldCommand) {
+            handler.receivedCommand(commandHolder);
+        } else {
+            handler.received(pdu);
+        }
     }
 
     private void postReceive(int slot) {

@@ -5,6 +5,7 @@ import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.ReadyToTransfer;
 import io.ostia.api.pdu.Reject;
+import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.ScsiCommand;
 import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.scsi.AdditionalSense;
@@ -61,8 +62,8 @@ final class PduDataMover implements DataMover {
                 placedDataOut = true;
                 return task.buffer.asSlice(offset, length);
             }
-        } else {
-            placedImmediate = buffers.forImmediateData(header, length);
+        } else if (header instanceof ScsiCommand c) {
+            placedImmediate = buffers.forImmediateData(c, length);
             if (placedImmediate != null) {
                 return placedImmediate.asSlice(0, length);
             }
@@ -73,7 +74,7 @@ final class PduDataMover implements DataMover {
     // ------------------------------------------------------------------ commands and their write data
 
     @Override
-    public void command(ScsiCommand c, LogicalUnit unit) throws IOException {
+    public void command(CommandHeader c, MemorySegment data, LogicalUnit unit) throws IOException {
         MemorySegment immediateBuffer = placedImmediate;
         placedImmediate = null;
         long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());
@@ -83,21 +84,21 @@ final class PduDataMover implements DataMover {
             return;
         }
         if (!c.write()) {
-            if (c.dataSegmentLength() > 0) {
-                connection.reject(Reject.Reason.PROTOCOL_ERROR, c); // immediate data on a command without the W bit
+            if (data.byteSize() > 0) {
+                connection.reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data)); // immediate data on a command without the W bit
                 return;
             }
             connection.runCommand(c, unit, null, expected);
             return;
         }
         SessionParameters params = connection.parameters();
-        long immediate = c.dataSegmentLength();
+        long immediate = data.byteSize();
         if (immediate > expected || immediate > params.firstBurstLength()
                 || (immediate > 0 && !params.immediateData())) {
             if (immediateBuffer != null) {
                 buffers.give(immediateBuffer);
             }
-            connection.reject(Reject.Reason.PROTOCOL_ERROR, c);
+            connection.reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data));
             return;
         }
         if (expected == 0) {
@@ -128,16 +129,16 @@ final class PduDataMover implements DataMover {
         if (buffer == null) {
             buffer = buffers.take(expected);
             if (immediate > 0) {
-                MemorySegment.copy(c.data(), 0, buffer, 0, immediate);
+                MemorySegment.copy(data, 0, buffer, 0, immediate);
             }
         }
-        WriteTask task = new WriteTask(c, unit, expected, buffer);
+        WriteTask task = new WriteTask(DataMover.kept(c), unit, expected, buffer);
         task.received = immediate;
         long unsolicitedEnd = immediate;
         if (!c.finalFlag()) {
             if (params.initialR2T()) {
                 buffers.give(buffer);
-                connection.reject(Reject.Reason.PROTOCOL_ERROR, c); // unsolicited Data-Out was not negotiated
+                connection.reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data)); // unsolicited Data-Out was not negotiated
                 return;
             }
             unsolicitedEnd = Math.min(expected, params.firstBurstLength());
@@ -298,7 +299,7 @@ final class PduDataMover implements DataMover {
     }
 
     @Override
-    public void respond(ScsiCommand c, ScsiTask t, long expected) throws IOException {
+    public void respond(CommandHeader c, ScsiTask t, long expected) throws IOException {
         long transfer = t.transferLength();
         boolean overflow = transfer > expected;
         boolean underflow = transfer < expected;

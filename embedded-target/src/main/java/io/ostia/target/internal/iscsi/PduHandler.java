@@ -3,6 +3,7 @@ package io.ostia.target.internal.iscsi;
 import io.ostia.api.pdu.DataPlacement;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduFormatException;
+import io.ostia.api.pdu.ScsiCommandHolder;
 
 import java.io.IOException;
 
@@ -11,6 +12,15 @@ public interface PduHandler extends DataPlacement {
 
     /** A well-formed PDU arrived. An exception closes the connection. */
     void received(Pdu pdu) throws IOException;
+
+    /**
+     * A well-formed SCSI Command, with its immediate data, that the transport decoded into its
+     * reused holder: valid for this call only; whatever outlives it is copied ({@link
+     * ScsiCommandHolder#toRecord()}). An exception closes the connection.
+     */
+    default void receivedCommand(ScsiCommandHolder command) throws IOException {
+        received(command.toRecord());
+    }
 
     /**
      * A PDU was malformed (header fields, lengths, digests); the transport closes the connection

@@ -1,6 +1,7 @@
 package io.ostia.target.internal.iscsi;
 
 import io.ostia.api.iser.IserFormatException;
+import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.Reject;
@@ -90,7 +91,12 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
 
     @Override
     public MemorySegment destination(Pdu header, int length) {
-        placedImmediate = buffers.forImmediateData(header, length);
+        return header instanceof ScsiCommand c ? commandDestination(c, length) : null;
+    }
+
+    @Override
+    public MemorySegment commandDestination(CommandHeader c, int length) {
+        placedImmediate = buffers.forImmediateData(c, length);
         if (placedImmediate == null) {
             return null;
         }
@@ -99,7 +105,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     }
 
     @Override
-    public void command(ScsiCommand c, LogicalUnit unit) throws IOException {
+    public void command(CommandHeader c, MemorySegment data, LogicalUnit unit) throws IOException {
         MemorySegment immediateBuffer = placedImmediate;
         MemoryRegion immediateRegion = placedImmediateRegion;
         placedImmediate = null;
@@ -113,16 +119,16 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             return;
         }
         if (!c.write()) {
-            read(c, unit, tagged, expected);
+            read(c, data, unit, tagged, expected);
             return;
         }
         SessionParameters params = connection.parameters();
-        long immediate = c.dataSegmentLength();
+        long immediate = data.byteSize();
         if (immediate > expected || immediate > params.firstBurstLength() || (immediate > 0 && !params.immediateData())
                 || !c.finalFlag()) {
             // Or unsolicited Data-Out announced (F clear): iSER portals negotiate InitialR2T=Yes.
             give(immediateBuffer);
-            connection.reject(Reject.Reason.PROTOCOL_ERROR, c);
+            connection.reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data));
             return;
         }
         if (expected == 0) {
@@ -144,7 +150,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             buffer = buffers.take(expected);
             region = region();
             if (immediate > 0) {
-                MemorySegment.copy(c.data(), 0, buffer, 0, immediate);
+                MemorySegment.copy(data, 0, buffer, 0, immediate);
             }
         }
         if (immediate == expected) {
@@ -161,7 +167,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
                     + " reused while its write is fetching data");
         }
         PendingWrite write = spareWrites.isEmpty() ? new PendingWrite() : spareWrites.pop();
-        write.command = c;
+        write.command = DataMover.kept(c); // waits for its RDMA Read beyond this call
         write.unit = unit;
         write.expected = expected;
         write.buffer = buffer;
@@ -172,9 +178,10 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
                 tags.writeBaseOffset(), Integer.toUnsignedLong(c.initiatorTaskTag()));
     }
 
-    private void read(ScsiCommand c, LogicalUnit unit, boolean tagged, long expected) throws IOException {
-        if (c.dataSegmentLength() > 0) {
-            connection.reject(Reject.Reason.PROTOCOL_ERROR, c); // immediate data on a command without the W bit
+    private void read(CommandHeader c, MemorySegment data, LogicalUnit unit, boolean tagged, long expected)
+            throws IOException {
+        if (data.byteSize() > 0) {
+            connection.reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data)); // immediate data on a command without the W bit
             return;
         }
         if (c.read() && expected > 0) {
@@ -199,7 +206,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
      * TASK SET FULL over the target's budget (unless the buffer is lent already), CHECK CONDITION
      * when too large or without an LU.
      */
-    private boolean admitted(ScsiCommand c, LogicalUnit unit, long expected, boolean lent) throws IOException {
+    private boolean admitted(CommandHeader c, LogicalUnit unit, long expected, boolean lent) throws IOException {
         if (expected > BufferPool.maxBuffer() || unit == null) {
             connection.respondSense(c, unit == null
                     ? SenseData.of(SenseKey.ILLEGAL_REQUEST, AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED)
@@ -301,7 +308,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     }
 
     @Override
-    public void respond(ScsiCommand c, ScsiTask t, long expected) throws IOException {
+    public void respond(CommandHeader c, ScsiTask t, long expected) throws IOException {
         long transfer = t.transferLength();
         boolean overflow = transfer > expected;
         boolean underflow = transfer < expected;
