@@ -32,6 +32,11 @@ class NativeVerbsContractTest extends VerbsContract {
         return new InetSocketAddress(System.getProperty("ostia.rdma.test.address"), 0);
     }
 
+    @Override
+    protected boolean dataPathAllocatesNothing() {
+        return true;
+    }
+
     /**
      * The device watcher (which gets librdmacm to close a removed device's context) belongs to
      * its provider: binding to the device starts it, closing the provider ends it.

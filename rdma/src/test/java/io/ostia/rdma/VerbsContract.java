@@ -315,6 +315,64 @@ public abstract class VerbsContract {
         assertEquals(1, p.serverSide.next().wrId());
     }
 
+    /**
+     * Whether this provider's post, arm, wait and poll allocate nothing on the calling thread, so
+     * that {@link #armWaitPollCyclesAllocateNothing} holds it to that; false skips the test.
+     */
+    protected boolean dataPathAllocatesNothing() {
+        return false;
+    }
+
+    /**
+     * The completion path a transport's completion thread runs per I/O (post, arm, wait for the
+     * event, poll) allocates nothing once warm: the calling thread's allocated bytes over many
+     * cycles stay under a few bytes per cycle (a per-wait arena, pollfd or boxed varargs would
+     * cost a hundred or more).
+     */
+    @Test
+    void armWaitPollCyclesAllocateNothing() throws Exception {
+        assumeTrue(dataPathAllocatesNothing(), "this provider does not claim an allocation-free completion path");
+        ConnectedPair p = connect();
+        ReceiveWorkRequest receive = new ReceiveWorkRequest().wrId(1).add(p.serverSide.mr, 0, 64);
+        SendWorkRequest send = new SendWorkRequest().wrId(2).add(p.clientSide.mr, 0, 8);
+        WorkCompletion[] one = {new WorkCompletion()};
+        int warmUp = 3000;
+        int measured = 2000;
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = 0;
+        for (int i = 0; i < warmUp + measured; i++) {
+            if (i == warmUp) {
+                before = threads.getCurrentThreadAllocatedBytes();
+            }
+            p.serverSide.qp.postReceive(receive);
+            p.serverSide.cq.requestNotification(false);
+            p.clientSide.qp.postSend(send);
+            if (!p.serverSide.cq.awaitNotification(CmEventRecorder.WAIT)) {
+                throw new AssertionError("no completion event within " + CmEventRecorder.WAIT + " in cycle " + i);
+            }
+            pollOne(p.serverSide.cq, one, i);
+            assertTrue(one[0].status() == WorkCompletionStatus.SUCCESS && one[0].wrId() == 1, "receive completion");
+            pollOne(p.clientSide.cq, one, i);
+            assertTrue(one[0].status() == WorkCompletionStatus.SUCCESS && one[0].wrId() == 2, "send completion");
+        }
+        long perCycle = (threads.getCurrentThreadAllocatedBytes() - before) / measured;
+        System.out.printf("[contract] %s: %d B allocated per post/arm/wait/poll cycle (%d cycles after %d warm-up)%n",
+                provider().name(), perCycle, measured, warmUp);
+        assertTrue(perCycle < 8, perCycle + " B allocated per post/arm/wait/poll cycle");
+    }
+
+    /** Polls {@code cq} until one completion arrives, bounded; no allocation on the way. */
+    private static void pollOne(CompletionQueue cq, WorkCompletion[] one, int cycle) {
+        long deadline = System.nanoTime() + CmEventRecorder.WAIT.toNanos();
+        while (cq.poll(one) == 0) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("no completion within " + CmEventRecorder.WAIT + " in cycle " + cycle);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
     void closingACompletionQueueEndsAWaitOnIt() throws Exception {
         ConnectedPair p = connect();

@@ -4,9 +4,11 @@ import io.ostia.rdma.internal.ffm.gen.Verbs;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The libibverbs and librdmacm functions the native provider calls (besides the static-inline
@@ -20,6 +22,12 @@ final class Calls {
     final NativeCall ibvCreateCompChannel;
     final NativeCall ibvCreateCq;
     final NativeCall ibvGetCqEvent;
+    /**
+     * {@code ibv_get_cq_event} for the completion wait ({@link CompletionWait}): exact-typed,
+     * pointers as addresses, no errno capture (which allocates per call below C2); a failure is
+     * re-run through {@link #ibvGetCqEvent} to learn errno. (channel, cq out, context out) int.
+     */
+    final MethodHandle ibvGetCqEventUncaptured;
     final NativeCall rdmaCreateEventChannel;
     final NativeCall rdmaCreateId;
     final NativeCall rdmaDestroyId;
@@ -41,7 +49,8 @@ final class Calls {
     final NativeCall ibvDeregMr;
     final NativeCall ibvDestroyCq;
     final NativeCall ibvDestroyCompChannel;
-    final NativeCall ibvAckCqEvents;
+    /** Exact-typed, for the completion wait: (cq address, nevents) void. */
+    final MethodHandle ibvAckCqEvents;
     final NativeCall ibvModifyQp;
     final NativeCall rdmaDestroyQp;
     final NativeCall rdmaDestroyEventChannel;
@@ -58,6 +67,10 @@ final class Calls {
         ibvCreateCompChannel = call(lookup, "ibv_create_comp_channel", Verbs.ibv_create_comp_channel$descriptor());
         ibvCreateCq = call(lookup, "ibv_create_cq", Verbs.ibv_create_cq$descriptor());
         ibvGetCqEvent = call(lookup, "ibv_get_cq_event", Verbs.ibv_get_cq_event$descriptor());
+        // Pointers as addresses (long), as the data path passes them: a segment argument costs an
+        // acquire and release per call. CompletionWait keeps them alive.
+        ibvGetCqEventUncaptured = NativeAccess.downcall(lookup.findOrThrow("ibv_get_cq_event"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
         rdmaCreateEventChannel = call(lookup, "rdma_create_event_channel", Verbs.rdma_create_event_channel$descriptor());
         rdmaCreateId = call(lookup, "rdma_create_id", Verbs.rdma_create_id$descriptor());
         rdmaDestroyId = call(lookup, "rdma_destroy_id", Verbs.rdma_destroy_id$descriptor());
@@ -79,7 +92,7 @@ final class Calls {
         ibvDeregMr = call(lookup, "ibv_dereg_mr", Verbs.ibv_dereg_mr$descriptor());
         ibvDestroyCq = call(lookup, "ibv_destroy_cq", Verbs.ibv_destroy_cq$descriptor());
         ibvDestroyCompChannel = call(lookup, "ibv_destroy_comp_channel", Verbs.ibv_destroy_comp_channel$descriptor());
-        ibvAckCqEvents = call(lookup, "ibv_ack_cq_events", Verbs.ibv_ack_cq_events$descriptor());
+        ibvAckCqEvents = NativeAccess.downcall(lookup.findOrThrow("ibv_ack_cq_events"), FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT));
         ibvModifyQp = call(lookup, "ibv_modify_qp", Verbs.ibv_modify_qp$descriptor());
         rdmaDestroyQp = call(lookup, "rdma_destroy_qp", Verbs.rdma_destroy_qp$descriptor());
         rdmaDestroyEventChannel = call(lookup, "rdma_destroy_event_channel", Verbs.rdma_destroy_event_channel$descriptor());

@@ -60,6 +60,13 @@ public final class NativeAccess {
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
     private static final MethodHandle POLL = LINKER.downcallHandle(
             LIBC.findOrThrow("poll"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+    /**
+     * The same poll without errno capture, for the waits of threads that wait all their life:
+     * the JDK slices the capture segment on every capturing call (an allocation only C2's
+     * escape analysis removes). A failure is re-run through {@link #POLL} to learn why.
+     */
+    private static final MethodHandle POLL_UNCAPTURED = LINKER.downcallHandle(
+            LIBC.findOrThrow("poll"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final StructLayout POLLFD = MemoryLayout.structLayout(
             JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"));
     private static final short POLLIN = 1;
@@ -104,6 +111,11 @@ public final class NativeAccess {
     /** A downcall that captures errno; see {@link #errno(MemorySegment)}. */
     static MethodHandle errnoCapturing(MemorySegment function, FunctionDescriptor descriptor) {
         return LINKER.downcallHandle(function, descriptor, CAPTURE_ERRNO);
+    }
+
+    /** A plain downcall, for a symbol whose result needs no errno. */
+    static MethodHandle downcall(MemorySegment function, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(function, descriptor);
     }
 
     /** Allocates the errno capture segment a {@link #errnoCapturing} handle takes first. */
@@ -207,7 +219,12 @@ public final class NativeAccess {
         boolean await(int timeoutMillis) {
             int rc;
             try {
-                rc = (int) POLL.invokeExact(capture, pollfd, 1L, timeoutMillis);
+                rc = (int) POLL_UNCAPTURED.invokeExact(pollfd, 1L, timeoutMillis);
+                if (rc < 0) {
+                    // errno is gone by now: ask again, capturing it. A signal (EINTR) does not
+                    // recur, so the re-run returns normally; a bad argument fails again.
+                    rc = (int) POLL.invokeExact(capture, pollfd, 1L, 0);
+                }
             } catch (Throwable t) {
                 throw new IllegalStateException("poll downcall failed", t);
             }

@@ -15,8 +15,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-
 /** Owns one {@code ibv_cq} and its {@code ibv_comp_channel}. */
 final class NativeCompletionQueue implements CompletionQueue {
     /** Longest single poll(2) wait, so that close() is noticed. */
@@ -31,6 +29,8 @@ final class NativeCompletionQueue implements CompletionQueue {
     private final long serial;
     private final Arena arena = Arena.ofShared();
     private final DataPath.Poller poller;
+    /** Guarded by {@link #waitLock}. */
+    private final CompletionWait wait;
     private final ReentrantLock pollLock = new ReentrantLock();
     private final ReentrantLock waitLock = new ReentrantLock();
     private volatile boolean closed;
@@ -46,6 +46,7 @@ final class NativeCompletionQueue implements CompletionQueue {
         this.channel = NativeAccess.struct(channel, ibv_comp_channel.layout());
         this.capacity = capacity;
         this.poller = new DataPath.Poller(cq, arena);
+        this.wait = new CompletionWait(calls, cq, this.channel, arena);
         this.serial = device.provider.openObjects.nextSerial();
         device.provider.openObjects.opened(this);
     }
@@ -102,10 +103,7 @@ final class NativeCompletionQueue implements CompletionQueue {
         if (!waitLock.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
             return false;
         }
-        try (Arena call = Arena.ofConfined()) {
-            NativeAccess.ReadableWait readable = new NativeAccess.ReadableWait(ibv_comp_channel.fd(channel), call);
-            MemorySegment cqOut = call.allocate(ADDRESS);
-            MemorySegment contextOut = call.allocate(ADDRESS);
+        try {
             while (true) {
                 requireOpen();
                 if (Thread.interrupted()) {
@@ -115,9 +113,7 @@ final class NativeCompletionQueue implements CompletionQueue {
                 if (leftMillis <= 0) {
                     return false;
                 }
-                if (readable.await((int) Math.min(leftMillis, WAIT_SLICE_MILLIS))) {
-                    calls.ibvGetCqEvent.invokeInt(channel, cqOut, contextOut);
-                    calls.ibvAckCqEvents.invokeUnchecked(cq, 1);
+                if (wait.await((int) Math.min(leftMillis, WAIT_SLICE_MILLIS))) {
                     return true;
                 }
             }
@@ -168,6 +164,8 @@ final class NativeCompletionQueue implements CompletionQueue {
                 return;
             }
             if (!cqDestroyed) {
+                // ibv_destroy_cq waits until every event read was acknowledged.
+                wait.acknowledgeAll();
                 calls.ibvDestroyCq.invokeReturningErrno(cq);
                 cqDestroyed = true;
             }

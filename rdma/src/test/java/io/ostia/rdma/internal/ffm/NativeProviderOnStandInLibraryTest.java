@@ -53,6 +53,11 @@ class NativeProviderOnStandInLibraryTest extends VerbsContract {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     }
 
+    @Override
+    protected boolean dataPathAllocatesNothing() {
+        return true;
+    }
+
     @Test
     void theStandInIsAvailableWithItsDevice() {
         assertTrue(provider.isAvailable(), () -> String.valueOf(provider.unavailabilityCause()));

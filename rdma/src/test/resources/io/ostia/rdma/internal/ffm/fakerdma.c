@@ -265,6 +265,8 @@ struct fake_cq {
     struct ibv_wc ring[MAX_QUEUE];
     unsigned head, tail;
     int armed, solicited_only;
+    /* Events read by ibv_get_cq_event and acknowledged: libibverbs' destroy waits until they match. */
+    unsigned events_read, events_acked;
 };
 
 struct ibv_comp_channel *ibv_create_comp_channel(struct ibv_context *ctx) {
@@ -304,6 +306,10 @@ struct ibv_cq *ibv_create_cq(struct ibv_context *ctx, int cqe, void *cq_context,
 }
 
 int ibv_destroy_cq(struct ibv_cq *cq) {
+    struct fake_cq *f = (struct fake_cq *) cq;
+    /* The real destroy would block forever on an unacknowledged event: fail instead, visibly. */
+    if (f->events_acked != f->events_read)
+        return EBUSY;
     free(cq);
     return 0;
 }
@@ -316,12 +322,15 @@ int ibv_get_cq_event(struct ibv_comp_channel *channel, struct ibv_cq **cq, void 
     }
     *cq = which;
     *cq_context = which->cq_context;
+    ((struct fake_cq *) which)->events_read++;
     return 0;
 }
 
 void ibv_ack_cq_events(struct ibv_cq *cq, unsigned int nevents) {
-    (void) cq;
-    (void) nevents;
+    struct fake_cq *f = (struct fake_cq *) cq;
+    if (f->events_acked + nevents > f->events_read)
+        abort(); /* more acknowledged than read: libibverbs' count would go wrong */
+    f->events_acked += nevents;
 }
 
 /* Adds a completion (lock held) and raises the armed notification. */
