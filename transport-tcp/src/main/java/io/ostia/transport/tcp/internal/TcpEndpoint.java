@@ -5,8 +5,10 @@ import io.ostia.api.spi.TransportEndpoint;
 import io.ostia.transport.tcp.TcpTransportOptions;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -75,13 +77,19 @@ final class TcpEndpoint implements TransportEndpoint {
         }
     }
 
-    /** Opens a non-blocking socket and starts connecting; failures that show at once are thrown. */
+    /**
+     * Opens a non-blocking socket and starts connecting; failures that show at once are thrown.
+     * An IPv4 target gets an IPv4 socket: Java's default is a dual-stack IPv6 socket, which
+     * reaches IPv4 through a v4-mapped address, and the target was measured spending more CPU
+     * per I/O on such a connection (issue 14; docs/architecture.md, transport-tcp).
+     */
     static TcpEndpoint open(TcpTransport transport, InetSocketAddress remote, TcpTransportOptions options)
             throws TransportException {
         SocketChannel channel = null;
         Selector selector = null;
         try {
-            channel = SocketChannel.open();
+            channel = remote.getAddress() instanceof Inet4Address
+                    ? SocketChannel.open(StandardProtocolFamily.INET) : SocketChannel.open();
             channel.configureBlocking(false);
             configure(channel, options);
             if (!channel.connect(remote)) {

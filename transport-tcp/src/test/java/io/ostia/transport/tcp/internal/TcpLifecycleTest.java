@@ -27,6 +27,8 @@ import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -150,6 +152,36 @@ class TcpLifecycleTest extends FakeTargetTestBase {
         connection.destroy();
         other.destroy();
         assertTrue(owner.failures.isEmpty(), () -> "no failure reported: " + owner.failures);
+    }
+
+    /**
+     * An IPv4 target gets an IPv4 socket, not Java's default dual-stack one reaching it through a
+     * v4-mapped address (which cost the target CPU per I/O, issue 14). Java reports a v4-mapped
+     * local address as IPv4, so the kernel's socket tables tell the family apart.
+     */
+    @Test
+    void anIpv4TargetIsReachedThroughAnIpv4Socket() throws Exception {
+        Path v4 = Path.of("/proc/net/tcp");
+        Path v6 = Path.of("/proc/net/tcp6");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(v4),
+                "no /proc/net/tcp to tell the socket's family (not Linux)");
+        org.junit.jupiter.api.Assumptions.assumeTrue(target.address().getAddress() instanceof java.net.Inet4Address,
+                "the fake target does not listen on IPv4");
+        TransportEndpoint endpoint = FakeSession.connect(transport, target);
+        try {
+            String port = String.format(":%04X", endpoint.localAddress().getPort());
+            // The local address column, as the kernel writes 127.0.0.1 in each table.
+            assertTrue(hasLocal(v4, "0100007F" + port), "the connection is in /proc/net/tcp");
+            assertTrue(!Files.isReadable(v6) || !hasLocal(v6, "0000000000000000FFFF00000100007F" + port),
+                    "the connection is not a v4-mapped IPv6 socket in /proc/net/tcp6");
+        } finally {
+            endpoint.disconnect();
+        }
+    }
+
+    private static boolean hasLocal(Path table, String local) throws java.io.IOException {
+        return Files.readAllLines(table).stream().skip(1)
+                .anyMatch(line -> line.trim().split("\\s+")[1].equals(local));
     }
 
     @Test
