@@ -8,6 +8,7 @@ import io.ostia.api.pdu.LogoutRequest;
 import io.ostia.api.pdu.LogoutResponse;
 import io.ostia.api.pdu.NopIn;
 import io.ostia.api.pdu.NopOut;
+import io.ostia.api.pdu.Opcode;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.PduEncoder;
 import io.ostia.api.pdu.PduFormatException;
@@ -331,8 +332,8 @@ final class IscsiConnection implements PduHandler {
                 }
                 held.put(sn, pdu != null ? pdu : view.toRecord());
             }
-            case DROP -> LOG.log(Level.DEBUG, describe() + ": dropping " + (pdu != null ? pdu.opcode()
-                    : io.ostia.api.pdu.Opcode.SCSI_COMMAND) + " with CmdSN " + Integer.toUnsignedString(sn)
+            case DROP -> LOG.log(Level.DEBUG, describe() + ": dropping " + (pdu != null ? pdu.opcode() : Opcode.SCSI_COMMAND)
+                    + " with CmdSN " + Integer.toUnsignedString(sn)
                     + " outside the window [" + Integer.toUnsignedString(expCmdSN()) + ", "
                     + Integer.toUnsignedString(maxCmdSN()) + "] (RFC 7143 §4.2.2.1)");
         }
