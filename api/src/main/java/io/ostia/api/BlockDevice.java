@@ -102,10 +102,7 @@ public interface BlockDevice {
      * @throws IllegalArgumentException when the buffer is no whole positive number of blocks
      */
     default Slot slot(MemorySegment buffer, SlotListener listener) {
-        if (buffer.byteSize() == 0 || buffer.byteSize() % blockSize() != 0) {
-            throw new IllegalArgumentException("buffer of " + buffer.byteSize()
-                    + " bytes is not a positive whole number of " + blockSize() + "-byte blocks");
-        }
+        capacity().blocksIn(buffer.byteSize());
         java.util.Objects.requireNonNull(listener, "listener");
         BlockDevice device = this;
         return new Slot() {

@@ -12,10 +12,10 @@ import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
- * The embedded target of {@code demo} and {@code perf --embedded}: a RAM LUN on 127.0.0.1, with a
- * TCP portal and, when the transports name iser, an iSER portal on the RDMA provider iSER uses:
- * the native one when it has a device, else the in-JVM loopback fabric (whose device lo0 owns
- * 127.0.0.1). The initiator's iSER transport is set to the same provider.
+ * The embedded target of {@code demo}, {@code perf --embedded} and {@code swap}: a RAM LUN on
+ * 127.0.0.1, with a TCP portal and, when the transports name iser, an iSER portal on the RDMA
+ * provider iSER uses: the native one when it has a device, else the in-JVM loopback fabric (whose
+ * device lo0 owns 127.0.0.1). The initiator's iSER transport is set to the same provider.
  */
 final class EmbeddedTarget implements AutoCloseable {
     static final String IQN = "iqn.2026-11.io.ostia:demo";

@@ -8,8 +8,6 @@ import io.ostia.api.SessionOptions;
 import io.ostia.initiator.ClosableInitiator;
 import io.ostia.initiator.Initiators;
 import io.ostia.initiator.WriteVerifyLoad;
-import io.ostia.target.IscsiTarget;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +25,6 @@ import java.util.Set;
  */
 final class SwapCommand implements Main.Command {
 
-    private static final String IQN = "iqn.2026-11.io.ostia:swap";
     private static final long EMBEDDED_BYTES = 64L << 20;
     private static final Duration STOP_BOUND = Duration.ofSeconds(30);
 
@@ -57,20 +54,15 @@ final class SwapCommand implements Main.Command {
         if (given.isPresent() && !args.flag("w")) {
             throw new Args.UsageException("the load overwrites the LUN: give -w to agree");
         }
-        try (IscsiTarget embedded = given.isEmpty() ? IscsiTarget.builder().portal("127.0.0.1", 0)
-                .target(IQN, t -> t.alias("Ostia swap").ramLun(EMBEDDED_BYTES)).build().start() : null) {
-            IscsiUrl url = IscsiUrl.parse(given.orElseGet(() -> "iscsi://127.0.0.1:" + embedded.port() + "/" + IQN + "/0"));
+        try (EmbeddedTarget embedded = given.isEmpty()
+                ? EmbeddedTarget.start(EMBEDDED_BYTES, "Ostia swap", List.of("tcp"), out) : null) {
+            IscsiUrl url = embedded != null ? embedded.url() : IscsiUrl.parse(given.get());
             url.requireTarget();
             int lun = url.lun().orElseThrow(() -> new IllegalArgumentException("the URL names no LUN: " + url));
             SessionOptions options = Connection.options(args, url).build();
             List<String> to = args.value("to", null) == null ? options.transports()
                     : List.of(args.value("to", null).split(","));
             return swap(url, lun, options, to, swaps, period, writers, out);
-        } catch (IOException e) {
-            if (e instanceof IscsiException iscsi) {
-                throw iscsi;
-            }
-            throw new IscsiException("the embedded target could not start: " + e.getMessage(), e);
         }
     }
 

@@ -225,9 +225,6 @@ public final class IscsiTarget implements AutoCloseable {
 
         /** How long a connection may take to complete login before it is closed (default 15 s). */
         public Builder loginTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("login timeout must be positive: " + timeout);
-            }
             settings = settings.withLoginTimeout(timeout);
             return this;
         }
@@ -238,9 +235,6 @@ public final class IscsiTarget implements AutoCloseable {
          * A connection counts until everything it held is freed.
          */
         public Builder maxConnections(int total, int perAddress) {
-            if (total < 1 || perAddress < 1) {
-                throw new IllegalArgumentException("connection limits must be at least 1: " + total + ", " + perAddress);
-            }
             settings = settings.withConnectionLimits(total, perAddress);
             return this;
         }
@@ -250,9 +244,6 @@ public final class IscsiTarget implements AutoCloseable {
          * its latest Data-Out); then it ends with CHECK CONDITION and its buffer is returned.
          */
         public Builder dataOutTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("Data-Out timeout must be positive: " + timeout);
-            }
             settings = settings.withDataOutTimeout(timeout);
             return this;
         }

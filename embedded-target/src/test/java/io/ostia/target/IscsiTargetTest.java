@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -57,6 +58,21 @@ class IscsiTargetTest {
         s = assertThrows(IllegalStateException.class,
                 () -> IscsiTarget.builder().target("iqn.2026-01.io.ostia:x", t -> t.ramLun(1 << 20)).build());
         assertTrue(s.getMessage().contains("no portal"), s.getMessage());
+    }
+
+    /** The settings check their own values, once, whichever way they are set. */
+    @Test
+    void builderRejectsBadSettingsNamingTheValues() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> IscsiTarget.builder().loginTimeout(Duration.ZERO));
+        assertTrue(e.getMessage().contains("timeouts must be positive: PT0S"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> IscsiTarget.builder().dataOutTimeout(Duration.ofSeconds(-1)));
+        assertTrue(e.getMessage().contains("timeouts must be positive") && e.getMessage().contains("PT-1S"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> IscsiTarget.builder().maxConnections(0, 256));
+        assertTrue(e.getMessage().contains("connection limits must be at least 1: maxConnections 0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> IscsiTarget.builder().maxConnections(8, 0));
+        assertTrue(e.getMessage().contains("maxConnectionsPerAddress 0"), e.getMessage());
     }
 
     @Test

@@ -24,6 +24,24 @@ public record Capacity(long blockCount, int blockLength) {
         return blockCount * blockLength;
     }
 
+    /**
+     * The blocks a transfer of {@code bytes} moves: a buffer's check before its command.
+     *
+     * @throws IllegalArgumentException when {@code bytes} is no positive whole number of blocks,
+     *         or more blocks than a command can name
+     */
+    public int blocksIn(long bytes) {
+        if (bytes <= 0 || bytes % blockLength != 0) {
+            throw new IllegalArgumentException("buffer of " + bytes + " bytes is not a positive whole number of "
+                    + blockLength + "-byte blocks");
+        }
+        long blocks = bytes / blockLength;
+        if (blocks > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("transfer of " + blocks + " blocks is too long");
+        }
+        return (int) blocks;
+    }
+
     /** Parses READ CAPACITY (10) parameter data (8 bytes). */
     public static Capacity parse10(byte[] data, int length) {
         if (length < 8) {

@@ -3,7 +3,7 @@
  * operation codes and CDB builders, and decoders for the replies the initiator reads.
  */
 @Export
-@Version("0.4.0")
+@Version("0.5.0")
 package io.ostia.api.scsi;
 
 import org.osgi.annotation.bundle.Export;

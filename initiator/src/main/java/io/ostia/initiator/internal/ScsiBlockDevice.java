@@ -157,7 +157,7 @@ final class ScsiBlockDevice implements BlockDevice {
     @Override
     public Slot slot(MemorySegment buffer, SlotListener listener) {
         Objects.requireNonNull(listener, "listener");
-        checkBuffer(buffer);
+        capacity.blocksIn(buffer.byteSize());
         return new Transfer(buffer, listener);
     }
 
@@ -165,7 +165,7 @@ final class ScsiBlockDevice implements BlockDevice {
     private CompletableFuture<Void> once(MemorySegment buffer, boolean write, long lba) {
         Outcome outcome = new Outcome();
         try {
-            checkBuffer(buffer);
+            capacity.blocksIn(buffer.byteSize());
             Transfer transfer = new Transfer(buffer, outcome);
             if (write) {
                 transfer.write(lba);
@@ -176,17 +176,6 @@ final class ScsiBlockDevice implements BlockDevice {
             outcome.completeExceptionally(e);
         }
         return outcome;
-    }
-
-    private void checkBuffer(MemorySegment buffer) {
-        int blockSize = capacity.blockLength();
-        if (buffer.byteSize() % blockSize != 0 || buffer.byteSize() == 0) {
-            throw new IllegalArgumentException("buffer of " + buffer.byteSize()
-                    + " bytes is not a positive whole number of " + blockSize + "-byte blocks");
-        }
-        if (buffer.byteSize() / blockSize > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("transfer of " + buffer.byteSize() / blockSize + " blocks is too long");
-        }
     }
 
     /** The future of a command run once: the listener of a slot used once. */

@@ -59,6 +59,7 @@ final class CompletionWait {
         }
         if (rc == -1) {
             // errno is gone: re-run capturing it; it reads the event or throws naming errno.
+            // (NativeAccess.ReadableWait.await re-runs a failed poll the same way.)
             getCqEventCapturing.invokeInt(channel, cqOut, contextOut);
         }
         if (++unacknowledged >= ACK_BATCH) {

@@ -223,6 +223,7 @@ public final class NativeAccess {
                 if (rc < 0) {
                     // errno is gone by now: ask again, capturing it. A signal (EINTR) does not
                     // recur, so the re-run returns normally; a bad argument fails again.
+                    // (CompletionWait.await re-runs a failed ibv_get_cq_event the same way.)
                     rc = (int) POLL.invokeExact(capture, pollfd, 1L, 0);
                 }
             } catch (Throwable t) {
