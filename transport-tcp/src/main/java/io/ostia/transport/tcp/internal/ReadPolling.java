@@ -65,18 +65,12 @@ final class ReadPolling {
     private double keptRate;
 
     /**
-     * @param pollsPerWait reads tried before sleeping while polling; 0 never polls
-     * @param periodNanos  length of one measured period
-     * @param keptPeriods  periods a mode is kept between trials of the other
-     * @param now          System.nanoTime() now
-     */
-    ReadPolling(int pollsPerWait, long periodNanos, int keptPeriods, long now) {
-        this(pollsPerWait, periodNanos, keptPeriods, now, RunQueue::othersRunnable,
-                Runtime.getRuntime().availableProcessors());
-    }
-
-    /**
-     * @param othersRunnable runnable threads on the machine besides the caller (negative: unknown)
+     * @param pollsPerWait   reads tried before sleeping while polling; 0 never polls
+     * @param periodNanos    length of one measured period
+     * @param keptPeriods    periods a mode is kept between trials of the other
+     * @param now            System.nanoTime() now
+     * @param othersRunnable runnable threads on the machine besides the caller (negative: unknown),
+     *                       asked once a period
      * @param cpus           CPUs the machine has
      */
     ReadPolling(int pollsPerWait, long periodNanos, int keptPeriods, long now,

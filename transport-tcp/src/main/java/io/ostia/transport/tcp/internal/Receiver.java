@@ -25,6 +25,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * A bind's receive thread, {@code ostia-tcp-rx-<host:port>}: reads (staged, or straight into a
@@ -50,9 +51,11 @@ final class Receiver {
     private static final int SPIN_READS = Integer.getInteger("ostia.tcp.spinReads", 200);
     private static final long POLLING_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final int POLLING_KEPT_PERIODS = 20;
+    /** The machine's runnable threads, for {@link #polling}; receive thread only, closed as it ends. */
+    private final RunQueue runQueue = new RunQueue();
     /** Receive thread only. */
     private final ReadPolling polling = new ReadPolling(SPIN_READS, POLLING_PERIOD_NANOS, POLLING_KEPT_PERIODS,
-            System.nanoTime());
+            System.nanoTime(), runQueue::othersRunnable, Runtime.getRuntime().availableProcessors());
     private int idleReads;
     /**
      * While the socket holds more, commands reissued from completions wait in the sender's
@@ -61,6 +64,9 @@ final class Receiver {
      * machine 0 against 4 swung both ways for 64 KiB reads at depth 32 (issue 14), undecided.
      */
     private static final int BATCH_SHARE = Integer.getInteger("ostia.tcp.batchShare", 4);
+    /** The one key is the socket's; being woken is all the receive loop needs of it. */
+    private static final Consumer<SelectionKey> IGNORE_READY = key -> {
+    };
 
     private final Binding binding;
     private final DataMover mover;
@@ -154,6 +160,7 @@ final class Receiver {
             ended = e;
         } finally {
             mover.releasePlacing();
+            runQueue.close();
             closeSelector();
         }
         finishReceiving(ended);
@@ -176,8 +183,7 @@ final class Receiver {
                 // rather than make a read that finds nothing.
                 socketDrained = false;
                 polling.slept();
-                readable.select();
-                readable.selectedKeys().clear();
+                awaitReadable();
             }
             int count = target.remaining() >= DIRECT_READ ? readWithNextHeader(target)
                     : lastSegmentLarge ? readDirect(target) : stage();
@@ -196,8 +202,7 @@ final class Receiver {
                 }
                 idleReads = 0;
                 polling.slept();
-                readable.select();
-                readable.selectedKeys().clear();
+                awaitReadable();
                 return;
             }
             if (idleReads > 0) {
@@ -225,6 +230,15 @@ final class Receiver {
             lastSegmentLarge = pdu.dataSegmentLength() >= DIRECT_READ;
             handle(pdu);
         }
+    }
+
+    /**
+     * Sleeps in the selector until the socket is readable (or {@link #wake}). The ready key goes
+     * to a no-op action, not into the selected-key set: the set would make a node per wake-up,
+     * which at depth 1 is one per I/O.
+     */
+    private void awaitReadable() throws IOException {
+        readable.select(IGNORE_READY);
     }
 
     /**

@@ -36,7 +36,7 @@ class ReadPollingTest {
 
     @Test
     void startsPollingAndKeepsItWhenItIsFaster() {
-        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now);
+        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now, () -> 0, 2);
         assertTrue(polling.polling());
         assertEquals(200, polling.pollsPerWait());
         double share = run(polling, 50, 200, 100);
@@ -45,7 +45,7 @@ class ReadPollingTest {
 
     @Test
     void changesToSleepingWhenPollingStarvesTheTarget() {
-        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now);
+        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now, () -> 0, 2);
         run(polling, 2 * (KEPT + 1), 100, 150);
         double share = run(polling, 50, 100, 150);
         assertTrue(share <= 0.25, "sleeping did better and is kept but for trials: " + share);
@@ -53,7 +53,7 @@ class ReadPollingTest {
 
     @Test
     void sleepingWinsATieAndPollingMustWinClearly() {
-        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now);
+        ReadPolling polling = new ReadPolling(200, PERIOD, KEPT, now, () -> 0, 2);
         run(polling, 2 * (KEPT + 1), 100, 100);
         assertTrue(run(polling, 50, 100, 100) <= 0.25, "a tie goes to sleeping, which costs less CPU");
         assertTrue(run(polling, 50, 105, 100) <= 0.25, "polling 5% faster does not pay for its CPU");
@@ -63,7 +63,7 @@ class ReadPollingTest {
 
     @Test
     void neverPollsWhenPollingIsOff() {
-        ReadPolling polling = new ReadPolling(0, PERIOD, KEPT, now);
+        ReadPolling polling = new ReadPolling(0, PERIOD, KEPT, now, () -> 0, 2);
         assertFalse(polling.polling());
         assertEquals(0.0, run(polling, 50, 1000, 1));
         assertEquals(0, polling.pollsPerWait());
@@ -136,8 +136,35 @@ class ReadPollingTest {
         assertEquals(-1, RunQueue.parseRunning(none, none.length));
         byte[] noNumber = "a /b".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         assertEquals(-1, RunQueue.parseRunning(noNumber, noNumber.length));
-        if (new java.io.File("/proc/loadavg").canRead()) {
-            assertTrue(RunQueue.othersRunnable() >= 0, "read from this machine's /proc/loadavg");
+    }
+
+    @Test
+    void readsLoadavgAgainThroughOneDescriptorWithoutAllocatingAndClosesIt() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(new java.io.File("/proc/loadavg").canRead(), "Linux only");
+        int before = Leaks.openFileDescriptors();
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().threadId();
+        try (RunQueue runQueue = new RunQueue()) {
+            assertFalse(runQueue.isOpen(), "opened at the first read, on the thread that reads");
+            assertTrue(runQueue.othersRunnable() >= 0, "read from this machine's /proc/loadavg");
+            assertTrue(runQueue.isOpen());
+            assertEquals(before + 1, Leaks.openFileDescriptors(), "one descriptor, kept");
+            for (int i = 0; i < 1000; i++) { // compiled before the measured reads
+                runQueue.othersRunnable();
+            }
+            int unknown = 0;
+            long allocated = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < 1000; i++) {
+                unknown += runQueue.othersRunnable() < 0 ? 1 : 0;
+            }
+            allocated = threads.getThreadAllocatedBytes(id) - allocated;
+            assertEquals(0, unknown, "every read again from offset 0 finds the count");
+            assertTrue(allocated < 1000, "1000 reads allocated " + allocated + " B: one read must allocate nothing");
+            assertEquals(before + 1, Leaks.openFileDescriptors(), "still the one descriptor after 2000 reads");
+            runQueue.close();
+            assertFalse(runQueue.isOpen());
+            assertEquals(-1, runQueue.othersRunnable(), "closed: not known");
         }
+        assertEquals(before, Leaks.openFileDescriptors(), "the descriptor is closed");
     }
 }

@@ -169,19 +169,22 @@ class TcpLifecycleTest extends FakeTargetTestBase {
                 "the fake target does not listen on IPv4");
         TransportEndpoint endpoint = FakeSession.connect(transport, target);
         try {
-            String port = String.format(":%04X", endpoint.localAddress().getPort());
-            // The local address column, as the kernel writes 127.0.0.1 in each table.
-            assertTrue(hasLocal(v4, "0100007F" + port), "the connection is in /proc/net/tcp");
-            assertTrue(!Files.isReadable(v6) || !hasLocal(v6, "0000000000000000FFFF00000100007F" + port),
+            String local = String.format(":%04X", endpoint.localAddress().getPort());
+            String remote = String.format(":%04X", target.address().getPort());
+            // Both address columns, as the kernel writes 127.0.0.1 in each table: the local port
+            // alone may also be another process's socket towards another peer.
+            assertTrue(hasConnection(v4, "0100007F" + local, "0100007F" + remote), "the connection is in /proc/net/tcp");
+            String mapped = "0000000000000000FFFF00000100007F";
+            assertTrue(!Files.isReadable(v6) || !hasConnection(v6, mapped + local, mapped + remote),
                     "the connection is not a v4-mapped IPv6 socket in /proc/net/tcp6");
         } finally {
             endpoint.disconnect();
         }
     }
 
-    private static boolean hasLocal(Path table, String local) throws java.io.IOException {
-        return Files.readAllLines(table).stream().skip(1)
-                .anyMatch(line -> line.trim().split("\\s+")[1].equals(local));
+    private static boolean hasConnection(Path table, String local, String remote) throws java.io.IOException {
+        return Files.readAllLines(table).stream().skip(1).map(line -> line.trim().split("\\s+"))
+                .anyMatch(columns -> columns[1].equals(local) && columns[2].equals(remote));
     }
 
     @Test
