@@ -1,7 +1,9 @@
 package io.ostia.api.pdu;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
@@ -54,6 +56,10 @@ public final class PduDecoder {
     }
 
     private static final int BHS_LENGTH = PduEncoder.BHS_LENGTH;
+    private static final ValueLayout.OfLong WORD_BIG_ENDIAN =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong WORD_LITTLE_ENDIAN =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Side localSide;
     private boolean headerDigest;
@@ -69,7 +75,10 @@ public final class PduDecoder {
     private final CRC32C crc = new CRC32C();
 
     private State state;
+    /** The read target; in {@link State#DATA} null until a pull reader asks for a view of the data's destination. */
     private ByteBuffer target;
+    /** Bytes of the data segment in so far (in {@link State#DATA}, the view's position once there is a view). */
+    private int dataFilled;
     private Opcode opcode;
     private int ahsLength;
     private int dataSegmentLength;
@@ -200,7 +209,21 @@ public final class PduDecoder {
      */
     public ByteBuffer readTarget() {
         requireNotFailed();
+        if (target == null) { // in DATA: a view only for a pull reader; decode(ByteBuffer) copies without one
+            target = dataDestination.asByteBuffer().position(dataFilled);
+        }
         return target;
+    }
+
+    /** Bytes the current state still needs. */
+    private int needed() {
+        if (state != State.DATA) {
+            return target.remaining();
+        }
+        if (target != null) {
+            dataFilled = target.position();
+        }
+        return dataSegmentLength - dataFilled;
     }
 
     /**
@@ -212,14 +235,14 @@ public final class PduDecoder {
     public Pdu advance() throws PduFormatException {
         requireNotFailed();
         held = null;
-        if (target.hasRemaining()) {
+        if (needed() > 0) {
             return null;
         }
         try {
             // A read target may span the bytes of several states (BHS + header digest, padding +
             // data digest): step through every state whose bytes are already in.
             Pdu pdu = null;
-            while (pdu == null && held == null && !target.hasRemaining()) {
+            while (pdu == null && held == null && needed() == 0) {
                 pdu = step();
             }
             return pdu;
@@ -239,17 +262,48 @@ public final class PduDecoder {
      */
     public Pdu decode(ByteBuffer src) throws PduFormatException {
         while (src.hasRemaining()) {
-            ByteBuffer into = readTarget();
-            int count = Math.min(into.remaining(), src.remaining());
-            into.put(into.position(), src, src.position(), count); // absolute: no slice per call
-            into.position(into.position() + count);
-            src.position(src.position() + count);
+            requireNotFailed();
+            if (state == State.DATA && target == null) {
+                copyData(src);
+            } else {
+                ByteBuffer into = target;
+                int count = Math.min(into.remaining(), src.remaining());
+                into.put(into.position(), src, src.position(), count); // absolute: no slice per call
+                into.position(into.position() + count);
+                src.position(src.position() + count);
+            }
             Pdu pdu = advance();
             if (pdu != null || held != null) {
                 return pdu;
             }
         }
         return null;
+    }
+
+    /**
+     * Copies what {@code src} holds of the data segment into its destination, making no view of
+     * the destination (a write's immediate data arrives so on iSER, once per command): an array
+     * copy from a heap buffer; from a direct buffer, which has no segment to copy from without
+     * making one, eight bytes at a time in the buffer's own byte order, so the bytes land as sent.
+     */
+    private void copyData(ByteBuffer src) {
+        int count = Math.min(dataSegmentLength - dataFilled, src.remaining());
+        int from = src.position();
+        if (src.hasArray()) {
+            MemorySegment.copy(src.array(), src.arrayOffset() + from, dataDestination, ValueLayout.JAVA_BYTE,
+                    dataFilled, count);
+        } else {
+            ValueLayout.OfLong word = src.order() == ByteOrder.BIG_ENDIAN ? WORD_BIG_ENDIAN : WORD_LITTLE_ENDIAN;
+            int i = 0;
+            for (; i + Long.BYTES <= count; i += Long.BYTES) {
+                dataDestination.set(word, dataFilled + i, src.getLong(from + i));
+            }
+            for (; i < count; i++) {
+                dataDestination.set(ValueLayout.JAVA_BYTE, dataFilled + i, src.get(from + i));
+            }
+        }
+        src.position(from + count);
+        dataFilled += count;
     }
 
     /** Decodes every PDU that {@code src} completes, handing each to {@code sink} as it completes. */
@@ -413,7 +467,8 @@ public final class PduDecoder {
 
     private Pdu expectData() {
         state = State.DATA;
-        target = dataDestination.asByteBuffer();
+        dataFilled = 0;
+        target = null; // made by readTarget() only if a pull reader asks
         return null;
     }
 
