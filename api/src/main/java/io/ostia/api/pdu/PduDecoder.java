@@ -1,9 +1,7 @@
 package io.ostia.api.pdu;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
@@ -56,10 +54,6 @@ public final class PduDecoder {
     }
 
     private static final int BHS_LENGTH = PduEncoder.BHS_LENGTH;
-    private static final ValueLayout.OfLong WORD_BIG_ENDIAN =
-            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfLong WORD_LITTLE_ENDIAN =
-            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Side localSide;
     private boolean headerDigest;
@@ -79,6 +73,9 @@ public final class PduDecoder {
     private ByteBuffer target;
     /** Bytes of the data segment in so far (in {@link State#DATA}, the view's position once there is a view). */
     private int dataFilled;
+    /** The buffer {@link #copyData} last copied from, and a segment over all of its memory. */
+    private ByteBuffer copySource;
+    private MemorySegment copySourceSegment;
     private Opcode opcode;
     private int ahsLength;
     private int dataSegmentLength;
@@ -282,27 +279,19 @@ public final class PduDecoder {
 
     /**
      * Copies what {@code src} holds of the data segment into its destination, making no view of
-     * the destination (a write's immediate data arrives so on iSER, once per command): an array
-     * copy from a heap buffer; from a direct buffer, which has no segment to copy from without
-     * making one, eight bytes at a time in the buffer's own byte order, so the bytes land as sent.
+     * the destination (a write's immediate data arrives so on iSER, once per command): a bulk copy
+     * from a segment over all of {@code src}'s memory, made when a buffer other than the last one
+     * comes (a caller that decodes from one buffer, or one view of its receive region, makes it
+     * once).
      */
     private void copyData(ByteBuffer src) {
-        int count = Math.min(dataSegmentLength - dataFilled, src.remaining());
-        int from = src.position();
-        if (src.hasArray()) {
-            MemorySegment.copy(src.array(), src.arrayOffset() + from, dataDestination, ValueLayout.JAVA_BYTE,
-                    dataFilled, count);
-        } else {
-            ValueLayout.OfLong word = src.order() == ByteOrder.BIG_ENDIAN ? WORD_BIG_ENDIAN : WORD_LITTLE_ENDIAN;
-            int i = 0;
-            for (; i + Long.BYTES <= count; i += Long.BYTES) {
-                dataDestination.set(word, dataFilled + i, src.getLong(from + i));
-            }
-            for (; i < count; i++) {
-                dataDestination.set(ValueLayout.JAVA_BYTE, dataFilled + i, src.get(from + i));
-            }
+        if (src != copySource) {
+            copySource = src;
+            copySourceSegment = MemorySegment.ofBuffer(src.duplicate().clear());
         }
-        src.position(from + count);
+        int count = Math.min(dataSegmentLength - dataFilled, src.remaining());
+        MemorySegment.copy(copySourceSegment, src.position(), dataDestination, dataFilled, count);
+        src.position(src.position() + count);
         dataFilled += count;
     }
 
