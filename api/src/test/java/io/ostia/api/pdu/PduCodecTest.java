@@ -207,8 +207,8 @@ class PduCodecTest {
 
     /**
      * Pushed data lands in the placed segment as sent whatever buffer it comes from (heap,
-     * read-only heap, direct of either byte order), in pieces that split its eight-byte words,
-     * and when a pull reader takes over in the middle of the data segment.
+     * read-only heap, direct of either byte order), in pieces of any size (each a new buffer, so
+     * a new copy source), and when a pull reader takes over in the middle of the data segment.
      */
     @Test
     void pushedDataLandsInThePlacedSegmentFromEveryKindOfBuffer() throws PduFormatException {
