@@ -69,7 +69,13 @@ public final class PduDecoder {
     private final CRC32C crc = new CRC32C();
 
     private State state;
+    /** The read target; in {@link State#DATA} null until a pull reader asks for a view of the data's destination. */
     private ByteBuffer target;
+    /** Bytes of the data segment in so far (in {@link State#DATA}, the view's position once there is a view). */
+    private int dataFilled;
+    /** The buffer {@link #copyData} last copied from, and a segment over all of its memory. */
+    private ByteBuffer copySource;
+    private MemorySegment copySourceSegment;
     private Opcode opcode;
     private int ahsLength;
     private int dataSegmentLength;
@@ -200,7 +206,21 @@ public final class PduDecoder {
      */
     public ByteBuffer readTarget() {
         requireNotFailed();
+        if (target == null) { // in DATA: a view only for a pull reader; decode(ByteBuffer) copies without one
+            target = dataDestination.asByteBuffer().position(dataFilled);
+        }
         return target;
+    }
+
+    /** Bytes the current state still needs. */
+    private int needed() {
+        if (state != State.DATA) {
+            return target.remaining();
+        }
+        if (target != null) {
+            dataFilled = target.position();
+        }
+        return dataSegmentLength - dataFilled;
     }
 
     /**
@@ -212,14 +232,14 @@ public final class PduDecoder {
     public Pdu advance() throws PduFormatException {
         requireNotFailed();
         held = null;
-        if (target.hasRemaining()) {
+        if (needed() > 0) {
             return null;
         }
         try {
             // A read target may span the bytes of several states (BHS + header digest, padding +
             // data digest): step through every state whose bytes are already in.
             Pdu pdu = null;
-            while (pdu == null && held == null && !target.hasRemaining()) {
+            while (pdu == null && held == null && needed() == 0) {
                 pdu = step();
             }
             return pdu;
@@ -239,17 +259,40 @@ public final class PduDecoder {
      */
     public Pdu decode(ByteBuffer src) throws PduFormatException {
         while (src.hasRemaining()) {
-            ByteBuffer into = readTarget();
-            int count = Math.min(into.remaining(), src.remaining());
-            into.put(into.position(), src, src.position(), count); // absolute: no slice per call
-            into.position(into.position() + count);
-            src.position(src.position() + count);
+            requireNotFailed();
+            if (state == State.DATA && target == null) {
+                copyData(src);
+            } else {
+                ByteBuffer into = target;
+                int count = Math.min(into.remaining(), src.remaining());
+                into.put(into.position(), src, src.position(), count); // absolute: no slice per call
+                into.position(into.position() + count);
+                src.position(src.position() + count);
+            }
             Pdu pdu = advance();
             if (pdu != null || held != null) {
                 return pdu;
             }
         }
         return null;
+    }
+
+    /**
+     * Copies what {@code src} holds of the data segment into its destination, making no view of
+     * the destination (a write's immediate data arrives so on iSER, once per command): a bulk copy
+     * from a segment over all of {@code src}'s memory, made when a buffer other than the last one
+     * comes (a caller that decodes from one buffer, or one view of its receive region, makes it
+     * once).
+     */
+    private void copyData(ByteBuffer src) {
+        if (src != copySource) {
+            copySource = src;
+            copySourceSegment = MemorySegment.ofBuffer(src.duplicate().clear());
+        }
+        int count = Math.min(dataSegmentLength - dataFilled, src.remaining());
+        MemorySegment.copy(copySourceSegment, src.position(), dataDestination, dataFilled, count);
+        src.position(src.position() + count);
+        dataFilled += count;
     }
 
     /** Decodes every PDU that {@code src} completes, handing each to {@code sink} as it completes. */
@@ -413,7 +456,8 @@ public final class PduDecoder {
 
     private Pdu expectData() {
         state = State.DATA;
-        target = dataDestination.asByteBuffer();
+        dataFilled = 0;
+        target = null; // made by readTarget() only if a pull reader asks
         return null;
     }
 

@@ -15,7 +15,8 @@ import java.util.OptionalInt;
  * <p><b>Lifetime:</b> the fields, and the array {@link #cdb()} returns, are those of the PDU last
  * decoded into it and change with the next one. Whoever is handed a holder reads it during that
  * call and never keeps it or its CDB array; a command kept beyond the call (held for a CmdSN gap,
- * waiting for its data) is taken as {@link #toRecord()}, which copies the CDB. Not thread-safe:
+ * waiting for its data) is taken as {@link #toRecord()}, which copies the CDB, or copied into a
+ * holder of the keeper's own ({@link #copyOf}). Not thread-safe:
  * the connection's receiving thread owns it.
  */
 public final class ScsiCommandHolder implements CommandHeader {
@@ -97,6 +98,36 @@ public final class ScsiCommandHolder implements CommandHeader {
         expectedDataTransferLength = header.getInt(20);
         cmdSN = header.getInt(24);
         expStatSN = header.getInt(28);
+    }
+
+    /**
+     * Makes this holder a copy of {@code command}'s fields and CDB (into its own array; a CDB
+     * that is not the BHS's 16 bytes gets a new one), without data: a command kept beyond the
+     * call that handed it over, in a holder its keeper reuses instead of a record per command
+     * (the target's iSER write waiting for its RDMA Read). Valid until its keeper copies again.
+     */
+    public void copyOf(CommandHeader command) {
+        byte[] source = command.cdb();
+        if (source.length == bhsCdb.length) {
+            System.arraycopy(source, 0, bhsCdb, 0, bhsCdb.length);
+            cdb = bhsCdb;
+        } else {
+            cdb = Arrays.copyOf(source, source.length);
+        }
+        OptionalInt bidirectionalRead = command.expectedBidirectionalReadDataLength();
+        bidirectional = bidirectionalRead.isPresent();
+        bidirectionalReadLength = bidirectionalRead.orElse(0);
+        data = Pdu.NO_DATA;
+        immediate = command.immediate();
+        finalFlag = command.finalFlag();
+        read = command.read();
+        write = command.write();
+        attribute = command.attribute();
+        lun = command.lun();
+        initiatorTaskTag = command.initiatorTaskTag();
+        expectedDataTransferLength = command.expectedDataTransferLength();
+        cmdSN = command.cmdSN();
+        expStatSN = command.expStatSN();
     }
 
     /** The decoder's: the immediate data, once read. */

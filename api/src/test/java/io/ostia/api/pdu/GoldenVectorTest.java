@@ -109,7 +109,8 @@ class GoldenVectorTest {
     /**
      * A target decoder with a {@link ScsiCommandHolder} holds every SCSI Command, with the fields,
      * CDB and immediate data of the record a plain decoder makes, with and without header digest;
-     * the holder encodes to the record's header bytes; and the record a holder gives keeps its CDB when the holder takes the next command.
+     * the holder encodes to the record's header bytes; and the record a holder gives, and a holder
+     * copied from it ({@code copyOf}), keep its fields and CDB when the holder takes the next command.
      */
     @Test
     void aCommandDecodedIntoTheHolderAgreesWithItsRecord() throws PduFormatException {
@@ -158,6 +159,8 @@ class GoldenVectorTest {
                 assertEquals(expected, encoded.flip().position(5), record + " digest " + headerDigest);
                 // What outlives the call keeps its bytes when the holder takes the next command.
                 ScsiCommand viewCopy = ScsiCommand.of(holder);
+                ScsiCommandHolder kept = new ScsiCommandHolder();
+                kept.copyOf(holder);
                 byte[] other = record.cdb().clone();
                 other[0] ^= (byte) 0xff;
                 decoder.decode(encoder.encode(new ScsiCommand(false, true, true, false, ScsiCommand.TaskAttribute.SIMPLE,
@@ -167,6 +170,9 @@ class GoldenVectorTest {
                 assertEquals(other[0], holder.cdb()[0], "the holder has the next command");
                 assertArrayEquals(record.cdb(), fromHolder.cdb(), "toRecord copied the CDB");
                 assertArrayEquals(record.cdb(), viewCopy.cdb(), "ScsiCommand.of copied the CDB");
+                assertEquals(record.withData(Pdu.NO_DATA), kept.toRecord(), "copyOf copied every field and the CDB");
+                kept.copyOf(record); // from a record as from a holder
+                assertEquals(record.withData(Pdu.NO_DATA), kept.toRecord(), "copyOf of the record");
                 decoder.setScsiCommandHolder(null);
                 ScsiCommand again = assertInstanceOf(ScsiCommand.class, decoder.decode(encoder.encode(record)), "records again");
                 assertEquals(record.withData(Pdu.NO_DATA), again.withData(Pdu.NO_DATA));

@@ -205,6 +205,62 @@ class PduCodecTest {
         assertSamePdu(command, decoded);
     }
 
+    /**
+     * Pushed data lands in the placed segment as sent whatever buffer it comes from (heap,
+     * read-only heap, direct of either byte order), in pieces of any size (each a new buffer, so
+     * a new copy source), and when a pull reader takes over in the middle of the data segment.
+     */
+    @Test
+    void pushedDataLandsInThePlacedSegmentFromEveryKindOfBuffer() throws PduFormatException {
+        byte[] payload = new byte[1001];
+        new Random(2).nextBytes(payload);
+        ScsiCommand command = ((ScsiCommand) SamplePdus.initiatorPdus().get(2)).withData(MemorySegment.ofArray(payload));
+        byte[] wire = new PduEncoder(false, false).encode(command).array();
+        for (String source : List.of("heap", "read-only heap", "direct big-endian", "direct little-endian")) {
+            for (int piece : new int[] {wire.length, 13, 7}) {
+                for (boolean pullMidway : new boolean[] {false, true}) {
+                    String what = source + " in pieces of " + piece + (pullMidway ? ", pulled midway" : "");
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment placed = arena.allocate(payload.length);
+                        PduDecoder decoder = decoder(Side.TARGET, false);
+                        decoder.setDataPlacement((header, length) -> placed);
+                        ByteBuffer bytes = switch (source) {
+                            case "heap" -> ByteBuffer.wrap(wire);
+                            case "read-only heap" -> ByteBuffer.wrap(wire).asReadOnlyBuffer();
+                            default -> ByteBuffer.allocateDirect(wire.length).order(source.endsWith("little-endian")
+                                    ? java.nio.ByteOrder.LITTLE_ENDIAN : java.nio.ByteOrder.BIG_ENDIAN).put(wire).flip();
+                        };
+                        int headerLength = wire.length - payload.length - 3; // 3: padding to four bytes
+                        Pdu decoded = null;
+                        boolean pulled = false;
+                        while (decoded == null && bytes.hasRemaining()) {
+                            if (pullMidway && !pulled && decoder.state() == PduDecoder.State.DATA
+                                    && bytes.position() > headerLength) {
+                                ByteBuffer target = decoder.readTarget(); // a view, after what was pushed
+                                assertEquals(bytes.position() - headerLength, target.position(), what);
+                                int rest = target.remaining();
+                                target.put(bytes.slice(bytes.position(), rest));
+                                bytes.position(bytes.position() + rest);
+                                assertNull(decoder.advance(), what + ": the padding is still due");
+                                pulled = true;
+                                continue;
+                            }
+                            int end = Math.min(bytes.limit(), bytes.position() + piece);
+                            ByteBuffer chunk = bytes.duplicate().order(bytes.order()).limit(end);
+                            decoded = decoder.decode(chunk);
+                            bytes.position(chunk.position());
+                        }
+                        assertEquals(pullMidway && piece < wire.length, pulled, what + ": the pull case ran");
+                        assertTrue(decoded instanceof ScsiCommand, what);
+                        assertEquals(placed.address(), decoded.data().address(), what + ": data sits in the placed segment");
+                        assertArrayEquals(payload, bytesOf(placed), what);
+                        assertSamePdu(command, decoded);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void headerEncodingLeavesDataForAGatherWrite() {
         MemorySegment data = SamplePdus.bytes("twelve bytes");

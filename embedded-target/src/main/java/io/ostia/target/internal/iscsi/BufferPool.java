@@ -66,10 +66,8 @@ final class BufferPool implements AutoCloseable {
     private final Listener listener;
 
     private final List<ArrayDeque<Block>> free = new ArrayList<>();
-    /** Buffers handed out, by the slice given to the caller. */
+    /** Buffers handed out, by the slice given to the caller (an identity map: a lookup makes no object). */
     private final Map<MemorySegment, Block> lent = new IdentityHashMap<>();
-    /** The attachment of the block the last {@link #take} lent: its caller reads it with no lookup. */
-    private Object taken;
 
     /** @param budget the target's, shared by every connection's pool */
     BufferPool(WriteBudget budget) {
@@ -113,7 +111,6 @@ final class BufferPool implements AutoCloseable {
         // A buffer the size of its block is the block itself: no view made per buffer.
         MemorySegment slice = bytes == block.whole().byteSize() ? block.whole() : block.whole().asSlice(0, bytes);
         lent.put(slice, block);
-        taken = block.attachment();
         budget.lend(block.whole().byteSize());
         lentHere += block.whole().byteSize();
         return slice;
@@ -140,12 +137,18 @@ final class BufferPool implements AutoCloseable {
     }
 
     /**
-     * What the listener attached to the block of the buffer the last {@link #take} (or
-     * {@link #forImmediateData} that lent one) returned: read right after it, with no map lookup
-     * on the data path.
+     * What the listener attached to the block of {@code buffer}, a buffer this pool lent and has
+     * not had back: asked by the buffer itself, so it cannot be another take's (no allocation).
+     *
+     * @throws IllegalArgumentException when this pool has not lent {@code buffer}
      */
-    Object takenAttachment() {
-        return taken;
+    Object attachment(MemorySegment buffer) {
+        Block block = lent.get(buffer);
+        if (block == null) {
+            throw new IllegalArgumentException("the buffer pool did not lend this segment (" + buffer.byteSize()
+                    + " bytes) or has had it back: it has no attachment here");
+        }
+        return block.attachment();
     }
 
     /** Gives back a buffer from {@link #take}; unknown segments are ignored. */

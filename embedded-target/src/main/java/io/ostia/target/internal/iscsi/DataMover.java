@@ -55,7 +55,8 @@ interface DataMover extends DataPlacement {
      * <p>{@code command} may be the connection's reused {@link io.ostia.api.pdu.ScsiCommandHolder}:
      * it is valid for this call only (and for the {@link IscsiConnection#runCommand} and {@link
      * #respond} calls made within it). A command kept beyond the call (a write waiting for its
-     * data) is kept as {@link #kept}.
+     * data) is kept as {@link #kept}, or copied into a holder of the mover's own ({@link
+     * io.ostia.api.pdu.ScsiCommandHolder#copyOf}, the iSER mover's, reused per pending write).
      *
      * @param data the immediate data, empty when there is none
      * @param unit the addressed LU, or null when there is none

@@ -126,8 +126,11 @@ final class IserPortalConnection implements PduTransport {
     private final TaskTagTable<IserStags> tagged = new TaskTagTable<>(64);
     /** Holders for {@link #tagged} taken back, reused (at most maxTaggedCommands are ever made). */
     private final ArrayDeque<IserStags> spareStags = new ArrayDeque<>();
-    /** Big-endian views of each receive and send slot, made once: the encoder and decoder take buffers. */
-    private final ByteBuffer[] receiveViews;
+    /**
+     * Big-endian views of the receive region and of each send slot, made once: the encoder and
+     * decoder take buffers. One view of all receives, so the decoder's copy source stays the same.
+     */
+    private final ByteBuffer receiveView;
     private final ByteBuffer[] sendViews;
     private final PduHandler handler;
     private final Thread thread;
@@ -184,10 +187,7 @@ final class IserPortalConnection implements PduTransport {
                 freeSendSlots[freeSendCount++] = sendSlots - 1 - slot;
                 sendViews[slot] = sendBuffers.asSlice((long) slot * SEND_SLOT, SEND_SLOT).asByteBuffer();
             }
-            receiveViews = new ByteBuffer[receives];
-            for (int slot = 0; slot < receives; slot++) {
-                receiveViews[slot] = receiveBuffers.asSlice((long) slot * RECV_SLOT, RECV_SLOT).asByteBuffer();
-            }
+            receiveView = receiveBuffers.asByteBuffer();
             for (int slot = 0; slot < receives; slot++) {
                 postReceive(slot);
             }
@@ -333,7 +333,7 @@ final class IserPortalConnection implements PduTransport {
             throw new IserFormatException("Opcode", "a " + opcode
                     + " message on an established connection; this target takes iSCSI control-type PDUs only");
         }
-        ByteBuffer bytes = receiveViews[slot].clear().limit(length).position(IserMessage.LENGTH);
+        ByteBuffer bytes = receiveView.clear().limit((int) at + length).position((int) at + IserMessage.LENGTH);
         Pdu pdu = decoder.decode(bytes);
         boolean heldCommand = pdu == null && decoder.heldOpcode() == Opcode.SCSI_COMMAND;
         if ((pdu == null && !heldCommand) || bytes.hasRemaining()) {

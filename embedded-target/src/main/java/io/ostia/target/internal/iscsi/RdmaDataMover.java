@@ -6,6 +6,7 @@ import io.ostia.api.pdu.DataOut;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
+import io.ostia.api.pdu.ScsiCommandHolder;
 import io.ostia.api.pdu.TaskTagTable;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.SenseData;
@@ -54,7 +55,8 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
 
     /** A write whose solicited data is being RDMA-Read; reused (see {@link #spareWrites}). */
     private static final class PendingWrite {
-        ScsiCommand command;
+        /** A copy of the command, reused with the entry: no record per write. */
+        final ScsiCommandHolder command = new ScsiCommandHolder();
         LogicalUnit unit;
         long expected;
         MemorySegment buffer;
@@ -100,7 +102,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         if (placedImmediate == null) {
             return null;
         }
-        placedImmediateRegion = region();
+        placedImmediateRegion = region(placedImmediate);
         return placedImmediate.byteSize() == length ? placedImmediate : placedImmediate.asSlice(0, length);
     }
 
@@ -148,7 +150,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         MemoryRegion region = immediateRegion;
         if (buffer == null) {
             buffer = buffers.take(expected);
-            region = region();
+            region = region(buffer);
             if (immediate > 0) {
                 MemorySegment.copy(data, 0, buffer, 0, immediate);
             }
@@ -167,7 +169,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
                     + " reused while its write is fetching data");
         }
         PendingWrite write = spareWrites.isEmpty() ? new PendingWrite() : spareWrites.pop();
-        write.command = DataMover.kept(c); // waits for its RDMA Read beyond this call
+        write.command.copyOf(c); // waits for its RDMA Read beyond this call
         write.unit = unit;
         write.expected = expected;
         write.buffer = buffer;
@@ -220,9 +222,9 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         return true;
     }
 
-    /** The registration of the buffer the pool lent last (made when its block was allocated). */
-    private MemoryRegion region() {
-        return (MemoryRegion) buffers.takenAttachment();
+    /** The registration of a buffer the pool lent (made when its block was allocated). */
+    private MemoryRegion region(MemorySegment lent) {
+        return (MemoryRegion) buffers.attachment(lent);
     }
 
     private void give(MemorySegment buffer) {
@@ -258,7 +260,6 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             }
         } finally {
             buffers.give(write.buffer);
-            write.command = null;
             write.unit = null;
             write.buffer = null;
             spareWrites.push(write);
@@ -303,7 +304,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
     @Override
     public MemorySegment dataInBuffer(long expectedLength) {
         readBuffer = buffers.take(expectedLength);
-        readRegion = region();
+        readRegion = region(readBuffer);
         return readBuffer;
     }
 

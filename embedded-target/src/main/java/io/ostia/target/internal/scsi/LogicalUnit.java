@@ -353,9 +353,17 @@ public final class LogicalUnit implements AutoCloseable {
             return;
         }
         if (length > 0) {
-            store.read(lba * blockSize, t.dataIn().asSlice(0, length));
+            store.read(lba * blockSize, leading(t.dataIn(), length));
         }
         t.returnedBlocks(wanted, length);
+    }
+
+    /**
+     * The first {@code bytes} of {@code buffer}: the buffer itself when that is all of it (a
+     * transport lends a buffer of the transfer's size), so a read or write makes no slice per I/O.
+     */
+    private static MemorySegment leading(MemorySegment buffer, long bytes) {
+        return bytes == buffer.byteSize() ? buffer : buffer.asSlice(0, bytes);
     }
 
     private void write(ScsiTask t, long lba, long count, boolean hasFlags) throws ScsiStatusException, IOException {
@@ -373,7 +381,7 @@ public final class LogicalUnit implements AutoCloseable {
         }
         atomicity.readLock().lock();
         try {
-            store.write(lba * blockSize, t.dataOut().asSlice(0, n));
+            store.write(lba * blockSize, leading(t.dataOut(), n));
         } finally {
             atomicity.readLock().unlock();
         }

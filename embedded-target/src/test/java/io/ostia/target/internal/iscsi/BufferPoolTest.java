@@ -49,6 +49,41 @@ class BufferPoolTest {
         assertEquals(0, budget.lent(), "closing the pools returns what was still lent");
     }
 
+    /**
+     * Each lent buffer answers with its own block's attachment, whichever was taken last; a buffer
+     * given back or never lent is refused; every block made is freed once, with its attachment.
+     */
+    @Test
+    void aLentBufferAnswersWithItsOwnBlocksAttachment() {
+        java.util.List<Object> freed = new java.util.ArrayList<>();
+        int[] made = {0};
+        BufferPool.Listener listener = new BufferPool.Listener() {
+            @Override
+            public Object allocated(MemorySegment block) {
+                return "block " + made[0]++;
+            }
+
+            @Override
+            public void freeing(MemorySegment block, Object attachment) {
+                freed.add(attachment);
+            }
+        };
+        try (BufferPool pool = new BufferPool(new WriteBudget(1 << 20, 1), listener)) {
+            MemorySegment first = pool.take(4096);
+            MemorySegment second = pool.take(3000); // a slice of its block
+            assertEquals("block 0", pool.attachment(first), "not the last take's");
+            assertEquals("block 1", pool.attachment(second));
+            pool.give(first);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pool.attachment(first));
+            assertTrue(e.getMessage().contains("did not lend this segment (4096 bytes) or has had it back"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> pool.attachment(MemorySegment.ofArray(new byte[8])));
+            assertEquals("block 0", pool.attachment(pool.take(4000)), "the block is reused with its attachment");
+            assertEquals(2, made[0]);
+        }
+        assertEquals(java.util.Set.of("block 0", "block 1"), new java.util.HashSet<>(freed));
+        assertEquals(2, freed.size(), "each block freed once");
+    }
+
     @Test
     void aBudgetOrShareThatCouldBufferNothingIsRefusedWithItsReason() {
         assertEquals("write budget must be at least 4096 bytes (the smallest write buffer), not 4095",
