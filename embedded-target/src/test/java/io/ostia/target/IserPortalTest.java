@@ -201,6 +201,21 @@ class IserPortalTest {
     }
 
     @Test
+    void aFailedUnsignaledRdmaWriteOfReadDataStillClosesTheConnectionPromptly() throws Exception {
+        try (IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_000bL)) {
+            assertEquals(0, client.login(IQN, IserTestInitiator.iserKeys()).statusClass());
+            collectGood(client, Set.of(client.read(0, BLOCKS, 0))); // a read whose unsignaled write succeeds
+            // The next read's RDMA Write, posted unsignaled, fails: an error completes it all the
+            // same (as on rxe), and the target, which never counted it, must not wait out its flush bound.
+            fabric.failWorkRequests(WorkMatch.any().kind(WorkCompletionOpcode.RDMA_WRITE).count(1),
+                    WorkCompletionStatus.REMOTE_ACCESS_ERROR);
+            client.read(0, BLOCKS, 0);
+            client.expect(CmEventType.DISCONNECTED);
+            awaitTargetSideFreed(client);
+        }
+    }
+
+    @Test
     void aWriteAbortedWhileItsRdmaReadIsOutNeverReachesTheLun() throws Exception {
         try (IserTestInitiator client = new IserTestInitiator(fabric, portal, 0x23_0000_0009L)) {
             assertEquals(0, client.login(IQN, IserTestInitiator.iserKeys()).statusClass());

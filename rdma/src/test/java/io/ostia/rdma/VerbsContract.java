@@ -486,6 +486,51 @@ public abstract class VerbsContract {
         }
     }
 
+    /**
+     * An unsignaled request completes only if it fails (rxe's do_complete posts a completion when
+     * the request is signaled or its status is not success): iSER posts a read's RDMA Write
+     * unsignaled and learns of it from the Send behind it.
+     */
+    @Test
+    void anUnsignaledRequestCompletesOnlyWhenItFails() throws Exception {
+        connect();
+        postServerReceives(1);
+        pair.clientSide.buffer.set(JAVA_INT_UNALIGNED, 0, 0x5EED_0001);
+        MemoryRegion target = pair.serverSide.mr;
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(11).opcode(SendOpcode.RDMA_WRITE).signaled(false)
+                .remote(target.address() + 256, target.rkey()).add(pair.clientSide.mr, 0, 4));
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(12).add(pair.clientSide.mr, 0, 8));
+        WorkCompletion send = pair.clientSide.next();
+        assertEquals(12, send.wrId(), "the Send's completion comes first: the write that succeeded has none");
+        assertEquals(WorkCompletionStatus.SUCCESS, send.status());
+        assertEquals(500, pair.serverSide.next().wrId());
+        assertEquals(0x5EED_0001, pair.serverSide.buffer.get(JAVA_INT_UNALIGNED, 256), "the unsignaled write landed");
+        pair.clientSide.qp.postSend(new SendWorkRequest().wrId(13).opcode(SendOpcode.RDMA_WRITE).signaled(false)
+                .remote(target.address(), target.rkey() ^ 0xFF).add(pair.clientSide.mr, 0, 4));
+        WorkCompletion failed = pair.clientSide.next();
+        assertEquals(13, failed.wrId(), "a failed unsignaled write completes");
+        assertEquals(WorkCompletionStatus.REMOTE_ACCESS_ERROR, failed.status());
+    }
+
+    /**
+     * A send still queued (its peer had no receive yet) when its region is deregistered fails at
+     * the requester when it executes: the provider looks the lkey up then, and never reads memory
+     * the registration no longer covers.
+     */
+    @Test
+    void aQueuedSendWhoseRegionWasDeregisteredFailsLocally() throws Exception {
+        connect();
+        try (Arena arena = Arena.ofConfined()) {
+            MemoryRegion gone = pair.clientSide.pd.registerMemory(arena.allocate(256), EnumSet.of(MemoryAccess.LOCAL_WRITE));
+            pair.clientSide.qp.postSend(new SendWorkRequest().wrId(14).add(gone, 0, 8));
+            gone.close();
+            postServerReceives(1);
+            WorkCompletion wc = pair.clientSide.next();
+            assertEquals(14, wc.wrId());
+            assertTrue(UNKNOWN_LKEY.contains(wc.status()), wc.status() + " not in " + UNKNOWN_LKEY);
+        }
+    }
+
     @Test
     void unknownLkeyIsALocalError() throws Exception {
         connect();

@@ -64,9 +64,11 @@ import java.util.function.Function;
  * too) and send buffers. The thread frees them all, and the CM id, when it ends.
  *
  * <p><b>Teardown.</b> {@link #close()} (any thread) disconnects: the queue pair goes to error and
- * everything posted flushes. Every send and RDMA operation is signaled, so the thread knows when
- * the last one is back; it waits for that (bounded by {@link #FLUSH_WAIT}, a timeout logged),
- * destroys the queue pair, lets the session layer close its tasks and the mover free its buffers,
+ * everything posted flushes. Every send and RDMA Read is signaled, so the thread knows when
+ * the last one is back (an RDMA Write of read data is unsignaled, as isert posts it: the response
+ * Send behind it completes after it, and that completion gives the write's buffer back; an error
+ * completes it anyway, uncounted); it waits for that (bounded by {@link #FLUSH_WAIT}, a timeout
+ * logged), destroys the queue pair, lets the session layer close its tasks and the mover free its buffers,
  * and frees the rest, child first. Receives are not waited for: one reposted after the queue pair
  * went to error (a dropped connection) may never complete (Soft-RoCE leaves it queued), and they
  * use only the connection's own receive buffers, which outlive the queue pair.
@@ -93,6 +95,8 @@ final class IserPortalConnection implements PduTransport {
     private static final long RDMA_WRITE = 3L << 56;
     private static final long RDMA_READ = 4L << 56;
     private static final long KIND = 0xffL << 56;
+    /** Marks an RDMA Write posted unsignaled (below the kind, above any token). */
+    private static final long UNSIGNALED = 1L << 55;
 
     /** What the data mover learns of its RDMA operations, on this connection's thread. */
     interface RdmaCompletions {
@@ -142,8 +146,25 @@ final class IserPortalConnection implements PduTransport {
     private final int[] freeSendSlots;
     private int freeSendCount;
     private final SendWorkRequest send = new SendWorkRequest();
-    /** Sends and RDMA operations posted whose completion has not been polled (lock); receives are not counted. */
+    /**
+     * Signaled sends and RDMA operations posted whose completion has not been polled (lock);
+     * receives and unsignaled RDMA Writes are not counted.
+     */
     private int outstanding;
+    /**
+     * Tokens of the RDMA Writes posted unsignaled, as isert posts a read's data: the Send posted
+     * after one completes after it (RC order), so that Send's completion retires it. A ring
+     * (lock), entry {@code n % length} for the n-th such write.
+     */
+    private final long[] unsignaledWrites;
+    /** Unsignaled writes posted (lock). */
+    private long writesPosted;
+    /** Unsignaled writes whose buffers went back to the mover (the connection's thread; read under the lock). */
+    private volatile long writesRetired;
+    /** Unsignaled writes a polled Send completion vouches for (written under the lock, by the connection's thread). */
+    private volatile long writesDone;
+    /** For each send slot, {@link #writesPosted} when its Send was posted (lock). */
+    private final long[] writesBeforeSend;
     private RdmaCompletions rdma;
     private volatile boolean closing;
 
@@ -182,6 +203,8 @@ final class IserPortalConnection implements PduTransport {
             sendBuffers = arena.allocate((long) SEND_SLOT * sendSlots, 64);
             sendRegion = own(pd.registerMemory(sendBuffers, EnumSet.of(MemoryAccess.LOCAL_WRITE)));
             freeSendSlots = new int[sendSlots];
+            writesBeforeSend = new long[sendSlots];
+            unsignaledWrites = new long[sendQueue];
             sendViews = new ByteBuffer[sendSlots];
             for (int slot = 0; slot < sendSlots; slot++) {
                 freeSendSlots[freeSendCount++] = sendSlots - 1 - slot;
@@ -290,12 +313,25 @@ final class IserPortalConnection implements PduTransport {
             return;
         }
         long value = wc.wrId() & ~KIND;
-        if (kind == RECEIVE) {
+        if (kind == SEND) {
+            retireWrites();
+        } else if (kind == RECEIVE) {
             received((int) value, wc.byteLength());
         } else if (kind == RDMA_WRITE) {
-            rdma.written(value);
+            rdma.written(value); // a signaled one: the ring was full
         } else if (kind == RDMA_READ) {
             rdma.read(value);
+        }
+    }
+
+    /** Gives the mover back the buffers of the unsignaled writes the Sends polled so far vouch for. */
+    private void retireWrites() {
+        long done = writesDone;
+        // Entries below writesDone were written under the lock before countCompletion read the
+        // Send's mark under it, and a poster reuses one only after it is retired.
+        for (long n = writesRetired; n < done; n++) {
+            rdma.written(unsignaledWrites[(int) (n % unsignaledWrites.length)]);
+            writesRetired = n + 1;
         }
     }
 
@@ -306,9 +342,14 @@ final class IserPortalConnection implements PduTransport {
         }
         lock.lock();
         try {
+            if ((wrId & KIND) == RDMA_WRITE && (wrId & UNSIGNALED) != 0) {
+                return; // only an error completes it: it was never counted
+            }
             outstanding--;
             if ((wrId & KIND) == SEND) {
-                freeSendSlots[freeSendCount++] = (int) (wrId & ~KIND);
+                int slot = (int) (wrId & ~KIND);
+                writesDone = Math.max(writesDone, writesBeforeSend[slot]);
+                freeSendSlots[freeSendCount++] = slot;
                 slotFreed.signalAll();
             }
         } finally {
@@ -484,6 +525,20 @@ final class IserPortalConnection implements PduTransport {
 
     /** RDMA-Writes {@code length} bytes of {@code region} to the initiator's buffer; see {@link RdmaCompletions#written}. */
     void rdmaWrite(MemoryRegion region, int length, int stag, long remoteAddress, long token) throws IOException {
+        lock.lock();
+        try {
+            requireOpen();
+            if (writesPosted - writesRetired < unsignaledWrites.length) {
+                // Unsignaled: no completion of its own; the response's Send, posted next, retires it.
+                qp.postSend(send.reset().wrId(RDMA_WRITE | UNSIGNALED | token).opcode(SendOpcode.RDMA_WRITE)
+                        .signaled(false).remote(remoteAddress, stag).add(region, 0, length));
+                unsignaledWrites[(int) (writesPosted % unsignaledWrites.length)] = token;
+                writesPosted++;
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
         postRdma(SendOpcode.RDMA_WRITE, RDMA_WRITE | token, region, 0, length, stag, remoteAddress);
     }
 
@@ -530,6 +585,7 @@ final class IserPortalConnection implements PduTransport {
             for (long i = at + dataAt + data; i < at + IserMessage.LENGTH + length; i++) {
                 sendBuffers.set(ValueLayout.JAVA_BYTE, i, (byte) 0); // padding
             }
+            writesBeforeSend[slot] = writesPosted;
             qp.postSend(send.reset().wrId(SEND | slot).add(sendRegion, (long) slot * SEND_SLOT,
                     IserMessage.LENGTH + length));
             outstanding++;
@@ -548,6 +604,7 @@ final class IserPortalConnection implements PduTransport {
             IserHeader.PLAIN.encode(sendBuffers, (long) slot * SEND_SLOT);
             int length = IserMessage.LENGTH + encoder.encodeHeader(response,
                     sendViews[slot].clear().position(IserMessage.LENGTH));
+            writesBeforeSend[slot] = writesPosted;
             qp.postSend(send.reset().wrId(SEND | slot).add(sendRegion, (long) slot * SEND_SLOT, length));
             outstanding++;
         } finally {

@@ -333,7 +333,8 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             int token = readOut(readBuffer);
             readBuffer = null; // now the RDMA Write's, until its completion
             readRegion = null;
-            // RC keeps order: the data is in the initiator's buffer before the response arrives.
+            // RC keeps order: the data is in the initiator's buffer before the response arrives,
+            // and the response's Send completion stands for the (unsignaled) write's.
             transport.rdmaWrite(region, (int) length, tags.readStag(), tags.readBaseOffset(), token);
         }
         SenseData sense = t.sense();
