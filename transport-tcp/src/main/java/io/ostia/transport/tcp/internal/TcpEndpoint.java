@@ -81,7 +81,7 @@ final class TcpEndpoint implements TransportEndpoint {
      * Opens a non-blocking socket and starts connecting; failures that show at once are thrown.
      * An IPv4 target gets an IPv4 socket: Java's default is a dual-stack IPv6 socket, which
      * reaches IPv4 through a v4-mapped address. libiscsi opens IPv4; the mapped path was a suspect
-     * for the targets' extra CPU serving Ostia, not confirmed (docs/architecture.md, transport-tcp).
+     * for the targets' extra CPU serving Ostia, not confirmed (docs/performance.md, issue 14).
      */
     static TcpEndpoint open(TcpTransport transport, InetSocketAddress remote, TcpTransportOptions options)
             throws TransportException {
