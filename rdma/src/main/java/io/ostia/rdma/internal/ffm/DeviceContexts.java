@@ -19,7 +19,6 @@ import java.util.Set;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * The device contexts ({@code ibv_context}) librdmacm opened for this process, and their release
@@ -223,8 +222,6 @@ final class DeviceContexts {
      * while no device goes (it runs five times a second for as long as a context is open).
      */
     static final class Watch {
-        /** All of memory, to read the device list's entries without a segment per list. */
-        private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
         final MemorySegment event;
         private final MemorySegment count;
         /** The listed devices at the start of the slice, copied out of the lock. */
@@ -255,7 +252,7 @@ final class DeviceContexts {
                     present = new long[Math.max(n, present.length * 2)];
                 }
                 for (int i = 0; i < n; i++) {
-                    present[i] = ALL_MEMORY.get(JAVA_LONG_UNALIGNED, list + (long) i * ADDRESS.byteSize());
+                    present[i] = NativeAccess.pointerAt(list, i);
                 }
                 presentCount = n;
             } finally {
