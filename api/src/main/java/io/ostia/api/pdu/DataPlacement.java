@@ -19,8 +19,10 @@ public interface DataPlacement {
      *
      * @param header the decoded header; its {@code data()} is still empty
      * @param dataSegmentLength the DataSegmentLength, already checked against the limit, above 0
-     * @return a writable segment of exactly {@code dataSegmentLength} bytes, or {@code null} to let
-     *     the decoder allocate a heap segment of that size
+     * @return a writable segment of at least {@code dataSegmentLength} bytes (since 0.8; before,
+     *     exactly), whose first {@code dataSegmentLength} bytes the decoder fills, so that a pooled
+     *     buffer larger than the data is taken without a slice; or {@code null} to let the decoder
+     *     allocate a heap segment of that size. A smaller or read-only segment fails the decoder.
      */
     MemorySegment destination(Pdu header, int dataSegmentLength);
 

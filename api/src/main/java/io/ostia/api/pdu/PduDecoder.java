@@ -207,7 +207,8 @@ public final class PduDecoder {
     public ByteBuffer readTarget() {
         requireNotFailed();
         if (target == null) { // in DATA: a view only for a pull reader; decode(ByteBuffer) copies without one
-            target = dataDestination.asByteBuffer().position(dataFilled);
+            // Limited: a placement's destination may be longer than the data segment.
+            target = dataDestination.asByteBuffer().limit(dataSegmentLength).position(dataFilled);
         }
         return target;
     }
@@ -429,7 +430,7 @@ public final class PduDecoder {
             // Placed before its record is built, so the record is built once, with its data.
             checkDataInFlags();
             dataDestination = checkedDestination(dataInPlacement.destination(header.getInt(16), header.getInt(36),
-                    header.getInt(40), dataSegmentLength));
+                    header.getInt(40), dataSegmentLength), "DataInPlacement", false);
             decodedHeader = decodeFields();
             return expectData();
         }
@@ -439,19 +440,32 @@ public final class PduDecoder {
         }
         // No record: a SCSI Command held in the caller's holder (the only held PDU with data).
         dataDestination = checkedDestination(decodedHeader != null ? placement.destination(decodedHeader,
-                dataSegmentLength) : placement.commandDestination(commands, dataSegmentLength));
+                dataSegmentLength) : placement.commandDestination(commands, dataSegmentLength), "DataPlacement", true);
         return expectData();
     }
 
-    /** What a placement returned, or a heap segment when it left the allocation to the decoder. */
-    private MemorySegment checkedDestination(MemorySegment destination) {
+    /**
+     * What a placement returned, or a heap segment when it left the allocation to the decoder;
+     * checked before a byte is copied: writable, and exactly the data segment's size or, where
+     * {@code longerAllowed} ({@link DataPlacement}), at least it (the data fills its start).
+     */
+    private MemorySegment checkedDestination(MemorySegment destination, String placementName, boolean longerAllowed) {
         if (destination == null) {
-            destination = MemorySegment.ofArray(new byte[dataSegmentLength]);
-        } else if (destination.byteSize() != dataSegmentLength || destination.isReadOnly()) {
-            throw new IllegalStateException("DataPlacement returned a " + (destination.isReadOnly() ? "read-only " : "")
-                    + "segment of " + destination.byteSize() + " bytes for a data segment of " + dataSegmentLength);
+            return MemorySegment.ofArray(new byte[dataSegmentLength]);
+        }
+        long size = destination.byteSize();
+        if (destination.isReadOnly() || size < dataSegmentLength || (size > dataSegmentLength && !longerAllowed)) {
+            throw new IllegalStateException(placementName + " returned a " + (destination.isReadOnly() ? "read-only " : "")
+                    + "segment of " + size + " bytes for a data segment of " + dataSegmentLength + " bytes, which needs "
+                    + (longerAllowed ? "at least" : "exactly") + " that many writable bytes");
         }
         return destination;
+    }
+
+    /** The data segment alone: the destination, or its start when the placement gave a longer one. */
+    private MemorySegment placedData() {
+        return dataDestination.byteSize() == dataSegmentLength ? dataDestination
+                : dataDestination.asSlice(0, dataSegmentLength);
     }
 
     private Pdu expectData() {
@@ -485,7 +499,7 @@ public final class PduDecoder {
     private void checkDataDigest() throws PduFormatException {
         int padding = PduEncoder.paddingLength(dataSegmentLength);
         crc.reset();
-        crc.update(dataDestination.asByteBuffer());
+        crc.update(dataDestination.asByteBuffer().limit(dataSegmentLength));
         crc.update(trailer.array(), 0, padding);
         int expected = (int) crc.getValue();
         int received = Digests.get(trailer, padding);
@@ -500,13 +514,13 @@ public final class PduDecoder {
         if (decodedHeader == null) {
             held = opcode; // decoded into the holder
             if (opcode == Opcode.SCSI_COMMAND && dataSegmentLength > 0) {
-                commands.data(dataDestination);
+                commands.data(dataDestination, dataSegmentLength);
             }
             expectHeader();
             return null;
         }
         Pdu pdu = dataSegmentLength == 0 || opcode == Opcode.DATA_IN ? decodedHeader
-                : decodedHeader.withData(dataDestination);
+                : decodedHeader.withData(placedData());
         expectHeader();
         return pdu;
     }

@@ -36,7 +36,9 @@ public final class ScsiCommandHolder implements CommandHeader {
     private byte[] cdb = bhsCdb;
     private boolean bidirectional;
     private int bidirectionalReadLength;
-    private MemorySegment data = Pdu.NO_DATA;
+    /** Where the immediate data was placed: its first {@link #dataSegmentLength} bytes hold it. */
+    private MemorySegment placed = Pdu.NO_DATA;
+    private int dataSegmentLength;
 
     /**
      * Fills the fields from the SCSI Command header at 0 of {@code header}, its {@code ahsLength}
@@ -87,7 +89,8 @@ public final class ScsiCommandHolder implements CommandHeader {
         }
         cdb = extended != null ? extended : bhsCdb;
         bidirectional = bidi;
-        data = Pdu.NO_DATA;
+        placed = Pdu.NO_DATA;
+        dataSegmentLength = 0;
         bidirectionalReadLength = bidiLength;
         immediate = (header.get(0) & 0x40) != 0;
         finalFlag = (flags & 0x80) != 0;
@@ -117,7 +120,8 @@ public final class ScsiCommandHolder implements CommandHeader {
         OptionalInt bidirectionalRead = command.expectedBidirectionalReadDataLength();
         bidirectional = bidirectionalRead.isPresent();
         bidirectionalReadLength = bidirectionalRead.orElse(0);
-        data = Pdu.NO_DATA;
+        placed = Pdu.NO_DATA;
+        dataSegmentLength = 0;
         immediate = command.immediate();
         finalFlag = command.finalFlag();
         read = command.read();
@@ -130,9 +134,10 @@ public final class ScsiCommandHolder implements CommandHeader {
         expStatSN = command.expStatSN();
     }
 
-    /** The decoder's: the immediate data, once read. */
-    void data(MemorySegment data) {
-        this.data = data;
+    /** The decoder's: the immediate data, once read, in the first {@code length} bytes of {@code placed}. */
+    void data(MemorySegment placed, int length) {
+        this.placed = placed;
+        this.dataSegmentLength = length;
     }
 
     /**
@@ -142,12 +147,36 @@ public final class ScsiCommandHolder implements CommandHeader {
     public ScsiCommand toRecord() {
         return new ScsiCommand(immediate, finalFlag, read, write, attribute, lun, initiatorTaskTag,
                 expectedDataTransferLength, cmdSN, expStatSN, Arrays.copyOf(cdb, cdb.length),
-                expectedBidirectionalReadDataLength(), data);
+                expectedBidirectionalReadDataLength(), data());
     }
 
-    /** The immediate data (empty without): the placement's segment, valid as the holder is. */
+    /**
+     * The immediate data (empty without), valid as the holder is: the placement's segment, or a
+     * slice of its start when the placement gave a longer one (see {@link #placedData()} to take
+     * it without one).
+     */
     public MemorySegment data() {
-        return data;
+        return placed.byteSize() == dataSegmentLength ? placed : placed.asSlice(0, dataSegmentLength);
+    }
+
+    /**
+     * The segment the immediate data was placed in, valid as the holder is: the data is its first
+     * {@link #dataSegmentLength()} bytes, and it may be longer (a {@link DataPlacement} may give
+     * a larger buffer). For a receiver that takes the data without a slice per command.
+     *
+     * @since 0.8
+     */
+    public MemorySegment placedData() {
+        return placed;
+    }
+
+    /**
+     * The DataSegmentLength: how many bytes of immediate data the command carried.
+     *
+     * @since 0.8
+     */
+    public int dataSegmentLength() {
+        return dataSegmentLength;
     }
 
     @Override

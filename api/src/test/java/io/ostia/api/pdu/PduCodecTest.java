@@ -557,9 +557,79 @@ class PduCodecTest {
         assertInstanceOf(DataOut.class, dataOut);
         byte[] outWire = new PduEncoder(false, false).encode(dataOut).array();
         PduDecoder targetDecoder = new PduDecoder(Side.TARGET, 8192);
-        targetDecoder.setDataPlacement((header, length) -> MemorySegment.ofArray(new byte[length + 1]));
-        assertThrows(IllegalStateException.class, () -> targetDecoder.decode(ByteBuffer.wrap(outWire)));
+        targetDecoder.setDataPlacement((header, length) -> MemorySegment.ofArray(new byte[length - 1]));
+        IllegalStateException tooSmall = assertThrows(IllegalStateException.class,
+                () -> targetDecoder.decode(ByteBuffer.wrap(outWire)));
+        assertTrue(tooSmall.getMessage().contains("needs at least"), tooSmall.getMessage());
         assertEquals(PduDecoder.State.FAILED, targetDecoder.state());
+
+        PduDecoder readOnly = new PduDecoder(Side.TARGET, 8192);
+        readOnly.setDataPlacement((header, length) -> MemorySegment.ofArray(new byte[length + 8]).asReadOnly());
+        assertThrows(IllegalStateException.class, () -> readOnly.decode(ByteBuffer.wrap(outWire)));
+        assertEquals(PduDecoder.State.FAILED, readOnly.state());
+    }
+
+    /**
+     * A DataPlacement may give a segment longer than the data segment (a pooled write buffer):
+     * the decoder fills its start and nothing after, pushed or pulled, with the data digest over
+     * the data alone; a record's data is the data alone, a holder's placed segment the whole one.
+     */
+    @Test
+    void placementLongerThanTheDataSegmentTakesTheDataAtItsStart() throws PduFormatException {
+        byte[] payload = new byte[1001];
+        new Random(3).nextBytes(payload);
+        ScsiCommand command = ((ScsiCommand) SamplePdus.initiatorPdus().get(2)).withData(MemorySegment.ofArray(payload));
+        byte[] wire = new PduEncoder(true, true).encode(command).array();
+        for (boolean pull : new boolean[] {false, true}) {
+            for (boolean holder : new boolean[] {false, true}) {
+                String what = (pull ? "pulled" : "pushed") + (holder ? " into a holder" : " into a record");
+                MemorySegment placed = MemorySegment.ofArray(new byte[payload.length + 100]).fill((byte) 0x5a);
+                PduDecoder decoder = decoder(Side.TARGET, true);
+                ScsiCommandHolder commands = new ScsiCommandHolder();
+                if (holder) {
+                    decoder.setScsiCommandHolder(commands);
+                }
+                decoder.setDataPlacement(new DataPlacement() {
+                    @Override
+                    public MemorySegment destination(Pdu header, int length) {
+                        return placed;
+                    }
+
+                    @Override
+                    public MemorySegment commandDestination(CommandHeader c, int length) {
+                        return placed;
+                    }
+                });
+                ByteBuffer bytes = ByteBuffer.wrap(wire);
+                Pdu decoded = null;
+                while (decoded == null && decoder.heldOpcode() == null) {
+                    if (pull) {
+                        ByteBuffer target = decoder.readTarget();
+                        int count = Math.min(target.remaining(), bytes.remaining());
+                        target.put(bytes.slice(bytes.position(), count));
+                        bytes.position(bytes.position() + count);
+                        decoded = decoder.advance();
+                    } else {
+                        decoded = decoder.decode(bytes);
+                    }
+                }
+                assertFalse(bytes.hasRemaining(), what + ": the whole PDU, digest and all, was taken");
+                assertArrayEquals(payload, bytesOf(placed.asSlice(0, payload.length)), what);
+                for (int i = payload.length; i < placed.byteSize(); i++) {
+                    assertEquals((byte) 0x5a, placed.get(ValueLayout.JAVA_BYTE, i), what + ": byte " + i + " untouched");
+                }
+                MemorySegment data = holder ? commands.data() : decoded.data();
+                assertEquals(payload.length, data.byteSize(), what + ": the data alone");
+                assertEquals(placed.address(), data.address(), what + ": no copy");
+                if (holder) {
+                    assertSame(placed, commands.placedData(), what);
+                    assertEquals(payload.length, commands.dataSegmentLength(), what);
+                    assertSamePdu(command, commands.toRecord());
+                } else {
+                    assertSamePdu(command, decoded);
+                }
+            }
+        }
     }
 
     private static PduFormatException assertField(String field, Side receiver, byte[] wire) {

@@ -58,10 +58,18 @@ interface DataMover extends DataPlacement {
      * data) is kept as {@link #kept}, or copied into a holder of the mover's own ({@link
      * io.ostia.api.pdu.ScsiCommandHolder#copyOf}, the iSER mover's, reused per pending write).
      *
-     * @param data the immediate data, empty when there is none
+     * @param placed holds the immediate data in its first {@code immediateLength} bytes; may be
+     *     longer (the buffer this mover's placement gave, taken without a slice), empty when there is none
+     * @param immediateLength the DataSegmentLength of the command
      * @param unit the addressed LU, or null when there is none
      */
-    void command(CommandHeader command, MemorySegment data, LogicalUnit unit) throws IOException;
+    void command(CommandHeader command, MemorySegment placed, int immediateLength, LogicalUnit unit)
+            throws IOException;
+
+    /** The immediate data alone, for the paths that keep or echo it (a slice only when {@code placed} is longer). */
+    static MemorySegment immediateData(MemorySegment placed, int immediateLength) {
+        return placed.byteSize() == immediateLength ? placed : placed.asSlice(0, immediateLength);
+    }
 
     /**
      * The command to keep beyond the call that handed it over: a record as it is, a view (a

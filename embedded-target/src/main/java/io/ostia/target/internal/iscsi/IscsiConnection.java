@@ -177,9 +177,9 @@ final class IscsiConnection implements PduHandler {
         }
         arrived();
         if (c.immediate()) {
-            scsiCommand(c, c.data());
+            scsiCommand(c, c.placedData(), c.dataSegmentLength());
         } else if (admit(c.cmdSN(), null, c)) {
-            scsiCommand(c, c.data());
+            scsiCommand(c, c.placedData(), c.dataSegmentLength());
             drainHeld();
         }
     }
@@ -352,7 +352,7 @@ final class IscsiConnection implements PduHandler {
 
     private void execute(Pdu pdu) throws IOException {
         switch (pdu) {
-            case ScsiCommand c -> scsiCommand(c, c.data());
+            case ScsiCommand c -> scsiCommand(c, c.data(), (int) c.data().byteSize());
             case TaskManagementRequest t -> taskManagement(t);
             case TextRequest t -> text(t);
             case LogoutRequest l -> logout(l);
@@ -373,12 +373,13 @@ final class IscsiConnection implements PduHandler {
     // ------------------------------------------------------------------ SCSI commands
 
     /** {@code c} may be a reused holder, valid for this call only (see {@link DataMover#command}). */
-    private void scsiCommand(CommandHeader c, MemorySegment data) throws IOException {
+    private void scsiCommand(CommandHeader c, MemorySegment placed, int immediateLength) throws IOException {
         if (session.discovery()) {
-            reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data));
+            reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(DataMover.immediateData(placed,
+                    immediateLength)));
             return;
         }
-        mover.command(c, data, session.node().unit(c.lun()));
+        mover.command(c, placed, immediateLength, session.node().unit(c.lun()));
         if (c.write()) {
             awaitingData = true; // until the next expiry check says otherwise
         }

@@ -74,7 +74,9 @@ final class PduDataMover implements DataMover {
     // ------------------------------------------------------------------ commands and their write data
 
     @Override
-    public void command(CommandHeader c, MemorySegment data, LogicalUnit unit) throws IOException {
+    public void command(CommandHeader c, MemorySegment placed, int immediateLength, LogicalUnit unit)
+            throws IOException {
+        MemorySegment data = DataMover.immediateData(placed, immediateLength); // placed exactly: no slice
         MemorySegment immediateBuffer = placedImmediate;
         placedImmediate = null;
         long expected = Integer.toUnsignedLong(c.expectedDataTransferLength());

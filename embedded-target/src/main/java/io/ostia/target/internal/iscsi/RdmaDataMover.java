@@ -103,11 +103,12 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             return null;
         }
         placedImmediateRegion = region(placedImmediate);
-        return placedImmediate.byteSize() == length ? placedImmediate : placedImmediate.asSlice(0, length);
+        return placedImmediate; // may be longer than the immediate data: the decoder fills its start
     }
 
     @Override
-    public void command(CommandHeader c, MemorySegment data, LogicalUnit unit) throws IOException {
+    public void command(CommandHeader c, MemorySegment placed, int immediateLength, LogicalUnit unit)
+            throws IOException {
         MemorySegment immediateBuffer = placedImmediate;
         MemoryRegion immediateRegion = placedImmediateRegion;
         placedImmediate = null;
@@ -121,16 +122,17 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             return;
         }
         if (!c.write()) {
-            read(c, data, unit, tagged, expected);
+            read(c, placed, immediateLength, unit, tagged, expected);
             return;
         }
         SessionParameters params = connection.parameters();
-        long immediate = data.byteSize();
+        long immediate = immediateLength;
         if (immediate > expected || immediate > params.firstBurstLength() || (immediate > 0 && !params.immediateData())
                 || !c.finalFlag()) {
             // Or unsolicited Data-Out announced (F clear): iSER portals negotiate InitialR2T=Yes.
             give(immediateBuffer);
-            connection.reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data));
+            connection.reject(Reject.Reason.PROTOCOL_ERROR,
+                    ScsiCommand.of(c).withData(DataMover.immediateData(placed, immediateLength)));
             return;
         }
         if (expected == 0) {
@@ -152,7 +154,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
             buffer = buffers.take(expected);
             region = region(buffer);
             if (immediate > 0) {
-                MemorySegment.copy(data, 0, buffer, 0, immediate);
+                MemorySegment.copy(placed, 0, buffer, 0, immediate);
             }
         }
         if (immediate == expected) {
@@ -180,10 +182,11 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
                 tags.writeBaseOffset(), Integer.toUnsignedLong(c.initiatorTaskTag()));
     }
 
-    private void read(CommandHeader c, MemorySegment data, LogicalUnit unit, boolean tagged, long expected)
-            throws IOException {
-        if (data.byteSize() > 0) {
-            connection.reject(Reject.Reason.PROTOCOL_ERROR, ScsiCommand.of(c).withData(data)); // immediate data on a command without the W bit
+    private void read(CommandHeader c, MemorySegment placed, int immediateLength, LogicalUnit unit, boolean tagged,
+            long expected) throws IOException {
+        if (immediateLength > 0) {
+            connection.reject(Reject.Reason.PROTOCOL_ERROR,
+                    ScsiCommand.of(c).withData(DataMover.immediateData(placed, immediateLength))); // immediate data on a command without the W bit
             return;
         }
         if (c.read() && expected > 0) {

@@ -17,6 +17,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class Calls {
     final NativeCall ibvGetDeviceList;
+    /**
+     * {@code ibv_get_device_list} and {@code ibv_free_device_list} for the device watcher's
+     * slices ({@link DeviceContexts}): exact-typed, pointers as addresses, no errno capture; a
+     * NULL list is re-run through {@link #ibvGetDeviceList} to learn errno. (count out) list,
+     * and (list) void.
+     */
+    final MethodHandle ibvGetDeviceListUncaptured;
+    final MethodHandle ibvFreeDeviceListUncaptured;
     final NativeCall ibvAllocPd;
     final NativeCall ibvRegMr;
     final NativeCall ibvCreateCompChannel;
@@ -62,6 +70,10 @@ final class Calls {
 
     Calls(SymbolLookup lookup) {
         ibvGetDeviceList = call(lookup, "ibv_get_device_list", Verbs.ibv_get_device_list$descriptor());
+        ibvGetDeviceListUncaptured = NativeAccess.downcall(lookup.findOrThrow("ibv_get_device_list"),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
+        ibvFreeDeviceListUncaptured = NativeAccess.downcall(lookup.findOrThrow("ibv_free_device_list"),
+                FunctionDescriptor.ofVoid(JAVA_LONG));
         ibvAllocPd = call(lookup, "ibv_alloc_pd", Verbs.ibv_alloc_pd$descriptor());
         ibvRegMr = call(lookup, "ibv_reg_mr", Verbs.ibv_reg_mr$descriptor());
         ibvCreateCompChannel = call(lookup, "ibv_create_comp_channel", Verbs.ibv_create_comp_channel$descriptor());

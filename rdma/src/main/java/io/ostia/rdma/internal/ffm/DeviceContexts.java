@@ -7,8 +7,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -71,6 +73,12 @@ final class DeviceContexts {
     private final Map<Long, NativeDevice> devices = new HashMap<>();
     /** Devices in {@link #devices} that left the device list; guarded by this. */
     private final Set<NativeDevice> left = new HashSet<>();
+    /**
+     * The devices in {@link #devices} that have not left the list, in {@code [0, listedCount)}: what
+     * a watch slice looks at, as an array so that a slice walks it without an iterator; guarded by this.
+     */
+    private NativeDevice[] listed = new NativeDevice[4];
+    private int listedCount;
     /** Devices gone from the list that librdmacm has not been told of yet; guarded by this. */
     private final List<NativeDevice> unsynced = new ArrayList<>();
     /** Guarded by this. */
@@ -97,8 +105,12 @@ final class DeviceContexts {
             String name = NativeAccess.cString(provider.calls().ibvGetDeviceName.invokePointer(ibvDevice));
             device = new NativeDevice(provider, contextPointer, ibvDevice, name);
             devices.put(contextPointer.address(), device);
+            if (listedCount == listed.length) {
+                listed = Arrays.copyOf(listed, listedCount * 2);
+            }
+            listed[listedCount++] = device;
         }
-        if (watcher == null && !closed && devices.size() > left.size()) {
+        if (watcher == null && !closed && listedCount > 0) {
             watcher = Thread.ofPlatform().daemon().name(provider.watcherName()).start(this::watch);
         }
         return device;
@@ -181,43 +193,14 @@ final class DeviceContexts {
 
     private void watch() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment event = arena.allocate(ASYNC_EVENT);
+            Watch slice = new Watch(arena);
             while (true) {
                 Thread.sleep(WATCH_SLICE_MILLIS);
-                List<NativeDevice> listed;
-                synchronized (this) {
-                    listed = devices.values().stream().filter(d -> !left.contains(d)).toList();
-                }
-                listed.forEach(d -> d.drainAsyncEvents(event));
-                Set<Long> present = provider.listedDevices();
-                List<NativeDevice> gone = new ArrayList<>();
-                synchronized (this) {
-                    for (NativeDevice d : devices.values()) {
-                        if (!left.contains(d) && !present.contains(d.ibvDevice.address())) {
-                            left.add(d);
-                            gone.add(d);
-                        }
-                    }
-                }
-                for (NativeDevice device : gone) {
-                    device.markRemoved();
-                    LOG.log(System.Logger.Level.INFO, device + " left the device list; letting librdmacm close its context");
-                }
-                boolean pending;
-                synchronized (this) {
-                    unsynced.addAll(gone);
-                    pending = !unsynced.isEmpty();
-                }
-                if (pending && sync()) {
+                if (!watchSlice(slice)) {
                     synchronized (this) {
-                        unsynced.clear();
-                    }
-                }
-                synchronized (this) {
-                    if (devices.size() == left.size() && unsynced.isEmpty()) {
                         watcher = null;
-                        return;
                     }
+                    return;
                 }
             }
         } catch (InterruptedException e) {
@@ -231,6 +214,134 @@ final class DeviceContexts {
         }
         synchronized (this) {
             watcher = null;
+        }
+    }
+
+    /**
+     * What one watch slice reuses, made once per watcher: the slice allocates nothing on the heap
+     * while no device goes (it runs five times a second for as long as a context is open).
+     */
+    static final class Watch {
+        final MemorySegment event;
+        private final MemorySegment count;
+        /** The listed devices at the start of the slice, copied out of the lock. */
+        private NativeDevice[] devices = new NativeDevice[4];
+        /** The {@code struct ibv_device *} of every device libibverbs lists now, in {@code [0, presentCount)}. */
+        private long[] present = new long[4];
+        private int presentCount;
+
+        Watch(Arena arena) {
+            event = arena.allocate(ASYNC_EVENT);
+            count = arena.allocate(JAVA_INT);
+        }
+
+        /** Reads libibverbs' device list into {@link #present}, by exact-typed uncaptured calls. */
+        void readDeviceList(Calls calls) {
+            long list;
+            try {
+                list = (long) calls.ibvGetDeviceListUncaptured.invokeExact(count.address());
+            } catch (Throwable t) {
+                throw rethrown("ibv_get_device_list", t);
+            }
+            if (list == 0) {
+                list = calls.ibvGetDeviceList.invokePointer(count).address(); // throws naming errno, unless it now succeeds
+            }
+            try {
+                int n = count.get(JAVA_INT, 0);
+                if (n > present.length) {
+                    present = new long[Math.max(n, present.length * 2)];
+                }
+                for (int i = 0; i < n; i++) {
+                    present[i] = NativeAccess.pointerAt(list, i);
+                }
+                presentCount = n;
+            } finally {
+                free(calls.ibvFreeDeviceListUncaptured, list);
+            }
+        }
+
+        private static void free(MethodHandle freeDeviceList, long list) {
+            try {
+                freeDeviceList.invokeExact(list);
+            } catch (Throwable t) {
+                throw rethrown("ibv_free_device_list", t);
+            }
+        }
+
+        boolean isPresent(long ibvDevice) {
+            for (int i = 0; i < presentCount; i++) {
+                if (present[i] == ibvDevice) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** What to throw for a downcall's {@code t}: itself when unchecked (an Error is thrown here). */
+        private static RuntimeException rethrown(String function, Throwable t) {
+            if (t instanceof Error e) {
+                throw e;
+            }
+            return t instanceof RuntimeException r ? r : new IllegalStateException(function + " downcall failed", t);
+        }
+    }
+
+    /**
+     * One slice of the watcher, without its sleep: drains the listed devices' async events, then
+     * marks removed those that left the device list and lets librdmacm know.
+     *
+     * @param slice the calling thread's reused state
+     * @return false when the watcher may end: no device is listed and librdmacm knows of every one gone
+     */
+    boolean watchSlice(Watch slice) {
+        int count;
+        synchronized (this) {
+            count = listedCount;
+            if (slice.devices.length < count) {
+                slice.devices = new NativeDevice[listed.length];
+            }
+            System.arraycopy(listed, 0, slice.devices, 0, count);
+        }
+        for (int i = 0; i < count; i++) {
+            slice.devices[i].drainAsyncEvents(slice.event);
+            slice.devices[i] = null; // keeps no device alive past its slice
+        }
+        slice.readDeviceList(provider.calls());
+        List<NativeDevice> gone = null; // made only when a device actually goes
+        synchronized (this) {
+            for (int i = listedCount - 1; i >= 0; i--) {
+                NativeDevice d = listed[i];
+                if (!slice.isPresent(d.ibvDevice.address())) {
+                    listed[i] = listed[--listedCount];
+                    listed[listedCount] = null;
+                    left.add(d);
+                    if (gone == null) {
+                        gone = new ArrayList<>();
+                    }
+                    gone.add(d);
+                }
+            }
+        }
+        if (gone != null) {
+            for (NativeDevice device : gone) {
+                device.markRemoved();
+                LOG.log(System.Logger.Level.INFO, device + " left the device list; letting librdmacm close its context");
+            }
+        }
+        boolean pending;
+        synchronized (this) {
+            if (gone != null) {
+                unsynced.addAll(gone);
+            }
+            pending = !unsynced.isEmpty();
+        }
+        if (pending && sync()) {
+            synchronized (this) {
+                unsynced.clear();
+            }
+        }
+        synchronized (this) {
+            return listedCount > 0 || !unsynced.isEmpty();
         }
     }
 

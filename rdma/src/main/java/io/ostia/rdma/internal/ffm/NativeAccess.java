@@ -18,6 +18,7 @@ import io.ostia.rdma.internal.ffm.gen.ibv_context_ops;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
@@ -116,6 +117,14 @@ public final class NativeAccess {
     /** A plain downcall, for a symbol whose result needs no errno. */
     static MethodHandle downcall(MemorySegment function, FunctionDescriptor descriptor) {
         return LINKER.downcallHandle(function, descriptor);
+    }
+
+    /** All of memory, to read at a native address without a segment per read. */
+    private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /** Entry {@code index} of the C pointer array at {@code array}, as an address (no segment made). */
+    static long pointerAt(long array, int index) {
+        return ALL_MEMORY.get(JAVA_LONG_UNALIGNED, array + (long) index * ADDRESS.byteSize());
     }
 
     /** Allocates the errno capture segment a {@link #errnoCapturing} handle takes first. */

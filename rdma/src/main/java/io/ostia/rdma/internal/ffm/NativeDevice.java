@@ -32,8 +32,8 @@ final class NativeDevice implements RdmaDevice {
     private int objects;
     /** librdmacm's reference on the context while {@link #objects} is positive; guarded by this. */
     private MemorySegment pin;
-    /** Guarded by this. */
-    private boolean asyncEventsNonBlocking;
+    /** The context's async event descriptor, non-blocking, made on the first drain; guarded by this. */
+    private NativeAccess.ReadableWait asyncEvents;
     private boolean asyncEventsFailed;
 
     NativeDevice(NativeProvider provider, MemorySegment context, MemorySegment ibvDevice, String name) {
@@ -99,11 +99,13 @@ final class NativeDevice implements RdmaDevice {
             return;
         }
         try {
-            if (!asyncEventsNonBlocking) {
-                NativeAccess.setNonBlocking(ibv_context.async_fd(NativeAccess.struct(context, ibv_context.layout())));
-                asyncEventsNonBlocking = true;
+            if (asyncEvents == null) {
+                int fd = ibv_context.async_fd(NativeAccess.struct(context, ibv_context.layout()));
+                NativeAccess.setNonBlocking(fd);
+                asyncEvents = new NativeAccess.ReadableWait(fd, Arena.ofAuto());
             }
-            while (calls.ibvGetAsyncEvent.invokeIntUnlessWouldBlock(context, event)) {
+            // Polled first: the capturing read allocates, a slice with no event must not.
+            while (asyncEvents.await(0) && calls.ibvGetAsyncEvent.invokeIntUnlessWouldBlock(context, event)) {
                 int type = event.get(JAVA_INT, DeviceContexts.ASYNC_EVENT_TYPE_OFFSET);
                 calls.ibvAckAsyncEvent.invokeUnchecked(event);
                 if (type == DeviceContexts.IBV_EVENT_DEVICE_FATAL) {
