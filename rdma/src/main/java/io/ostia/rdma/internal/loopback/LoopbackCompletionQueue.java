@@ -63,6 +63,54 @@ final class LoopbackCompletionQueue implements CompletionQueue {
     /** Set by a producer (fabric lock), reported by the next poll. */
     private volatile boolean overrun;
     private volatile boolean closed;
+    /** Counts of the consumer's behaviour, kept only with {@link Trace#ENABLED}. */
+    private final Trace trace = Trace.ENABLED ? new Trace() : null;
+
+    /**
+     * A debug trace of how a queue is consumed, for finding convoys (one side running dry while
+     * the other holds the work): polls that found the queue empty, the sizes of the batches the
+     * non-empty ones took, sleeps, and notifications the producer raised (each a wake-up of a
+     * sleeper). Enabled by the system property {@code ostia.rdma.loopback.traceCompletions};
+     * printed to standard error when the queue closes. The counts are plain fields written by the
+     * consumer (notifications: under the queue's lock): one thread polls a queue here.
+     */
+    static final class Trace {
+        static final boolean ENABLED = Boolean.getBoolean("ostia.rdma.loopback.traceCompletions");
+        /** Batch size buckets: 1, 2, 3-4, 5-8, 9-16, 17 or more. */
+        private static final String[] BUCKETS = {"1", "2", "3-4", "5-8", "9-16", "17+"};
+        final long[] batches = new long[BUCKETS.length];
+        long completions;
+        long emptyPolls;
+        long sleeps;
+        long notifications;
+        /** The thread that polled first: which side's queue this is. */
+        String consumer;
+
+        void polled(int n) {
+            if (consumer == null) {
+                consumer = Thread.currentThread().getName();
+            }
+            if (n == 0) {
+                emptyPolls++;
+                return;
+            }
+            completions += n;
+            batches[Math.min(BUCKETS.length - 1, 64 - Long.numberOfLeadingZeros(n - 1))]++;
+        }
+
+        String describe() {
+            StringBuilder b = new StringBuilder();
+            long polls = 0;
+            for (int i = 0; i < batches.length; i++) {
+                polls += batches[i];
+                b.append(i == 0 ? "" : ", ").append(BUCKETS[i]).append(": ").append(batches[i]);
+            }
+            return "polled by " + consumer + ": " + completions + " completions in " + polls + " non-empty polls (mean "
+                    + String.format(java.util.Locale.ROOT, "%.2f", polls == 0 ? 0.0 : (double) completions / polls)
+                    + "; batch sizes " + b + "), " + emptyPolls + " empty polls, " + sleeps + " sleeps, "
+                    + notifications + " notifications raised";
+        }
+    }
 
     LoopbackCompletionQueue(LoopbackDevice device, int capacity) {
         this.device = device;
@@ -136,6 +184,9 @@ final class LoopbackCompletionQueue implements CompletionQueue {
             if (armed && (!solicitedOnly || urgent)) {
                 armed = false;
                 notifications++;
+                if (trace != null) {
+                    trace.notifications++;
+                }
                 wakeWaiters();
             }
         } finally {
@@ -165,6 +216,9 @@ final class LoopbackCompletionQueue implements CompletionQueue {
         // thread producing completions is not made to wait (and sleep) for it.
         CompletionFaults faults = device.fabric.completionFaults;
         if (head == tail && !closed && !faults.delaying()) {
+            if (trace != null) {
+                trace.polled(0);
+            }
             return 0;
         }
         if (faults.delaying()) {
@@ -186,6 +240,9 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                 h++;
             }
             head = h; // the entries are copied out: producers may refill them
+            if (trace != null) {
+                trace.polled(n);
+            }
             return n;
         } finally {
             lock.unlock();
@@ -238,6 +295,9 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                     lock.unlock();
                 }
                 // An unpark between unlock and park is not lost: park returns at once.
+                if (trace != null) {
+                    trace.sleeps++;
+                }
                 LockSupport.parkNanos(this, slice);
             }
         } finally {
@@ -268,6 +328,9 @@ final class LoopbackCompletionQueue implements CompletionQueue {
             try {
                 closed = true;
                 wakeWaiters();
+                if (trace != null) {
+                    System.err.println("ostia.rdma.loopback.traceCompletions: " + this + ": " + trace.describe());
+                }
             } finally {
                 lock.unlock();
             }
