@@ -14,8 +14,10 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>One per receive thread, used by it alone: the file is opened at the first read and kept,
  * and each read is one positional read from offset 0 (procfs makes the text afresh there)
- * into a direct buffer made once, so a read allocates nothing and costs one system call, not
- * an open, a read and a close. The thread closes it when it ends.
+ * into an array made once (the JDK stages a heap buffer's read through its per-thread cached
+ * direct buffer), so a read allocates nothing and costs one system call, not an open, a read
+ * and a close. The thread closes it when it ends; a file that cannot be read or parsed is
+ * closed at once and the answer is -1 from then on.
  */
 final class RunQueue implements AutoCloseable {
 
@@ -24,15 +26,14 @@ final class RunQueue implements AutoCloseable {
     /** "0.52 0.58 0.59 3/467 12345\n" with room to spare. */
     private static final int TEXT = 128;
 
-    private final ByteBuffer read = ByteBuffer.allocateDirect(TEXT);
     private final byte[] text = new byte[TEXT];
+    private final ByteBuffer read = ByteBuffer.wrap(text);
     private FileChannel loadavg;
-    private boolean unavailable;
     private boolean closed;
 
     /** Runnable threads besides the caller (which runs while it asks), or -1 when not known. */
     int othersRunnable() {
-        if (unavailable || closed) {
+        if (closed) {
             return -1;
         }
         int length;
@@ -43,16 +44,14 @@ final class RunQueue implements AutoCloseable {
             read.clear();
             length = Math.max(loadavg.read(read, 0), 0);
         } catch (IOException e) {
-            unavailable = true;
             LOG.log(Level.DEBUG, () -> LOADAVG + " unreadable; polling does not look at the CPU load: " + e);
             close();
             return -1;
         }
-        read.get(0, text, 0, length);
         int running = parseRunning(text, length);
         if (running < 0) {
-            unavailable = true;
             LOG.log(Level.DEBUG, () -> LOADAVG + " has no running/total field; polling does not look at the CPU load");
+            close();
             return -1;
         }
         return Math.max(0, running - 1);
