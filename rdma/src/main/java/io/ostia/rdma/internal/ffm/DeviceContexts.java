@@ -223,6 +223,8 @@ final class DeviceContexts {
      */
     static final class Watch {
         final MemorySegment event;
+        /** Polls a device's async event descriptor before the (allocating, capturing) read. */
+        final NativeAccess.ReadableWait asyncEvents;
         private final MemorySegment count;
         /** The listed devices at the start of the slice, copied out of the lock. */
         private NativeDevice[] devices = new NativeDevice[4];
@@ -232,6 +234,7 @@ final class DeviceContexts {
 
         Watch(Arena arena) {
             event = arena.allocate(ASYNC_EVENT);
+            asyncEvents = new NativeAccess.ReadableWait(-1, arena); // each device's descriptor in turn
             count = arena.allocate(JAVA_INT);
         }
 
@@ -303,7 +306,7 @@ final class DeviceContexts {
             System.arraycopy(listed, 0, slice.devices, 0, count);
         }
         for (int i = 0; i < count; i++) {
-            slice.devices[i].drainAsyncEvents(slice.event);
+            slice.devices[i].drainAsyncEvents(slice.event, slice.asyncEvents);
             slice.devices[i] = null; // keeps no device alive past its slice
         }
         slice.readDeviceList(provider.calls());

@@ -221,6 +221,14 @@ public final class NativeAccess {
         }
 
         /**
+         * Makes the next waits watch {@code fd} instead: one wait (its pollfd and capture in its
+         * owner's arena) serves several descriptors in turn, on the one thread that waits.
+         */
+        void watch(int fd) {
+            pollfd.set(JAVA_INT, 0, fd);
+        }
+
+        /**
          * Waits until the descriptor is readable.
          *
          * @return true if readable, false on timeout (also when a signal cut the wait short)

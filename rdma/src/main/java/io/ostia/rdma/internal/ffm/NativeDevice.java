@@ -32,8 +32,8 @@ final class NativeDevice implements RdmaDevice {
     private int objects;
     /** librdmacm's reference on the context while {@link #objects} is positive; guarded by this. */
     private MemorySegment pin;
-    /** The context's async event descriptor, non-blocking, made on the first drain; guarded by this. */
-    private NativeAccess.ReadableWait asyncEvents;
+    /** The context's async event descriptor, made non-blocking on the first drain (-1 before); guarded by this. */
+    private int asyncFd = -1;
     private boolean asyncEventsFailed;
 
     NativeDevice(NativeProvider provider, MemorySegment context, MemorySegment ibvDevice, String name) {
@@ -92,20 +92,22 @@ final class NativeDevice implements RdmaDevice {
      * on it was. DEVICE_FATAL (a device that disassociates, or fails) marks the device removed.
      * On the watcher's thread.
      *
-     * @param event an {@code ibv_async_event} to read into ({@link DeviceContexts#ASYNC_EVENT})
+     * @param event    an {@code ibv_async_event} to read into ({@link DeviceContexts#ASYNC_EVENT})
+     * @param readable the watcher's poll, pointed at this device's descriptor here
      */
-    synchronized void drainAsyncEvents(MemorySegment event) {
+    synchronized void drainAsyncEvents(MemorySegment event, NativeAccess.ReadableWait readable) {
         if (objects == 0 || asyncEventsFailed) {
             return;
         }
         try {
-            if (asyncEvents == null) {
+            if (asyncFd < 0) {
                 int fd = ibv_context.async_fd(NativeAccess.struct(context, ibv_context.layout()));
                 NativeAccess.setNonBlocking(fd);
-                asyncEvents = new NativeAccess.ReadableWait(fd, Arena.ofAuto());
+                asyncFd = fd;
             }
+            readable.watch(asyncFd);
             // Polled first: the capturing read allocates, a slice with no event must not.
-            while (asyncEvents.await(0) && calls.ibvGetAsyncEvent.invokeIntUnlessWouldBlock(context, event)) {
+            while (readable.await(0) && calls.ibvGetAsyncEvent.invokeIntUnlessWouldBlock(context, event)) {
                 int type = event.get(JAVA_INT, DeviceContexts.ASYNC_EVENT_TYPE_OFFSET);
                 calls.ibvAckAsyncEvent.invokeUnchecked(event);
                 if (type == DeviceContexts.IBV_EVENT_DEVICE_FATAL) {
