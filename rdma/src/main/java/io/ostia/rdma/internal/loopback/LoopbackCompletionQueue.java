@@ -25,6 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * is lost.
  */
 final class LoopbackCompletionQueue implements CompletionQueue {
+
+    private static final System.Logger LOG = System.getLogger(LoopbackCompletionQueue.class.getName());
     /**
      * A completion a fault keeps from its queue (held or delayed); on the fault-free path the
      * fields go straight into the queue's ring.
@@ -71,7 +73,7 @@ final class LoopbackCompletionQueue implements CompletionQueue {
      * the other holds the work): polls that found the queue empty, the sizes of the batches the
      * non-empty ones took, sleeps, and notifications the producer raised (each a wake-up of a
      * sleeper). Enabled by the system property {@code ostia.rdma.loopback.traceCompletions};
-     * printed to standard error when the queue closes. The counts are plain fields written by the
+     * logged (INFO) when the queue closes. The counts are plain fields written by the
      * consumer (notifications: under the queue's lock): one thread polls a queue here.
      */
     static final class Trace {
@@ -329,7 +331,7 @@ final class LoopbackCompletionQueue implements CompletionQueue {
                 closed = true;
                 wakeWaiters();
                 if (trace != null) {
-                    System.err.println("ostia.rdma.loopback.traceCompletions: " + this + ": " + trace.describe());
+                    LOG.log(System.Logger.Level.INFO, "ostia.rdma.loopback.traceCompletions: " + this + ": " + trace.describe());
                 }
             } finally {
                 lock.unlock();
