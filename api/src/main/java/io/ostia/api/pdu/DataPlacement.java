@@ -37,4 +37,16 @@ public interface DataPlacement {
     default MemorySegment commandDestination(CommandHeader command, int dataSegmentLength) {
         return destination(ScsiCommand.of(command), dataSegmentLength);
     }
+
+    /**
+     * The first {@code bytes} of a destination that may be longer than its data: the segment
+     * itself when it is exactly that long, so the common case makes no slice (no allocation per
+     * I/O), otherwise a slice of its start.
+     *
+     * @throws IndexOutOfBoundsException if {@code bytes} is negative or beyond the segment
+     * @since 0.9
+     */
+    static MemorySegment leading(MemorySegment segment, long bytes) {
+        return bytes == segment.byteSize() ? segment : segment.asSlice(0, bytes);
+    }
 }

@@ -464,8 +464,7 @@ public final class PduDecoder {
 
     /** The data segment alone: the destination, or its start when the placement gave a longer one. */
     private MemorySegment placedData() {
-        return dataDestination.byteSize() == dataSegmentLength ? dataDestination
-                : dataDestination.asSlice(0, dataSegmentLength);
+        return DataPlacement.leading(dataDestination, dataSegmentLength);
     }
 
     private Pdu expectData() {

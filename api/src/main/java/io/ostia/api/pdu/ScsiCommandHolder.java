@@ -156,7 +156,7 @@ public final class ScsiCommandHolder implements CommandHeader {
      * it without one).
      */
     public MemorySegment data() {
-        return placed.byteSize() == dataSegmentLength ? placed : placed.asSlice(0, dataSegmentLength);
+        return DataPlacement.leading(placed, dataSegmentLength);
     }
 
     /**

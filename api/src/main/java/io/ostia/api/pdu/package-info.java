@@ -5,7 +5,7 @@
  * {@link io.ostia.api.pdu.TaskTagTable} keeps per-command state by task tag. No threads, no I/O.
  */
 @Export
-@Version("0.8.0")
+@Version("0.9.0")
 package io.ostia.api.pdu;
 
 import org.osgi.annotation.bundle.Export;

@@ -26,6 +26,16 @@ class TransportHelpersTest {
     }
 
     @Test
+    void theLeadingBytesOfAPlacementAreTheSegmentItselfWhenItIsExactlyThatLong() {
+        MemorySegment buffer = MemorySegment.ofArray(new byte[8192]);
+        assertTrue(DataPlacement.leading(buffer, 8192) == buffer, "no slice when the lengths agree");
+        MemorySegment start = DataPlacement.leading(buffer, 4096);
+        assertEquals(4096, start.byteSize());
+        assertEquals(buffer.address(), start.address());
+        assertThrows(IndexOutOfBoundsException.class, () -> DataPlacement.leading(buffer, 8193));
+    }
+
+    @Test
     void aTaskBufferMustMatchExpectedDataTransferLength() {
         ScsiCommand read = ScsiCommand.of(1, 0x2a, Cdb.read10(0, 8), true, false, 4096);
         read.checkTaskBuffer(MemorySegment.ofArray(new byte[4096]));

@@ -1,6 +1,7 @@
 package io.ostia.target.internal.iscsi;
 
 import io.ostia.api.pdu.CommandHeader;
+import io.ostia.api.pdu.DataPlacement;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -109,7 +110,7 @@ final class BufferPool implements AutoCloseable {
             }
         }
         // A buffer the size of its block is the block itself: no view made per buffer.
-        MemorySegment slice = bytes == block.whole().byteSize() ? block.whole() : block.whole().asSlice(0, bytes);
+        MemorySegment slice = DataPlacement.leading(block.whole(), bytes);
         lent.put(slice, block);
         budget.lend(block.whole().byteSize());
         lentHere += block.whole().byteSize();

@@ -68,7 +68,7 @@ interface DataMover extends DataPlacement {
 
     /** The immediate data alone, for the paths that keep or echo it (a slice only when {@code placed} is longer). */
     static MemorySegment immediateData(MemorySegment placed, int immediateLength) {
-        return placed.byteSize() == immediateLength ? placed : placed.asSlice(0, immediateLength);
+        return DataPlacement.leading(placed, immediateLength);
     }
 
     /**

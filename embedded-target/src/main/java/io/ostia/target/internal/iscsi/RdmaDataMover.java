@@ -3,6 +3,7 @@ package io.ostia.target.internal.iscsi;
 import io.ostia.api.iser.IserFormatException;
 import io.ostia.api.pdu.CommandHeader;
 import io.ostia.api.pdu.DataOut;
+import io.ostia.api.pdu.DataPlacement;
 import io.ostia.api.pdu.Pdu;
 import io.ostia.api.pdu.Reject;
 import io.ostia.api.pdu.ScsiCommand;
@@ -319,7 +320,7 @@ final class RdmaDataMover implements DataMover, IserPortalConnection.RdmaComplet
         int residual = DataMover.residual(transfer, expected);
         long length = t.dataInLength();
         if (length > 0) {
-            MemorySegment data = length == readBuffer.byteSize() ? readBuffer : readBuffer.asSlice(0, length);
+            MemorySegment data = DataPlacement.leading(readBuffer, length);
             BackingStore source = t.readSource();
             if (source != null) {
                 try {

@@ -1,5 +1,6 @@
 package io.ostia.target.internal.scsi;
 
+import io.ostia.api.pdu.DataPlacement;
 import io.ostia.api.scsi.AdditionalSense;
 import io.ostia.api.scsi.Luns;
 import io.ostia.api.scsi.ScsiOpcode;
@@ -353,17 +354,9 @@ public final class LogicalUnit implements AutoCloseable {
             return;
         }
         if (length > 0) {
-            store.read(lba * blockSize, leading(t.dataIn(), length));
+            store.read(lba * blockSize, DataPlacement.leading(t.dataIn(), length));
         }
         t.returnedBlocks(wanted, length);
-    }
-
-    /**
-     * The first {@code bytes} of {@code buffer}: the buffer itself when that is all of it (a
-     * transport lends a buffer of the transfer's size), so a read or write makes no slice per I/O.
-     */
-    private static MemorySegment leading(MemorySegment buffer, long bytes) {
-        return bytes == buffer.byteSize() ? buffer : buffer.asSlice(0, bytes);
     }
 
     private void write(ScsiTask t, long lba, long count, boolean hasFlags) throws ScsiStatusException, IOException {
@@ -381,7 +374,7 @@ public final class LogicalUnit implements AutoCloseable {
         }
         atomicity.readLock().lock();
         try {
-            store.write(lba * blockSize, leading(t.dataOut(), n));
+            store.write(lba * blockSize, DataPlacement.leading(t.dataOut(), n));
         } finally {
             atomicity.readLock().unlock();
         }
